@@ -1,0 +1,4 @@
+// The registry of `ferrolb` commands, in the order `--help` lists them.
+import type { Command } from './io.ts';
+
+export const commands: readonly Command[] = [];

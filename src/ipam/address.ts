@@ -1,0 +1,166 @@
+// Address math for pools: IPv4 and IPv6 addresses as bigints, so that a /8 or a /64
+// is two numbers, never a list of its members.
+import ipaddr from 'ipaddr.js';
+
+export type Family = 'IPv4' | 'IPv6';
+
+export const FAMILY_BITS: Readonly<Record<Family, number>> = { IPv4: 32, IPv6: 128 };
+
+/** One IP address. `value` is the address as an unsigned integer of its family's width. */
+export interface IP {
+  readonly family: Family;
+  readonly value: bigint;
+}
+
+/** An inclusive run of addresses of one family, as written in a pool. */
+export interface AddressRange {
+  readonly family: Family;
+  readonly first: bigint;
+  readonly last: bigint;
+  /** The entry as the user wrote it (for messages and status). */
+  readonly text: string;
+}
+
+/**
+ * Parses one IP address in its canonical text forms: dotted quad for IPv4 (no octal,
+ * hex or short forms, which Go's net.ParseIP also refuses) and RFC 4291 2.2 text for
+ * IPv6 without a zone. An IPv4-mapped IPv6 address stays IPv6.
+ */
+export function parseIP(text: string): IP | undefined {
+  const s = text.trim();
+  if (s === '' || s.includes('%')) return undefined;
+  if (s.includes(':')) {
+    if (!ipaddr.IPv6.isValid(s)) return undefined;
+    const bytes = ipaddr.IPv6.parse(s).toByteArray();
+    return { family: 'IPv6', value: bytesToBigint(bytes) };
+  }
+  if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return undefined;
+  // Leading zeros are ambiguous (octal in some parsers): Go refuses them since 1.17.
+  if (s.split('.').some((part) => part.length > 1 && part.startsWith('0'))) return undefined;
+  return { family: 'IPv4', value: bytesToBigint(ipaddr.IPv4.parse(s).toByteArray()) };
+}
+
+function bytesToBigint(bytes: readonly number[]): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+/** Formats an address: dotted quad, or RFC 5952 canonical IPv6. */
+export function formatIP(ip: IP): string {
+  if (ip.family === 'IPv4') {
+    const v = ip.value;
+    return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+  }
+  const parts: number[] = [];
+  for (let s = 112n; s >= 0n; s -= 16n) parts.push(Number((ip.value >> s) & 0xffffn));
+  return new ipaddr.IPv6(parts).toRFC5952String();
+}
+
+export function ipFromValue(family: Family, value: bigint): IP {
+  return { family, value };
+}
+
+export function sameIP(a: IP, b: IP): boolean {
+  return a.family === b.family && a.value === b.value;
+}
+
+/** A stable string key for maps: family tag + value. */
+export function ipKey(ip: IP): string {
+  return (ip.family === 'IPv4' ? '4:' : '6:') + ip.value.toString(16);
+}
+
+export type AddressEntryError = { reason: string };
+
+/**
+ * Parses one `IPAddressPool.spec.addresses` entry: a CIDR (`198.18.1.0/24`, host bits
+ * ignored as Go's net.ParseCIDR does) or an inclusive range `start-end` (spaces around
+ * the dash allowed, same family, start <= end).
+ */
+export function parseAddressEntry(text: string): AddressRange | AddressEntryError {
+  const s = text.trim();
+  if (s === '') return { reason: 'is empty' };
+  if (s.includes('/')) {
+    const [addr, len, extra] = s.split('/');
+    if (extra !== undefined || addr === undefined || len === undefined) {
+      return { reason: `"${text}" is not a CIDR` };
+    }
+    const ip = parseIP(addr);
+    if (!ip) return { reason: `"${text}" is not a CIDR: "${addr}" is not an IP address` };
+    if (!/^\d{1,3}$/.test(len)) return { reason: `"${text}" is not a CIDR: bad prefix length "${len}"` };
+    const prefix = Number(len);
+    if (prefix > FAMILY_BITS[ip.family]) {
+      return { reason: `"${text}" is not a CIDR: prefix length ${prefix} exceeds ${FAMILY_BITS[ip.family]}` };
+    }
+    const { first, last } = cidrBounds(ip.family, ip.value, prefix);
+    return { family: ip.family, first, last, text };
+  }
+  const dash = s.indexOf('-');
+  if (dash < 0) {
+    return { reason: `"${text}" is neither a CIDR nor a range (a single address is written as /32 or /128)` };
+  }
+  const startText = s.slice(0, dash).trim();
+  const endText = s.slice(dash + 1).trim();
+  const start = parseIP(startText);
+  const end = parseIP(endText);
+  if (!start) return { reason: `"${text}" is not a range: "${startText}" is not an IP address` };
+  if (!end) return { reason: `"${text}" is not a range: "${endText}" is not an IP address` };
+  if (start.family !== end.family) {
+    return { reason: `"${text}" mixes IPv4 and IPv6 in one range` };
+  }
+  if (start.value > end.value) return { reason: `"${text}" is reversed: its start is after its end` };
+  return { family: start.family, first: start.value, last: end.value, text };
+}
+
+export function isAddressEntryError(x: AddressRange | AddressEntryError): x is AddressEntryError {
+  return 'reason' in x;
+}
+
+export function cidrBounds(family: Family, value: bigint, prefix: number): { first: bigint; last: bigint } {
+  const hostBits = BigInt(FAMILY_BITS[family] - prefix);
+  const size = 1n << hostBits;
+  const first = (value >> hostBits) << hostBits;
+  return { first, last: first + size - 1n };
+}
+
+/** Masks an address to a prefix length: the prefix announced for it (BGP aggregation). */
+export function maskIP(ip: IP, prefix: number): { family: Family; network: bigint; prefix: number } {
+  return { family: ip.family, network: cidrBounds(ip.family, ip.value, prefix).first, prefix };
+}
+
+/**
+ * The CIDRs that exactly cover a range, largest first where possible. MetalLB compares a
+ * BGP aggregation length with these prefix lengths; a range counts as its CIDR cover.
+ */
+export function rangeToCidrs(range: Pick<AddressRange, 'family' | 'first' | 'last'>): { network: bigint; prefix: number }[] {
+  const bits = FAMILY_BITS[range.family];
+  const out: { network: bigint; prefix: number }[] = [];
+  let cur = range.first;
+  // Bounded: at most 2 * bits CIDRs cover any range.
+  while (cur <= range.last) {
+    let size = 0; // host bits of the block starting at cur
+    while (size < bits) {
+      const next = size + 1;
+      const block = 1n << BigInt(next);
+      if (cur % block !== 0n || cur + block - 1n > range.last) break;
+      size = next;
+    }
+    out.push({ network: cur, prefix: bits - size });
+    cur += 1n << BigInt(size);
+  }
+  return out;
+}
+
+export function rangeSize(range: Pick<AddressRange, 'first' | 'last'>): bigint {
+  return range.last - range.first + 1n;
+}
+
+/**
+ * MetalLB's avoidBuggyIPs: IPv4 addresses ending in .0 or .255 break some old client
+ * stacks that take them for network or broadcast addresses.
+ */
+export function isBuggyIP(ip: IP): boolean {
+  if (ip.family !== 'IPv4') return false;
+  const last = ip.value & 0xffn;
+  return last === 0n || last === 255n;
+}
