@@ -43,6 +43,13 @@ interface Held {
 }
 
 const FAMILIES: readonly Family[] = ['IPv4', 'IPv6'];
+const CANDIDATE_CACHE_LIMIT = 10_000;
+
+function labelsKey(labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return '';
+  return keys.sort().map((k) => `${k}=${labels[k]}`).join(',');
+}
 
 export class Allocator {
   #pools = new Map<string, PoolState>();
@@ -52,6 +59,8 @@ export class Allocator {
   readonly #services = new Map<string, Held>();
   /** sharing key → IPs held by at least one service with that key. */
   readonly #shared = new Map<string, Map<string, IP>>();
+  /** candidatePools results by namespace and labels; emptied when the pools change. */
+  readonly #candidates = new Map<string, readonly Pool[]>();
 
   constructor(pools: readonly Pool[] = []) {
     this.setPools(pools);
@@ -63,6 +72,7 @@ export class Allocator {
    */
   setPools(pools: readonly Pool[]): void {
     this.#pools = new Map();
+    this.#candidates.clear();
     this.#entries = { IPv4: [], IPv6: [] };
     for (const pool of [...pools].sort((a, b) => cmp(a.name, b.name))) {
       const spaces: Partial<Record<Family, AddressSpace>> = {};
@@ -159,16 +169,24 @@ export class Allocator {
    * after every set priority), then auto-assign pools without serviceAllocation. Ties
    * are broken by pool name, where MetalLB leaves them to map order.
    */
-  candidatePools(svc: ServiceRequest): Pool[] {
+  candidatePools(svc: ServiceRequest): readonly Pool[] {
+    // Services of one namespace with the same labels draw from the same pools: cache the
+    // ordered list, so 1,000 pools with selectors are filtered once, not per service.
+    const cacheKey = svc.namespace + '\0' + labelsKey(svc.namespaceLabels) + '\0' + labelsKey(svc.labels);
+    const cached = this.#candidates.get(cacheKey);
+    if (cached) return cached;
+    if (this.#candidates.size >= CANDIDATE_CACHE_LIMIT) this.#candidates.clear();
     const rank = (p: Pool): number => {
       const sa = p.serviceAllocation;
       if (!sa) return Number.MAX_SAFE_INTEGER;
       return sa.priority > 0 ? sa.priority : Number.MAX_SAFE_INTEGER - 1;
     };
-    return [...this.#pools.values()]
+    const list = [...this.#pools.values()]
       .map((s) => s.pool)
       .filter((p) => p.autoAssign && this.admitsService(p, svc))
       .sort((a, b) => rank(a) - rank(b) || cmp(a.name, b.name));
+    this.#candidates.set(cacheKey, list);
+    return list;
   }
 
   /**
@@ -277,7 +295,7 @@ export class Allocator {
    */
   allocate(svc: ServiceRequest): AllocationResult {
     if (svc.requestedIPs.length > 0) return this.assign(svc, svc.requestedIPs);
-    let pools: Pool[];
+    let pools: readonly Pool[];
     if (svc.requestedPool !== undefined) {
       const state = this.#pools.get(svc.requestedPool);
       if (!state) return { ok: false, message: `pool "${svc.requestedPool}" does not exist` };
