@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything ferrolb's tests and lab need on a fresh Debian machine, and does
+# nothing that is already done: Debian packages (as root), npm packages (Node 24 comes
+# from the npm registry's `node` package), and the lab's Go-built control plane.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the lab and the network tests use.
+packages=(iproute2 nftables iptables ipvsadm conntrack openssl curl wget arping ndisc6 tcpdump procps psmisc)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages (${missing[*]}); run as root or install them" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages, from the lock file; skipped when node_modules matches it.
+if [ ! -x node_modules/.bin/node ] || ! cmp -s package-lock.json node_modules/.package-lock.json.ferrolb 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.package-lock.json.ferrolb
+fi
+
+# The lab's kube-apiserver, kube-proxy, kubectl and etcd (cached by pin hash).
+bash lab/build.sh >/dev/null
