@@ -62,6 +62,8 @@ export interface BGPPeer {
   /** Exactly one of peerASN and dynamicASN is set. */
   readonly peerASN?: number;
   readonly dynamicASN?: 'internal' | 'external';
+  /** The ASN presented to this peer instead of myASN, when set. */
+  readonly localASN?: number;
   /** Exactly one of peerAddress and interface (unnumbered BGP) is set. */
   readonly peerAddress?: string;
   readonly interface?: string;

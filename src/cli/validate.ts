@@ -1,0 +1,78 @@
+// `ferrolb validate [--namespace NS] FILE_OR_DIR...`: checks MetalLB configuration
+// offline, on the same loader and builder the controller uses.
+import { UsageError, type Command, type CommandIO } from './io.ts';
+import { loadDocuments } from '../config/load.ts';
+import { buildConfig, DEFAULT_NAMESPACE } from '../config/build.ts';
+import { formatConfigError } from '../config/errors.ts';
+import { checkDNSLabel } from '../config/names.ts';
+
+const USAGE = `Usage: ferrolb validate [--namespace NS] FILE_OR_DIR...
+
+Checks MetalLB configuration (metallb.io resources) in YAML or JSON files, and in the
+*.yaml, *.yml and *.json files of directories. Exits 0 when it is valid, 1 listing
+every error otherwise. Objects of other kinds are ignored with a note.
+
+Options:
+  -n, --namespace NS   the load balancer's namespace (default ${DEFAULT_NAMESPACE}); configuration
+                       objects in other namespaces are ignored, as the controller ignores them`;
+
+export interface ValidateArgs {
+  readonly namespace: string;
+  readonly paths: readonly string[];
+}
+
+export function parseValidateArgs(args: readonly string[]): ValidateArgs {
+  let namespace = DEFAULT_NAMESPACE;
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      paths.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg === '--namespace' || arg === '-n') {
+      const value = args[++i];
+      if (value === undefined || value === '') throw new UsageError(`${arg} needs a namespace`);
+      namespace = value;
+    } else if (arg.startsWith('--namespace=')) {
+      namespace = arg.slice('--namespace='.length);
+      if (namespace === '') throw new UsageError('--namespace needs a namespace');
+    } else if (arg.startsWith('-') && arg !== '-') {
+      throw new UsageError(`unknown option ${arg}`);
+    } else paths.push(arg);
+  }
+  const problem = checkDNSLabel(namespace);
+  if (problem) throw new UsageError(`--namespace: ${problem}`);
+  if (paths.length === 0) throw new UsageError('give at least one file or directory');
+  return { namespace, paths };
+}
+
+async function run(args: readonly string[], io: CommandIO): Promise<number> {
+  const { namespace, paths } = parseValidateArgs(args);
+  const loaded = await loadDocuments(paths, { cwd: io.cwd });
+  const built = buildConfig(loaded.documents, { namespace });
+  const errors = [...loaded.errors, ...built.errors];
+  for (const note of built.notes) io.stdout(`note: ${note}\n`);
+  if (errors.length > 0) {
+    io.stderr(errors.map((e) => formatConfigError(e) + '\n').join(''));
+    io.stderr(`${errors.length} error${errors.length > 1 ? 's' : ''}: the configuration is not valid\n`);
+    return 1;
+  }
+  const counts = new Map<string, number>();
+  for (const o of built.objects) counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
+  const total = built.objects.length;
+  const summary = [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ');
+  io.stdout(
+    total === 0
+      ? `valid, but no metallb.io object in ${namespace}: nothing would be configured\n`
+      : `${total} object${total > 1 ? 's' : ''} valid: ${summary}\n`,
+  );
+  return 0;
+}
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check MetalLB configuration files, listing every error',
+  usage: USAGE,
+  run,
+};

@@ -1,0 +1,222 @@
+// Reading manifests: FILE_OR_DIR arguments → YAML/JSON documents, each tagged with its
+// file and line. Shared by `validate` and `plan` (which also reads Service and Namespace
+// manifests), so every document comes back whatever its kind. Bad input is reported as
+// ConfigErrors, never thrown.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { FieldPath } from '../api/schema.ts';
+import type { ConfigError } from './errors.ts';
+
+export interface SourceDocument {
+  /** The file as the user named it (directory entries joined to the directory). */
+  readonly file?: string;
+  /** 1-based line where the object starts. */
+  readonly line?: number;
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** The document as plain data (a mapping with apiVersion and kind strings). */
+  readonly object: Readonly<Record<string, unknown>>;
+  /** Line of a field, or of its nearest ancestor present in the document. */
+  readonly lineOf: (path: FieldPath) => number | undefined;
+}
+
+export interface LoadResult {
+  readonly documents: SourceDocument[];
+  readonly errors: ConfigError[];
+}
+
+/** The extensions `kubectl apply -f DIR` reads. */
+const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/**
+ * Reads files and directories (their *.yaml, *.yml and *.json entries, sorted by name,
+ * not recursive, as `kubectl apply -f DIR`). Paths are resolved against `cwd` but
+ * reported as given.
+ */
+export async function loadDocuments(paths: readonly string[], options: { cwd?: string } = {}): Promise<LoadResult> {
+  const documents: SourceDocument[] = [];
+  const errors: ConfigError[] = [];
+  const cwd = options.cwd ?? process.cwd();
+  for (const given of paths) {
+    const files = await expand(given, cwd, errors);
+    for (const file of files) {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(resolve(cwd, file));
+      } catch (err) {
+        errors.push({ code: 'EREAD', file, message: `cannot read: ${systemReason(err)}` });
+        continue;
+      }
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        errors.push({ code: 'EREAD', file, message: 'is not UTF-8 text' });
+        continue;
+      }
+      const result = parseDocuments(text, file);
+      documents.push(...result.documents);
+      errors.push(...result.errors);
+    }
+  }
+  return { documents, errors };
+}
+
+async function expand(given: string, cwd: string, errors: ConfigError[]): Promise<string[]> {
+  const full = resolve(cwd, given);
+  let info;
+  try {
+    info = await stat(full);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    errors.push(
+      code === 'ENOENT'
+        ? { code: 'ENOENT', file: given, message: 'no such file or directory' }
+        : { code: 'EREAD', file: given, message: `cannot read: ${systemReason(err)}` },
+    );
+    return [];
+  }
+  if (!info.isDirectory()) return [given];
+  let names: string[];
+  try {
+    const entries = await readdir(full, { withFileTypes: true });
+    names = entries
+      .filter((e) => !e.isDirectory() && MANIFEST_EXTENSIONS.some((ext) => e.name.endsWith(ext)))
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    errors.push({ code: 'EREAD', file: given, message: `cannot read directory: ${systemReason(err)}` });
+    return [];
+  }
+  if (names.length === 0) {
+    errors.push({ code: 'EEMPTY', file: given, message: 'directory holds no .yaml, .yml or .json file' });
+  }
+  return names.map((n) => join(given, n));
+}
+
+function systemReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : String(e.message ?? err);
+}
+
+/**
+ * Parses one multi-document YAML (or JSON) text. Empty documents between `---` are
+ * skipped, as kubectl skips them; a text without any document is an error. A
+ * `kind: List` (or any `*List` with `items`, as `kubectl get -o yaml` writes) is
+ * expanded into its items.
+ */
+export function parseDocuments(text: string, file?: string): LoadResult {
+  const documents: SourceDocument[] = [];
+  const errors: ConfigError[] = [];
+  const at = (line: number | undefined): { file?: string; line?: number } => ({
+    ...(file !== undefined ? { file } : {}),
+    ...(line !== undefined && line > 0 ? { line } : {}),
+  });
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const lineCounter = new LineCounter();
+  let parsed: Document.Parsed[];
+  try {
+    // YAML 1.2 core schema and unique keys: a duplicated key is an error, as in
+    // Kubernetes' strict decoding.
+    parsed = parseAllDocuments(source, { lineCounter, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
+  } catch (err) {
+    errors.push({ code: 'EYAML', ...at(undefined), message: `malformed YAML: ${firstLine(err)}` });
+    return { documents, errors };
+  }
+  const lineAt = (offset: number): number => lineCounter.linePos(offset).line || 1;
+  let seen = 0;
+  parsed.forEach((doc, index) => {
+    const ordinal = `document ${index + 1}`;
+    const firstError = doc.errors[0];
+    if (firstError) {
+      const line = firstError.linePos?.[0].line ?? lineAt(firstError.pos[0]);
+      errors.push({ code: 'EYAML', ...at(line), message: `malformed YAML (${ordinal}): ${firstLine(firstError)}` });
+      seen++;
+      return;
+    }
+    const root = doc.contents;
+    if (root === null || (isScalar(root) && root.value === null && root.source === '')) return; // empty document
+    seen++;
+    const rootLine = root.range ? lineAt(root.range[0]) : undefined;
+    if (!isMap(root)) {
+      const what = isSeq(root) ? 'a list' : 'a scalar';
+      errors.push({ code: 'ENOTMAPPING', ...at(rootLine), message: `${ordinal} is ${what}, not a mapping with apiVersion and kind` });
+      return;
+    }
+    let value: unknown;
+    try {
+      // maxAliasCount bounds "billion laughs" expansion of aliases.
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      errors.push({ code: 'EYAML', ...at(rootLine), message: `malformed YAML (${ordinal}): ${firstLine(err)}` });
+      return;
+    }
+    const lineOf = (path: FieldPath): number | undefined => locate(root, path, lineAt) ?? rootLine;
+    addObject(value as Record<string, unknown>, lineOf, [], ordinal);
+  });
+  if (seen === 0 && errors.length === 0) {
+    errors.push({ code: 'EEMPTY', ...at(undefined), message: 'holds no YAML document' });
+  }
+  return { documents, errors };
+
+  function addObject(value: Record<string, unknown>, lineOf: (p: FieldPath) => number | undefined, prefix: FieldPath, ordinal: string): void {
+    const line = lineOf(prefix);
+    const { apiVersion, kind } = value;
+    const problems: string[] = [];
+    if (apiVersion === undefined || apiVersion === null || apiVersion === '') problems.push('apiVersion is missing');
+    else if (typeof apiVersion !== 'string') problems.push('apiVersion is not a string');
+    if (kind === undefined || kind === null || kind === '') problems.push('kind is missing');
+    else if (typeof kind !== 'string') problems.push('kind is not a string');
+    if (problems.length > 0) {
+      const where = prefix.length > 0 ? `${ordinal}, items[${String(prefix[1])}]` : ordinal;
+      errors.push({ code: 'ETYPEMETA', ...at(line), message: `${where}: ${problems.join(' and ')}` });
+      return;
+    }
+    const items = value.items;
+    if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items) && prefix.length === 0) {
+      items.forEach((item, i) => {
+        const itemPath = ['items', i];
+        if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+          errors.push({ code: 'ENOTMAPPING', ...at(lineOf(itemPath)), message: `${ordinal}, items[${i}] is not a mapping` });
+          return;
+        }
+        addObject(item as Record<string, unknown>, (p) => lineOf([...itemPath, ...p]), itemPath, ordinal);
+      });
+      return;
+    }
+    documents.push({
+      ...at(line),
+      apiVersion: apiVersion as string,
+      kind: kind as string,
+      object: value,
+      lineOf: (p) => lineOf([...prefix, ...p]),
+    });
+  }
+}
+
+/** The line of the deepest node on `path`: a mapping key's line, or a list item's. */
+function locate(root: Node, path: FieldPath, lineAt: (offset: number) => number): number | undefined {
+  let node: unknown = root;
+  let line: number | undefined = (root as Node).range ? lineAt((root as Node).range![0]) : undefined;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      const key = pair.key as Node;
+      if (key.range) line = lineAt(key.range[0]);
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as Node | undefined;
+      if (!item) break;
+      if (item.range) line = lineAt(item.range[0]);
+      node = item;
+    } else break;
+  }
+  return line;
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return (message.split('\n')[0] ?? message).trim();
+}
