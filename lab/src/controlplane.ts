@@ -1,0 +1,128 @@
+// The control plane and the per-node daemons: etcd and kube-apiserver on the host's
+// loopback, and in each node namespace a relay to the API server and a real kube-proxy.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiserverUrl, clusterCidr, kubeconfigPath, paths, ports, serviceCidr, stateDir, type Host, type ProxyMode } from './layout.ts';
+import { daemon, run } from './run.ts';
+import type { Kube } from './kube.ts';
+
+export function startEtcd(binDir: string): void {
+  const local = (p: number) => `http://127.0.0.1:${p}`;
+  daemon('etcd', join(binDir, 'etcd'), [
+    '--name=lab',
+    `--data-dir=${paths.etcdData}`,
+    `--listen-client-urls=${local(ports.etcdClient)}`,
+    `--advertise-client-urls=${local(ports.etcdClient)}`,
+    `--listen-peer-urls=${local(ports.etcdPeer)}`,
+    `--initial-advertise-peer-urls=${local(ports.etcdPeer)}`,
+    `--initial-cluster=lab=${local(ports.etcdPeer)}`,
+    // The lab's data dies with the lab: durability buys nothing and fsync costs
+    // seconds of `up` on a loaded disk.
+    '--unsafe-no-fsync',
+    '--log-level=warn',
+  ]);
+}
+
+export function startApiserver(binDir: string): void {
+  const pki = (f: string) => join(paths.pki, f);
+  daemon('kube-apiserver', join(binDir, 'kube-apiserver'), [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    `--secure-port=${ports.apiserver}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--tls-cert-file=${pki('apiserver.crt')}`,
+    `--tls-private-key-file=${pki('apiserver.key')}`,
+    `--client-ca-file=${pki('ca.crt')}`,
+    `--service-cluster-ip-range=${serviceCidr}`,
+    '--allow-privileged=true',
+    // RBAC only, so the controller's and speaker's certificates get exactly what the
+    // RBAC objects in deploy/ grant them, as ServiceAccounts would in a cluster.
+    '--authorization-mode=RBAC',
+    `--service-account-issuer=${apiserverUrl}/`,
+    `--service-account-key-file=${pki('sa.pub')}`,
+    `--service-account-signing-key-file=${pki('sa.key')}`,
+    // No kubelets register API server endpoints here and the lab has no second API
+    // server; the `kubernetes` Service needs no endpoints.
+    '--endpoint-reconciler-type=none',
+    // The ServiceAccount admission plugin rejects pods until a token controller has
+    // created each namespace's `default` ServiceAccount; the lab runs no such
+    // controller and its pods use no tokens.
+    '--disable-admission-plugins=ServiceAccount',
+    '--profiling=false',
+    '--v=1',
+  ]);
+}
+
+export async function apiserverReady(kube: Kube): Promise<true | undefined> {
+  const health = await kube.request<string>('GET', '/healthz', undefined, 'application/json', 2000);
+  if (String(health).trim() !== 'ok') return undefined;
+  // The API server answers /healthz before its bootstrap controller has made the
+  // default namespace; clients that create objects there would race it.
+  await kube.get('/api/v1/namespaces/default');
+  return true;
+}
+
+/**
+ * The API server listens on the host's loopback, which node namespaces cannot reach. A
+ * Unix socket crosses namespaces (it lives in the file system), so a host-side relay
+ * exposes the API server on one, and a relay in each node namespace listens on that
+ * namespace's own 127.0.0.1 at the same port. The result: `https://127.0.0.1:16443`
+ * and the serving certificate for 127.0.0.1 are valid on the host and on every node,
+ * and TLS passes through untouched.
+ */
+export function startHostRelay(): void {
+  daemon('relay-host', 'socat', [`UNIX-LISTEN:${paths.apiSocket},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${ports.apiserver}`]);
+}
+
+export function startNodeRelay(node: Host): void {
+  daemon(`relay-${node.name}`, 'ip', [
+    'netns', 'exec', node.netns,
+    'socat', `TCP-LISTEN:${ports.apiserver},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${paths.apiSocket}`,
+  ]);
+}
+
+export function startKubeProxy(binDir: string, node: Host, mode: ProxyMode, strictArp: boolean): void {
+  const dir = join(stateDir, 'kube-proxy');
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, `${node.name}.yaml`);
+  // conntrack limits and timeouts are zero: kube-proxy then leaves the kernel's values
+  // alone, since those sysctls are global or read-only outside the initial namespace.
+  writeFileSync(config, `apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: ${kubeconfigPath('kube-proxy')}
+hostnameOverride: ${node.name}
+bindAddress: ${node.v4}
+healthzBindAddress: ${node.v4}:10256
+metricsBindAddress: 127.0.0.1:10249
+mode: ${mode}
+clusterCIDR: ${clusterCidr}
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+iptables:
+  minSyncPeriod: 100ms
+nftables:
+  minSyncPeriod: 100ms
+oomScoreAdj: 0
+ipvs:
+  strictARP: ${strictArp}
+  minSyncPeriod: 100ms
+`);
+  daemon(`kube-proxy-${node.name}`, 'ip', ['netns', 'exec', node.netns, join(binDir, 'kube-proxy'), `--config=${config}`, '--v=1']);
+}
+
+/** kube-proxy answers 200 on /healthz once it has programmed the data plane. */
+export function kubeProxyHealthy(node: Host): boolean {
+  const r = run('ip', ['netns', 'exec', node.netns, 'curl', '-s', '-o', '/dev/null', '-m', '1', '-w', '%{http_code}', `http://${node.v4}:10256/healthz`], { timeoutMs: 3000 });
+  return r.stdout.trim() === '200';
+}
+
+/** The kernel must have IPVS for kube-proxy's ipvs mode; say so before starting. */
+export function kernelHasIpvs(): boolean {
+  if (existsSync('/proc/net/ip_vs')) return true;
+  // Built as a module: loading it is what kube-proxy would ask for anyway.
+  return run('modprobe', ['ip_vs'], { timeoutMs: 5000 }).status === 0 && existsSync('/proc/net/ip_vs');
+}

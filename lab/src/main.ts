@@ -1,0 +1,262 @@
+// `lab/lab`: the command line of the lab. Every failure is one line on stderr and a
+// non-zero exit; usage errors exit 2.
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { client, hosts, identities, kubeconfigPath, lanNetns, maxNodes, paths, podRange, proxyModes, router, type Host, type Identity, type ProxyMode, nodeHost } from './layout.ts';
+import { LabError, isAlive, run, waitFor } from './run.ts';
+import { down, labProcesses, readInfo, requireRoot, up } from './lifecycle.ts';
+import { netnsExists, setLink } from './network.ts';
+import { Kube, isStatus } from './kube.ts';
+import { tlsMaterial } from './certs.ts';
+import { apiserverReady, kubeProxyHealthy } from './controlplane.ts';
+import { podPidFile } from './agent.ts';
+
+const usage = `usage: lab/lab COMMAND [ARGS]
+  up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false]
+                         start the lab (builds the binaries first if a pin changed)
+  down                   stop everything and remove every namespace, process and file
+  status                 hosts, addresses, processes, health
+  kubeconfig [admin|controller|speaker]
+                         print the path of that identity's kubeconfig
+  kubectl ARGS...        kubectl as admin
+  exec HOST CMD...       run a command in a lab host (client, router, node-1, ...)
+  deploy NAME [--replicas N] [--namespace NS]
+                         a Deployment whose pods answer HTTP on port 80 with their name
+  pod stop NAME [--namespace NS]
+                         stop a pod's server: the pod turns not ready, as if it crashed
+  link HOST up|down      cut or restore a host's LAN link`;
+
+class UsageError extends LabError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
+
+function say(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+function info() {
+  const i = readInfo();
+  if (!i) throw new LabError('not-up', 'the lab is not up; run lab/lab up');
+  return i;
+}
+
+function hostByName(name: string | undefined): Host {
+  const i = info();
+  const all = hosts(i.nodes);
+  const h = all.find((x) => x.name === name);
+  if (!h) throw new UsageError(`unknown host "${name ?? ''}"; hosts: ${all.map((x) => x.name).join(', ')}`);
+  return h;
+}
+
+function parse(args: string[], options: ParseArgsOptionsConfig, positionals = 0): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true }) as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+    if (r.positionals.length > positionals) throw new Error(`unexpected argument "${r.positionals[positionals]}"`);
+    return r;
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+}
+
+function intOption(v: unknown, name: string, min: number, max: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!/^\d+$/.test(String(v)) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${String(v)}"`);
+  return n;
+}
+
+function passthrough(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: env ?? process.env });
+  if (r.error) throw new LabError('exec-failed', `${cmd}: ${r.error.message}`);
+  return r.status ?? 128 + 1;
+}
+
+async function cmdUp(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    nodes: { type: 'string' },
+    'proxy-mode': { type: 'string' },
+    'strict-arp': { type: 'string' },
+    ferrolb: { type: 'boolean' },
+  });
+  const nodes = intOption(values['nodes'], 'nodes', 1, maxNodes, 3);
+  const proxyMode = (values['proxy-mode'] ?? 'nftables') as ProxyMode;
+  if (!proxyModes.includes(proxyMode)) throw new UsageError(`--proxy-mode must be one of ${proxyModes.join(', ')}, not "${String(proxyMode)}"`);
+  const sa = values['strict-arp'] ?? 'false';
+  if (sa !== 'true' && sa !== 'false') throw new UsageError(`--strict-arp must be true or false, not "${String(sa)}"`);
+  if (values['ferrolb']) throw new LabError('not-yet', '--ferrolb is not yet available: the controller and speaker do not exist yet');
+  await up({ nodes, proxyMode, strictArp: sa === 'true' }, say);
+  say(`
+  kubectl:     lab/lab kubectl get nodes
+  a workload:  lab/lab deploy hostname-deployment --replicas 3
+               lab/lab kubectl expose deployment hostname-deployment --port 80 --type LoadBalancer
+  from the LAN: lab/lab exec client curl -s http://${nodeHost(1).v4}:NODEPORT
+  hosts:       router ${router.v4}, client ${client.v4}, node-1..${nodes} ${nodeHost(1).v4}..${nodeHost(nodes).v4}
+  pools free:  198.18.0.200-198.18.0.254, 198.18.1.0/24 (and 2001:db8:18::200-2ff)
+  stop:        lab/lab down`);
+  return 0;
+}
+
+async function cmdDeploy(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { replicas: { type: 'string' }, namespace: { type: 'string', short: 'n' } }, 1);
+  const name = positionals[0];
+  if (!name || !/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(name)) throw new UsageError(`deploy needs a NAME of lowercase letters, digits and '-' (at most 42), not "${name ?? ''}"`);
+  const replicas = intOption(values['replicas'], 'replicas', 0, 60, 1);
+  const namespace = String(values['namespace'] ?? 'default');
+  info();
+  const kube = new Kube(tlsMaterial('admin'));
+  try {
+    try {
+      await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    } catch (err) {
+      if (!isStatus(err, 409)) throw err;
+    }
+    // The shape `kubectl create deployment NAME --image=...` makes: label app=NAME,
+    // one container named after the deployment. The image is never pulled: the lab's
+    // pod server stands in for it.
+    await kube.create(`/apis/apps/v1/namespaces/${namespace}/deployments`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace, labels: { app: name } },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name, image: 'ferrolb.lab/hostname', ports: [{ containerPort: 80, protocol: 'TCP' }] }] },
+        },
+      },
+    }).catch((err: unknown) => {
+      if (isStatus(err, 409)) throw new LabError('exists', `deployment ${namespace}/${name} already exists`);
+      throw err;
+    });
+    say(`deployment.apps/${name} created`);
+    // Wait for the pods, so the next command (expose, curl) finds them serving.
+    const ready = await waitFor(`${replicas} ready pods of ${namespace}/${name}`, 30_000, async () => {
+      const d = await kube.get<{ status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
+      return (d.status?.readyReplicas ?? 0) === replicas ? true : undefined;
+    }, 200);
+    void ready;
+    say(`${replicas}/${replicas} pods ready`);
+  } finally {
+    kube.close();
+  }
+  return 0;
+}
+
+async function cmdStatus(): Promise<number> {
+  const i = readInfo();
+  if (!i) {
+    const procs = labProcesses().length;
+    say(`lab: down${procs > 0 ? ` (but ${procs} lab processes remain: run lab/lab down)` : ''}`);
+    return procs > 0 ? 1 : 0;
+  }
+  say(`lab: up since ${i.startedAt}, ${i.nodes} nodes, kube-proxy ${i.proxyMode}${i.proxyMode === 'ipvs' ? ` strictARP=${i.strictArp}` : ''}`);
+  say(`binaries: ${i.binDir}`);
+  say('hosts:');
+  for (const h of hosts(i.nodes)) {
+    const link = run('ip', ['-n', lanNetns, '-br', 'link', 'show', h.name]).stdout.trim().split(/\s+/)[1] ?? 'missing';
+    const extra = h.role === 'node' ? `  pods ${podRange(h.index).cidr}  kube-proxy ${kubeProxyHealthy(h) ? 'healthy' : 'NOT healthy'}` : '';
+    say(`  ${h.name.padEnd(8)} ${h.v4.padEnd(13)} ${h.v6.padEnd(18)} link ${link.toLowerCase()}${extra}`);
+  }
+  say('processes:');
+  for (const f of ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)]) {
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(join(paths.pids, `${f}.pid`), 'utf8').trim());
+    } catch {
+      // never started
+    }
+    say(`  ${f.padEnd(18)} ${pid > 0 && isAlive(pid) ? `running (pid ${pid})` : 'NOT running'}`);
+  }
+  const kube = new Kube(tlsMaterial('admin'));
+  try {
+    const ok = await apiserverReady(kube).catch(() => undefined);
+    say(`api server: ${ok ? 'ready' : 'NOT ready'} at https://127.0.0.1:16443`);
+  } finally {
+    kube.close();
+  }
+  say(`kubeconfigs: ${identities.map((id) => kubeconfigPath(id)).join(' ')}`);
+  return 0;
+}
+
+function cmdPod(args: string[]): number {
+  const { values, positionals } = parse(args, { namespace: { type: 'string', short: 'n' } }, 2);
+  if (positionals[0] !== 'stop' || !positionals[1]) throw new UsageError('usage: lab/lab pod stop NAME [--namespace NS]');
+  info();
+  const ns = String(values['namespace'] ?? 'default');
+  const file = podPidFile(ns, positionals[1]);
+  if (!existsSync(file)) throw new LabError('no-pod', `no running pod ${ns}/${positionals[1]} in the lab`);
+  process.kill(Number(readFileSync(file, 'utf8').trim()), 'SIGTERM');
+  say(`pod ${ns}/${positionals[1]}: server stopped; it turns not ready within a second`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...args] = argv;
+  switch (cmd) {
+    case 'up':
+      return cmdUp(args);
+    case 'down':
+      parse(args, {});
+      await down(say);
+      return 0;
+    case 'status':
+      parse(args, {});
+      return cmdStatus();
+    case 'kubeconfig': {
+      if (args.length > 1) throw new UsageError('usage: lab/lab kubeconfig [admin|controller|speaker]');
+      const id = (args[0] ?? 'admin') as Identity;
+      if (!(identities as readonly string[]).includes(id)) throw new UsageError(`unknown identity "${id}"; identities: ${identities.join(', ')}`);
+      info();
+      say(kubeconfigPath(id));
+      return 0;
+    }
+    case 'kubectl': {
+      const i = info();
+      return passthrough(join(i.binDir, 'kubectl'), args, { ...process.env, KUBECONFIG: kubeconfigPath('admin') });
+    }
+    case 'exec': {
+      const [name, ...command] = args;
+      requireRoot();
+      const h = hostByName(name);
+      if (command.length === 0) throw new UsageError('usage: lab/lab exec HOST CMD...');
+      if (!netnsExists(h.netns)) throw new LabError('not-up', `host ${h.name} has no namespace (${h.netns}); run lab/lab down and up again`);
+      // ip netns exec keeps the environment and the working directory.
+      return passthrough('ip', ['netns', 'exec', h.netns, ...command]);
+    }
+    case 'deploy':
+      return cmdDeploy(args);
+    case 'pod':
+      return cmdPod(args);
+    case 'link': {
+      requireRoot();
+      const [name, state, ...rest] = args;
+      const h = hostByName(name);
+      if ((state !== 'up' && state !== 'down') || rest.length > 0) throw new UsageError('usage: lab/lab link HOST up|down');
+      setLink(h, state === 'up');
+      say(`${h.name}: LAN link ${state}`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      say(usage);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}"; run lab/lab help`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`lab: ${msg}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);
