@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund --loglevel=error
-npx ferrolb plan --config examples/tutorial/routing-config.yaml --services examples/tutorial/services.yaml "$@"
+node_modules/.bin/node src/cli/main.ts plan --config examples/tutorial/routing-config.yaml --services examples/tutorial/services.yaml "$@"
