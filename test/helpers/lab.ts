@@ -1,0 +1,207 @@
+// Test helpers for the lab: run `lab/lab`, hold the lab exclusively for one test file,
+// always tear it down, and check that nothing of it is left behind.
+//
+// The lab is one per machine (namespace names are machine-wide), so test files that use
+// it take a lock and run one after another even when `node --test` runs files in
+// parallel. A test file owns the lab for its duration: it runs `lab down` first, so a
+// lab left over from an interrupted run cannot make it fail.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { after, before } from 'node:test';
+
+export const repoDir = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+export const labBin = join(repoDir, 'lab', 'lab');
+export const stateDir = '/run/ferrolb-lab';
+const lockDir = '/run/ferrolb-lab.test-lock';
+
+export interface Result {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `lab/lab ARGS`, bounded by a timeout so a hang fails the test instead of CI. */
+export function lab(args: readonly string[], timeoutMs = 120_000): Result {
+  const r = spawnSync(labBin, args, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  return { status: r.status ?? (r.signal ? 128 : 1), stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** Like lab() but fails with the command's stderr when it exits non-zero. */
+export function labOk(args: readonly string[], timeoutMs?: number): string {
+  const r = lab(args, timeoutMs);
+  if (r.status !== 0) throw new Error(`lab/lab ${args.join(' ')} exited ${r.status}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout;
+}
+
+export function kubectl(...args: string[]): string {
+  return labOk(['kubectl', ...args]);
+}
+
+export function kubectlJson<T>(...args: string[]): T {
+  return JSON.parse(kubectl(...args, '-o', 'json')) as T;
+}
+
+/** One HTTP GET from a lab host; the body, or undefined if it failed within 2 s. */
+export function curlFrom(host: string, url: string): string | undefined {
+  const r = lab(['exec', host, 'curl', '-s', '-m', '2', url], 10_000);
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls until `check` returns a value; bounded by `timeoutMs`. */
+export async function eventually<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let i = 0; i < Math.ceil(timeoutMs / intervalMs) + 1 && Date.now() <= deadline; i++) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Cross-process lock so lab test files never overlap; bounded wait (10 minutes). */
+function acquireLock(): void {
+  const deadline = Date.now() + 10 * 60_000;
+  for (let i = 0; i < 6000 && Date.now() < deadline; i++) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
+      } catch {
+        // being written or removed; look again
+      }
+      if (holder > 0 && !pidAlive(holder)) rmSync(lockDir, { recursive: true, force: true });
+      sleepSync(100);
+    }
+  }
+  throw new Error(`could not take ${lockDir} within 10 minutes`);
+}
+
+function releaseLock(): void {
+  try {
+    if (Number(readFileSync(join(lockDir, 'pid'), 'utf8')) === process.pid) rmSync(lockDir, { recursive: true, force: true });
+  } catch {
+    // not ours or gone
+  }
+}
+
+/**
+ * Holds the lab for this test file: takes the lock, optionally brings the lab up once
+ * before the file's tests, and tears it down after them, on failure too. If the test
+ * process is killed (a timeout), the exit handlers still run `lab down`.
+ */
+export function useLab(opts: { up?: readonly string[]; } = {}): void {
+  let held = false;
+  const teardown = () => {
+    if (!held) return;
+    held = false;
+    lab(['down'], 60_000);
+    releaseLock();
+  };
+  const onSignal = () => {
+    teardown();
+    process.exit(1);
+  };
+  before(async () => {
+    acquireLock();
+    held = true;
+    process.once('exit', teardown);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    // A cold machine builds the binaries first (minutes); do it outside `up`'s timeout.
+    const build = spawnSync('bash', [join(repoDir, 'lab', 'build.sh')], { encoding: 'utf8', timeout: 60 * 60_000 });
+    if (build.status !== 0) throw new Error(`lab/build.sh failed: ${build.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    labOk(['down'], 60_000);
+    if (opts.up) labOk(['up', ...opts.up], 120_000);
+  });
+  after(() => {
+    teardown();
+    process.off('exit', teardown);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  });
+}
+
+let nsCounter = 0;
+/** A fresh namespace per test, so tests in one file do not see each other's objects. */
+export function freshNamespace(prefix: string): string {
+  const ns = `${prefix}-${process.pid}-${++nsCounter}`;
+  kubectl('create', 'namespace', ns);
+  return ns;
+}
+
+// ---- what "nothing left behind" means ------------------------------------------
+
+export function labNetns(): string[] {
+  try {
+    return readdirSync('/run/netns').filter((n) => n.startsWith('flb-'));
+  } catch {
+    return [];
+  }
+}
+
+/** Processes of the lab, found independently of the lab's own code: by command line. */
+export function labProcesses(): string[] {
+  const out: string[] = [];
+  const marks = [stateDir + '/', '/.cache/ferrolb/bin/', '/lab/src/agent.ts', '/lab/src/pod-server.ts'];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (marks.some((m) => cmd.includes(m))) out.push(`${pid} ${cmd.replaceAll('\0', ' ').slice(0, 120)}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+export interface Leftovers {
+  netns: string[];
+  processes: string[];
+  stateDir: boolean;
+}
+
+export function leftovers(): Leftovers {
+  return { netns: labNetns(), processes: labProcesses(), stateDir: existsSync(stateDir) };
+}
+
+export const nothingLeft: Leftovers = { netns: [], processes: [], stateDir: false };
+
+/** Starts `lab up` in the background, for tests that interrupt it. */
+export function spawnUp(args: readonly string[]) {
+  return spawn(labBin, ['up', ...args], { stdio: 'ignore' });
+}

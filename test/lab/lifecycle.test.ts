@@ -1,0 +1,65 @@
+// `lab down` leaves nothing behind (no namespace, no process, no state directory),
+// whatever state `up` reached; and a failed `up` cleans up after itself.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { eventually, isRoot, lab, labBin, labNetns, labOk, leftovers, nothingLeft, spawnUp, stateDir, useLab } from '../helpers/lab.ts';
+
+describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
+  useLab();
+
+  it('after up: nothing left; and down twice in a row', () => {
+    labOk(['up', '--nodes', '2']);
+    assert.deepEqual(labNetns().sort(), ['flb-client', 'flb-lan', 'flb-node-1', 'flb-node-2', 'flb-router']);
+    const down = labOk(['down']);
+    assert.match(down, /lab: down in [\d.]+ s \(\d+ processes stopped, 5 namespaces removed\)/);
+    assert.deepEqual(leftovers(), nothingLeft);
+    const again = labOk(['down']);
+    assert.match(again, /\(0 processes stopped, 0 namespaces removed\)/);
+    assert.deepEqual(leftovers(), nothingLeft);
+  });
+
+  it('after a killed up: nothing left', async () => {
+    const up = spawnUp(['--nodes', '2']);
+    const exited = new Promise((resolve) => up.once('exit', resolve));
+    // Kill `up` once the API server is starting and the namespaces exist: the state
+    // in which a crash leaves the most behind.
+    await eventually('up to get half way', 30_000, () => (existsSync(join(stateDir, 'pids', 'kube-apiserver.pid')) && labNetns().length >= 5 ? true : undefined), 50);
+    up.kill('SIGKILL');
+    await exited;
+    assert.ok(leftovers().processes.length > 0, 'the killed up left processes behind (else this test proves nothing)');
+    const r = lab(['up', '--nodes', '2']);
+    assert.notEqual(r.status, 0, 'up refuses to start over leftovers');
+    assert.match(r.stderr, /run lab\/lab down first/);
+    labOk(['down']);
+    assert.deepEqual(leftovers(), nothingLeft);
+  });
+
+  it('a port already taken: up fails clearly and leaves nothing', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(16443, '127.0.0.1', resolve);
+    });
+    try {
+      const r = lab(['up', '--nodes', '1']);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /port 16443 on 127\.0\.0\.1 \(apiserver\) is already in use/);
+      assert.deepEqual(leftovers(), nothingLeft);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('up refuses an unprivileged user', (t) => {
+    // setpriv (util-linux) runs one command as nobody.
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', labBin, 'up'], { encoding: 'utf8', timeout: 30_000 });
+    if (r.error) return t.skip('setpriv is not available');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /the lab needs root/);
+    assert.deepEqual(leftovers(), nothingLeft);
+  });
+});
