@@ -41,7 +41,7 @@ export const LABEL_SELECTOR: JSONSchema = {
         object(
           {
             key: string('The label key the requirement applies to.'),
-            operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+            operator: string('In, NotIn, Exists or DoesNotExist.'),
             values: list(string(), 'Non-empty for In and NotIn, empty for Exists and DoesNotExist.', {
               'x-kubernetes-list-type': 'atomic',
             }),

@@ -5,10 +5,11 @@ import {
   CONFIGURATION_KINDS,
   METALLB_GROUP,
   SERVED_VERSIONS,
+  V1BETA1,
   isMetalLBKind,
   type MetalLBKind,
 } from '../api/metallb.ts';
-import { manifestSchema } from '../api/metallb-schemas.ts';
+import { crdSchema, manifestSchema } from '../api/metallb-schemas.ts';
 import { formatPath, validateValue, type FieldPath } from '../api/schema.ts';
 import { selectorMatches, type LabelSelector, type Labels } from '../api/selector.ts';
 import {
@@ -116,7 +117,17 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
     const line = doc.lineOf(path) ?? doc.line;
     return { ...(doc.file !== undefined ? { file: doc.file } : {}), ...(line !== undefined ? { line } : {}) };
   };
+  // One error per field: a field the schema refused is not reported again by the
+  // semantic checks (nor is a field reported twice by two of them).
+  const faulted = new Set<string>();
+  const firstAt = (kind: string, name: string, path: FieldPath): boolean => {
+    const key = `${kind}\u0000${name}\u0000${formatPath(path)}`;
+    if (faulted.has(key)) return false;
+    faulted.add(key);
+    return true;
+  };
   const fail = (e: Entry, path: FieldPath, code: ConfigErrorCode, message: string): void => {
+    if (!firstAt(e.kind, e.name, path)) return;
     errors.push({
       code,
       ...where(e.doc, path),
@@ -151,6 +162,7 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
     const name = asString(metadata?.name) ?? '';
     const namespace = declaredNamespace ?? lbNamespace;
     const typeError = (code: ConfigErrorCode, path: FieldPath, message: string): void => {
+      if (name && !firstAt(doc.kind, name, path)) return;
       errors.push({
         code,
         ...where(doc, path),
@@ -392,9 +404,12 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
   // --- 5. BGP peers (v1beta1 read as v1beta2: same names, a subset of the fields). ---
   const peers: BGPPeer[] = [];
   let uncheckedSecrets = false;
+  const v1beta1PeerFields = Object.keys(crdSchema('BGPPeer', V1BETA1)?.properties?.spec?.properties ?? {});
   for (const e of ofKind('BGPPeer')) {
     guard(e, () => {
-      const s = e.spec;
+      // v1beta1 → v1beta2: the v1beta1 fields keep their names and meaning; fields that
+      // only v1beta2 has were refused by the v1beta1 schema and are not read.
+      const s = e.apiVersion === V1BETA1 ? Object.fromEntries(Object.entries(e.spec).filter(([k]) => v1beta1PeerFields.includes(k))) : e.spec;
       const sp = (field: string): FieldPath => ['spec', field];
       const myASN = asInteger(s.myASN);
       const peerASN = asInteger(s.peerASN);
@@ -567,6 +582,7 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
         for (const range of pool.ranges) {
           const length = range.family === 'IPv4' ? aggregationLength : aggregationLengthV6;
           const field = range.family === 'IPv4' ? 'aggregationLength' : 'aggregationLengthV6';
+          if (length < 1 || length > (range.family === 'IPv4' ? 32 : 128)) continue; // the schema reported it
           const shortest = Math.min(...rangeToCidrs(range).map((c) => c.prefix));
           if (length < shortest) {
             fail(

@@ -161,7 +161,8 @@ export function parseDocuments(text: string, file?: string): LoadResult {
   return { documents, errors };
 
   function addObject(value: Record<string, unknown>, lineOf: (p: FieldPath) => number | undefined, prefix: FieldPath, ordinal: string): void {
-    const line = lineOf(prefix);
+    // lineOf is relative to this object; prefix only names it in messages.
+    const line = lineOf([]);
     const { apiVersion, kind } = value;
     const problems: string[] = [];
     if (apiVersion === undefined || apiVersion === null || apiVersion === '') problems.push('apiVersion is missing');
@@ -190,7 +191,7 @@ export function parseDocuments(text: string, file?: string): LoadResult {
       apiVersion: apiVersion as string,
       kind: kind as string,
       object: value,
-      lineOf: (p) => lineOf([...prefix, ...p]),
+      lineOf,
     });
   }
 }

@@ -1,0 +1,447 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { buildConfig, type BuildOptions, type BuildResult } from './build.ts';
+import { parseDocuments } from './load.ts';
+import { formatConfigError, type ConfigErrorCode } from './errors.ts';
+import type { Config } from './model.ts';
+
+type Obj = Record<string, unknown>;
+const NS = 'metallb-system';
+
+const resource = (kind: string, name: string, spec?: Obj, apiVersion = 'metallb.io/v1beta1'): Obj => ({
+  apiVersion,
+  kind,
+  metadata: { name, namespace: NS },
+  ...(spec !== undefined ? { spec } : {}),
+});
+const pool = (name: string, addresses: unknown, spec: Obj = {}) => resource('IPAddressPool', name, { addresses, ...spec });
+const peer = (name: string, spec: Obj = {}) =>
+  resource('BGPPeer', name, { myASN: 64500, peerASN: 64501, peerAddress: '10.0.0.1', ...spec }, 'metallb.io/v1beta2');
+const bgpAdv = (name: string, spec: Obj = {}) => resource('BGPAdvertisement', name, spec);
+const l2Adv = (name: string, spec: Obj = {}) => resource('L2Advertisement', name, spec);
+const bfd = (name: string, spec: Obj = {}) => resource('BFDProfile', name, spec);
+const community = (name: string, communities: Obj[]) => resource('Community', name, { communities });
+const withLabels = (o: Obj, labels: Obj): Obj => ({ ...o, metadata: { ...(o.metadata as Obj), labels } });
+
+function build(objects: Obj[], options?: BuildOptions): BuildResult {
+  const text = objects.map((o) => stringify(o)).join('---\n');
+  const loaded = parseDocuments(text, 'test.yaml');
+  assert.deepEqual(loaded.errors, []);
+  return buildConfig(loaded.documents, options);
+}
+function valid(objects: Obj[], options?: BuildOptions): Config {
+  const r = build(objects, options);
+  assert.deepEqual(r.errors.map(formatConfigError), []);
+  assert.ok(r.config);
+  return r.config;
+}
+/** Asserts that the objects give exactly the errors of these codes, and returns their lines. */
+function invalid(objects: Obj[], code: ConfigErrorCode | ConfigErrorCode[], options?: BuildOptions): string[] {
+  const r = build(objects, options);
+  const lines = r.errors.map(formatConfigError);
+  assert.deepEqual(r.errors.map((e) => e.code), Array.isArray(code) ? code : [code], lines.join('\n'));
+  assert.equal(r.config, undefined);
+  return lines;
+}
+
+const P = pool('p', ['10.0.0.0/24']);
+
+describe('buildConfig: the tutorial', () => {
+  it('accepts examples/tutorial/routing-config.yaml', () => {
+    const text = readFileSync(new URL('../../examples/tutorial/routing-config.yaml', import.meta.url), 'utf8');
+    const r = buildConfig(parseDocuments(text, 'routing-config.yaml').documents);
+    assert.deepEqual(r.errors, []);
+    const cfg = r.config!;
+    assert.equal(cfg.pools.length, 1);
+    const [p] = cfg.pools;
+    assert.equal(p!.name, 'first-pool');
+    assert.equal(p!.autoAssign, true);
+    assert.equal(p!.avoidBuggyIPs, false);
+    assert.deepEqual(p!.ranges.map((x) => [x.first, x.last]), [[0x0a000003n, 0x0a0000fen]]);
+    assert.deepEqual(cfg.l2Advertisements.map((a) => [a.name, a.ipAddressPools]), [['example', ['first-pool']]]);
+    assert.deepEqual(r.objects.map((o) => o.kind), ['IPAddressPool', 'L2Advertisement']);
+  });
+});
+
+describe('buildConfig: error reports', () => {
+  it('names file, line, kind, namespace/name, field and reason', () => {
+    const [line] = invalid([pool('first-pool', ['10.0.0.0/24', '10.0.0.300/24'])], 'EADDRESS');
+    assert.equal(line, 'test.yaml:9: IPAddressPool metallb-system/first-pool: spec.addresses[1]: "10.0.0.300/24" is not a CIDR: "10.0.0.300" is not an IP address');
+  });
+  it('reports every error at once, in file order', () => {
+    const lines = invalid(
+      [pool('a', ['10.0.0.1']), peer('x', { myASN: 0 }), bgpAdv('ad', { ipAddressPools: ['nope'] }), pool('b', ['1.2.3.4/33'])],
+      ['EADDRESS', 'EASN', 'EREFERENCE', 'EADDRESS'],
+    );
+    const numbers = lines.map((l) => Number(l.split(':')[1]));
+    assert.deepEqual(numbers, [...numbers].sort((x, y) => x - y));
+  });
+  it('is pure: the same input gives the same result, and the input is not changed', () => {
+    const text = [P, peer('x'), bgpAdv('a')].map((o) => stringify(o)).join('---\n');
+    const docs = parseDocuments(text, 't.yaml').documents;
+    const before = JSON.stringify(docs.map((d) => d.object));
+    assert.deepEqual(buildConfig(docs), buildConfig(docs));
+    assert.equal(JSON.stringify(docs.map((d) => d.object)), before);
+  });
+  it('sorts config arrays by name and freezes them', () => {
+    const cfg = valid([pool('zeta', ['10.0.1.0/24']), pool('alpha', ['10.0.2.0/24']), peer('b'), peer('a', { peerAddress: '10.0.0.2' }), bfd('y'), bfd('x')]);
+    assert.deepEqual(cfg.pools.map((p) => p.name), ['alpha', 'zeta']);
+    assert.deepEqual(cfg.bgpPeers.map((p) => p.name), ['a', 'b']);
+    assert.deepEqual(cfg.bfdProfiles.map((p) => p.name), ['x', 'y']);
+    assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.pools) && Object.isFrozen(cfg.pools[0]));
+  });
+});
+
+describe('buildConfig: objects, kinds and namespaces', () => {
+  it('ignores kinds it does not know, with a note', () => {
+    const r = build([P, { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } }, { apiVersion: 'v1', kind: 'Service', metadata: { name: 't' } }]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.notes, ['ignored 2 v1 Service objects: not MetalLB configuration']);
+  });
+  it('ignores metallb.io objects of other namespaces, even invalid ones, with a note', () => {
+    const tenant = { ...pool('evil', ['nonsense']), metadata: { name: 'evil', namespace: 'tenant' } };
+    const r = build([P, tenant]);
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.config!.pools.length, 1);
+    assert.match(r.notes[0]!, /IPAddressPool tenant\/evil ignored: configuration is read only from the namespace metallb-system/);
+  });
+  it('places objects without a namespace in the load balancer namespace, and honours another one', () => {
+    const bare = { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'bare' }, spec: { addresses: ['10.1.0.0/24'] } };
+    assert.equal(valid([bare]).pools.length, 1);
+    const r = build([bare, P], { namespace: 'lb' });
+    assert.deepEqual(r.config!.pools.map((p) => p.name), ['bare']);
+    assert.deepEqual(r.objects.map((o) => o.namespace), ['lb']);
+  });
+  it('refuses two objects of one kind with one name, naming the first', () => {
+    const [line] = invalid([P, pool('p', ['10.9.0.0/24'])], 'EDUPLICATE');
+    assert.match(line!, /IPAddressPool "p" is defined twice \(first at test\.yaml:1\)/);
+    valid([P, l2Adv('p')]);
+    invalid([peer('x'), { ...peer('x'), apiVersion: 'metallb.io/v1beta1' }], 'EDUPLICATE');
+  });
+  it('refuses metallb.io kinds and versions MetalLB does not serve', () => {
+    assert.match(invalid([resource('AddressPool', 'old', { protocol: 'layer2', addresses: ['10.0.0.0/24'] })], 'ENOTSERVED')[0]!, /removed in MetalLB v0\.14/);
+    assert.match(invalid([resource('IPAddresspool', 'x', {})], 'ENOTSERVED')[0]!, /did you mean IPAddressPool/);
+    assert.match(invalid([{ ...P, apiVersion: 'metallb.io/v1alpha1' }], 'ENOTSERVED')[0]!, /served as metallb\.io\/v1beta1, not metallb\.io\/v1alpha1/);
+  });
+  it('checks metadata: name, labels, unknown fields', () => {
+    invalid([{ ...P, metadata: { namespace: NS } }], 'ENAME');
+    invalid([pool('First_Pool', ['10.0.0.0/24'])], 'ENAME');
+    invalid([withLabels(P, { 'bad key': 'x' })], 'ELABEL');
+    invalid([withLabels(P, { zone: 'not valid' })], 'ELABEL');
+    invalid([{ ...P, metadata: { name: 'p', namespace: NS, lables: {} } }], 'EUNKNOWNFIELD');
+  });
+  it('refuses unknown and mistyped spec fields as strict validation does', () => {
+    const [line] = invalid([pool('p', ['10.0.0.0/24'], { autoassign: false })], 'EUNKNOWNFIELD');
+    assert.match(line!, /spec\.autoassign: unknown field "autoassign" \(did you mean "autoAssign"\?\)/);
+    assert.match(invalid([pool('p', ['10.0.0.0/24'], { autoAssign: 'yes' })], 'ETYPE')[0]!, /spec\.autoAssign: expected a boolean/);
+    invalid([pool('p', '10.0.0.0/24')], 'ETYPE');
+    invalid([resource('IPAddressPool', 'p')], 'EREQUIRED');
+    invalid([resource('IPAddressPool', 'p', {})], 'EREQUIRED');
+  });
+  it('checks status kinds against their schema and notes they are not configuration', () => {
+    const state = { apiVersion: 'metallb.io/v1beta1', kind: 'ConfigurationState', metadata: { name: 'controller', namespace: NS }, status: { result: 'Valid' } };
+    const r = build([P, state]);
+    assert.deepEqual(r.errors, []);
+    assert.match(r.notes.join('\n'), /ConfigurationState metallb-system\/controller: status written by ferrolb/);
+    invalid([{ ...state, status: { result: 'Great' } }], 'EENUM');
+  });
+});
+
+describe('IPAddressPool', () => {
+  it('accepts IPv4 and IPv6 CIDRs, ranges with spaces, single addresses and dual-stack pools', () => {
+    const cfg = valid([
+      pool('v4', ['192.168.10.0/24', '192.168.9.1/32', '192.168.11.1 - 192.168.11.9']),
+      pool('v6', ['2001:db8::/64', '2001:db8:1::1-2001:db8:1::ff', '2001:db8:2::1/128']),
+      pool('dual', ['10.1.0.0/16', 'fd00::/120'], { autoAssign: false, avoidBuggyIPs: true }),
+    ]);
+    const dual = cfg.pools.find((p) => p.name === 'dual')!;
+    assert.deepEqual(dual.ranges.map((r) => r.family), ['IPv4', 'IPv6']);
+    assert.equal(dual.autoAssign, false);
+    assert.equal(dual.avoidBuggyIPs, true);
+  });
+  it('refuses bad addresses, reversed and mixed-family ranges', () => {
+    assert.match(invalid([pool('p', ['10.0.0.0/33'])], 'EADDRESS')[0]!, /prefix length 33 exceeds 32/);
+    assert.match(invalid([pool('p', ['10.0.0.9-10.0.0.1'])], 'EADDRESS')[0]!, /reversed/);
+    assert.match(invalid([pool('p', ['10.0.0.1-2001:db8::1'])], 'EADDRESS')[0]!, /mixes IPv4 and IPv6/);
+    assert.match(invalid([pool('p', ['10.0.0.1'])], 'EADDRESS')[0]!, /single address is written as \/32/);
+    assert.match(invalid([pool('p', ['2001:db8::/129'])], 'EADDRESS')[0]!, /exceeds 128/);
+    assert.match(invalid([pool('p', [])], 'EADDRESS')[0]!, /lists no address/);
+    invalid([pool('p', ['10.0.0.0/24', 42])], 'ETYPE');
+  });
+  it('refuses overlaps between pools, naming both', () => {
+    const [line] = invalid([pool('a', ['10.0.0.0/24']), pool('b', ['10.0.0.128-10.0.0.130'])], 'EOVERLAP');
+    assert.match(line!, /IPAddressPool metallb-system\/b: spec\.addresses\[0\]: "10\.0\.0\.128-10\.0\.0\.130" overlaps "10\.0\.0\.0\/24" of IPAddressPool a/);
+    invalid([pool('a', ['2001:db8::/64']), pool('b', ['2001:db8::ffff/128'])], 'EOVERLAP');
+    invalid([pool('a', ['10.0.0.0/8']), pool('b', ['10.255.255.255/32'])], 'EOVERLAP');
+  });
+  it('refuses overlaps within one pool, including a repeated entry', () => {
+    assert.match(invalid([pool('a', ['10.0.0.0/24', '10.0.0.5-10.0.0.6'])], 'EOVERLAP')[0]!, /of the same pool/);
+    invalid([pool('a', ['10.0.0.0/24', '10.0.0.0/24'])], 'EOVERLAP');
+  });
+  it('accepts adjacent ranges and the same numbers in two families', () => {
+    valid([pool('a', ['10.0.0.0/25']), pool('b', ['10.0.0.128/25']), pool('c', ['::a00:0/120'])]);
+  });
+  it('reports the same overlap whatever the input order', () => {
+    const objs = [pool('a', ['10.0.0.0/24']), pool('b', ['10.0.0.0/25']), pool('c', ['10.0.0.200/29'])];
+    const who = (os: Obj[]) => build(os).errors.map((e) => `${e.name} ${e.path}`).sort();
+    assert.deepEqual(who(objs), who([...objs].reverse()));
+  });
+  it('reads serviceAllocation', () => {
+    const cfg = valid([
+      pool('p', ['10.0.0.0/24'], {
+        serviceAllocation: { priority: 10, namespaces: ['team-a'], namespaceSelectors: [{ matchLabels: { tier: 'gold' } }], serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'Exists' }] }] },
+      }),
+    ]);
+    assert.deepEqual(cfg.pools[0]!.serviceAllocation, {
+      priority: 10,
+      namespaces: ['team-a'],
+      namespaceSelectors: [{ matchLabels: { tier: 'gold' } }],
+      serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'Exists' }] }],
+    });
+    assert.equal(valid([P]).pools[0]!.serviceAllocation, undefined);
+  });
+  it('refuses a negative priority, bad or repeated namespaces and bad selectors', () => {
+    const sa = (serviceAllocation: Obj) => [pool('p', ['10.0.0.0/24'], { serviceAllocation })];
+    assert.match(invalid(sa({ priority: -1 }), 'ERANGE')[0]!, /serviceAllocation\.priority: -1 is less than the minimum 0/);
+    assert.match(invalid(sa({ namespaces: ['Team_A'] }), 'ENAMESPACE')[0]!, /serviceAllocation\.namespaces\[0\]/);
+    invalid(sa({ namespaces: ['a', 'a'] }), 'EDUPLICATEENTRY');
+    assert.match(invalid(sa({ serviceSelectors: [{ matchExpressions: [{ key: 'app', operator: 'In' }] }] }), 'ESELECTOR')[0]!, /serviceSelectors\[0\]\.matchExpressions\[0\]\.values: operator In needs at least one value/);
+    invalid(sa({ namespaceSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { a: 'b' } }] }), 'EDUPLICATEENTRY');
+  });
+});
+
+describe('BGPPeer', () => {
+  it('reads a v1beta2 peer with MetalLB defaults', () => {
+    const [p] = valid([peer('r1')]).bgpPeers;
+    assert.deepEqual(p, {
+      name: 'r1', myASN: 64500, peerASN: 64501, peerAddress: '10.0.0.1', peerPort: 179, holdTime: 90, keepaliveTime: 30,
+      ebgpMultiHop: false, enableGracefulRestart: false, nodeSelectors: [], dualStackAddressFamily: false,
+    });
+  });
+  it('reads a v1beta1 peer with the v1beta2 meaning', () => {
+    const v1 = resource('BGPPeer', 'r1', { myASN: 64500, peerASN: 64501, peerAddress: '10.0.0.1', holdTime: '30s', nodeSelectors: [{ matchExpressions: [{ key: 'rack', operator: 'In', values: ['a'] }] }] });
+    const v2 = peer('r1', { holdTime: '30s', nodeSelectors: [{ matchExpressions: [{ key: 'rack', operator: 'In', values: ['a'] }] }] });
+    assert.deepEqual(valid([v1]).bgpPeers, valid([v2]).bgpPeers);
+    invalid([resource('BGPPeer', 'r1', { myASN: 1, peerASN: 2, peerAddress: '10.0.0.1', dynamicASN: 'external' })], 'EUNKNOWNFIELD');
+    invalid([resource('BGPPeer', 'r1', { myASN: 1, peerAddress: '10.0.0.1' })], 'EREQUIRED');
+  });
+  it('checks ASNs: 1..4294967295', () => {
+    assert.equal(valid([peer('r', { myASN: 4294967295, peerASN: 1 })]).bgpPeers[0]!.myASN, 4294967295);
+    assert.match(invalid([peer('r', { myASN: 0 })], 'EASN')[0]!, /spec\.myASN: myASN must be 1\.\.4294967295/);
+    invalid([peer('r', { peerASN: 4294967296 })], 'ERANGE');
+    invalid([peer('r', { localASN: 0 })], 'EASN');
+    assert.equal(valid([peer('r', { localASN: 65000 })]).bgpPeers[0]!.localASN, 65000);
+  });
+  it('requires exactly one of peerASN and dynamicASN', () => {
+    const { peerASN: _, ...spec } = peer('r').spec as Obj;
+    assert.equal(valid([resource('BGPPeer', 'r', { ...spec, dynamicASN: 'external' }, 'metallb.io/v1beta2')]).bgpPeers[0]!.dynamicASN, 'external');
+    assert.match(invalid([resource('BGPPeer', 'r', spec, 'metallb.io/v1beta2')], 'EPEER')[0]!, /exactly one of peerASN/);
+    assert.match(invalid([peer('r', { dynamicASN: 'internal' })], 'EPEER')[0]!, /mutually exclusive/);
+    invalid([resource('BGPPeer', 'r', { ...spec, dynamicASN: 'sometimes' }, 'metallb.io/v1beta2')], 'EENUM');
+  });
+  it('requires exactly one of peerAddress and interface, and IP addresses where IPs go', () => {
+    const { peerAddress: _, ...spec } = peer('r').spec as Obj;
+    assert.equal(valid([resource('BGPPeer', 'r', { ...spec, interface: 'eth1' }, 'metallb.io/v1beta2')]).bgpPeers[0]!.interface, 'eth1');
+    invalid([resource('BGPPeer', 'r', spec, 'metallb.io/v1beta2')], 'EPEER');
+    invalid([peer('r', { interface: 'eth1' })], 'EPEER');
+    assert.match(invalid([peer('r', { peerAddress: '1.1.1' })], 'EIP')[0]!, /"1\.1\.1" is not an IP address/);
+    invalid([peer('r', { sourceAddress: 'ten' })], 'EIP');
+    invalid([peer('r', { sourceAddress: '2001:db8::1' })], 'EIP');
+    valid([peer('r', { peerAddress: '2001:db8::2', sourceAddress: '2001:db8::1' })]);
+    invalid([peer('r', { routerID: '2001:db8::1' })], 'EIP');
+    valid([peer('r', { routerID: '10.10.10.10' })]);
+  });
+  it('checks peerPort 1..16384, default 179', () => {
+    assert.equal(valid([peer('r', { peerPort: 16384 })]).bgpPeers[0]!.peerPort, 16384);
+    invalid([peer('r', { peerPort: 0 })], 'ERANGE');
+    invalid([peer('r', { peerPort: 16385 })], 'ERANGE');
+  });
+  it('derives the missing timer: keepalive = hold/3, hold = 3 × keepalive', () => {
+    const t = (spec: Obj) => {
+      const [p] = valid([peer('r', spec)]).bgpPeers;
+      return [p!.holdTime, p!.keepaliveTime];
+    };
+    assert.deepEqual(t({}), [90, 30]);
+    assert.deepEqual(t({ holdTime: '30s' }), [30, 10]);
+    assert.deepEqual(t({ holdTime: '1m30s' }), [90, 30]);
+    assert.deepEqual(t({ keepaliveTime: '20s' }), [60, 20]);
+    assert.deepEqual(t({ keepaliveTime: '1s' }), [3, 1]);
+    assert.deepEqual(t({ holdTime: '0s' }), [0, 0]);
+    assert.deepEqual(t({ holdTime: '9s', keepaliveTime: '9s' }), [9, 9]);
+  });
+  it('refuses hold times under 3 s, keepalive above hold, and non-durations', () => {
+    assert.match(invalid([peer('r', { holdTime: '2s' })], 'ETIMER')[0]!, /spec\.holdTime: hold time 2s must be 0 \(no keepalives\) or at least 3s/);
+    assert.match(invalid([peer('r', { holdTime: '30s', keepaliveTime: '31s' })], 'ETIMER')[0]!, /spec\.keepaliveTime: keepalive time 31s is longer than the hold time 30s/);
+    invalid([peer('r', { holdTime: '0s', keepaliveTime: '10s' })], 'ETIMER');
+    invalid([peer('r', { holdTime: '70000s' })], 'ETIMER');
+    invalid([peer('r', { holdTime: '-90s' })], 'ETIMER');
+    assert.match(invalid([peer('r', { holdTime: '90' })], 'EDURATION')[0]!, /without a unit/);
+    invalid([peer('r', { keepaliveTime: 30 })], 'ETYPE');
+  });
+  it('checks connectTime: 1..65535 whole seconds', () => {
+    assert.equal(valid([peer('r', { connectTime: '1m' })]).bgpPeers[0]!.connectTime, 60);
+    assert.equal(valid([peer('r')]).bgpPeers[0]!.connectTime, undefined);
+    invalid([peer('r', { connectTime: '0s' })], 'ETIMER');
+    invalid([peer('r', { connectTime: '65536s' })], 'ETIMER');
+    assert.match(invalid([peer('r', { connectTime: '1500ms' })], 'ETIMER')[0]!, /whole number of seconds/);
+  });
+  it('allows password or passwordSecret, not both', () => {
+    assert.equal(valid([peer('r', { password: 'x' })]).bgpPeers[0]!.password, 'x');
+    invalid([peer('r', { password: 'x', passwordSecret: { name: 's' } })], 'EPASSWORD');
+    invalid([peer('r', { passwordSecret: { namespace: NS } })], 'EPASSWORD');
+    invalid([peer('r', { passwordSecret: { name: 's', namespace: 'default' } })], 'ESECRET');
+  });
+  it('checks passwordSecret against the Secrets it is given', () => {
+    const ref = [peer('r', { passwordSecret: { name: 'bgp' } })];
+    const unchecked = build(ref);
+    assert.deepEqual(unchecked.errors, []);
+    assert.deepEqual(unchecked.config!.bgpPeers[0]!.passwordSecret, { name: 'bgp', namespace: NS });
+    assert.match(unchecked.notes.join('\n'), /passwordSecret references were not checked/);
+    const secret = (type: string, keys: string[]) => ({ secrets: [{ name: 'bgp', namespace: NS, type, keys }] });
+    valid(ref, secret('kubernetes.io/basic-auth', ['password']));
+    assert.match(invalid(ref, 'ESECRET', { secrets: [{ name: 'other', namespace: NS, keys: [] }] })[0]!, /no Secret metallb-system\/bgp/);
+    assert.match(invalid(ref, 'ESECRET', secret('Opaque', ['password']))[0]!, /kubernetes\.io\/basic-auth is required/);
+    assert.match(invalid(ref, 'ESECRET', secret('kubernetes.io/basic-auth', ['username']))[0]!, /no "password" key/);
+    const secretDoc = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bgp', namespace: NS }, type: 'kubernetes.io/basic-auth', stringData: { password: 'p' } };
+    valid([...ref, secretDoc]);
+  });
+  it('refuses ebgpMultiHop on an iBGP peer', () => {
+    assert.match(invalid([peer('r', { peerASN: 64500, ebgpMultiHop: true })], 'EMULTIHOP')[0]!, /spec\.ebgpMultiHop: .*iBGP/);
+    const { peerASN: _, ...spec } = peer('r').spec as Obj;
+    invalid([resource('BGPPeer', 'r', { ...spec, dynamicASN: 'internal', ebgpMultiHop: true }, 'metallb.io/v1beta2')], 'EMULTIHOP');
+    assert.equal(valid([peer('r', { ebgpMultiHop: true })]).bgpPeers[0]!.ebgpMultiHop, true);
+  });
+  it('requires the BFD profile it names to exist', () => {
+    assert.match(invalid([peer('r', { bfdProfile: 'fast' })], 'EREFERENCE')[0]!, /no BFDProfile named "fast"/);
+    assert.equal(valid([peer('r', { bfdProfile: 'fast' }), bfd('fast')]).bgpPeers[0]!.bfdProfile, 'fast');
+  });
+  it('checks node selectors and reads the remaining fields', () => {
+    invalid([peer('r', { nodeSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] }] })], 'ESELECTOR');
+    const [p] = valid([peer('r', { vrf: 'red', enableGracefulRestart: true, dualStackAddressFamily: true, nodeSelectors: [{ matchLabels: { rack: 'a' } }] })]).bgpPeers;
+    assert.equal(p!.vrf, 'red');
+    assert.equal(p!.enableGracefulRestart, true);
+    assert.equal(p!.dualStackAddressFamily, true);
+    assert.deepEqual(p!.nodeSelectors, [{ matchLabels: { rack: 'a' } }]);
+    assert.match(build([peer('r', { disableMP: true })]).notes.join(), /disableMP is deprecated/);
+  });
+});
+
+describe('BFDProfile', () => {
+  it('fills MetalLB defaults', () => {
+    assert.deepEqual(valid([bfd('b')]).bfdProfiles[0], {
+      name: 'b', receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoInterval: 50, echoMode: false, passiveMode: false, minimumTtl: 254,
+    });
+  });
+  it('accepts the bounds and refuses values beyond them', () => {
+    valid([bfd('lo', { receiveInterval: 10, transmitInterval: 10, detectMultiplier: 2, echoInterval: 10, minimumTtl: 1 }), bfd('hi', { receiveInterval: 60000, transmitInterval: 60000, detectMultiplier: 255, echoInterval: 60000, minimumTtl: 254 })]);
+    for (const [field, value] of [['receiveInterval', 9], ['transmitInterval', 60001], ['detectMultiplier', 1], ['detectMultiplier', 256], ['echoInterval', 9], ['minimumTtl', 0], ['minimumTtl', 255]] as const) {
+      assert.match(invalid([bfd('b', { [field]: value })], 'ERANGE')[0]!, new RegExp(`spec\\.${field}: ${value} is (less|greater)`));
+    }
+  });
+  it('refuses echo mode for a peer that carries IPv6', () => {
+    const echo = bfd('echo', { echoMode: true });
+    valid([echo, peer('r', { bfdProfile: 'echo' }), P, bgpAdv('a')]);
+    assert.match(invalid([echo, peer('r', { bfdProfile: 'echo', peerAddress: '2001:db8::1' })], 'EECHO')[0]!, /this peer is IPv6/);
+    const v6pool = pool('v6', ['2001:db8::/64']);
+    assert.match(invalid([echo, peer('r', { bfdProfile: 'echo' }), v6pool, bgpAdv('a')], 'EECHO')[0]!, /BGPAdvertisement a announces the IPv6 addresses of IPAddressPool v6/);
+    valid([echo, peer('r', { bfdProfile: 'echo' }), peer('r6', { peerAddress: '10.0.0.9' }), v6pool, bgpAdv('a', { peers: ['r6'] })]);
+    valid([bfd('plain'), peer('r', { bfdProfile: 'plain', peerAddress: '2001:db8::1' })]);
+  });
+});
+
+describe('Community and BGPAdvertisement.communities', () => {
+  it('resolves aliases, standard and large values', () => {
+    const cfg = valid([community('c', [{ name: 'no-advertise', value: '65535:65282' }]), P, bgpAdv('a', { communities: ['no-advertise', '64512:1', 'large:64512:1:2'] })]);
+    assert.deepEqual(cfg.bgpAdvertisements[0]!.communities, [
+      { kind: 'standard', value: 65535 * 65536 + 65282 },
+      { kind: 'standard', value: 64512 * 65536 + 1 },
+      { kind: 'large', globalAdmin: 64512, localData1: 1, localData2: 2 },
+    ]);
+  });
+  it('refuses duplicate alias names, in one Community or across two', () => {
+    invalid([community('c', [{ name: 'x', value: '1:1' }, { name: 'x', value: '1:2' }])], 'EDUPLICATEENTRY');
+    assert.match(invalid([community('c1', [{ name: 'x', value: '1:1' }]), community('c2', [{ name: 'x', value: '1:2' }])], 'EDUPLICATEENTRY')[0]!, /Community metallb-system\/c2: spec\.communities\[0\]\.name: Community alias "x" is already defined \(Community c1/);
+  });
+  it('refuses bad values in Community and in advertisements', () => {
+    assert.match(invalid([community('c', [{ name: 'x', value: '70000:1' }])], 'ECOMMUNITY')[0]!, /spec\.communities\[0\]\.value: community "70000:1"/);
+    invalid([community('c', [{ name: 'x' }])], 'ECOMMUNITY');
+    invalid([P, bgpAdv('a', { communities: ['1:65536'] })], 'ECOMMUNITY');
+    invalid([P, bgpAdv('a', { communities: ['large:1:2'] })], 'ECOMMUNITY');
+    assert.match(invalid([P, bgpAdv('a', { communities: ['gold'] })], 'ECOMMUNITY')[0]!, /"gold" is neither a community value .* nor a known Community alias/);
+    invalid([community('c', [{ name: 'x', value: '1:1' }]), P, bgpAdv('a', { communities: ['x', '1:1'] })], 'EDUPLICATEENTRY');
+  });
+});
+
+describe('BGPAdvertisement', () => {
+  it('reads defaults and references', () => {
+    const [a] = valid([P, peer('r'), bgpAdv('a', { ipAddressPools: ['p'], peers: ['r'], localPref: 100 })]).bgpAdvertisements;
+    assert.equal(a!.aggregationLength, 32);
+    assert.equal(a!.aggregationLengthV6, 128);
+    assert.equal(a!.localPref, 100);
+    assert.deepEqual(a!.peers, ['r']);
+  });
+  it('refuses references to unknown pools and peers, and repeated names', () => {
+    assert.match(invalid([P, bgpAdv('a', { ipAddressPools: ['q'] })], 'EREFERENCE')[0]!, /spec\.ipAddressPools\[0\]: no IPAddressPool named "q"/);
+    assert.match(invalid([P, bgpAdv('a', { peers: ['r'] })], 'EREFERENCE')[0]!, /spec\.peers\[0\]: no BGPPeer named "r"/);
+    invalid([P, bgpAdv('a', { ipAddressPools: ['p', 'p'] })], 'EDUPLICATEENTRY');
+  });
+  it('checks aggregation length ranges', () => {
+    invalid([P, bgpAdv('a', { aggregationLength: 33 })], 'ERANGE');
+    invalid([P, bgpAdv('a', { aggregationLength: 0 })], 'ERANGE');
+    invalid([P, bgpAdv('a', { aggregationLengthV6: 129 })], 'ERANGE');
+  });
+  it('refuses an aggregation length shorter than a prefix of the pool', () => {
+    valid([P, bgpAdv('a', { aggregationLength: 24 })]);
+    const tutorial = pool('first-pool', ['10.0.0.3-10.0.0.254']);
+    assert.match(
+      invalid([tutorial, bgpAdv('a', { aggregationLength: 24 })], 'EAGGREGATION')[0]!,
+      /spec\.aggregationLength: aggregationLength 24 is shorter than the prefix \/26 of "10\.0\.0\.3-10\.0\.0\.254" in IPAddressPool first-pool/,
+    );
+    valid([tutorial, bgpAdv('a', { aggregationLength: 26 })]);
+    invalid([tutorial, bgpAdv('a', { aggregationLength: 25 })], 'EAGGREGATION');
+    valid([pool('v6', ['2001:db8::/64']), bgpAdv('a', { aggregationLengthV6: 64 })]);
+    invalid([pool('v6', ['2001:db8::/64']), bgpAdv('a', { aggregationLengthV6: 48 })], 'EAGGREGATION');
+    // Only the pools the advertisement selects are checked, by name or by label.
+    valid([P, pool('other', ['10.1.0.0/28']), bgpAdv('a', { aggregationLength: 24, ipAddressPools: ['p'] })]);
+    invalid([P, withLabels(pool('other', ['10.1.0.0/28']), { agg: 'yes' }), bgpAdv('a', { aggregationLength: 24, ipAddressPoolSelectors: [{ matchLabels: { agg: 'yes' } }] })], 'EAGGREGATION');
+  });
+  it('refuses different localPref for one pool unless lengths, peers or nodes are disjoint', () => {
+    const peers = [peer('r1'), peer('r2', { peerAddress: '10.0.0.2' })];
+    const pair = (a: Obj, b: Obj) => [P, ...peers, bgpAdv('a', { localPref: 100, ...a }), bgpAdv('b', { localPref: 200, ...b })];
+    assert.match(invalid(pair({}, {}), 'ELOCALPREF')[0]!, /BGPAdvertisement metallb-system\/b: spec\.localPref: localPref 200 conflicts with localPref 100 of BGPAdvertisement a for IPAddressPool p/);
+    invalid(pair({ localPref: undefined }, {}), 'ELOCALPREF');
+    valid(pair({}, { localPref: 100 }));
+    valid(pair({}, { aggregationLength: 24 }));
+    valid(pair({ peers: ['r1'] }, { peers: ['r2'] }));
+    invalid(pair({ peers: ['r1'] }, { peers: ['r1', 'r2'] }), 'ELOCALPREF');
+    invalid(pair({ peers: ['r1'] }, {}), 'ELOCALPREF');
+    valid(pair({ nodeSelectors: [{ matchLabels: { rack: 'a' } }] }, { nodeSelectors: [{ matchLabels: { rack: 'b' } }] }));
+    invalid(pair({ nodeSelectors: [{ matchLabels: { rack: 'a' } }] }, { nodeSelectors: [{ matchLabels: { rack: 'a' } }] }), 'ELOCALPREF');
+    invalid(pair({ nodeSelectors: [{ matchLabels: { rack: 'a' } }] }, {}), 'ELOCALPREF');
+    // Different pools never conflict.
+    valid([P, pool('q', ['10.1.0.0/24']), bgpAdv('a', { localPref: 100, ipAddressPools: ['p'] }), bgpAdv('b', { localPref: 200, ipAddressPools: ['q'] })]);
+    // A dual-stack pool: lengths must differ in both families.
+    const dual = pool('p', ['10.0.0.0/24', '2001:db8::/64']);
+    invalid([dual, bgpAdv('a', { localPref: 100 }), bgpAdv('b', { localPref: 200, aggregationLength: 24 })], 'ELOCALPREF');
+    valid([dual, bgpAdv('a', { localPref: 100 }), bgpAdv('b', { localPref: 200, aggregationLength: 24, aggregationLengthV6: 64 })]);
+  });
+});
+
+describe('L2Advertisement', () => {
+  it('reads pools, selectors, nodes and interfaces', () => {
+    const [a] = valid([withLabels(P, { tier: 'web' }), l2Adv('l', { ipAddressPools: ['p'], ipAddressPoolSelectors: [{ matchLabels: { tier: 'web' } }], nodeSelectors: [{ matchLabels: { 'kubernetes.io/hostname': 'n1' } }], interfaces: ['eth0', 'eth1'], serviceSelectors: [{ matchLabels: { app: 'x' } }] })]).l2Advertisements;
+    assert.deepEqual(a!.interfaces, ['eth0', 'eth1']);
+    assert.deepEqual(a!.ipAddressPoolSelectors, [{ matchLabels: { tier: 'web' } }]);
+    assert.equal(a!.serviceSelectors.length, 1);
+    assert.deepEqual(valid([P, l2Adv('all')]).l2Advertisements[0]!.ipAddressPools, []);
+  });
+  it('refuses unknown pools, bad selectors and repeated interfaces', () => {
+    invalid([P, l2Adv('l', { ipAddressPools: ['nope'] })], 'EREFERENCE');
+    invalid([P, l2Adv('l', { nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: [] }] }] })], 'ESELECTOR');
+    invalid([P, l2Adv('l', { ipAddressPoolSelectors: [{ matchLabels: { '-x': 'y' } }] })], 'ESELECTOR');
+    invalid([P, l2Adv('l', { interfaces: ['eth0', 'eth0'] })], 'EDUPLICATEENTRY');
+    invalid([P, l2Adv('l', { nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'Near', values: ['a'] }] }] })], 'ESELECTOR');
+  });
+});
