@@ -445,3 +445,59 @@ describe('L2Advertisement', () => {
     invalid([P, l2Adv('l', { nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'Near', values: ['a'] }] }] })], 'ESELECTOR');
   });
 });
+
+describe('sessions and interfaces', () => {
+  it('refuses two peers that open one session from the same nodes', () => {
+    assert.match(invalid([peer('a'), peer('b')], 'EPEER')[0]!, /BGPPeer metallb-system\/b: spec\.peerAddress: BGPPeer a already opens the session to 10\.0\.0\.1 port 179/);
+    valid([peer('a'), peer('b', { peerPort: 1179 })]);
+    valid([peer('a'), peer('b', { vrf: 'red' })]);
+    valid([peer('a', { nodeSelectors: [{ matchLabels: { rack: '1' } }] }), peer('b', { nodeSelectors: [{ matchLabels: { rack: '2' } }] })]);
+    invalid([peer('a', { nodeSelectors: [{ matchLabels: { rack: '1' } }] }), peer('b')], 'EPEER');
+  });
+  it('checks interface names', () => {
+    const { peerAddress: _, ...spec } = peer('r').spec as Obj;
+    const unnumbered = (iface: string) => resource('BGPPeer', 'r', { ...spec, interface: iface }, 'metallb.io/v1beta2');
+    valid([unnumbered('enp1s0f0.100')]);
+    invalid([unnumbered('a-very-long-interface')], 'EINTERFACE');
+    invalid([unnumbered('eth0/1')], 'EINTERFACE');
+    invalid([P, l2Adv('l', { interfaces: ['eth 0'] })], 'EINTERFACE');
+  });
+});
+
+describe('buildConfig never throws', () => {
+  it('on random objects of every kind (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    const kinds = ['IPAddressPool', 'L2Advertisement', 'BGPAdvertisement', 'BGPPeer', 'BFDProfile', 'Community', 'ServiceL2Status', 'ConfigurationState', 'Service'];
+    const fields = ['addresses', 'autoAssign', 'serviceAllocation', 'ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces', 'aggregationLength',
+      'aggregationLengthV6', 'localPref', 'communities', 'peers', 'myASN', 'peerASN', 'dynamicASN', 'peerAddress', 'interface', 'holdTime', 'keepaliveTime',
+      'connectTime', 'password', 'passwordSecret', 'bfdProfile', 'ebgpMultiHop', 'echoMode', 'detectMultiplier', 'routerID', 'sourceAddress'];
+    const value = fc.oneof(
+      fc.anything({ maxDepth: 3 }),
+      fc.constantFrom('10.0.0.0/24', '10.0.0.1-10.0.0.9', '2001:db8::/64', '90s', '1:2', 'large:1:2:3', 'p', 'r', 64500, 0, -1, true),
+      fc.array(fc.constantFrom('10.0.0.0/24', '10.0.0.0/25', 'p', 'r', '1:1', { matchLabels: { a: 'b' } }, { matchExpressions: [{ key: 'a', operator: 'In' }] }, 7), { maxLength: 4 }),
+    );
+    const object = fc.record({
+      kind: fc.constantFrom(...kinds),
+      apiVersion: fc.constantFrom('metallb.io/v1beta1', 'metallb.io/v1beta2', 'v1'),
+      name: fc.constantFrom('p', 'q', 'r', 'Bad Name'),
+      spec: fc.dictionary(fc.constantFrom(...fields), value, { maxKeys: 6 }),
+    });
+    fc.assert(
+      fc.property(fc.array(object, { maxLength: 6 }), (raw) => {
+        const docs = raw.map((o, i) => ({
+          file: 'fuzz.yaml',
+          line: i + 1,
+          apiVersion: o.apiVersion,
+          kind: o.kind,
+          object: { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name }, spec: o.spec },
+          lineOf: () => i + 1,
+        }));
+        const r = buildConfig(docs);
+        assert.ok(!r.errors.some((e) => e.code === 'EINTERNAL'), r.errors.map(formatConfigError).join('\n'));
+        for (const e of r.errors) assert.ok(!formatConfigError(e).includes('\n'));
+        assert.equal(r.config === undefined, r.errors.length > 0);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});

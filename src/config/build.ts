@@ -35,7 +35,7 @@ import type {
   SecretReference,
   ServiceAllocation,
 } from './model.ts';
-import { checkDNSLabel, checkDNSSubdomain, checkLabelKey, checkLabelValue, checkSelector, selectorKey, type SelectorProblem } from './names.ts';
+import { checkDNSLabel, checkDNSSubdomain, checkInterfaceName, checkLabelKey, checkLabelValue, checkSelector, selectorKey, type SelectorProblem } from './names.ts';
 import { findOverlaps, type Span } from './overlap.ts';
 
 export const DEFAULT_NAMESPACE = 'metallb-system';
@@ -434,6 +434,10 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
       } else if (peerAddressText === undefined && iface === undefined && !isWrongType(s.peerAddress) && !isWrongType(s.interface)) {
         fail(e, sp('peerAddress'), 'EPEER', 'exactly one of peerAddress or interface (unnumbered BGP) is required');
       }
+      if (iface !== undefined) {
+        const problem = checkInterfaceName(iface);
+        if (problem) fail(e, sp('interface'), 'EINTERFACE', problem);
+      }
       const peerAddress = peerAddressText !== undefined ? parseIP(peerAddressText) : undefined;
       if (peerAddressText !== undefined && !peerAddress) {
         fail(e, sp('peerAddress'), 'EIP', `"${peerAddressText}" is not an IP address`);
@@ -526,6 +530,23 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
   if (uncheckedSecrets) {
     notes.push(`passwordSecret references were not checked: no Secret of ${lbNamespace} was given`);
   }
+  // Two peers that name one session (same address or interface, port and VRF) from the
+  // same nodes would fight over it; MetalLB refuses such duplicates too. Nodes count as
+  // disjoint by the rule of the localPref check below.
+  const sessions = new Map<string, BGPPeer[]>();
+  for (const p of peers) {
+    const target = p.peerAddress !== undefined ? `address ${p.peerAddress}` : `interface ${p.interface ?? ''}`;
+    const key = `${target}\u0000${p.peerPort}\u0000${p.vrf ?? ''}`;
+    const same = sessions.get(key) ?? [];
+    const clash = same.find((q) => !nodesDisjoint(q.nodeSelectors, p.nodeSelectors));
+    const e = clash ? ofKind('BGPPeer').find((x) => x.name === p.name) : undefined;
+    if (clash && e) {
+      const where = p.peerAddress !== undefined ? `${p.peerAddress} port ${p.peerPort}` : `interface ${p.interface} port ${p.peerPort}`;
+      fail(e, ['spec', p.peerAddress !== undefined ? 'peerAddress' : 'interface'], 'EPEER',
+        `BGPPeer ${clash.name} already opens the session to ${where}${p.vrf ? ` in VRF ${p.vrf}` : ''} from the same nodes (give them disjoint nodeSelectors)`);
+    }
+    sessions.set(key, [...same, p]);
+  }
   const peerByName = new Map(peers.map((p) => [p.name, p]));
 
   // Pools an advertisement names or selects; naming none and selecting none = every pool.
@@ -556,7 +577,11 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
         ipAddressPools: selected.names,
         ipAddressPoolSelectors: selected.selectors,
         nodeSelectors: selectorList(e, ['spec', 'nodeSelectors'], s.nodeSelectors),
-        interfaces: nameList(e, ['spec', 'interfaces'], s.interfaces).map((n) => n.name),
+        interfaces: nameList(e, ['spec', 'interfaces'], s.interfaces).map((n) => {
+          const problem = checkInterfaceName(n.name);
+          if (problem) fail(e, ['spec', 'interfaces', n.index], 'EINTERFACE', problem);
+          return n.name;
+        }),
         serviceSelectors: selectorList(e, ['spec', 'serviceSelectors'], s.serviceSelectors),
       });
     });
@@ -734,11 +759,18 @@ function localPrefSeparated(a: BGPAdvertisement, b: BGPAdvertisement, families: 
   );
   if (families.size > 0 && lengthsDiffer) return true;
   if (a.peers.length > 0 && b.peers.length > 0 && !a.peers.some((p) => b.peers.includes(p))) return true;
-  if (a.nodeSelectors.length > 0 && b.nodeSelectors.length > 0) {
-    const keys = new Set(a.nodeSelectors.map(selectorKey));
-    if (!b.nodeSelectors.some((s) => keys.has(selectorKey(s)))) return true;
-  }
-  return false;
+  return nodesDisjoint(a.nodeSelectors, b.nodeSelectors);
+}
+
+/**
+ * Whether two node selector lists are taken to select disjoint nodes, from
+ * configuration alone: both are set and no selector of one is identical (same
+ * requirements) to a selector of the other. An empty list selects every node.
+ */
+function nodesDisjoint(a: readonly LabelSelector[], b: readonly LabelSelector[]): boolean {
+  if (a.length === 0 || b.length === 0) return false;
+  const keys = new Set(a.map(selectorKey));
+  return !b.some((s) => keys.has(selectorKey(s)));
 }
 
 /**

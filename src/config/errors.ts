@@ -29,7 +29,8 @@ export type ConfigErrorCode =
   | 'EOVERLAP' // an address in two pools, or twice in one
   | 'EIP' // an IP address field that is not an IP address
   | 'EASN'
-  | 'EPEER' // exactly-one-of rules of BGPPeer
+  | 'EPEER' // exactly-one-of rules of BGPPeer; two peers opening one session
+  | 'EINTERFACE' // not a possible Linux interface name
   | 'EDURATION' // not a Go duration
   | 'ETIMER' // hold, keepalive or connect time out of range
   | 'EPASSWORD'

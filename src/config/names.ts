@@ -126,3 +126,14 @@ export function selectorKey(s: LabelSelector): string {
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/**
+ * A Linux network interface name (dev_valid_name in net/core/dev.c): 1..15 bytes
+ * (IFNAMSIZ 16 with the NUL), no '/', ':' or whitespace, not "." or "..".
+ */
+export function checkInterfaceName(name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..' || Buffer.byteLength(name) > 15 || /[\s/:]/.test(name)) {
+    return `"${name}" is not a Linux interface name (1 to 15 characters, no '/', ':' or spaces)`;
+  }
+  return undefined;
+}
