@@ -534,12 +534,13 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
   // same nodes would fight over it; MetalLB refuses such duplicates too. Nodes count as
   // disjoint by the rule of the localPref check below.
   const sessions = new Map<string, BGPPeer[]>();
+  const peerEntryByName = new Map(ofKind('BGPPeer').map((e) => [e.name, e]));
   for (const p of peers) {
     const target = p.peerAddress !== undefined ? `address ${p.peerAddress}` : `interface ${p.interface ?? ''}`;
     const key = `${target}\u0000${p.peerPort}\u0000${p.vrf ?? ''}`;
     const same = sessions.get(key) ?? [];
     const clash = same.find((q) => !nodesDisjoint(q.nodeSelectors, p.nodeSelectors));
-    const e = clash ? ofKind('BGPPeer').find((x) => x.name === p.name) : undefined;
+    const e = clash ? peerEntryByName.get(p.name) : undefined;
     if (clash && e) {
       const where = p.peerAddress !== undefined ? `${p.peerAddress} port ${p.peerPort}` : `interface ${p.interface} port ${p.peerPort}`;
       fail(e, ['spec', p.peerAddress !== undefined ? 'peerAddress' : 'interface'], 'EPEER',
@@ -594,6 +595,17 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
     readonly pools: readonly Pool[];
   }
   const bgpFacts: BGPAdvertisementFacts[] = [];
+  // The shortest prefix of an entry's CIDR cover, computed once per entry (many
+  // advertisements may select one pool).
+  const shortestPrefixes = new Map<AddressRange, number>();
+  const shortestPrefix = (range: AddressRange): number => {
+    let prefix = shortestPrefixes.get(range);
+    if (prefix === undefined) {
+      prefix = Math.min(...rangeToCidrs(range).map((c) => c.prefix));
+      shortestPrefixes.set(range, prefix);
+    }
+    return prefix;
+  };
   for (const e of ofKind('BGPAdvertisement')) {
     guard(e, () => {
       const s = e.spec;
@@ -608,7 +620,7 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
           const length = range.family === 'IPv4' ? aggregationLength : aggregationLengthV6;
           const field = range.family === 'IPv4' ? 'aggregationLength' : 'aggregationLengthV6';
           if (length < 1 || length > (range.family === 'IPv4' ? 32 : 128)) continue; // the schema reported it
-          const shortest = Math.min(...rangeToCidrs(range).map((c) => c.prefix));
+          const shortest = shortestPrefix(range);
           if (length < shortest) {
             fail(
               e,
@@ -678,8 +690,10 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
   //     (same requirements) to a selector of the other. Selectors that differ may still
   //     both match some node; that case is accepted, as the nodes are not known here.
   const reported = new Set<string>();
+  const advertisementsOf = new Map<Pool, BGPAdvertisementFacts[]>();
+  for (const f of bgpFacts) for (const p of f.pools) advertisementsOf.set(p, [...(advertisementsOf.get(p) ?? []), f]);
   for (const pool of pools) {
-    const using = bgpFacts.filter((f) => f.pools.includes(pool));
+    const using = advertisementsOf.get(pool) ?? [];
     const families = new Set<Family>(pool.ranges.map((r) => r.family));
     for (let j = 0; j < using.length; j++) {
       for (let i = 0; i < j; i++) {
@@ -708,11 +722,10 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
   // FRR's bfdd (and RFC 5880's echo function as deployed) supports echo for IPv4
   // single-hop sessions only; a peer with an echo-mode profile must neither be an IPv6
   // peer nor be sent an IPv6 pool.
-  const peerEntries = new Map(ofKind('BGPPeer').map((e) => [e.name, e]));
   for (const peer of peers) {
     const profile = peer.bfdProfile !== undefined ? bfdByName.get(peer.bfdProfile) : undefined;
     if (!profile?.echoMode) continue;
-    const e = peerEntries.get(peer.name);
+    const e = peerEntryByName.get(peer.name);
     if (!e) continue;
     if (peer.peerAddress !== undefined && parseIP(peer.peerAddress)?.family === 'IPv6') {
       fail(e, ['spec', 'bfdProfile'], 'EECHO', `BFDProfile ${profile.name} enables echoMode, which works with IPv4 only, and this peer is IPv6`);
