@@ -2,5 +2,6 @@
 import type { Command } from './io.ts';
 import { validateCommand } from './validate.ts';
 import { planCommand } from './plan.ts';
+import { controllerCommand } from './controller.ts';
 
-export const commands: readonly Command[] = [validateCommand, planCommand];
+export const commands: readonly Command[] = [controllerCommand, validateCommand, planCommand];

@@ -143,6 +143,17 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Gives the lease up so a standby takes over at once instead of after leaseDuration
+   * (client-go's ReleaseOnCancel). Call after stop(); errors are the caller's to log.
+   */
+  async release(): Promise<void> {
+    const current = await this.#store.get();
+    if (!current || current.record.holderIdentity !== this.#me) return;
+    const now = this.#clock.now();
+    await this.#store.update({ ...current.record, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now }, current.resourceVersion);
+  }
+
   async #attempt(): Promise<void> {
     if (this.#stopped) return;
     let ok = false;

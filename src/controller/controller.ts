@@ -1,0 +1,403 @@
+// The controller: watches Services, Namespaces and the metallb.io configuration, and
+// keeps every LoadBalancer service's IPs right. All decisions are the pure ones that
+// `ferrolb plan` runs (config build, restore, reconcile); this file only moves objects
+// in from the informers and writes outcomes back: status, annotation, events, pool
+// status, ConfigurationState. Only the elected leader writes.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { KubeClient, KubeObject } from '../k8s/client.ts';
+import { isStatus } from '../k8s/client.ts';
+import { WatchedResource } from '../k8s/informer.ts';
+import { WorkQueue } from '../k8s/workqueue.ts';
+import { EventRecorder } from '../k8s/events.ts';
+import { LeaderElector, type ElectionTiming } from '../k8s/leader-election.ts';
+import { ApiLeaseStore } from '../k8s/lease-store.ts';
+import type { Clock, Timer } from '../k8s/clock.ts';
+import { Allocator, type Assignment } from '../ipam/allocator.ts';
+import { reconcileService, restoreService, type ReconcileOptions } from '../ipam/reconcile.ts';
+import { readService, type V1Service } from '../api/service.ts';
+import { buildConfig } from '../config/build.ts';
+import { formatConfigError } from '../config/errors.ts';
+import type { SourceDocument } from '../config/load.ts';
+import type { Config, Pool } from '../config/model.ts';
+import { CONFIGURATION_KINDS, V1BETA1, V1BETA2, type MetalLBKind } from '../api/metallb.ts';
+import { PLURAL } from '../api/crds.ts';
+import { serviceWrites, POOL_ANNOTATION } from './service-status.ts';
+import type { ControllerMetrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logging.ts';
+
+export interface ControllerOptions {
+  readonly namespace: string;
+  readonly loadBalancerClass?: string;
+  readonly identity?: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: ControllerMetrics;
+  /** Lease timing; false runs without election (a single replica, or tests). */
+  readonly election: ElectionTiming | false;
+  /** Watchdog: re-watch a resource that was quiet this long, ms. */
+  readonly quietTimeout?: number;
+  /** Called once when leadership is lost: the process should exit and restart clean. */
+  readonly onLostLeadership?: () => void;
+}
+
+interface NamespaceObject extends KubeObject {}
+
+const LEASE_NAME = 'ferrolb-controller';
+const CONFIG_DEBOUNCE_MS = 50;
+const POOL_STATUS_DEBOUNCE_MS = 1000;
+const INT64_MAX = 2n ** 63n - 1n;
+
+export class Controller {
+  readonly #client: KubeClient;
+  readonly #opts: ControllerOptions;
+  readonly #log: Logger;
+  readonly #identity: string;
+  readonly #services: WatchedResource<V1Service & KubeObject>;
+  readonly #namespaces: WatchedResource<NamespaceObject>;
+  readonly #configResources = new Map<MetalLBKind, { apiVersion: string; resource: WatchedResource<KubeObject> }>();
+  readonly #queue: WorkQueue;
+  readonly #events: EventRecorder;
+  readonly #elector: LeaderElector | undefined;
+  readonly #alloc = new Allocator();
+  #config: Config | undefined;
+  #configKey = '';
+  #leading = false;
+  #working = false;
+  #stopped = false;
+  /** Services waiting for an IP: retried whenever one is freed. */
+  readonly #pending = new Set<string>();
+  /** Last events emitted per service, with the resourceVersion they were for. */
+  readonly #lastEvents = new Map<string, string>();
+  #configTimer: Timer | undefined;
+  #poolTimer: Timer | undefined;
+  readonly #poolStatusWritten = new Map<string, string>();
+  #lastConfigState = '';
+  #synced = false;
+
+  constructor(client: KubeClient, opts: ControllerOptions) {
+    this.#client = client;
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#identity = opts.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+    this.#queue = new WorkQueue(opts.clock);
+    const watch = {
+      clock: opts.clock,
+      ...(opts.quietTimeout !== undefined ? { quietTimeout: opts.quietTimeout } : {}),
+      onError: (path: string, err: unknown, retryInMs: number) => this.#log.warn({ path, err: String(err), retryInMs }, 'watch failed; restarting'),
+      onRestart: (path: string, why: string) => this.#log.debug({ path, why }, 'watch restarted'),
+    };
+    this.#services = new WatchedResource(client, '/api/v1/services', watch);
+    this.#namespaces = new WatchedResource(client, '/api/v1/namespaces', watch);
+    for (const kind of CONFIGURATION_KINDS) {
+      const apiVersion = kind === 'BGPPeer' ? V1BETA2 : V1BETA1;
+      const resource = new WatchedResource<KubeObject>(client, `/apis/${apiVersion}/namespaces/${opts.namespace}/${PLURAL[kind]}`, watch);
+      resource.onChange(() => this.#scheduleConfig());
+      this.#configResources.set(kind, { apiVersion, resource });
+    }
+    this.#services.onChange((_type, svc) => this.#queue.add(keyOf(svc)));
+    this.#namespaces.onChange((_type, ns) => {
+      for (const svc of this.#services.list()) if (svc.metadata?.namespace === ns.metadata?.name) this.#queue.add(keyOf(svc));
+    });
+    this.#events = new EventRecorder(client, {
+      component: 'ferrolb-controller',
+      instance: this.#identity,
+      clock: opts.clock,
+      onError: (err) => this.#log.warn({ err: String(err) }, 'event not recorded'),
+    });
+    client.observe = (method, _path, status, seconds) => opts.metrics.apiRequests.observe({ verb: method, code: String(status) }, seconds);
+    if (opts.election) {
+      this.#elector = new LeaderElector(new ApiLeaseStore(client, opts.namespace, LEASE_NAME), this.#identity, opts.clock, opts.election, {
+        onStartedLeading: () => void this.#startLeading(),
+        onStoppedLeading: () => this.#stopLeading(),
+        onNewLeader: (id) => this.#log.info({ leader: id, me: this.#identity }, 'leader'),
+        onError: (err) => this.#log.warn({ err: String(err) }, 'lease'),
+      });
+    }
+  }
+
+  get identity(): string {
+    return this.#identity;
+  }
+
+  /** Ready when every watch has loaded its first list. */
+  get ready(): boolean {
+    return this.#synced;
+  }
+
+  get isLeader(): boolean {
+    return this.#elector ? this.#elector.isLeader : this.#leading;
+  }
+
+  /** Read-only view for tests and status: what the allocator holds. */
+  assignment(key: string): Assignment | undefined {
+    return this.#alloc.assignment(key);
+  }
+
+  start(): void {
+    for (const r of this.#allResources()) r.start();
+    void Promise.all(this.#allResources().map((r) => r.synced)).then(() => {
+      this.#synced = true;
+      this.#log.info('caches synced');
+    });
+    if (this.#elector) this.#elector.start();
+    else void this.#startLeading();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const wasLeader = this.isLeader;
+    this.#elector?.stop();
+    this.#stopLeading();
+    await this.#events.flush();
+    if (wasLeader) await this.#elector?.release().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'lease not released'));
+    for (const r of this.#allResources()) r.stop();
+    this.#configTimer?.cancel();
+    this.#poolTimer?.cancel();
+    await this.#events.flush();
+  }
+
+  #allResources(): WatchedResource<KubeObject>[] {
+    return [this.#services, this.#namespaces, ...[...this.#configResources.values()].map((c) => c.resource)];
+  }
+
+  async #startLeading(): Promise<void> {
+    if (this.#stopped || this.#leading) return;
+    this.#leading = true;
+    this.#opts.metrics.isLeader.set(1);
+    this.#log.info({ identity: this.#identity }, 'started leading');
+    await Promise.all(this.#allResources().map((r) => r.synced));
+    if (!this.#leading) return;
+    this.#rebuildConfig();
+    if (!this.#config) {
+      this.#log.warn('no valid configuration yet; services wait');
+      return; // the next valid configuration starts the work (see #rebuildConfig)
+    }
+    this.#restoreAndQueueAll();
+    void this.#work();
+  }
+
+  #stopLeading(): void {
+    if (!this.#leading) return;
+    this.#leading = false;
+    this.#opts.metrics.isLeader.set(0);
+    this.#queue.shutDown();
+    this.#log.warn({ identity: this.#identity }, 'stopped leading');
+    if (!this.#stopped) this.#opts.onLostLeadership?.();
+  }
+
+  /** Start-up: every existing assignment is restored before anything new is handed out. */
+  #restoreAndQueueAll(): void {
+    const opts = this.#reconcileOptions();
+    const services = this.#servicesInCreationOrder();
+    let restored = 0;
+    for (const svc of services) if (restoreService(this.#alloc, this.#view(svc), opts)) restored++;
+    this.#log.info({ services: services.length, restored }, 'restored existing assignments');
+    for (const svc of services) this.#queue.add(keyOf(svc));
+  }
+
+  #servicesInCreationOrder(): (V1Service & KubeObject)[] {
+    return this.#services
+      .list()
+      .slice()
+      .sort((a, b) => cmp(a.metadata?.creationTimestamp ?? '', b.metadata?.creationTimestamp ?? '') || cmp(keyOf(a), keyOf(b)));
+  }
+
+  #reconcileOptions(): ReconcileOptions {
+    return this.#opts.loadBalancerClass !== undefined ? { loadBalancerClass: this.#opts.loadBalancerClass } : {};
+  }
+
+  #view(svc: V1Service) {
+    const ns = svc.metadata?.namespace ?? 'default';
+    return readService(svc, this.#namespaces.get(ns)?.metadata?.labels ?? {});
+  }
+
+  #scheduleConfig(): void {
+    this.#configTimer?.cancel();
+    this.#configTimer = this.#opts.clock.setTimeout(() => {
+      if (!this.#leading) return;
+      const hadConfig = this.#config !== undefined;
+      this.#rebuildConfig();
+      if (!hadConfig && this.#config && this.#leading) {
+        this.#restoreAndQueueAll();
+        void this.#work();
+      }
+    }, CONFIG_DEBOUNCE_MS);
+  }
+
+  /** Builds the configuration; an invalid one leaves the last valid one in force. */
+  #rebuildConfig(): void {
+    const documents: SourceDocument[] = [];
+    for (const [kind, { apiVersion, resource }] of this.#configResources) {
+      for (const obj of resource.list()) {
+        documents.push({ apiVersion, kind, object: { ...obj, apiVersion, kind } as Record<string, unknown>, lineOf: () => undefined });
+      }
+    }
+    const built = buildConfig(documents, { namespace: this.#opts.namespace });
+    const m = this.#opts.metrics;
+    if (!built.config) {
+      const summary = built.errors.map(formatConfigError).join('; ');
+      this.#log.error({ errors: built.errors.map(formatConfigError) }, 'invalid configuration; keeping the last valid one');
+      m.configStale.set(this.#config ? 1 : 0);
+      void this.#writeConfigurationState('Invalid', summary);
+      return;
+    }
+    m.configLoaded.set(1);
+    m.configStale.set(0);
+    void this.#writeConfigurationState('Valid', '');
+    const key = poolsKey(built.config.pools);
+    const changed = key !== this.#configKey;
+    this.#config = built.config;
+    this.#configKey = key;
+    if (changed) {
+      this.#alloc.setPools(built.config.pools);
+      this.#log.info({ pools: built.config.pools.map((p) => p.name) }, 'configuration loaded');
+      for (const svc of this.#services.list()) this.#queue.add(keyOf(svc));
+      this.#schedulePoolStatus();
+    }
+  }
+
+  async #work(): Promise<void> {
+    if (this.#working) return;
+    this.#working = true;
+    try {
+      for (;;) {
+        const key = await this.#queue.get();
+        if (key === undefined || !this.#leading) break;
+        this.#opts.metrics.queueDepth.set(this.#queue.length);
+        const end = this.#opts.metrics.reconcileDuration.startTimer();
+        try {
+          await this.#reconcile(key);
+          this.#queue.forget(key);
+          this.#opts.metrics.updates.inc();
+        } catch (err) {
+          this.#opts.metrics.updateErrors.inc();
+          const delay = this.#queue.addRateLimited(key);
+          this.#log.warn({ service: key, err: String(err), retryInMs: delay }, 'reconcile failed; will retry');
+        } finally {
+          end();
+          this.#queue.done(key);
+        }
+      }
+    } finally {
+      this.#working = false;
+    }
+  }
+
+  async #reconcile(key: string): Promise<void> {
+    const slash = key.indexOf('/');
+    const ns = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const svc = this.#services.get(name, ns);
+    if (!svc || svc.metadata?.deletionTimestamp) {
+      this.#pending.delete(key);
+      this.#lastEvents.delete(key);
+      if (this.#alloc.release(key)) this.#onFreed();
+      return;
+    }
+    if (!this.#config) return;
+    const before = this.#alloc.assignment(key);
+    const outcome = reconcileService(this.#alloc, this.#view(svc), this.#reconcileOptions());
+    const after = this.#alloc.assignment(key);
+    if (outcome.kind === 'failed' && outcome.reason === 'AllocationFailed') this.#pending.add(key);
+    else this.#pending.delete(key);
+    if (before && before.ips.some((ip) => !after?.ips.some((a) => a.family === ip.family && a.value === ip.value))) this.#onFreed();
+
+    const writes = serviceWrites(svc, outcome);
+    // Stop writing the moment leadership is in doubt (client-go: renew deadline).
+    if (!this.isLeader) throw new Error('not the leader');
+    const base = `/api/v1/namespaces/${ns}/services/${name}`;
+    try {
+      if (writes.poolAnnotation !== undefined) {
+        await this.#client.mergePatch(base, { metadata: { annotations: { [POOL_ANNOTATION]: writes.poolAnnotation } } });
+      }
+      if (writes.ingress !== undefined) {
+        await this.#client.mergePatch(`${base}/status`, { status: { loadBalancer: { ingress: writes.ingress.length > 0 ? writes.ingress : null } } });
+      }
+    } catch (err) {
+      if (isStatus(err, 404)) return; // deleted meanwhile: the delete event releases it
+      throw err;
+    }
+    const signature = `${svc.metadata?.resourceVersion}|${outcome.events.map((e) => e.reason + e.message).join('|')}`;
+    if (this.#lastEvents.get(key) !== signature) {
+      this.#lastEvents.set(key, signature);
+      const ref = { apiVersion: 'v1', kind: 'Service', namespace: ns, name, ...(svc.metadata?.uid ? { uid: svc.metadata.uid } : {}) };
+      for (const e of outcome.events) this.#events.record(ref, e.type, e.reason, e.message);
+    }
+    if (writes.ingress !== undefined || before !== after) this.#schedulePoolStatus();
+  }
+
+  /** An IP was freed: services waiting for one get another try. */
+  #onFreed(): void {
+    for (const key of this.#pending) this.#queue.add(key);
+    this.#schedulePoolStatus();
+  }
+
+  #schedulePoolStatus(): void {
+    if (this.#poolTimer) return;
+    this.#poolTimer = this.#opts.clock.setTimeout(() => {
+      this.#poolTimer = undefined;
+      void this.#writePoolStatus();
+    }, POOL_STATUS_DEBOUNCE_MS);
+  }
+
+  async #writePoolStatus(): Promise<void> {
+    const m = this.#opts.metrics;
+    for (const pool of this.#config?.pools ?? []) {
+      const u = this.#alloc.usage(pool.name);
+      if (!u) continue;
+      m.addressesInUse.set({ pool: pool.name }, u.assignedIPv4 + u.assignedIPv6);
+      m.addressesTotal.set({ pool: pool.name }, Number(u.availableIPv4 + u.availableIPv6 + BigInt(u.assignedIPv4 + u.assignedIPv6)));
+      if (!this.isLeader) continue;
+      // int64 counts; a family of 2^63 addresses or more saturates (REFERENCE: status).
+      const sat = (n: bigint) => (JSON as unknown as { rawJSON(t: string): unknown }).rawJSON(String(n > INT64_MAX ? INT64_MAX : n));
+      const status = { assignedIPv4: u.assignedIPv4, assignedIPv6: u.assignedIPv6, availableIPv4: sat(u.availableIPv4), availableIPv6: sat(u.availableIPv6) };
+      const text = JSON.stringify(status);
+      if (this.#poolStatusWritten.get(pool.name) === text) continue;
+      try {
+        await this.#client.mergePatch(`/apis/${V1BETA1}/namespaces/${this.#opts.namespace}/${PLURAL.IPAddressPool}/${pool.name}/status`, { status });
+        this.#poolStatusWritten.set(pool.name, text);
+      } catch (err) {
+        this.#log.warn({ pool: pool.name, err: String(err) }, 'pool status not written');
+      }
+    }
+  }
+
+  async #writeConfigurationState(result: 'Valid' | 'Invalid', lastError: string): Promise<void> {
+    const state = `${result}|${lastError}`;
+    if (state === this.#lastConfigState || !this.isLeader) return;
+    const path = `/apis/${V1BETA1}/namespaces/${this.#opts.namespace}/${PLURAL.ConfigurationState}`;
+    try {
+      try {
+        await this.#client.get(`${path}/controller`);
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+        await this.#client.create(path, { apiVersion: V1BETA1, kind: 'ConfigurationState', metadata: { name: 'controller', namespace: this.#opts.namespace } });
+      }
+      const now = new Date(this.#opts.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+      await this.#client.mergePatch(`${path}/controller/status`, {
+        status: {
+          result,
+          lastError,
+          conditions: [{ type: 'Valid', status: result === 'Valid' ? 'True' : 'False', reason: result === 'Valid' ? 'ConfigurationValid' : 'ConfigurationInvalid', message: lastError.slice(0, 32_000), lastTransitionTime: now }],
+        },
+      });
+      this.#lastConfigState = state;
+    } catch (err) {
+      this.#log.warn({ err: String(err) }, 'ConfigurationState not written');
+    }
+  }
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A canonical text of the pools, to tell whether a rebuild changed them. */
+function poolsKey(pools: readonly Pool[]): string {
+  return JSON.stringify(pools, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
