@@ -86,10 +86,10 @@ describe('buildConfig: error reports', () => {
     assert.equal(JSON.stringify(docs.map((d) => d.object)), before);
   });
   it('sorts config arrays by name and freezes them', () => {
-    const cfg = valid([pool('zeta', ['10.0.1.0/24']), pool('alpha', ['10.0.2.0/24']), peer('b'), peer('a', { peerAddress: '10.0.0.2' }), bfd('y'), bfd('x')]);
+    const cfg = valid([pool('zeta', ['10.0.1.0/24']), pool('alpha', ['10.0.2.0/24']), peer('b'), peer('a', { peerAddress: '10.0.0.2' }), bfd('bfd-y'), bfd('bfd-x')]);
     assert.deepEqual(cfg.pools.map((p) => p.name), ['alpha', 'zeta']);
     assert.deepEqual(cfg.bgpPeers.map((p) => p.name), ['a', 'b']);
-    assert.deepEqual(cfg.bfdProfiles.map((p) => p.name), ['x', 'y']);
+    assert.deepEqual(cfg.bfdProfiles.map((p) => p.name), ['bfd-x', 'bfd-y']);
     assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.pools) && Object.isFrozen(cfg.pools[0]));
   });
 });
@@ -135,7 +135,7 @@ describe('buildConfig: objects, kinds and namespaces', () => {
   it('refuses unknown and mistyped spec fields as strict validation does', () => {
     const [line] = invalid([pool('p', ['10.0.0.0/24'], { autoassign: false })], 'EUNKNOWNFIELD');
     assert.match(line!, /spec\.autoassign: unknown field "autoassign" \(did you mean "autoAssign"\?\)/);
-    assert.match(invalid([pool('p', ['10.0.0.0/24'], { autoAssign: 'yes' })], 'ETYPE')[0]!, /spec\.autoAssign: expected a boolean/);
+    assert.match(invalid([pool('p', ['10.0.0.0/24'], { autoAssign: 'maybe' })], 'ETYPE')[0]!, /spec\.autoAssign: expected a boolean/);
     invalid([pool('p', '10.0.0.0/24')], 'ETYPE');
     invalid([resource('IPAddressPool', 'p')], 'EREQUIRED');
     invalid([resource('IPAddressPool', 'p', {})], 'EREQUIRED');
@@ -405,7 +405,7 @@ describe('BGPAdvertisement', () => {
     invalid([pool('v6', ['2001:db8::/64']), bgpAdv('a', { aggregationLengthV6: 48 })], 'EAGGREGATION');
     // Only the pools the advertisement selects are checked, by name or by label.
     valid([P, pool('other', ['10.1.0.0/28']), bgpAdv('a', { aggregationLength: 24, ipAddressPools: ['p'] })]);
-    invalid([P, withLabels(pool('other', ['10.1.0.0/28']), { agg: 'yes' }), bgpAdv('a', { aggregationLength: 24, ipAddressPoolSelectors: [{ matchLabels: { agg: 'yes' } }] })], 'EAGGREGATION');
+    invalid([P, withLabels(pool('other', ['10.1.0.0/28']), { agg: 'short' }), bgpAdv('a', { aggregationLength: 24, ipAddressPoolSelectors: [{ matchLabels: { agg: 'short' } }] })], 'EAGGREGATION');
   });
   it('refuses different localPref for one pool unless lengths, peers or nodes are disjoint', () => {
     const peers = [peer('r1'), peer('r2', { peerAddress: '10.0.0.2' })];
@@ -440,7 +440,7 @@ describe('L2Advertisement', () => {
   it('refuses unknown pools, bad selectors and repeated interfaces', () => {
     invalid([P, l2Adv('l', { ipAddressPools: ['nope'] })], 'EREFERENCE');
     invalid([P, l2Adv('l', { nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: [] }] }] })], 'ESELECTOR');
-    invalid([P, l2Adv('l', { ipAddressPoolSelectors: [{ matchLabels: { '-x': 'y' } }] })], 'ESELECTOR');
+    invalid([P, l2Adv('l', { ipAddressPoolSelectors: [{ matchLabels: { '-x': 'v' } }] })], 'ESELECTOR');
     invalid([P, l2Adv('l', { interfaces: ['eth0', 'eth0'] })], 'EDUPLICATEENTRY');
     invalid([P, l2Adv('l', { nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'Near', values: ['a'] }] }] })], 'ESELECTOR');
   });

@@ -46,6 +46,11 @@ describe('parseDocuments', () => {
     assert.deepEqual(r.documents.map((d) => [d.kind, d.line]), [['Service', 4], ['BFDProfile', 6]]);
     assert.equal(r.documents[1]!.lineOf(['kind']), 7);
   });
+  it('reads YAML as kubectl does: go-yaml booleans, merge keys, no base-60 numbers', () => {
+    const text = 'apiVersion: v1\nkind: X\nbase: &b {autoAssign: yes}\nspec:\n  <<: *b\n  avoidBuggyIPs: off\n  flag: Y\n  community: 64512:10\n  plain: "yes"\n';
+    const [doc] = parseDocuments(text, 'k.yaml').documents;
+    assert.deepEqual(doc!.object.spec, { autoAssign: true, avoidBuggyIPs: false, flag: true, community: '64512:10', plain: 'yes' });
+  });
   it('skips empty documents between separators', () => {
     assert.equal(parseDocuments('---\n---\n' + TWO + '---\n', 'f').documents.length, 2);
   });

@@ -4,7 +4,7 @@
 // ConfigErrors, never thrown.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type ScalarTag } from 'yaml';
 import type { FieldPath } from '../api/schema.ts';
 import type { ConfigError } from './errors.ts';
 
@@ -101,6 +101,20 @@ function systemReason(err: unknown): string {
 }
 
 /**
+ * kubectl reads YAML with go-yaml v2 (through sigs.k8s.io/yaml), whose booleans are
+ * YAML 1.1's: `yes`, `on`, `y` ... are true. The YAML 1.2 core schema would read them as
+ * strings and refuse `autoAssign: yes`, which `kubectl apply` accepts. Everything else
+ * stays YAML 1.2 core (no base-60 numbers: `64512:10` remains a community string).
+ */
+const GO_YAML_BOOL: ScalarTag = {
+  identify: (value) => typeof value === 'boolean',
+  default: true,
+  tag: 'tag:yaml.org,2002:bool',
+  test: /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON|n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/,
+  resolve: (text) => /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/.test(text),
+};
+
+/**
  * Parses one multi-document YAML (or JSON) text. Empty documents between `---` are
  * skipped, as kubectl skips them; a text without any document is an error. A
  * `kind: List` (or any `*List` with `items`, as `kubectl get -o yaml` writes) is
@@ -117,9 +131,15 @@ export function parseDocuments(text: string, file?: string): LoadResult {
   const lineCounter = new LineCounter();
   let parsed: Document.Parsed[];
   try {
-    // YAML 1.2 core schema and unique keys: a duplicated key is an error, as in
-    // Kubernetes' strict decoding.
-    parsed = parseAllDocuments(source, { lineCounter, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
+    // Unique keys: a duplicated key is an error, as in Kubernetes' strict decoding.
+    // Merge keys (`<<: *base`) work, as in go-yaml.
+    parsed = parseAllDocuments(source, {
+      lineCounter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+      customTags: (tags) => [GO_YAML_BOOL, ...tags.filter((t) => typeof t === 'string' || t.tag !== GO_YAML_BOOL.tag)],
+    }) as Document.Parsed[];
   } catch (err) {
     errors.push({ code: 'EYAML', ...at(undefined), message: `malformed YAML: ${firstLine(err)}` });
     return { documents, errors };
