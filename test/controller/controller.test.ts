@@ -1,0 +1,225 @@
+// The controller against the lab's real kube-apiserver, with its own identity and the
+// RBAC in deploy/rbac: user stories from the tutorial and from running it for real.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { useLab, labBin, kubectl, kubectlJson, labOk, eventually, freshNamespace, isRoot, sleep } from '../helpers/lab.ts';
+import { installFerrolb, startController, type FerrolbProcess } from '../helpers/ferrolb.ts';
+
+const skip = isRoot() ? false : 'the lab needs root';
+const tmp = mkdtempSync(join(tmpdir(), 'ferrolb-ctl-'));
+let fileCounter = 0;
+
+function apply(yaml: string): void {
+  const file = join(tmp, `apply-${++fileCounter}.yaml`);
+  writeFileSync(file, yaml);
+  kubectl('apply', '-f', file);
+}
+
+function pool(name: string, addresses: string[], extra = ''): string {
+  return `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: ${name}, namespace: metallb-system}
+spec:
+  addresses: [${addresses.map((a) => JSON.stringify(a)).join(', ')}]
+${extra}
+---
+`;
+}
+
+function lbService(ns: string, name: string, annotations: Record<string, string> = {}, port = 80): string {
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: ${ns}
+  annotations: ${JSON.stringify(annotations)}
+spec:
+  type: LoadBalancer
+  selector: {app: ${name}}
+  ports: [{port: ${port}, protocol: TCP}]
+---
+`;
+}
+
+interface SvcList {
+  items: { metadata: { name: string; annotations?: Record<string, string> }; status?: { loadBalancer?: { ingress?: { ip: string }[] } } }[];
+}
+
+function ingress(ns: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of kubectlJson<SvcList>('get', 'services', '-n', ns).items) {
+    out.set(s.metadata.name, (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).join(','));
+  }
+  return out;
+}
+
+function reasons(ns: string, name: string): string[] {
+  const l = kubectlJson<{ items: { reason: string }[] }>('get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`);
+  return l.items.map((e) => e.reason);
+}
+
+function resetConfig(): void {
+  kubectl('delete', 'ipaddresspools,l2advertisements', '--all', '-n', 'metallb-system', '--ignore-not-found');
+}
+
+describe('controller against the real API server', { skip }, () => {
+  useLab({ up: ['--nodes', '1'] });
+  let controller: FerrolbProcess;
+  before(() => {
+    installFerrolb();
+    controller = startController();
+  });
+  after(async () => {
+    await controller?.stop();
+  });
+
+  it("the tutorial's steps #6-#12: pending without a pool; .203 and .204; a released IP goes to the next service", async () => {
+    resetConfig();
+    const ns = freshNamespace('tutorial');
+    labOk(['deploy', 'my-nginx', '--namespace', ns]);
+    kubectl('expose', 'deployment', 'my-nginx', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    await eventually('AllocationFailed on my-nginx', 20_000, () => (reasons(ns, 'my-nginx').includes('AllocationFailed') ? true : undefined));
+    assert.equal(ingress(ns).get('my-nginx'), '', 'pending: no EXTERNAL-IP without a pool');
+
+    apply(pool('first-pool', ['198.18.0.203-198.18.0.250']) + `apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: example, namespace: metallb-system}
+spec:
+  ipAddressPools: [first-pool]
+`);
+    await eventually('my-nginx gets 198.18.0.203', 20_000, () => (ingress(ns).get('my-nginx') === '198.18.0.203' ? true : undefined));
+    labOk(['deploy', 'hostname-deployment', '--replicas', '3', '--namespace', ns]);
+    kubectl('expose', 'deployment', 'hostname-deployment', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    await eventually('hostname-deployment gets 198.18.0.204', 20_000, () => (ingress(ns).get('hostname-deployment') === '198.18.0.204' ? true : undefined));
+
+    const svc = kubectlJson<{ metadata: { annotations: Record<string, string> } }>('get', 'service', 'my-nginx', '-n', ns);
+    assert.equal(svc.metadata.annotations['metallb.io/ip-allocated-from-pool'], 'first-pool');
+    assert.ok(reasons(ns, 'my-nginx').includes('IPAllocated'));
+    await eventually('pool status counts', 20_000, () => {
+      const p = kubectlJson<{ status?: { assignedIPv4?: number; availableIPv4?: number } }>('get', 'ipaddresspool', 'first-pool', '-n', 'metallb-system');
+      return p.status?.assignedIPv4 === 2 && p.status.availableIPv4 === 46 ? true : undefined;
+    });
+
+    kubectl('delete', 'service', 'my-nginx', '-n', ns);
+    apply(lbService(ns, 'next'));
+    await eventually('the next service gets the released 198.18.0.203', 20_000, () => (ingress(ns).get('next') === '198.18.0.203' ? true : undefined));
+  });
+
+  it('restart stability: 200 services keep their IPs; a kill mid-burst holds no IP twice', async () => {
+    resetConfig();
+    apply(pool('big', ['198.18.1.0/24', '198.18.0.200-198.18.0.254']));
+    const ns = freshNamespace('restart');
+    apply(Array.from({ length: 200 }, (_, i) => lbService(ns, `s${i}`)).join(''));
+    const first = await eventually('200 services assigned', 60_000, () => {
+      const m = ingress(ns);
+      return [...m.values()].filter((v) => v !== '').length === 200 ? m : undefined;
+    });
+    await controller.stop('SIGKILL');
+    controller = startController();
+    apply(lbService(ns, 'after-restart'));
+    const second = await eventually('after-restart assigned', 30_000, () => {
+      const m = ingress(ns);
+      return m.get('after-restart') ? m : undefined;
+    });
+    for (const [name, ip] of first) assert.equal(second.get(name), ip, `${name} moved after a restart`);
+    assert.ok(![...first.values()].includes(second.get('after-restart')!), 'the new service got a free IP');
+
+    // A burst of 100 creations with the controller killed in the middle of it.
+    const burst = Array.from({ length: 100 }, (_, i) => lbService(ns, `b${i}`)).join('');
+    const file = join(tmp, 'burst.yaml');
+    writeFileSync(file, burst);
+    const applying = new Promise<void>((resolve, reject) =>
+      spawn(labBin, ['kubectl', 'apply', '-f', file], { stdio: 'ignore' }).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`)))),
+    );
+    await sleep(1500);
+    await controller.stop('SIGKILL');
+    await applying;
+    controller = startController();
+    const all = await eventually('all 301 assigned', 60_000, () => {
+      const m = ingress(ns);
+      return [...m.values()].filter((v) => v !== '').length === 301 ? m : undefined;
+    });
+    const ips = [...all.values()];
+    assert.equal(new Set(ips).size, ips.length, 'no IP is held twice');
+    for (const [name, ip] of first) assert.equal(all.get(name), ip, `${name} moved`);
+  });
+
+  it('an invalid configuration leaves the last valid one in force and says why', async () => {
+    resetConfig();
+    apply(pool('good', ['198.18.1.0/28']));
+    const ns = freshNamespace('invalid');
+    apply(lbService(ns, 'a'));
+    await eventually('a assigned', 20_000, () => (ingress(ns).get('a') === '198.18.1.0' ? true : undefined));
+    apply(pool('overlap', ['198.18.1.8/29']));
+    await eventually('ConfigurationState Invalid', 20_000, () => {
+      const s = kubectlJson<{ status?: { result?: string; lastError?: string } }>('get', 'configurationstate', 'controller', '-n', 'metallb-system');
+      return s.status?.result === 'Invalid' && /overlap/i.test(s.status.lastError ?? '') ? true : undefined;
+    });
+    apply(lbService(ns, 'b'));
+    await eventually('b assigned from the last valid configuration', 20_000, () => (ingress(ns).get('b') === '198.18.1.1' ? true : undefined));
+    assert.equal(ingress(ns).get('a'), '198.18.1.0');
+    kubectl('delete', 'ipaddresspool', 'overlap', '-n', 'metallb-system');
+    await eventually('ConfigurationState Valid again', 20_000, () => {
+      const s = kubectlJson<{ status?: { result?: string } }>('get', 'configurationstate', 'controller', '-n', 'metallb-system');
+      return s.status?.result === 'Valid' ? true : undefined;
+    });
+  });
+
+  it('shrinking a pool moves only the affected services (ClearAssignment); a new pool serves pending ones', async () => {
+    resetConfig();
+    apply(pool('shrink', ['198.18.1.0/29']));
+    const ns = freshNamespace('shrink');
+    apply(lbService(ns, 'low') + lbService(ns, 'high', { 'metallb.io/loadBalancerIPs': '198.18.1.6' }));
+    await eventually('both assigned', 20_000, () => (ingress(ns).get('low') === '198.18.1.0' && ingress(ns).get('high') === '198.18.1.6' ? true : undefined));
+    apply(pool('shrink', ['198.18.1.0/30']));
+    await eventually('high cleared and pending', 20_000, () => (ingress(ns).get('high') === '' && reasons(ns, 'high').includes('ClearAssignment') ? true : undefined));
+    assert.equal(ingress(ns).get('low'), '198.18.1.0', 'an unaffected service stays');
+    apply(pool('more', ['198.18.1.4/30']));
+    await eventually('high assigned again from the new pool', 20_000, () => (ingress(ns).get('high') === '198.18.1.6' ? true : undefined));
+  });
+
+  it('garbage annotations: clear events, nothing crashes, valid assignments untouched', async () => {
+    resetConfig();
+    apply(pool('g', ['198.18.1.0/28']));
+    const ns = freshNamespace('garbage');
+    apply(lbService(ns, 'valid'));
+    await eventually('valid assigned', 20_000, () => (ingress(ns).get('valid') === '198.18.1.0' ? true : undefined));
+    apply(
+      lbService(ns, 'bad-ip', { 'metallb.io/loadBalancerIPs': '198.18.1.999' }) +
+        lbService(ns, 'three', { 'metallb.io/loadBalancerIPs': '198.18.1.1,198.18.1.2,198.18.1.3' }) +
+        lbService(ns, 'v6', { 'metallb.io/loadBalancerIPs': '2001:db8::1' }) +
+        lbService(ns, 'nopool', { 'metallb.io/address-pool': 'does-not-exist' }) +
+        lbService(ns, 'legacy', { 'metallb.universe.tf/loadBalancerIPs': '198.18.1.9' }),
+    );
+    await eventually('events for every bad service', 20_000, () =>
+      reasons(ns, 'bad-ip').includes('LoadBalancerFailed') && reasons(ns, 'three').includes('LoadBalancerFailed') && reasons(ns, 'v6').includes('LoadBalancerFailed') && reasons(ns, 'nopool').includes('AllocationFailed') ? true : undefined,
+    );
+    await eventually('legacy annotation honoured with a deprecation warning', 20_000, () => (ingress(ns).get('legacy') === '198.18.1.9' && reasons(ns, 'legacy').includes('deprecatedAnnotation') ? true : undefined));
+    assert.equal(ingress(ns).get('valid'), '198.18.1.0');
+    assert.equal(controller.proc.exitCode, null, 'the controller is still running');
+  });
+
+  it('two replicas: only the leader writes; the other takes over when the leader is killed', async () => {
+    await controller.stop();
+    resetConfig();
+    apply(pool('ha', ['198.18.1.0/28']));
+    const fast = ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '0.5s'];
+    const a = startController(fast);
+    await eventually('a leads', 20_000, () => (a.output().includes('started leading') ? true : undefined));
+    const b = startController(fast);
+    const ns = freshNamespace('ha');
+    apply(lbService(ns, 'one'));
+    await eventually('one assigned', 20_000, () => (ingress(ns).get('one') === '198.18.1.0' ? true : undefined));
+    assert.ok(!b.output().includes('started leading'), 'b does not lead while a renews');
+    await a.stop('SIGKILL');
+    await eventually('b takes over', 20_000, () => (b.output().includes('started leading') ? true : undefined));
+    apply(lbService(ns, 'two'));
+    await eventually('two assigned by b', 20_000, () => (ingress(ns).get('two') === '198.18.1.1' ? true : undefined));
+    await b.stop();
+    controller = startController();
+  });
+});
