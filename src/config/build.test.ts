@@ -501,3 +501,11 @@ describe('buildConfig never throws', () => {
     );
   });
 });
+
+describe('buildConfig on API objects', () => {
+  it('reports errors without file or line', async () => {
+    const { objectDocuments } = await import('./load.ts');
+    const r = buildConfig(objectDocuments([pool('p', ['10.0.0.0/24', 'bad'])]));
+    assert.deepEqual(r.errors.map(formatConfigError), ['IPAddressPool metallb-system/p: spec.addresses[1]: "bad" is neither a CIDR nor a range (a single address is written as /32 or /128)']);
+  });
+});

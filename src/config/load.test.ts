@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadDocuments, parseDocuments } from './load.ts';
+import { loadDocuments, objectDocuments, parseDocuments } from './load.ts';
 import { formatConfigError } from './errors.ts';
 
 const TWO = `apiVersion: metallb.io/v1beta1
@@ -103,6 +103,13 @@ describe('parseDocuments', () => {
     );
     const yamlish = fc.array(fc.constantFrom('apiVersion: v1\n', 'kind: X\n', '---\n', '- ', ': ', '  ', '{', '}', '[', ']', '&a ', '*a ', '"', "'", '\n', 'x', '#', '|\n', '? ', '!!int '), { maxLength: 40 });
     fc.assert(fc.property(yamlish, (parts) => void parseDocuments(parts.join(''), 'y.yaml')), { numRuns: 500 });
+  });
+});
+
+describe('objectDocuments', () => {
+  it('wraps API objects without file or line, dropping ones without apiVersion and kind', () => {
+    const docs = objectDocuments([{ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'p' } }, { kind: 'X' }, null, []]);
+    assert.deepEqual(docs.map((d) => [d.kind, d.file, d.line, d.lineOf(['spec'])]), [['IPAddressPool', undefined, undefined, undefined]]);
   });
 });
 

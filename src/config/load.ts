@@ -241,3 +241,21 @@ function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return (message.split('\n')[0] ?? message).trim();
 }
+
+/**
+ * Objects that came from the API server rather than from files (the controller's
+ * informers), as documents for buildConfig: no file, no line. Objects without string
+ * apiVersion and kind are dropped (the API server always sets them on list items it
+ * returns through ferrolb's client).
+ */
+export function objectDocuments(objects: readonly unknown[]): SourceDocument[] {
+  const out: SourceDocument[] = [];
+  for (const o of objects) {
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) continue;
+    const object = o as Record<string, unknown>;
+    const { apiVersion, kind } = object;
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string') continue;
+    out.push({ apiVersion, kind, object, lineOf: () => undefined });
+  }
+  return out;
+}
