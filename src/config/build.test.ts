@@ -509,3 +509,135 @@ describe('buildConfig on API objects', () => {
     assert.deepEqual(r.errors.map(formatConfigError), ['IPAddressPool metallb-system/p: spec.addresses[1]: "bad" is neither a CIDR nor a range (a single address is written as /32 or /128)']);
   });
 });
+
+describe('MetalLB documentation-style configurations', () => {
+  it('accepts a full BGP setup unchanged', () => {
+    const text = `
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: bgp-pool
+  namespace: metallb-system
+  labels:
+    zone: east
+spec:
+  addresses:
+  - 198.51.100.0/24
+  - 2001:db8:cafe::/64
+  serviceAllocation:
+    priority: 50
+    namespaces: [team-a, team-b]
+---
+apiVersion: metallb.io/v1beta1
+kind: Community
+metadata:
+  name: communities
+  namespace: metallb-system
+spec:
+  communities:
+  - name: NO_ADVERTISE
+    value: 65535:65282
+---
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata:
+  name: testbfdprofile
+  namespace: metallb-system
+spec:
+  receiveInterval: 380
+  transmitInterval: 270
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: sample
+  namespace: metallb-system
+spec:
+  myASN: 64500
+  peerASN: 64501
+  peerAddress: 10.0.0.1
+  holdTime: "10s"
+  bfdProfile: testbfdprofile
+  nodeSelectors:
+  - matchExpressions:
+    - key: kubernetes.io/hostname
+      operator: In
+      values: [hostA, hostB]
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPPeer
+metadata:
+  name: legacy
+  namespace: metallb-system
+spec:
+  myASN: 64500
+  peerASN: 64500
+  peerAddress: 10.0.0.2
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: local
+  namespace: metallb-system
+spec:
+  ipAddressPools:
+  - bgp-pool
+  aggregationLength: 32
+  localPref: 100
+  communities:
+  - NO_ADVERTISE
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: external
+  namespace: metallb-system
+spec:
+  ipAddressPoolSelectors:
+  - matchLabels:
+      zone: east
+  aggregationLength: 24
+  aggregationLengthV6: 64
+  localPref: 200
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: host-a
+  namespace: metallb-system
+spec:
+  ipAddressPools: [bgp-pool]
+  aggregationLength: 30
+  aggregationLengthV6: 120
+  localPref: 50
+  nodeSelectors:
+  - matchLabels:
+      kubernetes.io/hostname: hostA
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: host-b
+  namespace: metallb-system
+spec:
+  ipAddressPools: [bgp-pool]
+  aggregationLength: 30
+  aggregationLengthV6: 120
+  localPref: 150
+  nodeSelectors:
+  - matchLabels:
+      kubernetes.io/hostname: hostB
+`;
+    const r = buildConfig(parseDocuments(text, 'bgp.yaml').documents);
+    assert.deepEqual(r.errors.map(formatConfigError), []);
+    const cfg = r.config!;
+    assert.deepEqual(cfg.bgpAdvertisements.map((a) => a.name), ['external', 'host-a', 'host-b', 'local']);
+    assert.deepEqual(cfg.bgpPeers.map((p) => [p.name, p.holdTime, p.keepaliveTime]), [['legacy', 90, 30], ['sample', 10, 3]]);
+    assert.deepEqual(cfg.bgpAdvertisements.find((a) => a.name === 'local')!.communities, [{ kind: 'standard', value: 65535 * 65536 + 65282 }]);
+  });
+  it('treats an empty namespace as none, and notes pools that avoidBuggyIPs empties', () => {
+    const r = build([{ ...pool('p', ['10.0.0.255/32', '10.0.1.0/24'], { avoidBuggyIPs: true }), metadata: { name: 'p', namespace: '' } }]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.notes, ['IPAddressPool metallb-system/p: avoidBuggyIPs leaves no usable address in "10.0.0.255/32"']);
+  });
+});

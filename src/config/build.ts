@@ -14,6 +14,7 @@ import { formatPath, validateValue, type FieldPath } from '../api/schema.ts';
 import { selectorMatches, type LabelSelector, type Labels } from '../api/selector.ts';
 import {
   isAddressEntryError,
+  isBuggyIP,
   parseAddressEntry,
   parseIP,
   rangeToCidrs,
@@ -143,7 +144,8 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
   for (const doc of documents) {
     const group = doc.apiVersion.includes('/') ? doc.apiVersion.slice(0, doc.apiVersion.indexOf('/')) : '';
     const metadata = asRecord(doc.object.metadata);
-    const declaredNamespace = asString(metadata?.namespace);
+    // An empty namespace is no namespace, as kubectl reads it.
+    const declaredNamespace = nonEmpty(metadata?.namespace);
     if (doc.apiVersion === 'v1' && doc.kind === 'Secret') {
       const name = asString(metadata?.name);
       const namespace = declaredNamespace ?? lbNamespace;
@@ -380,6 +382,14 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
           namespaceSelectors: selectorList(e, [...path, 'namespaceSelectors'], sa.namespaceSelectors),
           serviceSelectors: selectorList(e, [...path, 'serviceSelectors'], sa.serviceSelectors),
         };
+      }
+      if (asBoolean(s.avoidBuggyIPs) === true) {
+        for (const r of ranges) {
+          // Only a range of at most two IPv4 addresses (x.255, x+1.0) can be all "buggy".
+          if (r.family === 'IPv4' && r.last - r.first < 2n && [r.first, r.last].every((v) => isBuggyIP({ family: 'IPv4', value: v }))) {
+            notes.push(`IPAddressPool ${e.namespace}/${e.name}: avoidBuggyIPs leaves no usable address in "${r.text}"`);
+          }
+        }
       }
       pools.push({
         name: e.name,
