@@ -641,3 +641,28 @@ spec:
     assert.deepEqual(r.notes, ['IPAddressPool metallb-system/p: avoidBuggyIPs leaves no usable address in "10.0.0.255/32"']);
   });
 });
+
+describe('overlaps through buildConfig (property)', () => {
+  it('reports an overlap exactly when two entries share an address', async () => {
+    const fc = (await import('fast-check')).default;
+    const entry = fc.oneof(
+      fc.record({ a: fc.integer({ min: 0, max: 63 }), b: fc.integer({ min: 0, max: 63 }) }).map(({ a, b }) => ({ text: `10.0.0.${Math.min(a, b)}-10.0.0.${Math.max(a, b)}`, first: Math.min(a, b), last: Math.max(a, b) })),
+      fc.record({ base: fc.integer({ min: 0, max: 63 }), len: fc.integer({ min: 27, max: 32 }) }).map(({ base, len }) => {
+        const size = 2 ** (32 - len);
+        const first = Math.floor(base / size) * size;
+        return { text: `10.0.0.${first}/${len}`, first, last: first + size - 1 };
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(entry, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), (poolsEntries) => {
+        const objs = poolsEntries.map((es, i) => pool(`p${i}`, es.map((e) => e.text)));
+        const flat = poolsEntries.flat();
+        const shared = flat.some((a, i) => flat.some((b, j) => i < j && a.first <= b.last && b.first <= a.last));
+        const r = build(objs);
+        assert.equal(r.errors.some((e) => e.code === 'EOVERLAP'), shared);
+        assert.ok(r.errors.every((e) => e.code === 'EOVERLAP'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
