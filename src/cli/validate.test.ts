@@ -96,6 +96,7 @@ describe('ferrolb validate', () => {
   it('parses its arguments', () => {
     assert.deepEqual(parseValidateArgs(['-n', 'lb', 'a', '--', '-b']), { namespace: 'lb', paths: ['a', '-b'] });
     assert.deepEqual(parseValidateArgs(['--namespace=x', 'a']), { namespace: 'x', paths: ['a'] });
+    assert.deepEqual(parseValidateArgs(['-f', 'a', 'b', '--filename', 'c']), { namespace: 'metallb-system', paths: ['a', 'b', 'c'] });
   });
   it('is listed by ferrolb --help', async () => {
     let out = '';

@@ -14,7 +14,8 @@ every error otherwise. Objects of other kinds are ignored with a note.
 
 Options:
   -n, --namespace NS   the load balancer's namespace (default ${DEFAULT_NAMESPACE}); configuration
-                       objects in other namespaces are ignored, as the controller ignores them`;
+                       objects in other namespaces are ignored, as the controller ignores them
+  -f, --filename PATH  a file or directory, as kubectl spells it (same as a bare PATH)`;
 
 export interface ValidateArgs {
   readonly namespace: string;
@@ -34,6 +35,11 @@ export function parseValidateArgs(args: readonly string[]): ValidateArgs {
       const value = args[++i];
       if (value === undefined || value === '') throw new UsageError(`${arg} needs a namespace`);
       namespace = value;
+    } else if (arg === '-f' || arg === '--filename') {
+      // kubectl's spelling, for fingers used to `kubectl apply -f`.
+      const value = args[++i];
+      if (value === undefined || value === '') throw new UsageError(`${arg} needs a file or directory`);
+      paths.push(value);
     } else if (arg.startsWith('--namespace=')) {
       namespace = arg.slice('--namespace='.length);
       if (namespace === '') throw new UsageError('--namespace needs a namespace');

@@ -34,7 +34,9 @@ export function parseGoDuration(text: string): { nanos: bigint } | { reason: str
     if (whole === '' && frac === '') return bad;
     s = s.slice(m?.[0].length ?? 0);
     const unitMatch = /^[^\d.]+/.exec(s);
-    if (!unitMatch) return { reason: `"${text}" has a number without a unit (write "${whole || '0'}s" for seconds)` };
+    if (!unitMatch) {
+      return s === '' ? { reason: `"${text}" has a number without a unit (write "${text}s" for seconds)` } : bad;
+    }
     const unit = unitMatch[0];
     const scale = NANOS_PER_UNIT[unit];
     if (scale === undefined) return { reason: `"${text}" has an unknown unit "${unit}" (use ns, us, ms, s, m or h)` };

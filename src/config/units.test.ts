@@ -26,7 +26,8 @@ describe('parseGoDuration', () => {
     for (const bad of ['', '90', 's', '1x', '1.s.', '1d', ' 1s', '1s ', '--1s', '.s']) {
       assert.equal(typeof nanos(bad), 'string', bad);
     }
-    assert.match(nanos('90') as string, /without a unit/);
+    assert.match(nanos('90') as string, /without a unit \(write "90s"/);
+    assert.match(nanos('1.5.5s') as string, /is not a duration/);
     assert.match(nanos('1d') as string, /unknown unit "d"/);
     assert.match(nanos('9999999999h') as string, /out of range/);
   });
