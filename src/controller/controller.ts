@@ -18,7 +18,7 @@ import { reconcileService, restoreService, type ReconcileOptions } from '../ipam
 import { readService, type V1Service } from '../api/service.ts';
 import { buildConfig } from '../config/build.ts';
 import { formatConfigError } from '../config/errors.ts';
-import type { SourceDocument } from '../config/load.ts';
+import { objectDocuments } from '../config/load.ts';
 import type { Config, Pool } from '../config/model.ts';
 import { CONFIGURATION_KINDS, V1BETA1, V1BETA2, type MetalLBKind } from '../api/metallb.ts';
 import { PLURAL } from '../api/crds.ts';
@@ -227,12 +227,9 @@ export class Controller {
 
   /** Builds the configuration; an invalid one leaves the last valid one in force. */
   #rebuildConfig(): void {
-    const documents: SourceDocument[] = [];
-    for (const [kind, { apiVersion, resource }] of this.#configResources) {
-      for (const obj of resource.list()) {
-        documents.push({ apiVersion, kind, object: { ...obj, apiVersion, kind } as Record<string, unknown>, lineOf: () => undefined });
-      }
-    }
+    // List items may lack apiVersion and kind: the watched path says what they are.
+    const objects = [...this.#configResources].flatMap(([kind, { apiVersion, resource }]) => resource.list().map((obj) => ({ ...obj, apiVersion, kind })));
+    const documents = objectDocuments(objects);
     const built = buildConfig(documents, { namespace: this.#opts.namespace });
     const m = this.#opts.metrics;
     if (!built.config) {

@@ -1,6 +1,6 @@
 // The controller against the lab's real kube-apiserver, with its own identity and the
 // RBAC in deploy/rbac: user stories from the tutorial and from running it for real.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,15 @@ function reasons(ns: string, name: string): string[] {
   return l.items.map((e) => e.reason);
 }
 
+const namespaces: string[] = [];
+/** A namespace for one test; its services are deleted after the test (the lab runs no
+ * namespace controller, so deleting the namespace itself would not remove them). */
+function testNamespace(prefix: string): string {
+  const ns = freshNamespace(prefix);
+  namespaces.push(ns);
+  return ns;
+}
+
 function resetConfig(): void {
   kubectl('delete', 'ipaddresspools,l2advertisements', '--all', '-n', 'metallb-system', '--ignore-not-found');
 }
@@ -76,10 +85,13 @@ describe('controller against the real API server', { skip }, () => {
   after(async () => {
     await controller?.stop();
   });
+  afterEach(() => {
+    for (const ns of namespaces.splice(0)) kubectl('delete', 'services', '--all', '-n', ns, '--wait=true');
+  });
 
   it("the tutorial's steps #6-#12: pending without a pool; .203 and .204; a released IP goes to the next service", async () => {
     resetConfig();
-    const ns = freshNamespace('tutorial');
+    const ns = testNamespace('tutorial');
     labOk(['deploy', 'my-nginx', '--namespace', ns]);
     kubectl('expose', 'deployment', 'my-nginx', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
     await eventually('AllocationFailed on my-nginx', 20_000, () => (reasons(ns, 'my-nginx').includes('AllocationFailed') ? true : undefined));
@@ -112,7 +124,7 @@ spec:
   it('restart stability: 200 services keep their IPs; a kill mid-burst holds no IP twice', async () => {
     resetConfig();
     apply(pool('big', ['198.18.1.0/24', '198.18.0.200-198.18.0.254']));
-    const ns = freshNamespace('restart');
+    const ns = testNamespace('restart');
     apply(Array.from({ length: 200 }, (_, i) => lbService(ns, `s${i}`)).join(''));
     const first = await eventually('200 services assigned', 60_000, () => {
       const m = ingress(ns);
@@ -151,7 +163,7 @@ spec:
   it('an invalid configuration leaves the last valid one in force and says why', async () => {
     resetConfig();
     apply(pool('good', ['198.18.1.0/28']));
-    const ns = freshNamespace('invalid');
+    const ns = testNamespace('invalid');
     apply(lbService(ns, 'a'));
     await eventually('a assigned', 20_000, () => (ingress(ns).get('a') === '198.18.1.0' ? true : undefined));
     apply(pool('overlap', ['198.18.1.8/29']));
@@ -172,7 +184,7 @@ spec:
   it('shrinking a pool moves only the affected services (ClearAssignment); a new pool serves pending ones', async () => {
     resetConfig();
     apply(pool('shrink', ['198.18.1.0/29']));
-    const ns = freshNamespace('shrink');
+    const ns = testNamespace('shrink');
     apply(lbService(ns, 'low') + lbService(ns, 'high', { 'metallb.io/loadBalancerIPs': '198.18.1.6' }));
     await eventually('both assigned', 20_000, () => (ingress(ns).get('low') === '198.18.1.0' && ingress(ns).get('high') === '198.18.1.6' ? true : undefined));
     apply(pool('shrink', ['198.18.1.0/30']));
@@ -185,7 +197,7 @@ spec:
   it('garbage annotations: clear events, nothing crashes, valid assignments untouched', async () => {
     resetConfig();
     apply(pool('g', ['198.18.1.0/28']));
-    const ns = freshNamespace('garbage');
+    const ns = testNamespace('garbage');
     apply(lbService(ns, 'valid'));
     await eventually('valid assigned', 20_000, () => (ingress(ns).get('valid') === '198.18.1.0' ? true : undefined));
     apply(
@@ -211,7 +223,7 @@ spec:
     const a = startController(fast);
     await eventually('a leads', 20_000, () => (a.output().includes('started leading') ? true : undefined));
     const b = startController(fast);
-    const ns = freshNamespace('ha');
+    const ns = testNamespace('ha');
     apply(lbService(ns, 'one'));
     await eventually('one assigned', 20_000, () => (ingress(ns).get('one') === '198.18.1.0' ? true : undefined));
     assert.ok(!b.output().includes('started leading'), 'b does not lead while a renews');
