@@ -108,6 +108,7 @@ export class Agent {
   readonly #kube: Kube;
   readonly #nodes: Host[];
   readonly #pods = new Map<string, PodRuntime>(); // by pod uid
+  readonly #nextHost = new Map<number, number>(); // node index -> next host number
   #lastHeartbeat = 0;
   #stopping = false;
   #namespacedResources?: string[];
@@ -119,6 +120,21 @@ export class Agent {
 
   stop(): void {
     this.#stopping = true;
+  }
+
+  readonly #failures = new Map<string, number>();
+  // One object's failure (a conflict, a refused write) must not stop the agent from
+  // reconciling every other object: each object is attempted on its own, and retried
+  // next tick. Repeated failures are logged once, then every 25th time.
+  async #attempt(what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+      this.#failures.delete(what);
+    } catch (err) {
+      const n = (this.#failures.get(what) ?? 0) + 1;
+      this.#failures.set(what, n);
+      if (n === 1 || n % 25 === 0) log(`${what}: ${(err as Error).message} (attempt ${n})`);
+    }
   }
 
   get stopping(): boolean {
@@ -134,10 +150,13 @@ export class Agent {
       this.#kube.list<Service>('/api/v1/services'),
       this.#kube.list<EndpointSlice>(`/apis/discovery.k8s.io/v1/endpointslices?labelSelector=${sliceSelector}`),
     ]);
-    await this.reconcileDeployments(deployments, pods);
+    // The API server refuses new objects in a terminating namespace; creating them
+    // there would fail every tick.
+    const terminating = new Set(namespaces.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name));
+    await this.reconcileDeployments(deployments.filter((d) => !terminating.has(ns(d))), pods);
     await this.schedule(pods);
     await this.runPods(pods);
-    await this.reconcileSlices(services, pods, slices);
+    await this.reconcileSlices(services.filter((svc) => !terminating.has(ns(svc))), pods, slices);
     await this.finalizeNamespaces(namespaces, pods);
   }
 
@@ -155,8 +174,8 @@ export class Agent {
 
   async reconcileDeployments(deployments: Deployment[], pods: Pod[]): Promise<void> {
     const live = new Set(deployments.map((d) => d.metadata.uid));
-    for (const d of deployments) {
-      if (d.metadata.deletionTimestamp) continue;
+    for (const d of deployments) await this.#attempt(`deployment ${ns(d)}/${d.metadata.name}`, async () => {
+      if (d.metadata.deletionTimestamp) return;
       const hash = templateHash(d.spec.template);
       const owned = pods.filter((p) => ownerUid(p, 'Deployment') === d.metadata.uid && !p.metadata.deletionTimestamp);
       const current = owned.filter((p) => p.metadata.labels?.['pod-template-hash'] === hash);
@@ -192,11 +211,11 @@ export class Agent {
       if (JSON.stringify(pick(d.status, Object.keys(status))) !== JSON.stringify(status)) {
         await this.#kube.mergePatch(`/apis/apps/v1/namespaces/${ns(d)}/deployments/${d.metadata.name}/status`, { status });
       }
-    }
+    });
     // The garbage collector's part: pods of a deleted Deployment go with it.
     for (const p of pods) {
       const owner = ownerUid(p, 'Deployment');
-      if (owner && !live.has(owner) && !p.metadata.deletionTimestamp) await this.deletePod(p);
+      if (owner && !live.has(owner) && !p.metadata.deletionTimestamp) await this.#attempt(`collect ${ns(p)}/${p.metadata.name}`, () => this.deletePod(p));
     }
   }
 
@@ -232,10 +251,12 @@ export class Agent {
     for (const p of pods) {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
       const node = this.leastLoadedNode(pods);
-      await this.#kube.create(`/api/v1/namespaces/${ns(p)}/pods/${p.metadata.name}/binding`, {
+      await this.#attempt(`schedule ${ns(p)}/${p.metadata.name}`, async () => {
+        await this.#kube.create(`/api/v1/namespaces/${ns(p)}/pods/${p.metadata.name}/binding`, {
         apiVersion: 'v1', kind: 'Binding', metadata: { name: p.metadata.name }, target: { apiVersion: 'v1', kind: 'Node', name: node.name },
       });
-      p.spec.nodeName = node.name;
+        p.spec.nodeName = node.name;
+      });
     }
   }
 
@@ -261,13 +282,15 @@ export class Agent {
         // Graceful deletion: the API server keeps the pod until its kubelet confirms
         // the containers are gone by deleting it with a zero grace period.
         if (rt) await this.stopPod(rt);
-        try {
-          await this.#kube.delete(`/api/v1/namespaces/${ns(p)}/pods/${p.metadata.name}`, {
-            apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid },
-          });
-        } catch (err) {
-          if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
-        }
+        await this.#attempt(`delete ${ns(p)}/${p.metadata.name}`, async () => {
+          try {
+            await this.#kube.delete(`/api/v1/namespaces/${ns(p)}/pods/${p.metadata.name}`, {
+              apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid },
+            });
+          } catch (err) {
+            if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+          }
+        });
         continue;
       }
       if (!rt) {
@@ -275,17 +298,25 @@ export class Agent {
         rt = this.startPod(p, node);
         if (!rt) continue;
       }
-      await this.reportPod(p, rt);
+      await this.#attempt(`report ${ns(p)}/${p.metadata.name}`, () => this.reportPod(p, rt));
     }
     for (const rt of [...this.#pods.values()]) if (!seen.has(rt.uid)) await this.stopPod(rt);
   }
 
+  // Addresses are handed out round-robin, as CNI's host-local IPAM does: reusing the
+  // address a pod just released would meet stale ARP entries and conntrack state for
+  // the old pod, and traffic would vanish for up to a minute.
   allocateIp(node: Host): string | undefined {
     const used = new Set([...this.#pods.values()].filter((r) => r.node === node).map((r) => r.ip));
     const [third, fourth] = podRange(node.index).base;
-    for (let host = 2; host < 63; host++) {
+    const start = this.#nextHost.get(node.index) ?? 2;
+    for (let k = 0; k < 61; k++) {
+      const host = 2 + ((start - 2 + k) % 61); // .2 to .62
       const ip = `198.18.${third}.${fourth + host}`;
-      if (!used.has(ip)) return ip;
+      if (!used.has(ip)) {
+        this.#nextHost.set(node.index, host + 1);
+        return ip;
+      }
     }
     return undefined;
   }
@@ -327,7 +358,7 @@ export class Agent {
       for (let i = 0; i < 20 && !rt.exited; i++) await sleep(100);
       if (!rt.exited) rt.child.kill('SIGKILL');
     }
-    deletePodNetwork(rt.ip);
+    deletePodNetwork(rt.node, rt.ip);
     rmSync(podPidFile(rt.namespace, rt.name), { force: true });
     this.#pods.delete(rt.uid);
     log(`pod ${rt.namespace}/${rt.name}: stopped`);
@@ -387,23 +418,27 @@ export class Agent {
       const desired = this.sliceFor(svc, name, pods.filter((p) => ns(p) === ns(svc) && matches(selector, p.metadata.labels)));
       const existing = slices.find((s) => ns(s) === ns(svc) && s.metadata.name === name);
       const path = `/apis/discovery.k8s.io/v1/namespaces/${ns(svc)}/endpointslices`;
-      if (!existing) {
-        await this.#kube.create(path, desired);
-        log(`endpointslice ${ns(svc)}/${name}: created with ${desired.endpoints?.length ?? 0} endpoints`);
-      } else if (JSON.stringify([existing.endpoints ?? [], existing.ports ?? []]) !== JSON.stringify([desired.endpoints ?? [], desired.ports ?? []])) {
-        desired.metadata.resourceVersion = existing.metadata.resourceVersion;
-        await this.#kube.replace(`${path}/${name}`, desired);
-        const ready = (desired.endpoints ?? []).filter((e) => e.conditions.ready).length;
-        log(`endpointslice ${ns(svc)}/${name}: ${desired.endpoints?.length ?? 0} endpoints, ${ready} ready`);
-      }
+      await this.#attempt(`endpointslice ${ns(svc)}/${name}`, async () => {
+        if (!existing) {
+          await this.#kube.create(path, desired);
+          log(`endpointslice ${ns(svc)}/${name}: created with ${desired.endpoints?.length ?? 0} endpoints`);
+        } else if (JSON.stringify([existing.endpoints ?? [], existing.ports ?? []]) !== JSON.stringify([desired.endpoints ?? [], desired.ports ?? []])) {
+          desired.metadata.resourceVersion = existing.metadata.resourceVersion;
+          await this.#kube.replace(`${path}/${name}`, desired);
+          const ready = (desired.endpoints ?? []).filter((e) => e.conditions.ready).length;
+          log(`endpointslice ${ns(svc)}/${name}: ${desired.endpoints?.length ?? 0} endpoints, ${ready} ready`);
+        }
+      });
     }
     for (const s of slices) {
       if (wanted.has(`${ns(s)}/${s.metadata.name}`)) continue;
-      try {
-        await this.#kube.delete(`/apis/discovery.k8s.io/v1/namespaces/${ns(s)}/endpointslices/${s.metadata.name}`);
-      } catch (err) {
-        if (!isStatus(err, 404)) throw err;
-      }
+      await this.#attempt(`endpointslice ${ns(s)}/${s.metadata.name}`, async () => {
+        try {
+          await this.#kube.delete(`/apis/discovery.k8s.io/v1/namespaces/${ns(s)}/endpointslices/${s.metadata.name}`);
+        } catch (err) {
+          if (!isStatus(err, 404)) throw err;
+        }
+      });
     }
   }
 
@@ -463,17 +498,21 @@ export class Agent {
     for (const n of namespaces) {
       if (!n.metadata.deletionTimestamp || !(n.spec?.finalizers ?? []).includes('kubernetes')) continue;
       const name = n.metadata.name;
-      for (const path of await this.namespacedResources()) {
-        try {
-          await this.#kube.delete(path.replace('{ns}', name));
-        } catch (err) {
-          if (!isStatus(err, 404) && !isStatus(err, 405)) throw err;
+      await this.#attempt(`namespace ${name}`, async () => {
+        // Like the namespace controller: delete every kind, and finalize only once all
+        // deletions went through (a failure is retried next tick).
+        for (const path of await this.namespacedResources()) {
+          try {
+            await this.#kube.delete(path.replace('{ns}', name));
+          } catch (err) {
+            if (!isStatus(err, 404) && !isStatus(err, 405)) throw err;
+          }
         }
-      }
-      // Pods leave only after their kubelet (this agent) has stopped them.
-      if (pods.some((p) => ns(p) === name)) continue;
-      await this.#kube.replace(`/api/v1/namespaces/${name}/finalize`, { ...n, spec: { finalizers: [] } });
-      log(`namespace ${name}: finalized`);
+        // Pods leave only after their kubelet (this agent) has stopped them.
+        if (pods.some((p) => ns(p) === name)) return;
+        await this.#kube.replace(`/api/v1/namespaces/${name}/finalize`, { ...n, spec: { finalizers: [] } });
+        log(`namespace ${name}: finalized`);
+      });
     }
   }
 

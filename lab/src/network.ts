@@ -110,10 +110,13 @@ export function createPodNetwork(node: Host, ip: string): string {
   return netns;
 }
 
-export function deletePodNetwork(ip: string): void {
+export function deletePodNetwork(node: Host, ip: string): void {
   const netns = podNetnsName(ip);
   // Deleting the namespace deletes its veth end, and with it the peer on cbr0.
   if (netnsExists(netns)) run('ip', ['netns', 'del', netns]);
+  // The node would otherwise keep the gone pod's MAC for this address until the entry
+  // ages out, and black-hole the next pod that gets it.
+  run('ip', ['-n', node.netns, 'neigh', 'flush', 'to', ip]);
 }
 
 export function setLink(host: Host, up: boolean): void {
