@@ -14,7 +14,7 @@ import { LeaderElector, type ElectionTiming } from '../k8s/leader-election.ts';
 import { ApiLeaseStore } from '../k8s/lease-store.ts';
 import type { Clock, Timer } from '../k8s/clock.ts';
 import { Allocator, type Assignment } from '../ipam/allocator.ts';
-import { reconcileService, restoreService, type ReconcileOptions } from '../ipam/reconcile.ts';
+import { reconcileService, restoreService, type ReconcileOptions, type ServiceOutcome } from '../ipam/reconcile.ts';
 import { readService, type V1Service } from '../api/service.ts';
 import { buildConfig } from '../config/build.ts';
 import { formatConfigError } from '../config/errors.ts';
@@ -47,6 +47,7 @@ const LEASE_NAME = 'ferrolb-controller';
 const CONFIG_DEBOUNCE_MS = 50;
 const POOL_STATUS_DEBOUNCE_MS = 1000;
 const INT64_MAX = 2n ** 63n - 1n;
+const MAX_WRITES_IN_FLIGHT = 32;
 
 export class Controller {
   readonly #client: KubeClient;
@@ -254,34 +255,51 @@ export class Controller {
     }
   }
 
+  /**
+   * The worker. Decisions are taken one service at a time (the allocator is one
+   * sequence of events, as `plan` simulates it); the API writes that follow run
+   * concurrently, up to MAX_WRITES_IN_FLIGHT, so the API server's latency is not paid
+   * once per service in a row. A key stays "processing" until its writes finish, so one
+   * service never has two writes racing.
+   */
   async #work(): Promise<void> {
     if (this.#working) return;
     this.#working = true;
+    const inFlight = new Set<Promise<void>>();
     try {
       for (;;) {
+        while (inFlight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(inFlight);
         const key = await this.#queue.get();
         if (key === undefined || !this.#leading) break;
         this.#opts.metrics.queueDepth.set(this.#queue.length);
         const end = this.#opts.metrics.reconcileDuration.startTimer();
-        try {
-          await this.#reconcile(key);
-          this.#queue.forget(key);
-          this.#opts.metrics.updates.inc();
-        } catch (err) {
-          this.#opts.metrics.updateErrors.inc();
-          const delay = this.#queue.addRateLimited(key);
-          this.#log.warn({ service: key, err: String(err), retryInMs: delay }, 'reconcile failed; will retry');
-        } finally {
-          end();
-          this.#queue.done(key);
-        }
+        const write = this.#reconcile(key)
+          .then(
+            () => {
+              this.#queue.forget(key);
+              this.#opts.metrics.updates.inc();
+            },
+            (err: unknown) => {
+              this.#opts.metrics.updateErrors.inc();
+              const delay = this.#queue.addRateLimited(key);
+              this.#log.warn({ service: key, err: String(err), retryInMs: delay }, 'reconcile failed; will retry');
+            },
+          )
+          .finally(() => {
+            end();
+            this.#queue.done(key);
+            inFlight.delete(write);
+          });
+        inFlight.add(write);
       }
+      await Promise.all(inFlight);
     } finally {
       this.#working = false;
     }
   }
 
-  async #reconcile(key: string): Promise<void> {
+  /** Decides synchronously (before the first await), then writes. */
+  #reconcile(key: string): Promise<void> {
     const slash = key.indexOf('/');
     const ns = key.slice(0, slash);
     const name = key.slice(slash + 1);
@@ -290,27 +308,31 @@ export class Controller {
       this.#pending.delete(key);
       this.#lastEvents.delete(key);
       if (this.#alloc.release(key)) this.#onFreed();
-      return;
+      return Promise.resolve();
     }
-    if (!this.#config) return;
+    if (!this.#config) return Promise.resolve();
     const before = this.#alloc.assignment(key);
     const outcome = reconcileService(this.#alloc, this.#view(svc), this.#reconcileOptions());
     const after = this.#alloc.assignment(key);
     if (outcome.kind === 'failed' && outcome.reason === 'AllocationFailed') this.#pending.add(key);
     else this.#pending.delete(key);
     if (before && before.ips.some((ip) => !after?.ips.some((a) => a.family === ip.family && a.value === ip.value))) this.#onFreed();
+    if (before !== after) this.#schedulePoolStatus();
+    return this.#write(svc, ns, name, outcome);
+  }
 
+  async #write(svc: V1Service & KubeObject, ns: string, name: string, outcome: ServiceOutcome): Promise<void> {
+    const key = `${ns}/${name}`;
     const writes = serviceWrites(svc, outcome);
     // Stop writing the moment leadership is in doubt (client-go: renew deadline).
     if (!this.isLeader) throw new Error('not the leader');
     const base = `/api/v1/namespaces/${ns}/services/${name}`;
     try {
-      if (writes.poolAnnotation !== undefined) {
-        await this.#client.mergePatch(base, { metadata: { annotations: { [POOL_ANNOTATION]: writes.poolAnnotation } } });
-      }
-      if (writes.ingress !== undefined) {
-        await this.#client.mergePatch(`${base}/status`, { status: { loadBalancer: { ingress: writes.ingress.length > 0 ? writes.ingress : null } } });
-      }
+      await Promise.all([
+        writes.poolAnnotation !== undefined && this.#client.mergePatch(base, { metadata: { annotations: { [POOL_ANNOTATION]: writes.poolAnnotation } } }),
+        writes.ingress !== undefined &&
+          this.#client.mergePatch(`${base}/status`, { status: { loadBalancer: { ingress: writes.ingress.length > 0 ? writes.ingress : null } } }),
+      ]);
     } catch (err) {
       if (isStatus(err, 404)) return; // deleted meanwhile: the delete event releases it
       throw err;
@@ -321,7 +343,6 @@ export class Controller {
       const ref = { apiVersion: 'v1', kind: 'Service', namespace: ns, name, ...(svc.metadata?.uid ? { uid: svc.metadata.uid } : {}) };
       for (const e of outcome.events) this.#events.record(ref, e.type, e.reason, e.message);
     }
-    if (writes.ingress !== undefined || before !== after) this.#schedulePoolStatus();
   }
 
   /** An IP was freed: services waiting for one get another try. */
