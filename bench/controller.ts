@@ -11,7 +11,7 @@ import { KubeClient } from '../src/k8s/client.ts';
 import { WatchedResource } from '../src/k8s/informer.ts';
 import { realClock } from '../src/k8s/clock.ts';
 import type { V1Service } from '../src/api/service.ts';
-import { kubectl, labOk, lab, repoDir } from '../test/helpers/lab.ts';
+import { kubectl, labOk, lab, repoDir, acquireLock, releaseLock } from '../test/helpers/lab.ts';
 
 const arg = process.argv.indexOf('--services');
 const COUNTS = (arg > 0 ? process.argv[arg + 1]! : '1000,10000').split(',').map(Number);
@@ -108,9 +108,11 @@ async function run(count: number, admin: KubeClient): Promise<void> {
   await new Promise((r) => controller.once('exit', r));
 }
 
+// The lab is one per machine: wait for tests that hold it.
+acquireLock();
 const up = lab(['up', '--nodes', '1'], 180_000);
-if (up.status !== 0) throw new Error(`lab up failed: ${up.stderr}`);
 try {
+  if (up.status !== 0) throw new Error(`lab up failed: ${up.stderr}`);
   kubectl('apply', '-f', join(repoDir, 'deploy', 'crds'));
   kubectl('wait', '--for=condition=Established', '--timeout=30s', 'crd', '--all');
   kubectl('apply', '-f', join(repoDir, 'deploy', 'rbac'));
@@ -120,4 +122,5 @@ try {
   admin.close();
 } finally {
   lab(['down'], 120_000);
+  releaseLock();
 }

@@ -87,7 +87,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** Cross-process lock so lab test files never overlap; bounded wait (10 minutes). */
-function acquireLock(): void {
+export function acquireLock(): void {
   const deadline = Date.now() + 10 * 60_000;
   for (let i = 0; i < 6000 && Date.now() < deadline; i++) {
     try {
@@ -109,7 +109,7 @@ function acquireLock(): void {
   throw new Error(`could not take ${lockDir} within 10 minutes`);
 }
 
-function releaseLock(): void {
+export function releaseLock(): void {
   try {
     if (Number(readFileSync(join(lockDir, 'pid'), 'utf8')) === process.pid) rmSync(lockDir, { recursive: true, force: true });
   } catch {
