@@ -124,5 +124,9 @@ export function kubeProxyHealthy(node: Host): boolean {
 export function kernelHasIpvs(): boolean {
   if (existsSync('/proc/net/ip_vs')) return true;
   // Built as a module: loading it is what kube-proxy would ask for anyway.
-  return run('modprobe', ['ip_vs'], { timeoutMs: 5000 }).status === 0 && existsSync('/proc/net/ip_vs');
+  try {
+    return run('modprobe', ['ip_vs'], { timeoutMs: 5000 }).status === 0 && existsSync('/proc/net/ip_vs');
+  } catch {
+    return false; // no modprobe: no modules to load either
+  }
 }

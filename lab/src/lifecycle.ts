@@ -25,6 +25,23 @@ interface Lock {
   phase: 'starting' | 'ready';
 }
 
+// Test runs hold the lab through this lock (see test/helpers/lab.ts). A `lab up` or
+// `lab down` typed by hand meanwhile would pull the lab from under a running test, so
+// only the holder and its children may change the lab while it is held.
+const testLock = `${stateDir}.test-lock`;
+
+export function requireNotHeldByTests(): void {
+  let holder = 0;
+  try {
+    holder = Number(readFileSync(join(testLock, 'pid'), 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (holder > 0 && isAlive(holder) && !ancestors().has(holder)) {
+    throw new LabError('in-use', `a test run (pid ${holder}) holds the lab (${testLock}); wait for it to finish`);
+  }
+}
+
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new LabError('not-root', 'the lab needs root (it creates network namespaces and runs kube-proxy); run it as root');
 }
@@ -123,27 +140,29 @@ function requireAlive(name: string): void {
 
 export async function up(opts: UpOptions, say: (line: string) => void): Promise<void> {
   requireRoot();
+  requireNotHeldByTests();
   const started = Date.now();
   const leftovers = labNetns();
   if (leftovers.length > 0 && !existsSync(stateDir)) {
     throw new LabError('stale', `namespaces from a previous lab remain (${leftovers.slice(0, 3).join(', ')}${leftovers.length > 3 ? ', ...' : ''}); run lab/lab down first`);
   }
+  // Checks that need nothing created come first, so refusing leaves nothing to undo.
+  if (opts.proxyMode === 'ipvs' && !kernelHasIpvs()) {
+    throw new LabError('no-ipvs', 'this kernel has no IPVS (CONFIG_IP_VS), which --proxy-mode ipvs needs; use nftables or iptables');
+  }
+  requireTools(opts.proxyMode);
   takeLock();
   // From here on everything up creates is torn down again if up fails or is
   // interrupted: nothing half-created stays behind.
   const onSignal = (sig: NodeJS.Signals) => {
     process.stderr.write(`lab: interrupted (${sig}); tearing down\n`);
-    void down(() => {}).finally(() => process.exit(130));
+    void down(() => {}, { force: true }).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    requireTools(opts.proxyMode);
     for (const [what, port] of Object.entries(ports)) {
       if (!(await portFree(port))) throw new LabError('port-taken', `port ${port} on 127.0.0.1 (${what}) is already in use; free it and retry`);
-    }
-    if (opts.proxyMode === 'ipvs' && !kernelHasIpvs()) {
-      throw new LabError('no-ipvs', 'this kernel has no IPVS (CONFIG_IP_VS), which --proxy-mode ipvs needs; use nftables or iptables');
     }
     const binDir = binaries();
     createPki();
@@ -189,7 +208,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
     say(`lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${opts.nodes} nodes, kube-proxy ${opts.proxyMode}${opts.proxyMode === 'ipvs' ? ` (strictARP ${opts.strictArp})` : ''}`);
   } catch (err) {
     process.stderr.write(`lab: up failed; tearing down\n`);
-    await down(() => {});
+    await down(() => {}, { force: true });
     throw err;
   } finally {
     process.off('SIGINT', onSignal);
@@ -293,8 +312,9 @@ async function stopProcesses(): Promise<number> {
   return total;
 }
 
-export async function down(say: (line: string) => void): Promise<void> {
+export async function down(say: (line: string) => void, opts: { force?: boolean } = {}): Promise<void> {
   requireRoot();
+  if (!opts.force) requireNotHeldByTests();
   const started = Date.now();
   const stopped = await stopProcesses();
   // Pods first, the LAN last: deleting a namespace deletes its veth ends.

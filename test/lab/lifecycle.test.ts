@@ -3,7 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually, isRoot, lab, labBin, labNetns, labOk, leftovers, nothingLeft, spawnUp, stateDir, useLab } from '../helpers/lab.ts';
@@ -51,6 +52,23 @@ describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
       assert.deepEqual(leftovers(), nothingLeft);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses up and down from outside the test run that holds the lab', async () => {
+    // A double fork detaches the outsider from this process's ancestry, as a command
+    // typed in another terminal would be.
+    const out = join(tmpdir(), `lab-outsider-${process.pid}.txt`);
+    try {
+      spawnSync('sh', ['-c', `( "${labBin}" down >"${out}" 2>&1; echo "exit=$?" >>"${out}" ) &`]);
+      const text = await eventually('the outsider to finish', 20_000, () => {
+        const t = existsSync(out) ? readFileSync(out, 'utf8') : '';
+        return t.includes('exit=') ? t : undefined;
+      });
+      assert.match(text, /^lab: a test run \(pid \d+\) holds the lab/);
+      assert.match(text, /exit=1/);
+    } finally {
+      rmSync(out, { force: true });
     }
   });
 
