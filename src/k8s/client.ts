@@ -1,11 +1,10 @@
-// The only code that talks to the API server: a small REST client on top of
-// @kubernetes/client-node's KubeConfig (which resolves kubeconfig files, in-cluster
-// service-account tokens, TLS and auth). Plain REST keeps every verb and content type
-// visible: status writes are merge patches on the status subresource, Lease updates carry
-// resourceVersion, and every error keeps its HTTP status.
-import { request, Agent, type RequestOptions } from 'node:https';
-import { request as httpRequest } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+// The only code that talks to the API server: a small REST client over node:https.
+// Plain REST keeps every verb and content type visible: status writes are merge patches
+// on the status subresource, Lease updates carry resourceVersion, every error keeps its
+// HTTP status, and watches are streams of JSON lines read here (see informer.ts).
+import { request, Agent } from 'node:https';
+import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
+import { resolveConnection, type Connection } from './kubeconfig.ts';
 
 export class ApiError extends Error {
   readonly code = 'EAPI';
@@ -43,69 +42,90 @@ export interface KubeList<T> {
   items: T[];
 }
 
+function apiError(method: string, path: string, status: number, text: string): ApiError {
+  let reason = '';
+  let message = text.trim().slice(0, 500);
+  try {
+    const st = JSON.parse(text) as { reason?: string; message?: string };
+    reason = st.reason ?? '';
+    message = st.message ?? message;
+  } catch {
+    // not a Status object; keep the text
+  }
+  return new ApiError(status, reason, `${method} ${path}: ${status} ${message}`);
+}
+
 export type RequestObserver = (method: string, path: string, status: number, seconds: number) => void;
 
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchStream {
+  /** Resolves when the stream ends: normally (the server's timeout), or with an error. */
+  readonly ended: Promise<{ error?: unknown }>;
+  abort(): void;
+}
+
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
-  readonly server: URL;
-  #options: RequestOptions | undefined;
-  #agent: Agent | undefined;
+  readonly connection: Connection;
+  readonly #agent: Agent | undefined;
   observe: RequestObserver | undefined;
 
-  constructor(kubeConfig: KubeConfig) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.kubeConfig = kubeConfig;
-    this.server = new URL(cluster.server);
-  }
-
-  /** From a kubeconfig file, or the in-cluster service account when no path is given. */
-  static load(kubeconfigPath?: string): KubeClient {
-    const kc = new KubeConfig();
-    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-    else kc.loadFromDefault();
-    return new KubeClient(kc);
-  }
-
-  async #requestOptions(): Promise<RequestOptions> {
-    if (!this.#options) {
-      const opts: RequestOptions = {};
-      await this.kubeConfig.applyToHTTPSOptions(opts);
-      this.#agent = new Agent({ ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized ?? true, keepAlive: true, maxSockets: 16 });
-      this.#options = opts;
+  constructor(connection: Connection) {
+    this.connection = connection;
+    if (connection.server.protocol === 'https:') {
+      this.#agent = new Agent({
+        ...(connection.ca ? { ca: connection.ca } : {}),
+        ...(connection.cert ? { cert: connection.cert } : {}),
+        ...(connection.key ? { key: connection.key } : {}),
+        ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
+        rejectUnauthorized: !connection.insecureSkipTLSVerify,
+        keepAlive: true,
+        maxSockets: 64,
+      });
     }
-    return this.#options;
+  }
+
+  /** From a kubeconfig file, $KUBECONFIG, the in-cluster service account, or ~/.kube/config. */
+  static load(kubeconfigPath?: string): KubeClient {
+    return new KubeClient(resolveConnection(kubeconfigPath));
+  }
+
+  get server(): URL {
+    return this.connection.server;
   }
 
   close(): void {
     this.#agent?.destroy();
   }
 
-  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', timeoutMs = 30_000): Promise<T> {
-    const opts = await this.#requestOptions();
+  #send(method: string, path: string, headers: Record<string, string | number>, timeoutMs: number, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    const server = this.connection.server;
+    const secure = server.protocol === 'https:';
+    const token = this.connection.token?.();
+    return (secure ? request : httpRequest)(
+      {
+        host: server.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: server.port || (secure ? 443 : 80),
+        method,
+        path: server.pathname.replace(/\/$/, '') + path,
+        ...(secure ? { agent: this.#agent } : {}),
+        timeout: timeoutMs,
+        headers: { accept: 'application/json', 'user-agent': 'ferrolb', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      },
+      onResponse,
+    );
+  }
+
+  request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', timeoutMs = 30_000): Promise<T> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const started = performance.now();
-    const secure = this.server.protocol === 'https:';
     return new Promise<T>((resolve, reject) => {
-      const req = (secure ? request : httpRequest)(
-        {
-          host: this.server.hostname,
-          port: this.server.port || (secure ? 443 : 80),
-          method,
-          path: this.server.pathname.replace(/\/$/, '') + path,
-          ...(secure ? { agent: this.#agent } : {}),
-          timeout: timeoutMs,
-          headers: {
-            ...(opts.headers as Record<string, string> | undefined),
-            accept: 'application/json',
-            'user-agent': 'ferrolb',
-            ...(data ? { 'content-type': contentType, 'content-length': data.length } : {}),
-          },
-        },
-        (res) => {
+      let req: ClientRequest;
+      try {
+        req = this.#send(method, path, data ? { 'content-type': contentType, 'content-length': data.length } : {}, timeoutMs, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             this.observe?.(method, path, status, (performance.now() - started) / 1000);
@@ -118,20 +138,13 @@ export class KubeClient {
               }
               return;
             }
-            let reason = '';
-            let message = text.trim().slice(0, 500);
-            try {
-              const s = JSON.parse(text) as { reason?: string; message?: string };
-              reason = s.reason ?? '';
-              message = s.message ?? message;
-            } catch {
-              // not a Status object; keep the text
-            }
-            reject(new ApiError(status, reason, `${method} ${path}: ${status} ${message}`));
+            reject(apiError(method, path, status, text));
           });
-          res.on('error', reject);
-        },
-      );
+        });
+      } catch (err) {
+        reject(err);
+        return;
+      }
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)));
       req.on('error', (err) => {
         this.observe?.(method, path, 0, (performance.now() - started) / 1000);
@@ -140,6 +153,70 @@ export class KubeClient {
       if (data) req.write(data);
       req.end();
     });
+  }
+
+  /**
+   * Opens a watch and calls onEvent for each JSON line. The stream ends when the server
+   * closes it (timeoutSeconds), on an HTTP error (an ApiError, 410 included), or on
+   * abort().
+   */
+  watch(path: string, onEvent: (type: WatchEventType, object: Record<string, unknown>) => void): WatchStream {
+    let req: ClientRequest | undefined;
+    let finish!: (r: { error?: unknown }) => void;
+    const ended = new Promise<{ error?: unknown }>((r) => (finish = r));
+    let done = false;
+    const end = (r: { error?: unknown }) => {
+      if (done) return;
+      done = true;
+      finish(r);
+    };
+    try {
+      req = this.#send('GET', path, {}, 0, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => end({ error: apiError('WATCH', path, status, Buffer.concat(chunks).toString('utf8')) }));
+          res.on('error', (error) => end({ error }));
+          return;
+        }
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line === '') continue;
+            let ev: { type?: WatchEventType; object?: Record<string, unknown> };
+            try {
+              ev = JSON.parse(line) as typeof ev;
+            } catch {
+              end({ error: new Error(`WATCH ${path}: a line that is not JSON`) });
+              req?.destroy();
+              return;
+            }
+            if (ev.type && ev.object) onEvent(ev.type, ev.object);
+          }
+        });
+        res.on('end', () => end({}));
+        res.on('error', (error) => end({ error }));
+        res.on('close', () => end({}));
+      });
+    } catch (error) {
+      end({ error });
+      return { ended, abort: () => {} };
+    }
+    req.on('error', (error) => end({ error }));
+    req.end();
+    return {
+      ended,
+      abort: () => {
+        end({ error: new Error('aborted') });
+        req?.destroy();
+      },
+    };
   }
 
   get<T>(path: string): Promise<T> {

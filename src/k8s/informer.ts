@@ -1,70 +1,62 @@
-// A watched cache of one resource, on @kubernetes/client-node's informer, made to
-// survive what that informer does not: it stops for good on any error other than 410
-// Gone (API server restarted, connection refused, 5xx, a 403 while RBAC propagates), so
-// here every error restarts it after an exponential backoff; and a watch can go quiet
-// without ever closing (a half-open TCP connection), so a watchdog re-watches when
-// nothing arrived for a while. 410 (etcd compacted past our resourceVersion) is handled by
-// the informer itself: it lists again and reports the differences as events.
-import { makeInformer, type Informer, type ObjectCache, type KubernetesObject } from '@kubernetes/client-node';
-import type { KubeClient, KubeObject } from './client.ts';
+// A watched cache of one resource (list, then watch from the list's resourceVersion),
+// built to survive what a long-running controller meets:
+// - any error (API server restarted, connection refused, 5xx, 403 while RBAC
+//   propagates) restarts the watch after an exponential backoff, never stops it for good
+//   (@kubernetes/client-node's informer stops on any error other than 410);
+// - 410 Gone (etcd compacted past our resourceVersion) lists again and reports the
+//   difference as add/update/delete events, so no change is lost;
+// - a watch that goes quiet without closing (a half-open TCP connection) is caught by a
+//   watchdog: the server sends a bookmark about once a minute (allowWatchBookmarks) and
+//   ends every watch after timeoutSeconds, so silence beyond that means the stream is
+//   dead and is replaced.
+import type { KubeClient, KubeObject, WatchStream } from './client.ts';
+import { ApiError } from './client.ts';
 import type { Clock, Timer } from './clock.ts';
 
 export type ChangeType = 'add' | 'update' | 'delete';
 
 export interface WatchOptions {
   readonly clock: Clock;
-  /** Re-watch when no event arrived for this long, ms (default 5 min). */
+  /** Seconds the server keeps one watch open (default 300; a little jitter is added). */
+  readonly watchSeconds?: number;
+  /** Silence beyond this, ms, means a dead stream (default watchSeconds + 60 s). */
   readonly quietTimeout?: number;
   /** Restart delays after an error, ms: first and longest (default 500 ms .. 30 s). */
   readonly minBackoff?: number;
   readonly maxBackoff?: number;
   readonly onError?: (path: string, err: unknown, retryInMs: number) => void;
-  readonly onRestart?: (path: string, why: 'error' | 'quiet') => void;
+  readonly onRestart?: (path: string, why: 'gone' | 'quiet' | 'closed') => void;
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
 export class WatchedResource<T extends KubeObject> {
   readonly path: string;
-  readonly #informer: Informer<T & KubernetesObject> & ObjectCache<T & KubernetesObject>;
+  readonly #client: KubeClient;
   readonly #opts: WatchOptions;
   readonly #handlers: ((type: ChangeType, obj: T) => void)[] = [];
+  #objects = new Map<string, T>();
+  #resourceVersion = '';
   #failures = 0;
   #lastActivity: number;
-  #restartTimer: Timer | undefined;
-  #restartPending = false;
+  #stream: WatchStream | undefined;
+  #timer: Timer | undefined;
   #watchdog: Timer | undefined;
-  #stopped = false;
-  #synced = false;
+  #stopped = true;
+  #generation = 0;
   #resolveSynced!: () => void;
+  #synced = false;
   /** Resolves once the first list has been loaded into the cache. */
   readonly synced: Promise<void>;
 
   constructor(client: KubeClient, path: string, opts: WatchOptions) {
+    this.#client = client;
     this.path = path;
     this.#opts = opts;
     this.#lastActivity = opts.clock.now();
     this.synced = new Promise((r) => (this.#resolveSynced = r));
-    const list = async () => {
-      const l = await client.list<T & KubernetesObject>(path);
-      this.#failures = 0;
-      this.#lastActivity = this.#opts.clock.now();
-      // The informer adds the listed items right after this promise resolves.
-      setImmediate(() => {
-        if (!this.#synced) {
-          this.#synced = true;
-          this.#resolveSynced();
-        }
-      });
-      return l;
-    };
-    this.#informer = makeInformer(client.kubeConfig, path, list as never);
-    for (const type of ['add', 'update', 'delete'] as const) {
-      this.#informer.on(type, (obj) => {
-        this.#lastActivity = this.#opts.clock.now();
-        this.#failures = 0;
-        for (const h of this.#handlers) h(type, obj as T);
-      });
-    }
-    this.#informer.on('error', (err) => this.#restartAfterError(err));
   }
 
   onChange(handler: (type: ChangeType, obj: T) => void): void {
@@ -72,56 +64,139 @@ export class WatchedResource<T extends KubeObject> {
   }
 
   start(): void {
+    if (!this.#stopped) return;
     this.#stopped = false;
-    void this.#informer.start();
     this.#armWatchdog();
+    void this.#run(++this.#generation);
   }
 
   stop(): void {
     this.#stopped = true;
-    this.#restartTimer?.cancel();
+    this.#generation++;
+    this.#timer?.cancel();
     this.#watchdog?.cancel();
-    void this.#informer.stop();
+    this.#stream?.abort();
   }
 
   list(): T[] {
-    return this.#informer.list() as T[];
+    return [...this.#objects.values()];
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.#informer.get(name, namespace) as T | undefined;
+    return this.#objects.get(`${namespace ?? ''}/${name}`);
   }
 
-  #restartAfterError(err: unknown): void {
-    // Our own stop (watchdog re-watch) aborts the stream: not a failure.
-    if (this.#stopped || (err instanceof Error && err.name === 'AbortError')) return;
-    const min = this.#opts.minBackoff ?? 500;
-    const max = this.#opts.maxBackoff ?? 30_000;
-    const delay = Math.min(max, min * 2 ** Math.min(this.#failures, 20));
-    this.#failures++;
-    this.#opts.onError?.(this.path, err, delay);
-    this.#restartTimer?.cancel();
-    this.#restartPending = true;
-    this.#restartTimer = this.#opts.clock.setTimeout(() => {
-      this.#restartPending = false;
-      if (this.#stopped) return;
-      this.#opts.onRestart?.(this.path, 'error');
-      void this.#informer.start();
-    }, delay);
+  #emit(type: ChangeType, obj: T): void {
+    for (const h of this.#handlers) h(type, obj);
+  }
+
+  /** One list-or-watch round; schedules the next. `generation` cancels stale rounds. */
+  async #run(generation: number): Promise<void> {
+    if (this.#stopped || generation !== this.#generation) return;
+    try {
+      if (this.#resourceVersion === '') await this.#relist();
+      if (this.#stopped || generation !== this.#generation) return;
+      const result = await this.#watchOnce();
+      if (generation !== this.#generation) return;
+      if (result === 'gone') {
+        this.#resourceVersion = '';
+        this.#opts.onRestart?.(this.path, 'gone');
+      } else this.#opts.onRestart?.(this.path, 'closed');
+      this.#failures = 0;
+      this.#schedule(generation, 0);
+    } catch (err) {
+      if (generation !== this.#generation || this.#stopped) return;
+      if (err instanceof ApiError && err.status === 410) this.#resourceVersion = '';
+      const min = this.#opts.minBackoff ?? 500;
+      const max = this.#opts.maxBackoff ?? 30_000;
+      const delay = Math.min(max, min * 2 ** Math.min(this.#failures, 20));
+      this.#failures++;
+      this.#opts.onError?.(this.path, err, delay);
+      this.#schedule(generation, delay);
+    }
+  }
+
+  #schedule(generation: number, delay: number): void {
+    this.#timer?.cancel();
+    this.#timer = this.#opts.clock.setTimeout(() => void this.#run(generation), delay);
+  }
+
+  async #relist(): Promise<void> {
+    const l = await this.#client.list<T>(this.path);
+    this.#lastActivity = this.#opts.clock.now();
+    const fresh = new Map<string, T>();
+    for (const item of l.items) fresh.set(keyOf(item), item);
+    const old = this.#objects;
+    this.#objects = fresh;
+    this.#resourceVersion = l.metadata?.resourceVersion ?? '';
+    // Report what changed while we were not watching (after a 410, or at start).
+    for (const [k, o] of old) if (!fresh.has(k)) this.#emit('delete', o);
+    for (const [k, o] of fresh) {
+      const before = old.get(k);
+      if (!before) this.#emit('add', o);
+      else if (before.metadata?.resourceVersion !== o.metadata?.resourceVersion) this.#emit('update', o);
+    }
+    if (!this.#synced) {
+      this.#synced = true;
+      this.#resolveSynced();
+    }
+  }
+
+  /** Watches until the stream ends: 'closed' (normal end) or 'gone' (410: list again). */
+  async #watchOnce(): Promise<'closed' | 'gone'> {
+    const seconds = this.#opts.watchSeconds ?? 300;
+    // Jitter spreads re-watches of many resources over time, as client-go does.
+    const timeout = Math.round(seconds * (1 + Math.random() * 0.1));
+    const sep = this.path.includes('?') ? '&' : '?';
+    const url = `${this.path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeout}&resourceVersion=${encodeURIComponent(this.#resourceVersion)}`;
+    let gone = false;
+    this.#stream = this.#client.watch(url, (type, object) => {
+      this.#lastActivity = this.#opts.clock.now();
+      const obj = object as T;
+      const rv = obj.metadata?.resourceVersion;
+      switch (type) {
+        case 'ADDED':
+        case 'MODIFIED': {
+          const k = keyOf(obj);
+          const existed = this.#objects.has(k);
+          this.#objects.set(k, obj);
+          this.#emit(existed ? 'update' : 'add', obj);
+          break;
+        }
+        case 'DELETED': {
+          const k = keyOf(obj);
+          if (this.#objects.delete(k)) this.#emit('delete', obj);
+          break;
+        }
+        case 'BOOKMARK':
+          break;
+        case 'ERROR': {
+          // A Status object: 410 Expired/Gone means our resourceVersion was compacted.
+          if ((object as { code?: number }).code === 410) gone = true;
+          this.#stream?.abort();
+          return;
+        }
+      }
+      if (rv) this.#resourceVersion = rv;
+    });
+    const { error } = await this.#stream.ended;
+    this.#stream = undefined;
+    if (gone) return 'gone';
+    if (error && !(error instanceof Error && error.message === 'aborted' && this.#stopped)) throw error;
+    return 'closed';
   }
 
   #armWatchdog(): void {
-    const quiet = this.#opts.quietTimeout ?? 300_000;
+    const quiet = this.#opts.quietTimeout ?? ((this.#opts.watchSeconds ?? 300) * 1.1 + 60) * 1000;
     this.#watchdog?.cancel();
     this.#watchdog = this.#opts.clock.setTimeout(() => {
       if (this.#stopped) return;
-      if (this.#opts.clock.now() - this.#lastActivity >= quiet && !this.#restartPending) {
-        // Re-watch from the last resourceVersion: cheap, and heals a silently dead stream.
+      if (this.#stream && this.#opts.clock.now() - this.#lastActivity >= quiet) {
         this.#lastActivity = this.#opts.clock.now();
         this.#opts.onRestart?.(this.path, 'quiet');
-        void this.#informer.stop().then(() => (this.#stopped ? undefined : this.#informer.start()));
+        this.#stream.abort(); // the round fails and is retried: a fresh watch
       }
       this.#armWatchdog();
-    }, Math.max(1000, quiet / 2));
+    }, Math.max(1000, quiet / 4));
   }
 }
