@@ -230,6 +230,46 @@ spec:
     assert.equal(controller.proc.exitCode, null, 'the controller is still running');
   });
 
+  it('rules users rely on: sharing, requested IPs, autoAssign false, avoidBuggyIPs, loadBalancerClass', async () => {
+    resetConfig();
+    apply(
+      pool('auto', ['198.18.1.0/30'], '  avoidBuggyIPs: true') +
+        pool('manual', ['198.18.1.8/30'], '  autoAssign: false'),
+    );
+    const ns = testNamespace('rules');
+    const other = testNamespace('rules-other');
+    apply(
+      lbService(ns, 'first') +
+        lbService(ns, 'dns', { 'metallb.io/allow-shared-ip': 'k' }, 53) +
+        lbService(other, 'web', { 'metallb.io/allow-shared-ip': 'k' }, 80) +
+        lbService(ns, 'by-field', {}, 80).replace('type: LoadBalancer', 'type: LoadBalancer\n  loadBalancerIP: 198.18.1.9') +
+        lbService(ns, 'by-pool', { 'metallb.io/address-pool': 'manual' }) +
+        lbService(ns, 'buggy', { 'metallb.io/loadBalancerIPs': '198.18.1.0' }) +
+        lbService(ns, 'classy').replace('type: LoadBalancer', 'type: LoadBalancer\n  loadBalancerClass: example.com/other'),
+    );
+    await eventually('assignments', 30_000, () => {
+      const a = ingress(ns);
+      const b = ingress(other);
+      return a.get('first') === '198.18.1.1' && a.get('dns') === '198.18.1.2' && b.get('web') === '198.18.1.2' && a.get('by-field') === '198.18.1.9' && a.get('by-pool') === '198.18.1.8' ? true : undefined;
+    });
+    await eventually('buggy refused', 20_000, () => (reasons(ns, 'buggy').includes('AllocationFailed') ? true : undefined));
+    assert.equal(ingress(ns).get('buggy'), '');
+    assert.equal(ingress(ns).get('classy'), '', 'another class is not ours');
+    assert.deepEqual(reasons(ns, 'classy'), []);
+  });
+
+  it('serviceAllocation follows namespace labels changed at run time', async () => {
+    resetConfig();
+    apply(pool('general', ['198.18.1.0/30']) + pool('team-a', ['198.18.1.16/30'], '  serviceAllocation:\n    priority: 1\n    namespaceSelectors: [{matchLabels: {team: a}}]'));
+    const ns = testNamespace('labels');
+    apply(lbService(ns, 'svc'));
+    await eventually('general pool first', 20_000, () => (ingress(ns).get('svc') === '198.18.1.0' ? true : undefined));
+    kubectl('label', 'namespace', ns, 'team=a');
+    apply(lbService(ns, 'later'));
+    await eventually('a new service of the labelled namespace gets the team pool', 20_000, () => (ingress(ns).get('later') === '198.18.1.16' ? true : undefined));
+    assert.equal(ingress(ns).get('svc'), '198.18.1.0', 'a valid assignment never moves');
+  });
+
   it('two replicas: only the leader writes; the other takes over when the leader is killed', async () => {
     await controller.stop();
     resetConfig();
