@@ -17,6 +17,7 @@ import { tlsMaterial } from './certs.ts';
 import { labDir, nodeBinary, nodeHost, paths, podRange, stateDir, type Host } from './layout.ts';
 import { createPodNetwork, deletePodNetwork } from './network.ts';
 import { sleep } from './run.ts';
+import { Informer } from './informer.ts';
 
 // ---- the slices of the Kubernetes API the agent reads and writes ----------------
 
@@ -109,6 +110,13 @@ export class Agent {
   readonly #nodes: Host[];
   readonly #pods = new Map<string, PodRuntime>(); // by pod uid
   readonly #nextHost = new Map<number, number>(); // node index -> next host number
+  readonly #namespaces: Informer<Namespace>;
+  readonly #deployments: Informer<Deployment>;
+  readonly #podCache: Informer<Pod>;
+  readonly #services: Informer<Service>;
+  readonly #slices: Informer<EndpointSlice>;
+  #dirty = true;
+  #wake: (() => void) | undefined;
   #lastHeartbeat = 0;
   #stopping = false;
   #namespacedResources?: string[];
@@ -116,6 +124,45 @@ export class Agent {
   constructor(kube: Kube, nodes: number) {
     this.#kube = kube;
     this.#nodes = Array.from({ length: nodes }, (_, i) => nodeHost(i + 1));
+    const changed = () => {
+      this.#dirty = true;
+      this.#wake?.();
+    };
+    this.#namespaces = new Informer(kube, '/api/v1/namespaces', changed, log);
+    this.#deployments = new Informer(kube, '/apis/apps/v1/deployments', changed, log);
+    this.#podCache = new Informer(kube, '/api/v1/pods', changed, log);
+    this.#services = new Informer(kube, '/api/v1/services', changed, log);
+    this.#slices = new Informer(kube, `/apis/discovery.k8s.io/v1/endpointslices?labelSelector=${sliceSelector}`, changed, log);
+  }
+
+  get #informers() {
+    return [this.#namespaces, this.#deployments, this.#podCache, this.#services, this.#slices];
+  }
+
+  /** Starts the watches; resolves once every cache holds a first list (at most 30 s). */
+  async startInformers(): Promise<void> {
+    for (const inf of this.#informers) void inf.run(() => this.#stopping);
+    for (let i = 0; i < 300 && !this.#informers.every((inf) => inf.synced); i++) await sleep(100);
+    if (!this.#informers.every((inf) => inf.synced)) throw new Error('caches did not fill within 30 s');
+  }
+
+  /** Something the agent must report changed outside the API (a pod server's state). */
+  poke(): void {
+    this.#dirty = true;
+    this.#wake?.();
+  }
+
+  /** Waits until a watched object changes or `ms` passes, whichever is first. */
+  async idle(ms: number): Promise<void> {
+    if (this.#dirty) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.#wake = undefined;
   }
 
   stop(): void {
@@ -143,13 +190,12 @@ export class Agent {
 
   async tick(): Promise<void> {
     if (Date.now() - this.#lastHeartbeat > 10_000) await this.heartbeat();
-    const [namespaces, deployments, pods, services, slices] = await Promise.all([
-      this.#kube.list<Namespace>('/api/v1/namespaces'),
-      this.#kube.list<Deployment>('/apis/apps/v1/deployments'),
-      this.#kube.list<Pod>('/api/v1/pods'),
-      this.#kube.list<Service>('/api/v1/services'),
-      this.#kube.list<EndpointSlice>(`/apis/discovery.k8s.io/v1/endpointslices?labelSelector=${sliceSelector}`),
-    ]);
+    this.#dirty = false;
+    const namespaces = this.#namespaces.list();
+    const deployments = this.#deployments.list();
+    const pods = this.#podCache.list();
+    const services = this.#services.list();
+    const slices = this.#slices.list();
     // The API server refuses new objects in a terminating namespace; creating them
     // there would fail every tick.
     const terminating = new Set(namespaces.filter((n) => n.metadata.deletionTimestamp).map((n) => n.metadata.name));
@@ -187,17 +233,21 @@ export class Agent {
       for (let i = current.length; i < want; i++) {
         const pod = await this.#kube.create<Pod>(`/api/v1/namespaces/${ns(d)}/pods`, this.podFor(d, hash, pods));
         pods.push(pod);
+        this.#podCache.upsert(pod);
         log(`deployment ${ns(d)}/${d.metadata.name}: created pod ${pod.metadata.name} on ${pod.spec.nodeName}`);
       }
       // Scale down not-ready pods first, as the ReplicaSet controller does.
       const surplus = [...current].sort((a, b) => Number(isReady(a)) - Number(isReady(b))).slice(0, Math.max(0, current.length - want));
       for (const p of surplus) await this.deletePod(p);
 
-      const ready = current.filter(isReady).length;
+      // Status after this tick's actions: the API server rejects more ready than total.
+      const kept = current.filter((p) => !surplus.includes(p));
+      const total = kept.length + Math.max(0, want - current.length);
+      const ready = kept.filter(isReady).length;
       const status = {
         observedGeneration: d.metadata.generation,
-        replicas: Math.min(current.length, want),
-        updatedReplicas: Math.min(current.length, want),
+        replicas: total,
+        updatedReplicas: total,
         readyReplicas: ready,
         availableReplicas: ready,
         unavailableReplicas: Math.max(0, want - ready),
@@ -209,7 +259,7 @@ export class Agent {
         }],
       };
       if (JSON.stringify(pick(d.status, Object.keys(status))) !== JSON.stringify(status)) {
-        await this.#kube.mergePatch(`/apis/apps/v1/namespaces/${ns(d)}/deployments/${d.metadata.name}/status`, { status });
+        this.#deployments.upsert(await this.#kube.mergePatch<Deployment>(`/apis/apps/v1/namespaces/${ns(d)}/deployments/${d.metadata.name}/status`, { status }));
       }
     });
     // The garbage collector's part: pods of a deleted Deployment go with it.
@@ -262,7 +312,11 @@ export class Agent {
 
   async deletePod(p: Pod): Promise<void> {
     try {
-      await this.#kube.delete(`/api/v1/namespaces/${ns(p)}/pods/${p.metadata.name}`);
+      // A pod bound to a node is deleted gracefully: the answer is the pod, now with a
+      // deletionTimestamp, which the cache records so the next tick does not count it.
+      const gone = (await this.#kube.delete(`/api/v1/namespaces/${ns(p)}/pods/${p.metadata.name}`)) as Pod;
+      if (gone?.metadata?.deletionTimestamp) this.#podCache.upsert(gone);
+      else this.#podCache.forget(p);
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
     }
@@ -287,6 +341,7 @@ export class Agent {
             await this.#kube.delete(`/api/v1/namespaces/${ns(p)}/pods/${p.metadata.name}`, {
               apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid },
             });
+            this.#podCache.forget(p);
           } catch (err) {
             if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
           }
@@ -340,12 +395,16 @@ export class Agent {
     // The pid file lets a test or `lab pod stop` stop this pod's "container".
     if (child.pid) writeFileSync(podPidFile(rt.namespace, rt.name), `${child.pid}\n`);
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line === 'ready') rt.listening = true;
+      if (line === 'ready') {
+        rt.listening = true;
+        this.poke();
+      }
     });
     child.on('exit', (code, signal) => {
       rt.listening = false;
       rt.exited = { code, signal, at: new Date().toISOString() };
       log(`pod ${rt.namespace}/${rt.name}: server exited (${signal ?? code})`);
+      this.poke();
     });
     log(`pod ${rt.namespace}/${rt.name}: started on ${node.name} at ${ip}`);
     return rt;
@@ -398,7 +457,7 @@ export class Agent {
     };
     void container;
     try {
-      await this.#kube.mergePatch(`/api/v1/namespaces/${rt.namespace}/pods/${rt.name}/status`, { status });
+      this.#podCache.upsert(await this.#kube.mergePatch<Pod>(`/api/v1/namespaces/${rt.namespace}/pods/${rt.name}/status`, { status }));
       rt.reported = key;
       log(`pod ${rt.namespace}/${rt.name}: ready=${ready}`);
     } catch (err) {
@@ -420,11 +479,11 @@ export class Agent {
       const path = `/apis/discovery.k8s.io/v1/namespaces/${ns(svc)}/endpointslices`;
       await this.#attempt(`endpointslice ${ns(svc)}/${name}`, async () => {
         if (!existing) {
-          await this.#kube.create(path, desired);
+          this.#slices.upsert(await this.#kube.create<EndpointSlice>(path, desired));
           log(`endpointslice ${ns(svc)}/${name}: created with ${desired.endpoints?.length ?? 0} endpoints`);
         } else if (JSON.stringify([existing.endpoints ?? [], existing.ports ?? []]) !== JSON.stringify([desired.endpoints ?? [], desired.ports ?? []])) {
           desired.metadata.resourceVersion = existing.metadata.resourceVersion;
-          await this.#kube.replace(`${path}/${name}`, desired);
+          this.#slices.upsert(await this.#kube.replace<EndpointSlice>(`${path}/${name}`, desired));
           const ready = (desired.endpoints ?? []).filter((e) => e.conditions.ready).length;
           log(`endpointslice ${ns(svc)}/${name}: ${desired.endpoints?.length ?? 0} endpoints, ${ready} ready`);
         }
@@ -435,6 +494,7 @@ export class Agent {
       await this.#attempt(`endpointslice ${ns(s)}/${s.metadata.name}`, async () => {
         try {
           await this.#kube.delete(`/apis/discovery.k8s.io/v1/namespaces/${ns(s)}/endpointslices/${s.metadata.name}`);
+          this.#slices.forget(s);
         } catch (err) {
           if (!isStatus(err, 404)) throw err;
         }
@@ -614,6 +674,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   const started = Date.now();
+  await agent.startInformers();
   let ready = false;
   let failures = 0;
   while (!agent.stopping && Date.now() - started < maxLifetimeMs) {
@@ -627,10 +688,13 @@ async function main(): Promise<void> {
       failures = 0;
     } catch (err) {
       failures++;
-      // Log each distinct burst once, not every 400 ms.
+      // Log each distinct burst once, not every tick.
       if (failures === 1 || failures % 25 === 0) log(`tick failed (${failures}): ${(err as Error).message}`);
     }
-    await sleep(400);
+    // Watches wake the agent at once; the timeout drives heartbeats and retries, and
+    // the short pause batches bursts of events into one tick.
+    await sleep(50);
+    await agent.idle(2000);
   }
   // Stop every pod server, so none outlives the agent.
   await agent.runPods([]);

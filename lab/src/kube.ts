@@ -23,6 +23,11 @@ export interface KubeObject {
   metadata: ObjectMeta;
 }
 
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubeObject;
+}
+
 export class ApiError extends Error {
   readonly status: number;
   constructor(status: number, message: string) {
@@ -37,7 +42,8 @@ export class Kube {
   constructor(tls: { ca: Buffer; cert: Buffer; key: Buffer }) {
     // Keep-alive: the agent polls several lists per tick; new TLS handshakes each time
     // would cost more than the lists.
-    this.#agent = new Agent({ ...tls, keepAlive: true, maxSockets: 4 });
+    // No socket limit: each watch holds one connection for minutes.
+    this.#agent = new Agent({ ...tls, keepAlive: true });
   }
 
   close(): void {
@@ -88,6 +94,46 @@ export class Kube {
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)));
       req.on('error', reject);
       if (data) req.write(data);
+      req.end();
+    });
+  }
+
+  /**
+   * Streams a watch: one JSON event per line until the server ends it (the caller
+   * passes timeoutSeconds, so every watch ends) or the connection fails. Resolves when
+   * the stream ends; rejects with an ApiError for an HTTP error or an ERROR event.
+   */
+  watch(path: string, onEvent: (e: WatchEvent) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: ports.apiserver, method: 'GET', path, agent: this.#agent, headers: { accept: 'application/json' } }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          res.resume();
+          reject(new ApiError(status, `watch ${path}: ${status}`));
+          return;
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (!line.trim()) continue;
+            const e = JSON.parse(line) as WatchEvent;
+            if (e.type === 'ERROR') {
+              const st = e.object as unknown as { code?: number; message?: string };
+              req.destroy();
+              reject(new ApiError(st.code ?? 500, `watch ${path}: ${st.message ?? 'error event'}`));
+              return;
+            }
+            onEvent(e);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', reject);
+      });
+      req.on('error', reject);
       req.end();
     });
   }
