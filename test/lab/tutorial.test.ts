@@ -4,6 +4,7 @@
 // the identities its controller and speaker will use.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { curlFrom, eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab, labOk, useLab } from '../helpers/lab.ts';
 
 const nodes = ['node-1', 'node-2', 'node-3'];
@@ -150,6 +151,29 @@ describe('the lab reproduces the tutorial', { skip: !isRoot() && 'the lab needs 
       const denied = lab(['kubectl', '--kubeconfig', kubeconfig, 'get', 'services', '-A']);
       assert.notEqual(denied.status, 0);
       assert.match(denied.stderr, /forbidden/i);
+    }
+  });
+
+  it('reaches the API server from inside a node namespace with the speaker identity', () => {
+    // Speakers will run in node namespaces; the relay makes 127.0.0.1:16443 the API
+    // server there too, with the same kubeconfig and certificate.
+    const binDir = (JSON.parse(readFileSync('/run/ferrolb-lab/lab.json', 'utf8')) as { binDir: string }).binDir;
+    const kubeconfig = labOk(['kubeconfig', 'speaker']).trim();
+    for (const node of nodes) {
+      const out = labOk(['exec', node, `${binDir}/kubectl`, '--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+      assert.equal(out.trim(), 'system:serviceaccount:metallb-system:speaker', node);
+    }
+  });
+
+  it('resolves LAN neighbours with the kernel\'s own ARP and NDP', () => {
+    for (const node of nodes) {
+      const mac = labOk(['exec', node, 'cat', '/sys/class/net/eth0/address']).trim().toLowerCase();
+      assert.match(mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+      const arp = labOk(['exec', 'client', 'arping', '-c', '1', '-w', '2', '-I', 'eth0', nodeIp[node]!]);
+      assert.match(arp.toLowerCase(), new RegExp(`from ${mac} \\(${nodeIp[node]!.replaceAll('.', '\\.')}\\)`), `ARP reply for ${node}`);
+      const v6 = `2001:db8:18::${nodeIp[node]!.split('.')[3]}`;
+      const nd = labOk(['exec', 'client', 'ndisc6', '-1', '-r', '1', '-w', '1000', v6, 'eth0']);
+      assert.match(nd.toLowerCase(), new RegExp(`target link-layer address: ${mac}`), `NDP advertisement for ${node}`);
     }
   });
 
