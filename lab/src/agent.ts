@@ -116,6 +116,14 @@ export class Agent {
   readonly #services: Informer<Service>;
   readonly #slices: Informer<EndpointSlice>;
   #dirty = true;
+  // EndpointSlice work is proportional to the Services it looks at. With thousands of
+  // Services (a controller benchmark) a full pass per event would make the agent the
+  // busiest process on the machine, so events mark what they affect, and a full pass
+  // runs every 10 s to retry failures and catch anything missed.
+  #dirtyServices = new Set<string>();
+  #dirtyNamespaces = new Set<string>();
+  #fullDue = true;
+  #lastFull = 0;
   #wake: (() => void) | undefined;
   #lastHeartbeat = 0;
   #stopping = false;
@@ -124,15 +132,29 @@ export class Agent {
   constructor(kube: Kube, nodes: number) {
     this.#kube = kube;
     this.#nodes = Array.from({ length: nodes }, (_, i) => nodeHost(i + 1));
-    const changed = () => {
-      this.#dirty = true;
-      this.#wake?.();
+    const changed = () => this.poke();
+    // A list (o undefined) marks everything; one event marks what it can affect.
+    const podChanged = (o?: KubeObject) => {
+      if (o) this.#dirtyNamespaces.add(ns(o));
+      else this.#fullDue = true;
+      this.poke();
+    };
+    const serviceChanged = (o?: KubeObject) => {
+      if (o) this.#dirtyServices.add(`${ns(o)}/${o.metadata.name}`);
+      else this.#fullDue = true;
+      this.poke();
+    };
+    const sliceChanged = (o?: KubeObject) => {
+      const svc = o?.metadata.labels?.['kubernetes.io/service-name'];
+      if (o && svc) this.#dirtyServices.add(`${ns(o)}/${svc}`);
+      else this.#fullDue = true;
+      this.poke();
     };
     this.#namespaces = new Informer(kube, '/api/v1/namespaces', changed, log);
     this.#deployments = new Informer(kube, '/apis/apps/v1/deployments', changed, log);
-    this.#podCache = new Informer(kube, '/api/v1/pods', changed, log);
-    this.#services = new Informer(kube, '/api/v1/services', changed, log);
-    this.#slices = new Informer(kube, `/apis/discovery.k8s.io/v1/endpointslices?labelSelector=${sliceSelector}`, changed, log);
+    this.#podCache = new Informer(kube, '/api/v1/pods', podChanged, log);
+    this.#services = new Informer(kube, '/api/v1/services', serviceChanged, log);
+    this.#slices = new Informer(kube, `/apis/discovery.k8s.io/v1/endpointslices?labelSelector=${sliceSelector}`, sliceChanged, log);
   }
 
   get #informers() {
@@ -202,7 +224,19 @@ export class Agent {
     await this.reconcileDeployments(deployments.filter((d) => !terminating.has(ns(d))), pods);
     await this.schedule(pods);
     await this.runPods(pods);
-    await this.reconcileSlices(services.filter((svc) => !terminating.has(ns(svc))), pods, slices);
+    const full = this.#fullDue || Date.now() - this.#lastFull > 10_000;
+    const dirtyServices = this.#dirtyServices;
+    const dirtyNamespaces = this.#dirtyNamespaces;
+    this.#dirtyServices = new Set();
+    this.#dirtyNamespaces = new Set();
+    if (full) {
+      this.#fullDue = false;
+      this.#lastFull = Date.now();
+    }
+    // Pods reported in this tick changed namespaces the watch will mark anyway; the
+    // agent's own pod events arrive as watch events too.
+    const look = full ? undefined : (svc: Service) => dirtyServices.has(`${ns(svc)}/${svc.metadata.name}`) || dirtyNamespaces.has(ns(svc));
+    await this.reconcileSlices(services.filter((svc) => !terminating.has(ns(svc))), pods, slices, look);
     await this.finalizeNamespaces(namespaces, pods);
   }
 
@@ -467,15 +501,23 @@ export class Agent {
 
   // ---- the EndpointSlice controller ---------------------------------------------
 
-  async reconcileSlices(services: Service[], pods: Pod[], slices: EndpointSlice[]): Promise<void> {
+  async reconcileSlices(services: Service[], pods: Pod[], slices: EndpointSlice[], look?: (svc: Service) => boolean): Promise<void> {
     const wanted = new Set<string>();
+    const sliceByKey = new Map(slices.map((s) => [`${ns(s)}/${s.metadata.name}`, s]));
+    const podsByNamespace = new Map<string, Pod[]>();
+    for (const p of pods) {
+      const list = podsByNamespace.get(ns(p));
+      if (list) list.push(p);
+      else podsByNamespace.set(ns(p), [p]);
+    }
     for (const svc of services) {
       const selector = svc.spec.selector;
       if (!selector || Object.keys(selector).length === 0 || svc.spec.type === 'ExternalName') continue;
       const name = `${svc.metadata.name}-lab`;
       wanted.add(`${ns(svc)}/${name}`);
-      const desired = this.sliceFor(svc, name, pods.filter((p) => ns(p) === ns(svc) && matches(selector, p.metadata.labels)));
-      const existing = slices.find((s) => ns(s) === ns(svc) && s.metadata.name === name);
+      if (look && !look(svc)) continue;
+      const desired = this.sliceFor(svc, name, (podsByNamespace.get(ns(svc)) ?? []).filter((p) => matches(selector, p.metadata.labels)));
+      const existing = sliceByKey.get(`${ns(svc)}/${name}`);
       const path = `/apis/discovery.k8s.io/v1/namespaces/${ns(svc)}/endpointslices`;
       await this.#attempt(`endpointslice ${ns(svc)}/${name}`, async () => {
         if (!existing) {

@@ -19,13 +19,13 @@ function newer(a: KubeObject, b: KubeObject | undefined): boolean {
 export class Informer<T extends KubeObject> {
   readonly #kube: Kube;
   readonly #path: string;
-  readonly #onChange: () => void;
+  readonly #onChange: (o?: KubeObject) => void;
   readonly #log: (msg: string) => void;
   readonly #items = new Map<string, T>();
   #rv = '';
   #synced = false;
 
-  constructor(kube: Kube, path: string, onChange: () => void, log: (msg: string) => void) {
+  constructor(kube: Kube, path: string, onChange: (o?: KubeObject) => void, log: (msg: string) => void) {
     this.#kube = kube;
     this.#path = path;
     this.#onChange = onChange;
@@ -70,7 +70,7 @@ export class Informer<T extends KubeObject> {
           const o = e.object as T;
           if (e.type === 'DELETED') this.#items.delete(key(o));
           else if (newer(o, this.#items.get(key(o)))) this.#items.set(key(o), o);
-          this.#onChange();
+          this.#onChange(o);
         });
       } catch (err) {
         // 410 Gone: the version is too old to resume from; start over with a list.
