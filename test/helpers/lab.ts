@@ -208,17 +208,24 @@ export function labProcesses(): string[] {
   return out;
 }
 
+/** kube-proxy rules in the host's own namespace would mean a node escaped its namespace. */
+export function hostProxyRules(): string[] {
+  const r = spawnSync('nft', ['list', 'ruleset'], { encoding: 'utf8', timeout: 10_000 });
+  return (r.stdout ?? '').split('\n').filter((l) => /kube-proxy|KUBE-/.test(l)).slice(0, 5);
+}
+
 export interface Leftovers {
   netns: string[];
   processes: string[];
   stateDir: boolean;
+  hostProxyRules: string[];
 }
 
 export function leftovers(): Leftovers {
-  return { netns: labNetns(), processes: labProcesses(), stateDir: existsSync(stateDir) };
+  return { netns: labNetns(), processes: labProcesses(), stateDir: existsSync(stateDir), hostProxyRules: hostProxyRules() };
 }
 
-export const nothingLeft: Leftovers = { netns: [], processes: [], stateDir: false };
+export const nothingLeft: Leftovers = { netns: [], processes: [], stateDir: false, hostProxyRules: [] };
 
 /** Starts `lab up` in the background, for tests that interrupt it. */
 export function spawnUp(args: readonly string[]) {

@@ -39,6 +39,15 @@ describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
     assert.deepEqual(leftovers(), nothingLeft);
   });
 
+  it('an interrupted up (Ctrl-C) tears down by itself', async () => {
+    const up = spawnUp(['--nodes', '2']);
+    const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
+    await eventually('up to get half way', 30_000, () => (existsSync(join(stateDir, 'pids', 'kube-apiserver.pid')) ? true : undefined), 50);
+    up.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.deepEqual(leftovers(), nothingLeft);
+  });
+
   it('a port already taken: up fails clearly and leaves nothing', async () => {
     const server: Server = createServer();
     await new Promise<void>((resolve, reject) => {
