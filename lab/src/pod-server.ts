@@ -1,7 +1,7 @@
 // The lab's stand-in for every container image: an HTTP server that answers with its
 // pod's name, like the tutorial's hostname-deployment, so a test can tell which pod a
 // load-balanced request reached. The agent starts one per pod inside the pod's network
-// namespace. Usage: pod-server.ts POD_NAME STATE_DIR PORT...
+// namespace; GET /source answers with the client's address instead. Usage: pod-server.ts POD_NAME STATE_DIR PORT...
 // (STATE_DIR is unused here; it marks the process as the lab's for `lab down`.)
 import { createServer } from 'node:http';
 
@@ -18,8 +18,12 @@ const servers = ports.map((port) =>
     // Close each connection: a test that counts which pods answered must not see one
     // kept-alive connection reuse the same backend.
     res.setHeader('connection', 'close');
-    res.end(`${name}\n`);
-    void req;
+    // /source answers with the client address the pod saw: whether a load balancer
+    // path preserves it (externalTrafficPolicy: Local) or masquerades it is a property
+    // tests need to observe.
+    // The server listens dual-stack, so IPv4 clients appear IPv4-mapped; say them plainly.
+    if (req.url === '/source') res.end(`${(req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')}\n`);
+    else res.end(`${name}\n`);
   }),
 );
 

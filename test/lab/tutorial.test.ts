@@ -124,6 +124,32 @@ describe('the lab reproduces the tutorial', { skip: !isRoot() && 'the lab needs 
     await eventually('pods gone with their deployment', 15_000, () => (podNames(ns, 'flaky').length === 0 ? true : undefined));
   });
 
+  it('honours externalTrafficPolicy Local: only the pod\'s node answers, with the client\'s own address', async () => {
+    const ns = freshNamespace('local');
+    labOk(['deploy', 'web', '--replicas', '1', '--namespace', ns]);
+    kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    kubectl('patch', 'service', 'web', '-n', ns, '-p', '{"spec":{"externalTrafficPolicy":"Local"}}');
+    const svc = kubectlJson<Service & { spec: { healthCheckNodePort?: number } }>('get', 'service', 'web', '-n', ns);
+    const nodePort = svc.spec.ports[0]?.nodePort;
+    const hc = svc.spec.healthCheckNodePort;
+    assert.ok(hc, 'a LoadBalancer with Local policy gets a healthCheckNodePort');
+    const pods = kubectlJson<PodList>('get', 'pods', '-n', ns, '-l', 'app=web').items;
+    assert.equal(pods.length, 1);
+    const home = pods[0]!.spec.nodeName!;
+    const pod = pods[0]!.metadata.name;
+    assert.equal(await eventually(`an answer via ${home}`, 10_000, () => curlFrom('client', `http://${nodeIp[home]}:${nodePort}`)), pod);
+    // No SNAT on the Local path: the pod sees the client itself.
+    assert.equal(curlFrom('client', `http://${nodeIp[home]}:${nodePort}/source`), '198.18.0.2');
+    for (const node of nodes.filter((n) => n !== home)) {
+      assert.equal(curlFrom('client', `http://${nodeIp[node]}:${nodePort}`), undefined, `${node} has no local endpoint and drops`);
+    }
+    // kube-proxy's health check answers 200 only where a local endpoint is ready: what
+    // a cloud load balancer (or ferrolb's speaker election) keys on.
+    const code = (node: string) => lab(['exec', 'client', 'curl', '-s', '-o', '/dev/null', '-m', '2', '-w', '%{http_code}', `http://${nodeIp[node]}:${hc}/`], 10_000).stdout.trim();
+    assert.equal(await eventually(`health check 200 on ${home}`, 10_000, () => (code(home) === '200' ? '200' : undefined)), '200');
+    for (const node of nodes.filter((n) => n !== home)) assert.equal(code(node), '503', `health check on ${node}`);
+  });
+
   it('cuts and restores a host\'s LAN link', async () => {
     const ns = freshNamespace('link');
     labOk(['deploy', 'web', '--replicas', '1', '--namespace', ns]);
