@@ -100,7 +100,7 @@ describe('watched resources against the real API server', { skip }, () => {
     // A second client changes things around the restart; our watch is cut meanwhile.
     await restartApiserver(1000);
     const other = KubeClient.load(labOk(['kubeconfig', 'admin']).trim());
-    await eventually('API server back', 60_000, async () => ((await other.get<string>('/readyz').catch(() => undefined)) !== undefined ? true : undefined), 500);
+    await eventually('API server back', 60_000, async () => ((await other.get<{ gitVersion?: string }>('/version').catch(() => undefined))?.gitVersion !== undefined ? true : undefined), 500);
     await other.delete(`/api/v1/namespaces/${ns}/configmaps/goes`);
     await other.create(`/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'new', { v: '1' }));
     await eventually('changes after the restart seen', 30_000, () => (seen.includes('delete goes') && seen.includes('add new') ? true : undefined));
