@@ -101,6 +101,7 @@ export interface LabInfo {
   nodes: number;
   proxyMode: ProxyMode;
   strictArp: boolean;
+  ferrolb: boolean;
   binDir: string;
   startedAt: string;
 }

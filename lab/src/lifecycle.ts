@@ -13,11 +13,13 @@ import { createNetwork, labNetns } from './network.ts';
 import { apiserverReady, kernelHasIpvs, kubeProxyHealthy, startApiserver, startEtcd, startHostRelay, startKubeProxy, startNodeRelay } from './controlplane.ts';
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
+import { controllerHealthy, controllerMetricsPort, installFerrolb, startController } from './ferrolb.ts';
 
 export interface UpOptions {
   nodes: number;
   proxyMode: ProxyMode;
   strictArp: boolean;
+  ferrolb: boolean;
 }
 
 interface Lock {
@@ -161,7 +163,9 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    for (const [what, port] of Object.entries(ports)) {
+    const wanted: [string, number][] = Object.entries(ports);
+    if (opts.ferrolb) wanted.push(['ferrolb controller metrics', controllerMetricsPort]);
+    for (const [what, port] of wanted) {
       if (!(await portFree(port))) throw new LabError('port-taken', `port ${port} on 127.0.0.1 (${what}) is already in use; free it and retry`);
     }
     const binDir = binaries();
@@ -199,13 +203,21 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         for (const n of nodes) requireAlive(`kube-proxy-${n.name}`);
         return nodes.every(kubeProxyHealthy) ? true : undefined;
       }, 200);
+      if (opts.ferrolb) {
+        installFerrolb(binDir);
+        startController();
+        await waitFor('the ferrolb controller (/healthz)', 30_000, async () => {
+          requireAlive('ferrolb-controller');
+          return controllerHealthy();
+        }, 200);
+      }
     } finally {
       kube.close();
     }
-    const info: LabInfo = { nodes: opts.nodes, proxyMode: opts.proxyMode, strictArp: opts.strictArp, binDir, startedAt: new Date().toISOString() };
+    const info: LabInfo = { nodes: opts.nodes, proxyMode: opts.proxyMode, strictArp: opts.strictArp, ferrolb: opts.ferrolb, binDir, startedAt: new Date().toISOString() };
     writeFileSync(paths.info, JSON.stringify(info, null, 2) + '\n');
     writeLock('ready');
-    say(`lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${opts.nodes} nodes, kube-proxy ${opts.proxyMode}${opts.proxyMode === 'ipvs' ? ` (strictARP ${opts.strictArp})` : ''}`);
+    say(`lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${opts.nodes} nodes, kube-proxy ${opts.proxyMode}${opts.proxyMode === 'ipvs' ? ` (strictARP ${opts.strictArp})` : ''}${opts.ferrolb ? ', ferrolb controller (speakers: not yet available)' : ''}`);
   } catch (err) {
     process.stderr.write(`lab: up failed; tearing down\n`);
     await down(() => {}, { force: true });

@@ -14,8 +14,9 @@ import { apiserverReady, kubeProxyHealthy } from './controlplane.ts';
 import { podPidFile } from './agent.ts';
 
 const usage = `usage: lab/lab COMMAND [ARGS]
-  up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false]
-                         start the lab (builds the binaries first if a pin changed)
+  up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb]
+                         start the lab (builds the binaries first if a pin changed);
+                         --ferrolb also installs and runs ferrolb's controller
   down                   stop everything and remove every namespace, process and file
   status                 hosts, addresses, processes, health
   kubeconfig [admin|controller|speaker]
@@ -87,8 +88,7 @@ async function cmdUp(args: string[]): Promise<number> {
   if (!proxyModes.includes(proxyMode)) throw new UsageError(`--proxy-mode must be one of ${proxyModes.join(', ')}, not "${String(proxyMode)}"`);
   const sa = values['strict-arp'] ?? 'false';
   if (sa !== 'true' && sa !== 'false') throw new UsageError(`--strict-arp must be true or false, not "${String(sa)}"`);
-  if (values['ferrolb']) throw new LabError('not-yet', '--ferrolb is not yet available: the controller and speaker do not exist yet');
-  await up({ nodes, proxyMode, strictArp: sa === 'true' }, say);
+  await up({ nodes, proxyMode, strictArp: sa === 'true', ferrolb: values['ferrolb'] === true }, say);
   say(`
   kubectl:     lab/lab kubectl get nodes
   a workload:  lab/lab deploy hostname-deployment --replicas 3
@@ -163,7 +163,9 @@ async function cmdStatus(): Promise<number> {
     say(`  ${h.name.padEnd(8)} ${h.v4.padEnd(13)} ${h.v6.padEnd(18)} link ${link.toLowerCase()}${extra}`);
   }
   say('processes:');
-  for (const f of ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)]) {
+  const daemons = ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)];
+  if (i.ferrolb) daemons.push('ferrolb-controller');
+  for (const f of daemons) {
     let pid = 0;
     try {
       pid = Number(readFileSync(join(paths.pids, `${f}.pid`), 'utf8').trim());
