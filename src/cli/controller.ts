@@ -54,7 +54,6 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     return 1;
   }
   const metrics = new ControllerMetrics();
-  let lost = false;
   const lbClass = o.single['lb-class'];
   const controller = new Controller(client, {
     namespace: o.single.namespace ?? 'metallb-system',
@@ -63,10 +62,6 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     log,
     metrics,
     election: leaderElect === 'true' ? timing : false,
-    onLostLeadership: () => {
-      lost = true;
-      process.kill(process.pid, 'SIGTERM');
-    },
   });
   const metricsAddr = o.single['metrics-addr'] ?? '0.0.0.0:7472';
   const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => controller.ready);
@@ -86,7 +81,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   await controller.stop();
   server?.close();
   client.close();
-  return lost ? 1 : 0;
+  return 0;
 }
 
 export const controllerCommand: Command = {

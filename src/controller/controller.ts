@@ -37,8 +37,6 @@ export interface ControllerOptions {
   readonly election: ElectionTiming | false;
   /** Watchdog: re-watch a resource that was quiet this long, ms. */
   readonly quietTimeout?: number;
-  /** Called once when leadership is lost: the process should exit and restart clean. */
-  readonly onLostLeadership?: () => void;
 }
 
 interface NamespaceObject extends KubeObject {}
@@ -57,14 +55,15 @@ export class Controller {
   readonly #services: WatchedResource<V1Service & KubeObject>;
   readonly #namespaces: WatchedResource<NamespaceObject>;
   readonly #configResources = new Map<MetalLBKind, { apiVersion: string; resource: WatchedResource<KubeObject> }>();
-  readonly #queue: WorkQueue;
+  /** One queue per leadership term: losing the lease shuts it down. */
+  #queue: WorkQueue;
   readonly #events: EventRecorder;
   readonly #elector: LeaderElector | undefined;
-  readonly #alloc = new Allocator();
+  /** Rebuilt from the API server's state at the start of every leadership term. */
+  #alloc = new Allocator();
   #config: Config | undefined;
   #configKey = '';
   #leading = false;
-  #working = false;
   #stopped = false;
   /** Services waiting for an IP: retried whenever one is freed. */
   readonly #pending = new Set<string>();
@@ -167,15 +166,23 @@ export class Controller {
     this.#leading = true;
     this.#opts.metrics.isLeader.set(1);
     this.#log.info({ identity: this.#identity }, 'started leading');
+    // A new term starts from what the API server shows, never from what this replica
+    // believed in an earlier term: another leader may have written since.
+    this.#queue = new WorkQueue(this.#opts.clock);
+    this.#alloc = new Allocator();
+    this.#configKey = '';
+    this.#pending.clear();
     await Promise.all(this.#allResources().map((r) => r.synced));
     if (!this.#leading) return;
+    const hadConfig = this.#config !== undefined;
     this.#rebuildConfig();
     if (!this.#config) {
       this.#log.warn('no valid configuration yet; services wait');
-      return; // the next valid configuration starts the work (see #rebuildConfig)
+      return; // the next valid configuration starts the work (see #scheduleConfig)
     }
+    if (hadConfig && this.#configKey === '') this.#alloc.setPools(this.#config.pools); // invalid now: the last valid one stays
     this.#restoreAndQueueAll();
-    void this.#work();
+    void this.#work(this.#queue);
   }
 
   #stopLeading(): void {
@@ -183,8 +190,8 @@ export class Controller {
     this.#leading = false;
     this.#opts.metrics.isLeader.set(0);
     this.#queue.shutDown();
+    // Stop writing at once; stay a candidate and start a fresh term if the lease comes back.
     this.#log.warn({ identity: this.#identity }, 'stopped leading');
-    if (!this.#stopped) this.#opts.onLostLeadership?.();
   }
 
   /** Start-up: every existing assignment is restored before anything new is handed out. */
@@ -221,7 +228,7 @@ export class Controller {
       this.#rebuildConfig();
       if (!hadConfig && this.#config && this.#leading) {
         this.#restoreAndQueueAll();
-        void this.#work();
+        void this.#work(this.#queue);
       }
     }, CONFIG_DEBOUNCE_MS);
   }
@@ -262,40 +269,34 @@ export class Controller {
    * once per service in a row. A key stays "processing" until its writes finish, so one
    * service never has two writes racing.
    */
-  async #work(): Promise<void> {
-    if (this.#working) return;
-    this.#working = true;
+  async #work(queue: WorkQueue): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    try {
-      for (;;) {
-        while (inFlight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(inFlight);
-        const key = await this.#queue.get();
-        if (key === undefined || !this.#leading) break;
-        this.#opts.metrics.queueDepth.set(this.#queue.length);
-        const end = this.#opts.metrics.reconcileDuration.startTimer();
-        const write = this.#reconcile(key)
-          .then(
-            () => {
-              this.#queue.forget(key);
-              this.#opts.metrics.updates.inc();
-            },
-            (err: unknown) => {
-              this.#opts.metrics.updateErrors.inc();
-              const delay = this.#queue.addRateLimited(key);
-              this.#log.warn({ service: key, err: String(err), retryInMs: delay }, 'reconcile failed; will retry');
-            },
-          )
-          .finally(() => {
-            end();
-            this.#queue.done(key);
-            inFlight.delete(write);
-          });
-        inFlight.add(write);
-      }
-      await Promise.all(inFlight);
-    } finally {
-      this.#working = false;
+    for (;;) {
+      while (inFlight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(inFlight);
+      const key = await queue.get();
+      if (key === undefined || !this.#leading || queue !== this.#queue) break;
+      this.#opts.metrics.queueDepth.set(queue.length);
+      const end = this.#opts.metrics.reconcileDuration.startTimer();
+      const write = this.#reconcile(key)
+        .then(
+          () => {
+            queue.forget(key);
+            this.#opts.metrics.updates.inc();
+          },
+          (err: unknown) => {
+            this.#opts.metrics.updateErrors.inc();
+            const delay = queue.addRateLimited(key);
+            this.#log.warn({ service: key, err: String(err), retryInMs: delay }, 'reconcile failed; will retry');
+          },
+        )
+        .finally(() => {
+          end();
+          queue.done(key);
+          inFlight.delete(write);
+        });
+      inFlight.add(write);
     }
+    await Promise.all(inFlight);
   }
 
   /** Decides synchronously (before the first await), then writes. */

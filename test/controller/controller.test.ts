@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { useLab, labBin, kubectl, kubectlJson, labOk, eventually, freshNamespace, isRoot, sleep } from '../helpers/lab.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
+import { restartApiserver } from '../helpers/faults.ts';
 import { installFerrolb, startController, type FerrolbProcess } from '../helpers/ferrolb.ts';
 
 const skip = isRoot() ? false : 'the lab needs root';
@@ -268,6 +269,19 @@ spec:
     apply(lbService(ns, 'later'));
     await eventually('a new service of the labelled namespace gets the team pool', 20_000, () => (ingress(ns).get('later') === '198.18.1.16' ? true : undefined));
     assert.equal(ingress(ns).get('svc'), '198.18.1.0', 'a valid assignment never moves');
+  });
+
+  it('the API server restarted mid-run: the controller carries on', async () => {
+    resetConfig();
+    apply(pool('survive', ['198.18.1.0/28']));
+    const ns = testNamespace('apirestart');
+    apply(lbService(ns, 'before'));
+    await eventually('before assigned', 20_000, () => (ingress(ns).get('before') === '198.18.1.0' ? true : undefined));
+    await restartApiserver(2000);
+    await eventually('API server back', 60_000, () => (kubectl('get', '--raw', '/version') ? true : undefined), 500);
+    apply(lbService(ns, 'after'));
+    await eventually('after assigned by the same controller', 30_000, () => (ingress(ns).get('after') === '198.18.1.1' ? true : undefined));
+    assert.equal(controller.proc.exitCode, null, 'the controller did not exit');
   });
 
   it('two replicas: only the leader writes; the other takes over when the leader is killed', async () => {

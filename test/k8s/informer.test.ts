@@ -3,51 +3,13 @@
 // meanwhile) loses no change, and RBAC denial is retried rather than fatal.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { useLab, labOk, eventually, freshNamespace, isRoot, stateDir } from '../helpers/lab.ts';
+import { useLab, labOk, eventually, freshNamespace, isRoot } from '../helpers/lab.ts';
+import { restartApiserver } from '../helpers/faults.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { WatchedResource, type ChangeType } from '../../src/k8s/informer.ts';
 import { realClock } from '../../src/k8s/clock.ts';
 
 const skip = isRoot() ? false : 'the lab needs root';
-
-function apiserverPid(): number {
-  for (const e of readdirSync('/proc')) {
-    const pid = Number(e);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[0]!.endsWith('/kube-apiserver') && argv.some((a) => a.includes(stateDir))) return pid;
-    } catch {
-      // exited
-    }
-  }
-  throw new Error('kube-apiserver of the lab is not running');
-}
-
-/** Kills the lab's kube-apiserver and starts it again with the same arguments. */
-async function restartApiserver(downMs: number): Promise<void> {
-  const pid = apiserverPid();
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
-  process.kill(pid, 'SIGKILL');
-  await eventually('kube-apiserver gone', 10_000, () => {
-    try {
-      process.kill(pid, 0);
-      return undefined;
-    } catch {
-      return true;
-    }
-  });
-  await new Promise((r) => setTimeout(r, downMs));
-  const log = openSync(join(stateDir, 'logs', 'kube-apiserver.log'), 'a');
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  child.unref();
-  // `lab down` finds it by its pid file, and by its command line in any case.
-  writeFileSync(join(stateDir, 'pids', 'kube-apiserver.pid'), `${child.pid}\n`);
-}
 
 describe('watched resources against the real API server', { skip }, () => {
   useLab({ up: ['--nodes', '1'] });
