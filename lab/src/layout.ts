@@ -35,7 +35,8 @@ export const lan = {
 
 // Service cluster IPs and pod ranges live in 198.18.0.0/15 but away from the LAN and the
 // load-balancer pools (198.18.0.200-254, 198.18.1.0/24) that ferrolb's tests use.
-export const serviceCidr = '198.18.128.0/20';
+// A /17 (32,768 cluster IPs): the controller benchmark creates 10,000 LoadBalancer services.
+export const serviceCidr = '198.18.128.0/17';
 export const clusterCidr = '198.18.64.0/18';
 export const maxNodes = 16; // 16 x /26 pod ranges fill 198.18.64.0/22; plenty for 2 cores.
 

@@ -84,7 +84,7 @@ describe('the lab reproduces the tutorial', { skip: !isRoot() && 'the lab needs 
     labOk(['deploy', 'web', '--replicas', '2', '--namespace', ns]);
     kubectl('expose', 'deployment', 'web', '--port', '8080', '--target-port', '80', '-n', ns);
     const svc = kubectlJson<Service>('get', 'service', 'web', '-n', ns);
-    assert.match(svc.spec.clusterIP, /^198\.18\.1(2[89]|3\d|4[0-3])\./, 'cluster IP inside 198.18.128.0/20');
+    assert.match(svc.spec.clusterIP, /^198\.18\.(12[89]|1[3-9]\d|2[0-4]\d|25[0-5])\./, 'cluster IP inside 198.18.128.0/17');
     const pods = podNames(ns, 'web');
     for (const node of nodes) {
       const a = await eventually(`ClusterIP answer on ${node}`, 10_000, () => curlFrom(node, `http://${svc.spec.clusterIP}:8080`));
