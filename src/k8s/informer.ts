@@ -28,6 +28,17 @@ export interface WatchOptions {
   readonly onRestart?: (path: string, why: 'gone' | 'quiet' | 'closed') => void;
 }
 
+/**
+ * What the cache keeps of an object: everything but metadata.managedFields, which
+ * ferrolb never reads and which is often the largest part of an object (client-go's
+ * informers drop it with a transform for the same reason).
+ */
+function trimmed<T extends KubeObject>(o: T): T {
+  const meta = o.metadata as (KubeObject['metadata'] & { managedFields?: unknown }) | undefined;
+  if (meta?.managedFields !== undefined) delete meta.managedFields;
+  return o;
+}
+
 function keyOf(o: KubeObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
@@ -125,7 +136,7 @@ export class WatchedResource<T extends KubeObject> {
     const l = await this.#client.list<T>(this.path);
     this.#lastActivity = this.#opts.clock.now();
     const fresh = new Map<string, T>();
-    for (const item of l.items) fresh.set(keyOf(item), item);
+    for (const item of l.items) fresh.set(keyOf(item), trimmed(item));
     const old = this.#objects;
     this.#objects = fresh;
     this.#resourceVersion = l.metadata?.resourceVersion ?? '';
@@ -152,7 +163,7 @@ export class WatchedResource<T extends KubeObject> {
     let gone = false;
     this.#stream = this.#client.watch(url, (type, object) => {
       this.#lastActivity = this.#opts.clock.now();
-      const obj = object as T;
+      const obj = trimmed(object as T);
       const rv = obj.metadata?.resourceVersion;
       switch (type) {
         case 'ADDED':
