@@ -459,7 +459,6 @@ export class Agent {
 
   async reportPod(p: Pod, rt: PodRuntime): Promise<void> {
     const ready = rt.listening && !rt.exited;
-    const container = p.spec.containers?.[0];
     const state = rt.exited
       ? { terminated: { exitCode: rt.exited.code ?? 137, reason: rt.exited.code === 0 ? 'Completed' : 'Error', startedAt: rt.startedAt, finishedAt: rt.exited.at } }
       : ready ? { running: { startedAt: rt.startedAt } } : { waiting: { reason: 'ContainerCreating' } };
@@ -489,7 +488,6 @@ export class Agent {
         state,
       })),
     };
-    void container;
     try {
       this.#podCache.upsert(await this.#kube.mergePatch<Pod>(`/api/v1/namespaces/${rt.namespace}/pods/${rt.name}/status`, { status }));
       rt.reported = key;

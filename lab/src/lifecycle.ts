@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, w
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { hosts, labDir, lanNetns, netnsPrefix, nodeBinary, paths, ports, stateDir, type LabInfo, type ProxyMode, nodeHost } from './layout.ts';
+import { labDir, lanNetns, netnsPrefix, nodeBinary, paths, ports, stateDir, type LabInfo, type ProxyMode, nodeHost } from './layout.ts';
 import { LabError, daemon, isAlive, run, sleep, waitFor } from './run.ts';
 import { createPki, tlsMaterial } from './certs.ts';
 import { createNetwork, labNetns } from './network.ts';
@@ -346,4 +346,3 @@ function rank(netns: string): number {
   return 1;
 }
 
-export { hosts };

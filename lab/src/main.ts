@@ -135,11 +135,10 @@ async function cmdDeploy(args: string[]): Promise<number> {
     });
     say(`deployment.apps/${name} created`);
     // Wait for the pods, so the next command (expose, curl) finds them serving.
-    const ready = await waitFor(`${replicas} ready pods of ${namespace}/${name}`, 30_000, async () => {
+    await waitFor(`${replicas} ready pods of ${namespace}/${name}`, 30_000, async () => {
       const d = await kube.get<{ status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
       return (d.status?.readyReplicas ?? 0) === replicas ? true : undefined;
     }, 200);
-    void ready;
     say(`${replicas}/${replicas} pods ready`);
   } finally {
     kube.close();
