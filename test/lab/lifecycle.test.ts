@@ -7,16 +7,24 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually, isRoot, lab, labBin, labNetns, labOk, leftovers, nothingLeft, spawnUp, stateDir, useLab } from '../helpers/lab.ts';
+import { curlFrom, eventually, isRoot, kubectl, lab, labBin, labNetns, labOk, leftovers, nothingLeft, spawnUp, stateDir, useLab } from '../helpers/lab.ts';
 
 describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
   useLab();
 
-  it('after up: nothing left; and down twice in a row', () => {
-    labOk(['up', '--nodes', '2']);
+  it('after up (iptables mode, serving a NodePort): nothing left; and down twice in a row', async () => {
+    labOk(['up', '--nodes', '2', '--proxy-mode', 'iptables']);
     assert.deepEqual(labNetns().sort(), ['flb-client', 'flb-lan', 'flb-node-1', 'flb-node-2', 'flb-router']);
+    // kube-proxy's iptables mode works like nftables mode: a NodePort answers on both nodes.
+    labOk(['deploy', 'web']);
+    kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'NodePort');
+    const nodePort = JSON.parse(kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}'));
+    for (const ip of ['198.18.0.11', '198.18.0.12']) {
+      assert.match(await eventually(`an answer via ${ip}`, 10_000, () => curlFrom('client', `http://${ip}:${nodePort}`)), /^web-/);
+    }
+    assert.match(labOk(['exec', 'node-1', 'iptables-save', '-t', 'nat']), /KUBE-NODEPORTS/);
     const down = labOk(['down']);
-    assert.match(down, /lab: down in [\d.]+ s \(\d+ processes stopped, 5 namespaces removed\)/);
+    assert.match(down, /lab: down in [\d.]+ s \(\d+ processes stopped, 6 namespaces removed\)/);
     assert.deepEqual(leftovers(), nothingLeft);
     const again = labOk(['down']);
     assert.match(again, /\(0 processes stopped, 0 namespaces removed\)/);
