@@ -133,6 +133,9 @@ export class Kube {
         res.on('end', () => resolve());
         res.on('error', reject);
       });
+      // A watch that stays silent past its own server-side timeout (240 s, and bookmarks
+      // about every minute) is a dead connection: drop it so the caller watches anew.
+      req.setTimeout(300_000, () => req.destroy(new Error(`watch ${path}: silent for 300 s`)));
       req.on('error', reject);
       req.end();
     });
