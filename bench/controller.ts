@@ -54,8 +54,9 @@ async function run(count: number, admin: KubeClient): Promise<void> {
     spec: { addresses: ['198.18.0.0/15'] }, // in memory only: these IPs are never announced here
   });
   const kubeconfig = labOk(['kubeconfig', 'controller']).trim();
-  const node = join(repoDir, 'node_modules', '.bin', 'node');
-  const controller = spawn(node, [join(repoDir, 'src/cli/main.ts'), 'controller', '--kubeconfig', kubeconfig, '--metrics-addr', 'off', '--log-level', 'warn', '--leader-elect', 'false'], { stdio: 'ignore' });
+  // Through the npm bin entry, as users run it (its shebang sets the V8 flags).
+  const env = { ...process.env, PATH: `${join(repoDir, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
+  const controller = spawn(join(repoDir, 'bin', 'ferrolb.js'), ['controller', '--kubeconfig', kubeconfig, '--metrics-addr', 'off', '--log-level', 'warn', '--leader-elect', 'false'], { stdio: 'ignore', env });
   const apiPid = findPid('/kube-apiserver');
   const apiBefore = procStats(apiPid);
   // Let the controller start and sync before the clock runs.

@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// --max-semi-space-size=2: a young generation of 2 MB instead of V8's default (up to
+// 32 MB per semi-space) keeps the controller's resident memory near its live heap; with
+// 10,000 services it is the difference between ~195 MB and the 150 MB budget.
 // npm `bin` entry. The sources are TypeScript run by Node 24's type stripping; Node
 // refuses to strip types under node_modules, so this shim only works from a checkout
 // (npx ferrolb) or a global link, which is how ferrolb is run today.

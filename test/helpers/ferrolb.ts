@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { kubectl, labOk, repoDir } from './lab.ts';
 
-const node = join(repoDir, 'node_modules', '.bin', 'node');
+// Run through the npm bin entry, as users do (its shebang sets the V8 flags), with the
+// project's Node 24 first on PATH as npm scripts have it.
+const bin = join(repoDir, 'bin', 'ferrolb.js');
+const env = { ...process.env, PATH: `${join(repoDir, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
 const running = new Set<ChildProcess>();
 
 after(() => {
@@ -21,7 +24,7 @@ export interface FerrolbProcess {
 }
 
 export function startFerrolb(args: readonly string[]): FerrolbProcess {
-  const proc = spawn(node, [join(repoDir, 'src', 'cli', 'main.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   running.add(proc);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
