@@ -4,6 +4,7 @@
 import { parseIP, formatIP, type Family, type IP } from '../ipam/address.ts';
 import type { IPFamilyPolicy, Protocol, ServicePort, ServiceRequest } from '../ipam/request.ts';
 import type { Labels } from './selector.ts';
+import type { ObjectMeta } from './metallb.ts';
 
 export const ANNOTATION_PREFIX = 'metallb.io/';
 export const LEGACY_ANNOTATION_PREFIX = 'metallb.universe.tf/';
@@ -20,15 +21,7 @@ export type AnnotationName = (typeof Annotation)[keyof typeof Annotation];
 export interface V1Service {
   apiVersion?: string;
   kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    creationTimestamp?: string;
-    resourceVersion?: string;
-  };
+  metadata?: ObjectMeta;
   spec?: {
     type?: string;
     loadBalancerClass?: string;

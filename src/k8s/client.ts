@@ -5,6 +5,7 @@
 import { request, Agent } from 'node:https';
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
 import { resolveConnection, type Connection } from './kubeconfig.ts';
+import type { ObjectMeta } from '../api/metallb.ts';
 
 export class ApiError extends Error {
   readonly code = 'EAPI';
@@ -25,16 +26,7 @@ export function isStatus(err: unknown, status: number): boolean {
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    creationTimestamp?: string;
-    deletionTimestamp?: string;
-  };
+  metadata?: ObjectMeta;
 }
 
 export interface KubeList<T> {

@@ -34,8 +34,7 @@ export interface WatchOptions {
  * informers drop it with a transform for the same reason).
  */
 function trimmed<T extends KubeObject>(o: T): T {
-  const meta = o.metadata as (KubeObject['metadata'] & { managedFields?: unknown }) | undefined;
-  if (meta?.managedFields !== undefined) delete meta.managedFields;
+  if (o.metadata?.managedFields !== undefined) delete o.metadata.managedFields;
   return o;
 }
 
