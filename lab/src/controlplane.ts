@@ -2,7 +2,7 @@
 // loopback, and in each node namespace a relay to the API server and a real kube-proxy.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiserverUrl, clusterCidr, kubeconfigPath, paths, ports, serviceCidr, stateDir, type Host, type ProxyMode } from './layout.ts';
+import { apiserverUrl, clusterCidr, kubeconfigPath, paths, ports, serviceCidr, serviceCidrV6, stateDir, type Host, type ProxyMode } from './layout.ts';
 import { daemon, run } from './run.ts';
 import type { Kube } from './kube.ts';
 
@@ -33,7 +33,7 @@ export function startApiserver(binDir: string): void {
     `--tls-cert-file=${pki('apiserver.crt')}`,
     `--tls-private-key-file=${pki('apiserver.key')}`,
     `--client-ca-file=${pki('ca.crt')}`,
-    `--service-cluster-ip-range=${serviceCidr}`,
+    `--service-cluster-ip-range=${serviceCidr},${serviceCidrV6}`,
     '--allow-privileged=true',
     // RBAC only, so the controller's and speaker's certificates get exactly what the
     // RBAC objects in deploy/ grant them, as ServiceAccounts would in a cluster.

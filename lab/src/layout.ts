@@ -37,6 +37,9 @@ export const lan = {
 // load-balancer pools (198.18.0.200-254, 198.18.1.0/24) that ferrolb's tests use.
 // A /17 (32,768 cluster IPs): the controller benchmark creates 10,000 LoadBalancer services.
 export const serviceCidr = '198.18.128.0/17';
+// IPv6 cluster IPs, so dual-stack Services (PreferDualStack, RequireDualStack) can be
+// created; pods stay IPv4, so such services are for the load balancer's sake only.
+export const serviceCidrV6 = '2001:db8:128::/112';
 export const clusterCidr = '198.18.64.0/18';
 export const maxNodes = 16; // 16 x /26 pod ranges fill 198.18.64.0/22; plenty for 2 cores.
 

@@ -271,6 +271,27 @@ spec:
     assert.equal(ingress(ns).get('svc'), '198.18.1.0', 'a valid assignment never moves');
   });
 
+  it('dual stack: RequireDualStack, PreferDualStack and an IPv6 SingleStack service', async () => {
+    resetConfig();
+    apply(pool('dual', ['198.18.1.0/30', '2001:db8:1::/126']) + pool('v4only', ['198.18.2.0/30']));
+    const ns = testNamespace('dual');
+    const withFamilies = (name: string, policy: string, families: string[]) =>
+      lbService(ns, name, { 'metallb.io/address-pool': name === 'pref-v4pool' ? 'v4only' : 'dual' }).replace(
+        'type: LoadBalancer',
+        `type: LoadBalancer\n  ipFamilyPolicy: ${policy}\n  ipFamilies: [${families.join(', ')}]`,
+      );
+    apply(
+      withFamilies('require', 'RequireDualStack', ['IPv6', 'IPv4']) +
+        withFamilies('prefer', 'PreferDualStack', ['IPv4', 'IPv6']) +
+        withFamilies('v6', 'SingleStack', ['IPv6']) +
+        withFamilies('pref-v4pool', 'PreferDualStack', ['IPv4', 'IPv6']),
+    );
+    await eventually('dual-stack assignments', 30_000, () => {
+      const m = ingress(ns);
+      return m.get('require') === '2001:db8:1::,198.18.1.0' && m.get('prefer') === '198.18.1.1,2001:db8:1::1' && m.get('v6') === '2001:db8:1::2' && m.get('pref-v4pool') === '198.18.2.0' ? true : undefined;
+    });
+  });
+
   it('the API server restarted mid-run: the controller carries on', async () => {
     resetConfig();
     apply(pool('survive', ['198.18.1.0/28']));
