@@ -9,9 +9,12 @@ import { spawn } from 'node:child_process';
 import { useLab, labBin, kubectl, kubectlJson, labOk, eventually, freshNamespace, isRoot, sleep } from '../helpers/lab.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { restartApiserver } from '../helpers/faults.ts';
-import { installFerrolb, startController, type FerrolbProcess } from '../helpers/ferrolb.ts';
+import { installFerrolb, startController, FAST_ELECTION, type FerrolbProcess } from '../helpers/ferrolb.ts';
 
 const skip = isRoot() ? false : 'the lab needs root';
+const METRICS = '127.0.0.1:17472';
+/** The controller most tests talk to, with metrics on METRICS. */
+const startMain = () => startController([...FAST_ELECTION, '--metrics-addr', METRICS]);
 const tmp = mkdtempSync(join(tmpdir(), 'ferrolb-ctl-'));
 let fileCounter = 0;
 
@@ -82,7 +85,7 @@ describe('controller against the real API server', { skip }, () => {
   let controller: FerrolbProcess;
   before(() => {
     installFerrolb();
-    controller = startController();
+    controller = startMain();
   });
   after(async () => {
     await controller?.stop();
@@ -145,7 +148,7 @@ spec:
     });
     phase('200 assigned');
     await controller.stop('SIGKILL');
-    controller = startController();
+    controller = startMain();
     apply(lbService(ns, 'after-restart'));
     const second = await eventually('after-restart assigned', 30_000, () => {
       const m = ingress(ns);
@@ -165,7 +168,7 @@ spec:
     await sleep(1500);
     await controller.stop('SIGKILL');
     await applying;
-    controller = startController();
+    controller = startMain();
     const all = await eventually('all 301 assigned', 60_000, () => {
       const m = ingress(ns);
       return [...m.values()].filter((v) => v !== '').length === 301 ? m : undefined;
@@ -305,6 +308,30 @@ spec:
     assert.equal(controller.proc.exitCode, null, 'the controller did not exit');
   });
 
+  it('metrics and health on --metrics-addr; a repeated event bumps one Event instead of creating more', async () => {
+    resetConfig();
+    apply(pool('observed', ['198.18.1.0/30']));
+    const ns = testNamespace('observe');
+    apply(lbService(ns, 'ok') + lbService(ns, 'typo', { 'metallb.io/loadBalancerIPs': 'not-an-ip' }));
+    await eventually('ok assigned', 20_000, () => (ingress(ns).get('ok') === '198.18.1.0' ? true : undefined));
+    const metrics = await eventually('metrics show the pool in use', 20_000, async () => {
+      const text = await (await fetch(`http://${METRICS}/metrics`)).text();
+      return /ferrolb_allocator_addresses_in_use_total\{pool="observed"\} 1\b/.test(text) ? text : undefined;
+    });
+    assert.match(metrics, /^ferrolb_k8s_client_config_loaded_bool 1$/m);
+    assert.match(metrics, /^ferrolb_k8s_client_config_stale_bool 0$/m);
+    assert.match(metrics, /^ferrolb_controller_leader_bool 1$/m);
+    assert.match(metrics, /^ferrolb_k8s_client_request_duration_seconds_count\{verb="PATCH",code="200"\} \d+$/m);
+    assert.equal((await fetch(`http://${METRICS}/healthz`)).status, 200);
+    for (let i = 0; i < 3; i++) kubectl('label', 'service', 'typo', '-n', ns, `round=${i}`, '--overwrite');
+    const events = await eventually('one LoadBalancerFailed event counted 4 times', 20_000, () => {
+      const l = kubectlJson<{ items: { reason: string; count?: number }[] }>('get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=typo');
+      const failed = l.items.filter((e) => e.reason === 'LoadBalancerFailed');
+      return failed.length === 1 && failed[0]!.count === 4 ? failed : undefined;
+    });
+    assert.equal(events.length, 1);
+  });
+
   it('two replicas: only the leader writes; the other takes over when the leader is killed', async () => {
     await controller.stop();
     resetConfig();
@@ -322,6 +349,6 @@ spec:
     apply(lbService(ns, 'two'));
     await eventually('two assigned by b', 20_000, () => (ingress(ns).get('two') === '198.18.1.1' ? true : undefined));
     await b.stop();
-    controller = startController();
+    controller = startMain();
   });
 });

@@ -19,7 +19,7 @@ function apiserverPid(): number {
 }
 
 /** Kills the lab's kube-apiserver and starts it again with the same arguments. */
-export async function restartApiserver(downMs: number): Promise<void> {
+export async function restartApiserver(downMs: number, whileDown?: () => Promise<void>): Promise<void> {
   const pid = apiserverPid();
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
   process.kill(pid, 'SIGKILL');
@@ -32,6 +32,7 @@ export async function restartApiserver(downMs: number): Promise<void> {
     }
   });
   await new Promise((r) => setTimeout(r, downMs));
+  await whileDown?.();
   const log = openSync(join(stateDir, 'logs', 'kube-apiserver.log'), 'a');
   const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
@@ -40,3 +41,24 @@ export async function restartApiserver(downMs: number): Promise<void> {
   writeFileSync(join(stateDir, 'pids', 'kube-apiserver.pid'), `${child.pid}\n`);
 }
 
+
+const ETCD = 'http://127.0.0.1:12379';
+
+async function etcdCall<T>(path: string, body: unknown): Promise<T> {
+  const res = await fetch(`${ETCD}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/**
+ * Compacts the lab's etcd at its current revision (after one write of its own, so the
+ * revision has moved), through etcd's JSON gateway. A watch that then asks for an older
+ * resourceVersion gets 410 Gone, as after a real compaction.
+ */
+export async function compactEtcd(): Promise<number> {
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const put = await etcdCall<{ header: { revision: string } }>('/v3/kv/put', { key: b64('/ferrolb-test/compaction'), value: b64(String(Date.now())) });
+  const revision = Number(put.header.revision);
+  await etcdCall('/v3/kv/compaction', { revision: String(revision), physical: true });
+  return revision;
+}

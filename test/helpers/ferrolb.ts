@@ -60,5 +60,6 @@ export const FAST_ELECTION = ['--lease-duration', '3s', '--renew-deadline', '2s'
 /** Starts the controller with the lab's controller identity. */
 export function startController(extra: readonly string[] = FAST_ELECTION): FerrolbProcess {
   const kubeconfig = labOk(['kubeconfig', 'controller']).trim();
-  return startFerrolb(['controller', '--kubeconfig', kubeconfig, '--metrics-addr', 'off', '--log-level', 'debug', ...extra]);
+  const metrics = extra.includes('--metrics-addr') ? [] : ['--metrics-addr', 'off'];
+  return startFerrolb(['controller', '--kubeconfig', kubeconfig, ...metrics, '--log-level', 'debug', ...extra]);
 }

@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useLab, labOk, eventually, freshNamespace, isRoot } from '../helpers/lab.ts';
-import { restartApiserver } from '../helpers/faults.ts';
+import { compactEtcd, restartApiserver } from '../helpers/faults.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { WatchedResource, type ChangeType } from '../../src/k8s/informer.ts';
 import { realClock } from '../../src/k8s/clock.ts';
@@ -50,23 +50,27 @@ describe('watched resources against the real API server', { skip }, () => {
     await admin.create(`/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'goes', { v: '1' }));
     const errors: string[] = [];
     const seen: string[] = [];
+    const restarts: string[] = [];
     const w = new WatchedResource<{ metadata?: { name?: string } }>(admin, `/api/v1/namespaces/${ns}/configmaps`, {
       clock: realClock,
       minBackoff: 200,
       maxBackoff: 1000,
       onError: (_p, err) => errors.push(String(err)),
+      onRestart: (_p, why) => restarts.push(why),
     });
     w.onChange((t, o) => seen.push(`${t} ${o.metadata?.name}`));
     w.start();
     await w.synced;
-    // A second client changes things around the restart; our watch is cut meanwhile.
-    await restartApiserver(1000);
+    // While the API server is down, etcd is compacted past our resourceVersion: the
+    // watch that resumes from it must get 410 and list again.
+    await restartApiserver(1000, async () => void (await compactEtcd()));
     const other = KubeClient.load(labOk(['kubeconfig', 'admin']).trim());
     await eventually('API server back', 60_000, async () => ((await other.get<{ gitVersion?: string }>('/version').catch(() => undefined))?.gitVersion !== undefined ? true : undefined), 500);
     await other.delete(`/api/v1/namespaces/${ns}/configmaps/goes`);
     await other.create(`/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'new', { v: '1' }));
     await eventually('changes after the restart seen', 30_000, () => (seen.includes('delete goes') && seen.includes('add new') ? true : undefined));
     assert.ok(errors.length > 0, 'the outage was noticed and retried');
+    assert.ok(restarts.includes('gone') || errors.some((e) => / 410 /.test(e)), `a 410 was met and handled: ${restarts.join(',')} | ${errors.join(' | ')}`);
     assert.deepEqual(w.list().map((o) => o.metadata?.name).sort(), ['new', 'stays']);
     other.close();
     w.stop();
