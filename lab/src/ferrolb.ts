@@ -3,7 +3,7 @@
 // proves the RBAC in deploy/ is enough. The controller runs on the host; speakers will
 // run one per node namespace once `ferrolb speaker` exists.
 import { get } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { kubeconfigPath, nodeBinary, repoDir } from './layout.ts';
 import { daemon, must } from './run.ts';
 
@@ -19,12 +19,14 @@ export function installFerrolb(binDir: string): void {
   kubectl(binDir, ['apply', '-f', join(repoDir, 'deploy', 'rbac')]);
 }
 
+/** Runs the controller as users run it: the npm bin entry, whose shebang sets V8 flags. */
 export function startController(): void {
-  daemon('ferrolb-controller', nodeBinary, [
-    join(repoDir, 'src', 'cli', 'main.ts'), 'controller',
+  const path = `${dirname(nodeBinary)}:${process.env['PATH'] ?? ''}`;
+  daemon('ferrolb-controller', join(repoDir, 'bin', 'ferrolb.js'), [
+    'controller',
     '--kubeconfig', kubeconfigPath('controller'),
     '--metrics-addr', `127.0.0.1:${controllerMetricsPort}`,
-  ]);
+  ], { ...process.env, PATH: path });
 }
 
 /** The controller's /healthz; true once it answers 200. */
