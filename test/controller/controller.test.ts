@@ -332,6 +332,38 @@ spec:
     assert.equal(events.length, 1);
   });
 
+  it('a pool deleted under load: its services are cleared with events, the others untouched, nothing crashes', async () => {
+    resetConfig();
+    apply(pool('doomed', ['198.18.1.0/26'], '  autoAssign: false') + pool('steady', ['198.18.1.64/26'], '  autoAssign: false'));
+    const ns = testNamespace('underload');
+    apply(
+      Array.from({ length: 40 }, (_, i) => lbService(ns, `d${i}`, { 'metallb.io/address-pool': 'doomed' })).join('') +
+        Array.from({ length: 10 }, (_, i) => lbService(ns, `s${i}`, { 'metallb.io/address-pool': 'steady' })).join(''),
+    );
+    const before = await eventually('50 assigned', 30_000, () => {
+      const m = ingress(ns);
+      return [...m.values()].filter((v) => v !== '').length === 50 ? m : undefined;
+    });
+    // Delete the pool while another 30 services of it are being created.
+    const burst = join(tmp, 'underload.yaml');
+    writeFileSync(burst, Array.from({ length: 30 }, (_, i) => lbService(ns, `late${i}`, { 'metallb.io/address-pool': 'doomed' })).join(''));
+    const creating = new Promise<void>((resolve, reject) =>
+      spawn(labBin, ['kubectl', 'apply', '-f', burst], { stdio: 'ignore' }).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`)))),
+    );
+    kubectl('delete', 'ipaddresspool', 'doomed', '-n', 'metallb-system');
+    await creating;
+    await eventually('every service of the deleted pool pending, with a clear event', 30_000, () => {
+      const m = ingress(ns);
+      const doomed = [...m].filter(([n]) => n.startsWith('d') || n.startsWith('late'));
+      return doomed.length === 70 && doomed.every(([, ip]) => ip === '') ? true : undefined;
+    });
+    assert.ok(reasons(ns, 'd0').includes('ClearAssignment'));
+    assert.ok(reasons(ns, 'late0').includes('AllocationFailed'));
+    const after = ingress(ns);
+    for (let i = 0; i < 10; i++) assert.equal(after.get(`s${i}`), before.get(`s${i}`), `s${i} untouched`);
+    assert.equal(controller.proc.exitCode, null, 'the controller is still running');
+  });
+
   it('two replicas: only the leader writes; the other takes over when the leader is killed', async () => {
     await controller.stop();
     resetConfig();
