@@ -1,8 +1,10 @@
-// A minimal Kubernetes API client over node:https with a client certificate. The lab
-// needs a handful of verbs on a handful of kinds; a client library would add a
-// dependency to the project for that.
-import { request, Agent } from 'node:https';
+// The lab's view of the API server: ferrolb's own REST client (src/k8s/client.ts) with
+// the lab's admin certificate, plus the two shapes the agent likes (list → items, a
+// watch as a promise that ends with the stream).
+import { ApiError, KubeClient, isStatus } from '../../src/k8s/client.ts';
 import { ports } from './layout.ts';
+
+export { ApiError, isStatus };
 
 export interface ObjectMeta {
   name: string;
@@ -28,144 +30,88 @@ export interface WatchEvent {
   object: KubeObject;
 }
 
-export class ApiError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-    this.name = 'ApiError';
-  }
-}
+/** Silence beyond this on a watch (the server ends each after timeoutSeconds) is a dead stream. */
+const WATCH_SILENCE_MS = 300_000;
 
 export class Kube {
-  readonly #agent: Agent;
+  readonly #client: KubeClient;
+
   constructor(tls: { ca: Buffer; cert: Buffer; key: Buffer }) {
-    // Keep-alive: the agent polls several lists per tick; new TLS handshakes each time
-    // would cost more than the lists.
-    // No socket limit: each watch holds one connection for minutes.
-    this.#agent = new Agent({ ...tls, keepAlive: true });
-  }
-
-  close(): void {
-    this.#agent.destroy();
-  }
-
-  request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', timeoutMs = 10_000): Promise<T> {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    return new Promise<T>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: ports.apiserver,
-          method,
-          path,
-          agent: this.#agent,
-          timeout: timeoutMs,
-          headers: {
-            accept: 'application/json',
-            ...(data ? { 'content-type': contentType, 'content-length': data.length } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              try {
-                resolve((text ? JSON.parse(text) : {}) as T);
-              } catch {
-                resolve(text as T);
-              }
-              return;
-            }
-            let message = text.trim();
-            try {
-              message = (JSON.parse(text) as { message?: string }).message ?? message;
-            } catch {
-              // not JSON (e.g. /healthz); keep the text
-            }
-            reject(new ApiError(status, `${method} ${path}: ${status} ${message}`));
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)));
-      req.on('error', reject);
-      if (data) req.write(data);
-      req.end();
+    this.#client = new KubeClient({
+      server: new URL(`https://127.0.0.1:${ports.apiserver}`),
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      insecureSkipTLSVerify: false,
+      source: 'lab',
     });
   }
 
+  close(): void {
+    this.#client.close();
+  }
+
+  request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', timeoutMs = 10_000): Promise<T> {
+    return this.#client.request<T>(method, path, body, contentType, timeoutMs);
+  }
+
   /**
-   * Streams a watch: one JSON event per line until the server ends it (the caller
-   * passes timeoutSeconds, so every watch ends) or the connection fails. Resolves when
-   * the stream ends; rejects with an ApiError for an HTTP error or an ERROR event.
+   * Streams a watch: one event per line until the server ends it (the caller passes
+   * timeoutSeconds, so every watch ends) or the connection fails. Resolves when the
+   * stream ends; rejects with an ApiError for an HTTP error or an ERROR event.
    */
   watch(path: string, onEvent: (e: WatchEvent) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: ports.apiserver, method: 'GET', path, agent: this.#agent, headers: { accept: 'application/json' } }, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status !== 200) {
-          res.resume();
-          reject(new ApiError(status, `watch ${path}: ${status}`));
+      let failed: unknown;
+      let silence: NodeJS.Timeout | undefined;
+      const stream = this.#client.watch(path, (type, object) => {
+        armSilence();
+        if (type === 'ERROR') {
+          const st = object as { code?: number; message?: string };
+          failed = new ApiError(st.code ?? 500, '', `watch ${path}: ${st.message ?? 'error event'}`);
+          stream.abort();
           return;
         }
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (!line.trim()) continue;
-            const e = JSON.parse(line) as WatchEvent;
-            if (e.type === 'ERROR') {
-              const st = e.object as unknown as { code?: number; message?: string };
-              req.destroy();
-              reject(new ApiError(st.code ?? 500, `watch ${path}: ${st.message ?? 'error event'}`));
-              return;
-            }
-            onEvent(e);
-          }
-        });
-        res.on('end', () => resolve());
-        res.on('error', reject);
+        onEvent({ type, object: object as unknown as KubeObject });
       });
-      // A watch that stays silent past its own server-side timeout (240 s, and bookmarks
-      // about every minute) is a dead connection: drop it so the caller watches anew.
-      req.setTimeout(300_000, () => req.destroy(new Error(`watch ${path}: silent for 300 s`)));
-      req.on('error', reject);
-      req.end();
+      const armSilence = () => {
+        clearTimeout(silence);
+        silence = setTimeout(() => {
+          failed = new Error(`watch ${path}: silent for ${WATCH_SILENCE_MS / 1000} s`);
+          stream.abort();
+        }, WATCH_SILENCE_MS);
+      };
+      armSilence();
+      void stream.ended.then(({ error }) => {
+        clearTimeout(silence);
+        if (failed !== undefined) reject(failed);
+        else if (error !== undefined) reject(error);
+        else resolve();
+      });
     });
   }
 
   get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+    return this.#client.get<T>(path);
   }
 
   async list<T>(path: string): Promise<T[]> {
-    return (await this.request<{ items: T[] }>('GET', path)).items ?? [];
+    return (await this.#client.get<{ items?: T[] }>(path)).items ?? [];
   }
 
   create<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+    return this.#client.create<T>(path, body);
   }
 
   replace<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PUT', path, body);
+    return this.#client.replace<T>(path, body);
   }
 
   mergePatch<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PATCH', path, body, 'application/merge-patch+json');
+    return this.#client.mergePatch<T>(path, body);
   }
 
   delete(path: string, body?: unknown): Promise<unknown> {
-    return this.request('DELETE', path, body);
+    return this.#client.delete(path, body);
   }
-}
-
-export function isStatus(err: unknown, status: number): boolean {
-  return err instanceof ApiError && err.status === status;
 }

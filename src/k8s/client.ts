@@ -123,6 +123,8 @@ export class KubeClient {
             this.observe?.(method, path, status, (performance.now() - started) / 1000);
             const text = Buffer.concat(chunks).toString('utf8');
             if (status >= 200 && status < 300) {
+              // Health endpoints (/healthz, /readyz) answer plain text.
+              if (!(res.headers['content-type'] ?? 'application/json').includes('json')) return resolve(text as T);
               try {
                 resolve((text ? JSON.parse(text) : {}) as T);
               } catch {
@@ -244,7 +246,8 @@ export class KubeClient {
     return this.request<T>('PATCH', path, body, 'application/merge-patch+json');
   }
 
-  delete(path: string): Promise<unknown> {
-    return this.request('DELETE', path);
+  /** DELETE, with DeleteOptions (preconditions, grace period) when given. */
+  delete(path: string, options?: unknown): Promise<unknown> {
+    return this.request('DELETE', path, options);
   }
 }
