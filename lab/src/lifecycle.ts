@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { labDir, lanNetns, netnsPrefix, nodeBinary, paths, ports, stateDir, type LabInfo, type ProxyMode, nodeHost } from './layout.ts';
-import { LabError, daemon, isAlive, run, sleep, waitFor } from './run.ts';
+import { LabError, ancestors, daemon, isAlive, run, sleep, waitFor } from './run.ts';
 import { createPki, tlsMaterial } from './certs.ts';
 import { createNetwork, labNetns } from './network.ts';
 import { apiserverReady, kernelHasIpvs, kubeProxyHealthy, startApiserver, startEtcd, startHostRelay, startKubeProxy, startNodeRelay } from './controlplane.ts';
@@ -237,21 +237,6 @@ function netnsInodes(): Map<number, string> {
       out.set(statSync(join('/run/netns', n)).ino, n);
     } catch {
       // deleted meanwhile
-    }
-  }
-  return out;
-}
-
-function ancestors(): Set<number> {
-  const out = new Set<number>([process.pid]);
-  let pid = process.ppid;
-  for (let i = 0; i < 64 && pid > 1; i++) {
-    out.add(pid);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      break;
     }
   }
   return out;

@@ -1,7 +1,7 @@
 // Running other programs: every call has a timeout, so a wedged `ip` or `openssl` can
 // never hang `lab up` or `lab down`.
 import { spawn, spawnSync } from 'node:child_process';
-import { openSync, closeSync, writeFileSync, mkdirSync } from 'node:fs';
+import { openSync, closeSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from './layout.ts';
 
@@ -108,4 +108,20 @@ export function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** This process and its ancestors (pids), from /proc; bounded at 64 generations. */
+export function ancestors(): Set<number> {
+  const out = new Set<number>([process.pid]);
+  let pid = process.ppid;
+  for (let i = 0; i < 64 && pid > 1; i++) {
+    out.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return out;
 }

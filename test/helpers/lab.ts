@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { after, before } from 'node:test';
+import { ancestors, isAlive, sleep, waitFor } from '../../lab/src/run.ts';
 
 export const repoDir = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export const labBin = join(repoDir, 'lab', 'lab');
@@ -57,48 +58,11 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
-/** Polls until `check` returns a value; bounded by `timeoutMs`. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (let i = 0; i < Math.ceil(timeoutMs / intervalMs) + 1 && Date.now() <= deadline; i++) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function ancestorPids(): Set<number> {
-  const out = new Set<number>();
-  let pid = process.ppid;
-  for (let i = 0; i < 64 && pid > 1; i++) {
-    out.add(pid);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      break;
-    }
-  }
-  return out;
+/** Polls until `check` returns a value; bounded by `timeoutMs` (the lab's waitFor, 200 ms apart). */
+export function eventually<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>, intervalMs = 200): Promise<T> {
+  return waitFor(what, timeoutMs, check, intervalMs);
 }
 
 /** Cross-process lock so lab test files never overlap; bounded wait (10 minutes). */
@@ -117,11 +81,11 @@ export function acquireLock(): void {
       } catch {
         // being written or removed; look again
       }
-      if (holder > 0 && !pidAlive(holder)) rmSync(lockDir, { recursive: true, force: true });
+      if (holder > 0 && !isAlive(holder)) rmSync(lockDir, { recursive: true, force: true });
       // Held by a process we run under (a script that took the lock, then ran the
       // tests, one file at a time): the lab is already ours; waiting would deadlock.
       // releaseLock leaves that lock to its holder.
-      else if (holder > 0 && ancestorPids().has(holder)) return;
+      else if (holder > 0 && ancestors().has(holder)) return;
       sleepSync(100);
     }
   }
