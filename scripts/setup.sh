@@ -27,5 +27,8 @@ if [ ! -x node_modules/.bin/node ] || ! cmp -s package-lock.json node_modules/.p
   cp package-lock.json node_modules/.package-lock.json.ferrolb
 fi
 
+# The packet socket addon (rebuilt only when its source changed).
+bash native/build.sh
+
 # The lab's kube-apiserver, kube-proxy, kubectl and etcd (cached by pin hash).
 bash lab/build.sh >/dev/null
