@@ -109,6 +109,11 @@ export class LineReader {
     });
   }
 
+  /** Forgets the lines seen so far: next() and all() then see only what comes after. */
+  clear(): void {
+    this.#lines.length = 0;
+  }
+
   all(): readonly string[] {
     return this.#lines;
   }

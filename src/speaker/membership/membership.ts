@@ -1,0 +1,160 @@
+// The membership driver: sends a heartbeat to every other node's speaker every
+// `interval` ms over UDP, reads theirs, and reports the live set whenever it changes.
+// It needs the API server only for the list of nodes and their addresses (from the
+// Node informer's cache, which outlives an API server outage), so failover keeps
+// working while the control plane is down.
+//
+// A heartbeat is accepted only from one of the named node's own addresses (and, with a
+// key, only with a valid HMAC), so a host on the LAN cannot keep a dead node "alive" by
+// forging its name, unless it also spoofs that node's address; use a key against that.
+import { createSocket, type Socket } from 'node:dgram';
+import type { Clock, Timer } from '../../k8s/clock.ts';
+import { encodeHeartbeat, parseHeartbeat, type HeartbeatType } from './heartbeat.ts';
+import { MemberTable } from './members.ts';
+
+export interface MembershipOptions {
+  readonly node: string;
+  /** UDP port every speaker listens on (MetalLB's memberlist uses 7946). */
+  readonly port: number;
+  /** Address to bind; default "::" (IPv4 and IPv6). */
+  readonly bindAddress?: string;
+  /** Heartbeat period, ms (default 100). */
+  readonly interval?: number;
+  /** A member unheard this long is dead, ms (default 500: five lost heartbeats). */
+  readonly suspectAfter?: number;
+  /** Shared secret: heartbeats are authenticated with HMAC-SHA256 when set. */
+  readonly key?: Buffer;
+  readonly clock: Clock;
+  readonly onChange: (live: ReadonlySet<string>) => void;
+  readonly onRejected?: (from: string, reason: string) => void;
+}
+
+export class Membership {
+  readonly #opts: MembershipOptions;
+  readonly #interval: number;
+  readonly #table: MemberTable;
+  readonly #incarnation: bigint;
+  #sequence = 0;
+  /** Other nodes and their addresses, from the Node objects. */
+  #peers = new Map<string, readonly string[]>();
+  #socket: Socket | undefined;
+  #timer: Timer | undefined;
+  #lastLive = '';
+  #startedAt = 0;
+  #stopped = false;
+  readonly counters = { sent: 0, received: 0, rejected: 0, sendErrors: 0 };
+
+  constructor(opts: MembershipOptions) {
+    this.#opts = opts;
+    this.#interval = opts.interval ?? 100;
+    this.#table = new MemberTable(opts.suspectAfter ?? 500);
+    this.#incarnation = BigInt(opts.clock.now());
+  }
+
+  /** True once the detector has listened long enough to know who is alive. */
+  get settled(): boolean {
+    return this.#socket !== undefined && this.#opts.clock.now() - this.#startedAt >= this.#table.suspectAfter;
+  }
+
+  /** The live nodes, this one included, in name order. */
+  live(): ReadonlySet<string> {
+    return new Set([this.#opts.node, ...this.#table.live(this.#opts.clock.now()).filter((n) => this.#peers.has(n))].sort());
+  }
+
+  /** Sets the other nodes (name -> addresses); the own node is ignored. */
+  setPeers(peers: ReadonlyMap<string, readonly string[]>): void {
+    const next = new Map<string, readonly string[]>();
+    for (const [name, addresses] of peers) if (name !== this.#opts.node && addresses.length > 0) next.set(name, addresses.map(normalize));
+    for (const name of this.#peers.keys()) if (!next.has(name)) this.#table.forget(name);
+    this.#peers = next;
+    this.#evaluate();
+  }
+
+  async start(): Promise<void> {
+    const socket = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: false });
+    socket.on('message', (msg, rinfo) => this.#receive(msg, rinfo.address));
+    socket.on('error', () => this.counters.sendErrors++);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.#opts.port, this.#opts.bindAddress ?? '::', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    this.#socket = socket;
+    this.#startedAt = this.#opts.clock.now();
+    this.#tick();
+  }
+
+  /** Tells the peers this speaker is leaving (they fail over at once), then closes. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#timer?.cancel();
+    if (this.#socket) {
+      // Three copies: one lost datagram must not cost a 500 ms detection.
+      for (let i = 0; i < 3; i++) this.#broadcast('leaving');
+      const s = this.#socket;
+      this.#socket = undefined;
+      setTimeout(() => s.close(), 20).unref();
+    }
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    this.#broadcast('alive');
+    this.#evaluate();
+    // Check more often than we send, so a death is seen within suspectAfter + interval/2.
+    this.#timer = this.#opts.clock.setTimeout(() => this.#tick(), this.#interval);
+    this.#opts.clock.setTimeout(() => this.#evaluate(), this.#interval / 2);
+  }
+
+  #broadcast(type: HeartbeatType): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    const datagram = encodeHeartbeat({ type, node: this.#opts.node, incarnation: this.#incarnation, sequence: ++this.#sequence }, this.#opts.key);
+    for (const addresses of this.#peers.values()) {
+      // The socket is dual-stack (udp6): IPv4 peers are reached as IPv4-mapped addresses.
+      const to = addresses[0]!.includes(':') ? addresses[0]! : `::ffff:${addresses[0]!}`;
+      socket.send(datagram, this.#opts.port, to, (err) => {
+        if (err) this.counters.sendErrors++;
+        else this.counters.sent++;
+      });
+    }
+  }
+
+  #receive(datagram: Buffer, fromAddress: string): void {
+    const from = normalize(fromAddress);
+    const parsed = parseHeartbeat(datagram, this.#opts.key);
+    if (!parsed.ok) return this.#reject(from, parsed.reason);
+    const h = parsed.heartbeat;
+    if (h.node === this.#opts.node) return; // our own, looped back
+    const addresses = this.#peers.get(h.node);
+    if (!addresses) return this.#reject(from, `heartbeat from unknown node "${h.node}"`);
+    if (!addresses.includes(from)) return this.#reject(from, `heartbeat for node "${h.node}" from ${from}, which is not one of its addresses (${addresses.join(', ')})`);
+    this.counters.received++;
+    this.#table.heard(h.node, h.incarnation, h.sequence, h.type === 'leaving', this.#opts.clock.now());
+    if (h.type === 'leaving') this.#evaluate();
+    else if (!this.#lastLive.split(',').includes(h.node)) this.#evaluate();
+  }
+
+  #reject(from: string, reason: string): void {
+    this.counters.rejected++;
+    this.#opts.onRejected?.(from, reason);
+  }
+
+  #evaluate(): void {
+    if (this.#stopped) return;
+    const live = this.live();
+    const key = [...live].sort().join(',');
+    if (key === this.#lastLive) return;
+    this.#lastLive = key;
+    this.#opts.onChange(live);
+  }
+}
+
+/** IPv4-mapped IPv6 (::ffff:198.18.0.11, what a dual-stack socket reports) as IPv4. */
+function normalize(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? m[1]! : address.toLowerCase();
+}

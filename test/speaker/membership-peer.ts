@@ -1,0 +1,26 @@
+// A speaker's membership alone, in its own process, so a test can SIGKILL it (a crash:
+// no "leaving" heartbeat) or SIGTERM it (a clean stop). argv: node name, bind address,
+// port, then peers as NAME=ADDRESS. Prints "live A,B" whenever the live set changes.
+import { Membership } from '../../src/speaker/membership/membership.ts';
+import { realClock } from '../../src/k8s/clock.ts';
+
+const [node, bind, port, ...peerArgs] = process.argv.slice(2);
+const peers = new Map(peerArgs.map((p) => [p.split('=')[0]!, [p.split('=')[1]!]] as const));
+const m = new Membership({
+  node: node!,
+  port: Number(port),
+  bindAddress: bind!,
+  clock: realClock,
+  ...(process.env['ML_KEY'] ? { key: Buffer.from(process.env['ML_KEY']) } : {}),
+  onChange: (live) => process.stdout.write(`live ${[...live].join(',')}\n`),
+  onRejected: (from, reason) => process.stdout.write(`rejected ${from} ${reason}\n`),
+});
+m.setPeers(peers);
+await m.start();
+process.stdout.write('ready\n');
+const keepAlive = setInterval(() => {}, 1 << 30);
+process.once('SIGTERM', () => {
+  m.stop();
+  clearInterval(keepAlive);
+  setTimeout(() => process.exit(0), 50);
+});
