@@ -1,11 +1,11 @@
 // `lab up --ferrolb`: ferrolb from the working tree, installed as an operator would
 // install it (deploy/crds, deploy/rbac) and run with its own identity, so the lab
-// proves the RBAC in deploy/ is enough. The controller runs on the host; speakers will
-// run one per node namespace once `ferrolb speaker` exists.
+// proves the RBAC in deploy/ is enough. The controller runs on the host, a speaker in
+// every node namespace (as a DaemonSet with hostNetwork would), each with its identity.
 import { get } from 'node:http';
 import { dirname, join } from 'node:path';
-import { kubeconfigPath, nodeBinary, repoDir } from './layout.ts';
-import { daemon, must } from './run.ts';
+import { kubeconfigPath, nodeBinary, repoDir, type Host } from './layout.ts';
+import { daemon, must, run } from './run.ts';
 
 export const controllerMetricsPort = 7472;
 
@@ -19,14 +19,42 @@ export function installFerrolb(binDir: string): void {
   kubectl(binDir, ['apply', '-f', join(repoDir, 'deploy', 'rbac')]);
 }
 
-/** Runs the controller as users run it: the npm bin entry, whose shebang sets V8 flags. */
+export const speakerMetricsPort = 7472;
+export const memberlistPort = 7946;
+
+/** The npm bin entry (its shebang sets V8 flags) finds Node 24 first on the PATH. */
+function ferrolbEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${dirname(nodeBinary)}:${process.env['PATH'] ?? ''}` };
+}
+
+/** Runs the controller as users run it. */
 export function startController(): void {
-  const path = `${dirname(nodeBinary)}:${process.env['PATH'] ?? ''}`;
   daemon('ferrolb-controller', join(repoDir, 'bin', 'ferrolb.js'), [
     'controller',
     '--kubeconfig', kubeconfigPath('controller'),
     '--metrics-addr', `127.0.0.1:${controllerMetricsPort}`,
-  ], { ...process.env, PATH: path });
+  ], ferrolbEnv());
+}
+
+export function speakerName(node: Host): string {
+  return `ferrolb-speaker-${node.name}`;
+}
+
+/** Runs a speaker inside a node's namespace, with the speaker identity. */
+export function startSpeaker(node: Host): void {
+  daemon(speakerName(node), 'ip', ['netns', 'exec', node.netns, join(repoDir, 'bin', 'ferrolb.js'),
+    'speaker',
+    '--node-name', node.name,
+    '--kubeconfig', kubeconfigPath('speaker'),
+    '--metrics-addr', `0.0.0.0:${speakerMetricsPort}`,
+    '--ml-bind-port', String(memberlistPort),
+  ], ferrolbEnv());
+}
+
+/** A speaker's /healthz (200 once its caches are synced), from inside its node. */
+export function speakerHealthy(node: Host): boolean {
+  const r = run('ip', ['netns', 'exec', node.netns, 'curl', '-s', '-o', '/dev/null', '-m', '1', '-w', '%{http_code}', `http://127.0.0.1:${speakerMetricsPort}/healthz`], { timeoutMs: 3000 });
+  return r.stdout.trim() === '200';
 }
 
 /** The controller's /healthz; true once it answers 200. */

@@ -13,7 +13,7 @@ import { createNetwork, labNetns } from './network.ts';
 import { apiserverReady, kernelHasIpvs, kubeProxyHealthy, startApiserver, startEtcd, startHostRelay, startKubeProxy, startNodeRelay } from './controlplane.ts';
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
-import { controllerHealthy, controllerMetricsPort, installFerrolb, startController } from './ferrolb.ts';
+import { controllerHealthy, controllerMetricsPort, installFerrolb, speakerHealthy, speakerName, startController, startSpeaker } from './ferrolb.ts';
 
 export interface UpOptions {
   nodes: number;
@@ -206,9 +206,14 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
       if (opts.ferrolb) {
         installFerrolb(binDir);
         startController();
+        for (const n of nodes) startSpeaker(n);
         await waitFor('the ferrolb controller (/healthz)', 30_000, async () => {
           requireAlive('ferrolb-controller');
           return controllerHealthy();
+        }, 200);
+        await waitFor('a ferrolb speaker on every node (/healthz)', 30_000, () => {
+          for (const n of nodes) requireAlive(speakerName(n));
+          return nodes.every(speakerHealthy) ? true : undefined;
         }, 200);
       }
     } finally {
@@ -217,7 +222,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
     const info: LabInfo = { nodes: opts.nodes, proxyMode: opts.proxyMode, strictArp: opts.strictArp, ferrolb: opts.ferrolb, binDir, startedAt: new Date().toISOString() };
     writeFileSync(paths.info, JSON.stringify(info, null, 2) + '\n');
     writeLock('ready');
-    say(`lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${opts.nodes} nodes, kube-proxy ${opts.proxyMode}${opts.proxyMode === 'ipvs' ? ` (strictARP ${opts.strictArp})` : ''}${opts.ferrolb ? ', ferrolb controller (speakers: not yet available)' : ''}`);
+    say(`lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${opts.nodes} nodes, kube-proxy ${opts.proxyMode}${opts.proxyMode === 'ipvs' ? ` (strictARP ${opts.strictArp})` : ''}${opts.ferrolb ? ', ferrolb controller and a speaker per node' : ''}`);
   } catch (err) {
     process.stderr.write(`lab: up failed; tearing down\n`);
     await down(() => {}, { force: true });

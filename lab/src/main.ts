@@ -16,7 +16,7 @@ import { podPidFile } from './agent.ts';
 const usage = `usage: lab/lab COMMAND [ARGS]
   up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb]
                          start the lab (builds the binaries first if a pin changed);
-                         --ferrolb also installs and runs ferrolb's controller
+                         --ferrolb also installs and runs ferrolb's controller and speakers
   down                   stop everything and remove every namespace, process and file
   status                 hosts, addresses, processes, health
   kubeconfig [admin|controller|speaker]
@@ -163,7 +163,7 @@ async function cmdStatus(): Promise<number> {
   }
   say('processes:');
   const daemons = ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)];
-  if (i.ferrolb) daemons.push('ferrolb-controller');
+  if (i.ferrolb) daemons.push('ferrolb-controller', ...Array.from({ length: i.nodes }, (_, k) => `ferrolb-speaker-node-${k + 1}`));
   for (const f of daemons) {
     let pid = 0;
     try {

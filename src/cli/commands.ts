@@ -3,5 +3,6 @@ import type { Command } from './io.ts';
 import { validateCommand } from './validate.ts';
 import { planCommand } from './plan.ts';
 import { controllerCommand } from './controller.ts';
+import { speakerCommand } from './speaker.ts';
 
-export const commands: readonly Command[] = [controllerCommand, validateCommand, planCommand];
+export const commands: readonly Command[] = [controllerCommand, speakerCommand, validateCommand, planCommand];

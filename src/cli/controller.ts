@@ -1,10 +1,9 @@
 // `ferrolb controller`: assigns LoadBalancer IPs, as MetalLB's controller does.
-import { KubeClient } from '../k8s/client.ts';
 import { realClock } from '../k8s/clock.ts';
 import { DEFAULT_TIMING, validateTiming, type ElectionTiming } from '../k8s/leader-election.ts';
 import { Controller } from '../controller/controller.ts';
 import { ControllerMetrics, serveMetrics } from '../observability/metrics.ts';
-import { createLogger } from '../observability/logging.ts';
+import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
 
@@ -40,19 +39,9 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   };
   const bad = validateTiming(timing);
   if (bad) throw new UsageError(bad);
-  let log;
-  try {
-    log = createLogger('controller', o.single['log-level'] ?? 'info');
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  let client: KubeClient;
-  try {
-    client = KubeClient.load(o.single.kubeconfig);
-  } catch (err) {
-    io.stderr(`ferrolb controller: cannot load kubeconfig${o.single.kubeconfig ? ` ${o.single.kubeconfig}` : ''}: ${(err as Error).message}\n`);
-    return 1;
-  }
+  const log = daemonLogger('controller', o.single['log-level']);
+  const client = daemonClient('controller', o.single.kubeconfig, io);
+  if (!client) return 1;
   const metrics = new ControllerMetrics();
   const lbClass = o.single['lb-class'];
   const controller = new Controller(client, {
@@ -67,17 +56,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => controller.ready);
   log.info({ identity: controller.identity, namespace: o.single.namespace ?? 'metallb-system', server: client.server.href, metrics: metricsAddr }, 'controller starting');
   controller.start();
-  // Keep the process alive until SIGTERM/SIGINT, then shut down in order.
-  await new Promise<void>((resolve) => {
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    const stop = (signal: string) => {
-      clearInterval(keepAlive);
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await untilSignal(log);
   await controller.stop();
   server?.close();
   client.close();

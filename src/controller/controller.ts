@@ -16,11 +16,10 @@ import type { Clock, Timer } from '../k8s/clock.ts';
 import { Allocator, type Assignment } from '../ipam/allocator.ts';
 import { reconcileService, restoreService, type ReconcileOptions, type ServiceOutcome } from '../ipam/reconcile.ts';
 import { readService, type V1Service } from '../api/service.ts';
-import { buildConfig } from '../config/build.ts';
 import { formatConfigError } from '../config/errors.ts';
-import { objectDocuments } from '../config/load.ts';
 import type { Config, Pool } from '../config/model.ts';
-import { CONFIGURATION_KINDS, V1BETA1, V1BETA2, type MetalLBKind } from '../api/metallb.ts';
+import { ConfigSource } from '../k8s/config-source.ts';
+import { V1BETA1 } from '../api/metallb.ts';
 import { PLURAL } from '../api/crds.ts';
 import { serviceWrites, POOL_ANNOTATION } from './service-status.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
@@ -42,7 +41,6 @@ export interface ControllerOptions {
 interface NamespaceObject extends KubeObject {}
 
 const LEASE_NAME = 'ferrolb-controller';
-const CONFIG_DEBOUNCE_MS = 50;
 const POOL_STATUS_DEBOUNCE_MS = 1000;
 const INT64_MAX = 2n ** 63n - 1n;
 const MAX_WRITES_IN_FLIGHT = 32;
@@ -54,7 +52,7 @@ export class Controller {
   readonly #identity: string;
   readonly #services: WatchedResource<V1Service & KubeObject>;
   readonly #namespaces: WatchedResource<NamespaceObject>;
-  readonly #configResources = new Map<MetalLBKind, { apiVersion: string; resource: WatchedResource<KubeObject> }>();
+  readonly #configSource: ConfigSource;
   /** One queue per leadership term: losing the lease shuts it down. */
   #queue: WorkQueue;
   readonly #events: EventRecorder;
@@ -69,7 +67,6 @@ export class Controller {
   readonly #pending = new Set<string>();
   /** Last events emitted per service, with the resourceVersion they were for. */
   readonly #lastEvents = new Map<string, string>();
-  #configTimer: Timer | undefined;
   #poolTimer: Timer | undefined;
   readonly #poolStatusWritten = new Map<string, string>();
   #lastConfigState = '';
@@ -89,12 +86,8 @@ export class Controller {
     };
     this.#services = new WatchedResource(client, '/api/v1/services', watch);
     this.#namespaces = new WatchedResource(client, '/api/v1/namespaces', watch);
-    for (const kind of CONFIGURATION_KINDS) {
-      const apiVersion = kind === 'BGPPeer' ? V1BETA2 : V1BETA1;
-      const resource = new WatchedResource<KubeObject>(client, `/apis/${apiVersion}/namespaces/${opts.namespace}/${PLURAL[kind]}`, watch);
-      resource.onChange(() => this.#scheduleConfig());
-      this.#configResources.set(kind, { apiVersion, resource });
-    }
+    this.#configSource = new ConfigSource(client, opts.namespace, watch);
+    this.#configSource.onChange(() => this.#configChanged());
     this.#services.onChange((_type, svc) => this.#queue.add(keyOf(svc)));
     this.#namespaces.onChange((_type, ns) => {
       for (const svc of this.#services.list()) if (svc.metadata?.namespace === ns.metadata?.name) this.#queue.add(keyOf(svc));
@@ -152,13 +145,13 @@ export class Controller {
     await this.#events.flush();
     if (wasLeader) await this.#elector?.release().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'lease not released'));
     for (const r of this.#allResources()) r.stop();
-    this.#configTimer?.cancel();
+    this.#configSource.stop();
     this.#poolTimer?.cancel();
     await this.#events.flush();
   }
 
   #allResources(): WatchedResource<KubeObject>[] {
-    return [this.#services, this.#namespaces, ...[...this.#configResources.values()].map((c) => c.resource)];
+    return [this.#services, this.#namespaces, ...this.#configSource.resources];
   }
 
   async #startLeading(): Promise<void> {
@@ -178,7 +171,7 @@ export class Controller {
     this.#rebuildConfig();
     if (!this.#config) {
       this.#log.warn('no valid configuration yet; services wait');
-      return; // the next valid configuration starts the work (see #scheduleConfig)
+      return; // the next valid configuration starts the work (see #configChanged)
     }
     if (hadConfig && this.#configKey === '') this.#alloc.setPools(this.#config.pools); // invalid now: the last valid one stays
     this.#restoreAndQueueAll();
@@ -220,25 +213,19 @@ export class Controller {
     return readService(svc, this.#namespaces.get(ns)?.metadata?.labels ?? {});
   }
 
-  #scheduleConfig(): void {
-    this.#configTimer?.cancel();
-    this.#configTimer = this.#opts.clock.setTimeout(() => {
-      if (!this.#leading) return;
-      const hadConfig = this.#config !== undefined;
-      this.#rebuildConfig();
-      if (!hadConfig && this.#config && this.#leading) {
-        this.#restoreAndQueueAll();
-        void this.#work(this.#queue);
-      }
-    }, CONFIG_DEBOUNCE_MS);
+  #configChanged(): void {
+    if (!this.#leading) return;
+    const hadConfig = this.#config !== undefined;
+    this.#rebuildConfig();
+    if (!hadConfig && this.#config && this.#leading) {
+      this.#restoreAndQueueAll();
+      void this.#work(this.#queue);
+    }
   }
 
   /** Builds the configuration; an invalid one leaves the last valid one in force. */
   #rebuildConfig(): void {
-    // List items may lack apiVersion and kind: the watched path says what they are.
-    const objects = [...this.#configResources].flatMap(([kind, { apiVersion, resource }]) => resource.list().map((obj) => ({ ...obj, apiVersion, kind })));
-    const documents = objectDocuments(objects);
-    const built = buildConfig(documents, { namespace: this.#opts.namespace });
+    const built = this.#configSource.build();
     const m = this.#opts.metrics;
     if (!built.config) {
       const summary = built.errors.map(formatConfigError).join('; ');

@@ -7,17 +7,11 @@ export class ControllerMetrics {
   readonly registry = new Registry();
   readonly addressesInUse = new Gauge({ name: 'ferrolb_allocator_addresses_in_use_total', help: 'Number of IP addresses in use, per pool', labelNames: ['pool'], registers: [this.registry] });
   readonly addressesTotal = new Gauge({ name: 'ferrolb_allocator_addresses_total', help: 'Number of usable IP addresses, per pool (saturates at 2^53 for huge IPv6 pools)', labelNames: ['pool'], registers: [this.registry] });
-  readonly updates = new Counter({ name: 'ferrolb_k8s_client_updates_total', help: 'Number of k8s object updates that have been processed', registers: [this.registry] });
-  readonly updateErrors = new Counter({ name: 'ferrolb_k8s_client_update_errors_total', help: 'Number of k8s object updates that failed for some reason', registers: [this.registry] });
-  readonly configLoaded = new Gauge({ name: 'ferrolb_k8s_client_config_loaded_bool', help: '1 if the ferrolb configuration was successfully loaded at least once', registers: [this.registry] });
-  readonly configStale = new Gauge({ name: 'ferrolb_k8s_client_config_stale_bool', help: '1 if running on a stale configuration, because the latest one is invalid', registers: [this.registry] });
-  readonly apiRequests = new Histogram({
-    name: 'ferrolb_k8s_client_request_duration_seconds',
-    help: 'API server request latency by verb and HTTP status (0 = no answer)',
-    labelNames: ['verb', 'code'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly updates: Counter;
+  readonly updateErrors: Counter;
+  readonly configLoaded: Gauge;
+  readonly configStale: Gauge;
+  readonly apiRequests: Histogram<'verb' | 'code'>;
   readonly reconcileDuration = new Histogram({
     name: 'ferrolb_controller_reconcile_duration_seconds',
     help: 'Time to reconcile one service, including API writes',
@@ -28,7 +22,46 @@ export class ControllerMetrics {
   readonly isLeader = new Gauge({ name: 'ferrolb_controller_leader_bool', help: '1 while this replica holds the leader Lease', registers: [this.registry] });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'ferrolb_' });
+    ({ updates: this.updates, updateErrors: this.updateErrors, configLoaded: this.configLoaded, configStale: this.configStale, apiRequests: this.apiRequests } = clientMetrics(this.registry));
+  }
+}
+
+/** The families every ferrolb process has: process metrics and its API client's. */
+function clientMetrics(registry: Registry) {
+  collectDefaultMetrics({ register: registry, prefix: 'ferrolb_' });
+  return {
+    updates: new Counter({ name: 'ferrolb_k8s_client_updates_total', help: 'Number of k8s object updates that have been processed', registers: [registry] }),
+    updateErrors: new Counter({ name: 'ferrolb_k8s_client_update_errors_total', help: 'Number of k8s object updates that failed for some reason', registers: [registry] }),
+    configLoaded: new Gauge({ name: 'ferrolb_k8s_client_config_loaded_bool', help: '1 if the ferrolb configuration was successfully loaded at least once', registers: [registry] }),
+    configStale: new Gauge({ name: 'ferrolb_k8s_client_config_stale_bool', help: '1 if running on a stale configuration, because the latest one is invalid', registers: [registry] }),
+    apiRequests: new Histogram<'verb' | 'code'>({
+      name: 'ferrolb_k8s_client_request_duration_seconds',
+      help: 'API server request latency by verb and HTTP status (0 = no answer)',
+      labelNames: ['verb', 'code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+export class SpeakerMetrics {
+  readonly registry = new Registry();
+  readonly announced = new Gauge({ name: 'ferrolb_speaker_announced', help: 'Services being announced from this node (1 per service and IP)', labelNames: ['ip', 'node', 'protocol', 'service'], registers: [this.registry] });
+  readonly requestsReceived = new Counter({ name: 'ferrolb_layer2_requests_received', help: 'Number of layer2 requests (ARP requests, neighbour solicitations) received for owned IPs', labelNames: ['ip'], registers: [this.registry] });
+  readonly responsesSent = new Counter({ name: 'ferrolb_layer2_responses_sent', help: 'Number of layer2 responses sent for owned IPs', labelNames: ['ip'], registers: [this.registry] });
+  readonly gratuitousSent = new Counter({ name: 'ferrolb_layer2_gratuitous_sent', help: 'Number of gratuitous layer2 packets sent for owned IPs', labelNames: ['ip'], registers: [this.registry] });
+  readonly conflicts = new Counter({ name: 'ferrolb_layer2_address_conflicts_total', help: 'Frames from another host claiming an IP this node announces', labelNames: ['ip', 'mac'], registers: [this.registry] });
+  readonly invalidFrames = new Counter({ name: 'ferrolb_layer2_invalid_frames_total', help: 'ARP/NDP frames dropped as malformed', labelNames: ['interface'], registers: [this.registry] });
+  readonly liveMembers = new Gauge({ name: 'ferrolb_speaker_members_live', help: 'Speakers this one hears (itself included)', registers: [this.registry] });
+  readonly heartbeatsRejected = new Counter({ name: 'ferrolb_speaker_heartbeats_rejected_total', help: 'Membership datagrams rejected (forged, foreign, malformed)', registers: [this.registry] });
+  readonly updates: Counter;
+  readonly updateErrors: Counter;
+  readonly configLoaded: Gauge;
+  readonly configStale: Gauge;
+  readonly apiRequests: Histogram<'verb' | 'code'>;
+
+  constructor() {
+    ({ updates: this.updates, updateErrors: this.updateErrors, configLoaded: this.configLoaded, configStale: this.configStale, apiRequests: this.apiRequests } = clientMetrics(this.registry));
   }
 }
 

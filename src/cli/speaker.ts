@@ -1,0 +1,91 @@
+// `ferrolb speaker`: announces LoadBalancer IPs from this node, as MetalLB's speaker
+// does (L2 mode: ARP/NDP).
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { realClock } from '../k8s/clock.ts';
+import { Speaker } from '../speaker/speaker.ts';
+import { SpeakerMetrics, serveMetrics } from '../observability/metrics.ts';
+import { UsageError, type Command, type CommandIO } from './io.ts';
+import { parseArgs } from './args.ts';
+import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
+
+const USAGE = `Usage: ferrolb speaker [--node-name NAME] [--kubeconfig PATH] [--namespace metallb-system]
+                       [--lb-class NAME] [--metrics-addr HOST:PORT] [--log-level info]
+                       [--ml-bind-addr ::] [--ml-bind-port 7946] [--ml-secret-key-path PATH]
+
+Answers ARP and NDP for the LoadBalancer IPs this node is elected to announce
+(L2Advertisements in --namespace). Speakers find out which of them are alive from
+heartbeats over UDP --ml-bind-port, without the API server, so a dead node's IPs move
+within a second. With --ml-secret-key-path (or METALLB_ML_SECRET_KEY_PATH) heartbeats
+are authenticated with that file's contents. The node name defaults to
+METALLB_NODE_NAME, then NODE_NAME, then the host name. Metrics and /healthz on
+--metrics-addr (default 0.0.0.0:7472; "off" disables). SIGTERM leaves cleanly: the
+other speakers take over this node's IPs at once.`;
+
+function port(text: string | undefined, dflt: number): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--ml-bind-port "${text}" is not a port number`);
+  return n;
+}
+
+async function run(args: readonly string[], io: CommandIO): Promise<number> {
+  const o = parseArgs(args, {
+    single: ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path'],
+  });
+  if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
+  const node = o.single['node-name'] ?? process.env['METALLB_NODE_NAME'] ?? process.env['NODE_NAME'] ?? hostname();
+  const mlPort = port(o.single['ml-bind-port'], 7946);
+  const keyPath = o.single['ml-secret-key-path'] ?? process.env['METALLB_ML_SECRET_KEY_PATH'];
+  let key: Buffer | undefined;
+  if (keyPath) {
+    try {
+      key = readFileSync(keyPath);
+    } catch (err) {
+      io.stderr(`ferrolb speaker: cannot read the memberlist key ${keyPath}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    if (key.length === 0) {
+      io.stderr(`ferrolb speaker: the memberlist key ${keyPath} is empty\n`);
+      return 1;
+    }
+  }
+  const log = daemonLogger('speaker', o.single['log-level']);
+  const client = daemonClient('speaker', o.single.kubeconfig, io);
+  if (!client) return 1;
+  const metrics = new SpeakerMetrics();
+  const lbClass = o.single['lb-class'];
+  const namespace = o.single.namespace ?? 'metallb-system';
+  const speaker = new Speaker(client, {
+    node,
+    namespace,
+    ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
+    clock: realClock,
+    log,
+    metrics,
+    membership: { port: mlPort, ...(o.single['ml-bind-addr'] ? { bindAddress: o.single['ml-bind-addr'] } : {}), ...(key ? { key } : {}) },
+  });
+  const metricsAddr = o.single['metrics-addr'] ?? '0.0.0.0:7472';
+  const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => speaker.ready);
+  log.info({ node, namespace, server: client.server.href, metrics: metricsAddr, memberlistPort: mlPort, authenticated: key !== undefined }, 'speaker starting');
+  try {
+    await speaker.start();
+  } catch (err) {
+    io.stderr(`ferrolb speaker: cannot start: ${(err as Error).message}\n`);
+    server?.close();
+    client.close();
+    return 1;
+  }
+  await untilSignal(log);
+  await speaker.stop();
+  server?.close();
+  client.close();
+  return 0;
+}
+
+export const speakerCommand: Command = {
+  name: 'speaker',
+  summary: 'run a speaker on this node: announce LoadBalancer IPs (L2 ARP/NDP)',
+  usage: USAGE,
+  run,
+};

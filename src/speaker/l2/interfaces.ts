@@ -1,0 +1,74 @@
+// Which interfaces the L2 speaker answers on (REFERENCE.md "Speaker, L2 mode"): up,
+// able to broadcast, ARP-capable, not enslaved to a bridge or bond (the master answers
+// for it), and not one of the virtual interfaces a container network creates for pods
+// (veth ends, CNI bridges, tunnels): answering there would leak the LB IP into pods.
+// L2Advertisement.spec.interfaces narrows this further; it never widens it.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export interface Link {
+  readonly name: string;
+  readonly mac: string;
+  readonly flags: number;
+  /** ARPHRD type: 1 is Ethernet (include/uapi/linux/if_arp.h). */
+  readonly type: number;
+  /** Set when the link is a port of a bridge or bond. */
+  readonly master?: string;
+}
+
+// include/uapi/linux/if.h
+const IFF_UP = 0x1;
+const IFF_BROADCAST = 0x2;
+const IFF_LOOPBACK = 0x8;
+const IFF_NOARP = 0x80;
+const ARPHRD_ETHER = 1;
+
+/** Names that container networking and tunnels use: never answered on by default. */
+const VIRTUAL_NAME = /^(veth|cali|cilium|lxc|docker|cni|flannel|vxlan|kube-ipvs|kube-bridge|cbr|tunl|tun|tap|virbr|weave|genev|nodelocaldns)/;
+
+export function unsuitableReason(link: Link): string | undefined {
+  if (link.type !== ARPHRD_ETHER) return `not Ethernet (ARPHRD ${link.type})`;
+  if (link.flags & IFF_LOOPBACK) return 'loopback';
+  if (!(link.flags & IFF_UP)) return 'down';
+  if (!(link.flags & IFF_BROADCAST)) return 'no broadcast';
+  if (link.flags & IFF_NOARP) return 'NOARP';
+  if (link.master !== undefined) return `enslaved to ${link.master}`;
+  if (VIRTUAL_NAME.test(link.name)) return 'a container or tunnel interface';
+  return undefined;
+}
+
+/** The links to answer on for an announcement; `wanted` empty means every suitable one. */
+export function answeringLinks(links: readonly Link[], wanted: readonly string[]): Link[] {
+  return links.filter((l) => unsuitableReason(l) === undefined && (wanted.length === 0 || wanted.includes(l.name)));
+}
+
+/** Reads the links of the current network namespace from sysfs. */
+export function readLinks(sysfs = '/sys/class/net'): Link[] {
+  const links: Link[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(sysfs);
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    try {
+      const dir = join(sysfs, name);
+      const read = (f: string) => readFileSync(join(dir, f), 'utf8').trim();
+      const master = masterOf(dir);
+      links.push({ name, mac: read('address'), flags: Number.parseInt(read('flags'), 16), type: Number(read('type')), ...(master !== undefined ? { master } : {}) });
+    } catch {
+      // The link vanished while we read it; the next scan won't see it either.
+    }
+  }
+  return links.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A port's master (bridge or bond): sysfs links /sys/class/net/PORT/master to it. */
+function masterOf(dir: string): string | undefined {
+  try {
+    return basename(readlinkSync(join(dir, 'master')));
+  } catch {
+    return undefined;
+  }
+}

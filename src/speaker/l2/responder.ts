@@ -1,0 +1,284 @@
+// The L2 responder: answers ARP requests and neighbour solicitations for the IPs this
+// node announces, on the interfaces each announcement allows, and tells the LAN at
+// once when it takes an IP over (gratuitous ARP, unsolicited NA), repeating for a few
+// seconds so every client's cache updates even if one frame is lost.
+//
+// It also notices another host claiming an IP we announce (an ARP reply or NA for it
+// from a MAC that is not ours): an address conflict, which no other bare-metal load
+// balancer reports and which otherwise shows up as traffic vanishing at random.
+import { createSocket, type Socket } from 'node:dgram';
+import type { Clock, Timer } from '../../k8s/clock.ts';
+import type { Logger } from '../../observability/logging.ts';
+import type { SpeakerMetrics } from '../../observability/metrics.ts';
+import { answeringLinks, readLinks, type Link } from './interfaces.ts';
+import { PacketSocket } from './packet-socket.ts';
+import {
+  arpReply,
+  gratuitousARP,
+  neighborAdvertisement,
+  parseFrame,
+  solicitedNodeMulticast,
+  unsolicitedNeighborAdvertisement,
+  type L2Message,
+} from './frames.ts';
+
+export interface Announcement {
+  readonly ip: string;
+  /** Interface names; empty means every suitable interface. */
+  readonly interfaces: readonly string[];
+}
+
+export interface FrameSocket {
+  send(frame: Buffer): void;
+  close(): void;
+}
+
+export interface ResponderOptions {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics?: SpeakerMetrics;
+  readonly node: string;
+  /** How often interfaces are re-read (links come and go), ms. */
+  readonly rescanInterval?: number;
+  /** When gratuitous announcements go out after a takeover, ms from it. */
+  readonly gratuitousSchedule?: readonly number[];
+  readonly openSocket?: (ifname: string, onFrame: (frame: Buffer) => void) => FrameSocket;
+  readonly readLinks?: () => Link[];
+  readonly onConflict?: (ip: string, mac: string, ifname: string) => void;
+}
+
+const DEFAULT_SCHEDULE = [0, 500, 1000, 2000, 4000];
+const CONFLICT_REPORT_EVERY_MS = 10_000;
+
+interface OpenLink {
+  readonly link: Link;
+  readonly socket: FrameSocket;
+}
+
+export class L2Responder {
+  readonly #opts: ResponderOptions;
+  readonly #log: Logger;
+  /** IP -> the interfaces it is answered on ([] = all suitable). */
+  #announced = new Map<string, Announcement>();
+  readonly #open = new Map<string, OpenLink>();
+  /** Gratuitous timers per "ip%ifname", cancelled when the IP is given up. */
+  readonly #gratuitous = new Map<string, Timer[]>();
+  readonly #joined = new Set<string>();
+  readonly #conflictReported = new Map<string, number>();
+  readonly #openFailures = new Map<string, string>();
+  #multicast: Socket | undefined;
+  #links: Link[] = [];
+  #rescan: Timer | undefined;
+  #stopped = false;
+
+  constructor(opts: ResponderOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+  }
+
+  start(): void {
+    this.#multicast = createSocket({ type: 'udp6', reuseAddr: true });
+    this.#multicast.on('error', (err) => this.#log.warn({ err: String(err) }, 'multicast membership socket'));
+    this.#multicast.bind(0);
+    this.#scan();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#rescan?.cancel();
+    this.setAnnouncements([]);
+    for (const name of [...this.#open.keys()]) this.#close(name);
+    this.#multicast?.close();
+    this.#multicast = undefined;
+  }
+
+  /** The IPs this node announces now; takeovers are announced at once. */
+  setAnnouncements(list: readonly Announcement[]): void {
+    const next = new Map(list.map((a) => [a.ip, a]));
+    const before = this.#answering();
+    this.#announced = next;
+    this.#sync();
+    const after = this.#answering();
+    for (const key of before) if (!after.has(key)) this.#giveUp(key);
+    for (const key of after) if (!before.has(key)) this.#takeOver(key);
+  }
+
+  /** "ip%ifname" for every (IP, interface) pair being answered now. */
+  #answering(): Set<string> {
+    const pairs = new Set<string>();
+    for (const a of this.#announced.values()) {
+      for (const link of answeringLinks(this.#links, a.interfaces)) if (this.#open.has(link.name)) pairs.add(`${a.ip}%${link.name}`);
+    }
+    return pairs;
+  }
+
+  #scan(): void {
+    if (this.#stopped) return;
+    const before = this.#answering();
+    this.#links = (this.#opts.readLinks ?? readLinks)();
+    this.#sync();
+    const after = this.#answering();
+    for (const key of before) if (!after.has(key)) this.#giveUp(key);
+    for (const key of after) if (!before.has(key)) this.#takeOver(key);
+    this.#rescan = this.#opts.clock.setTimeout(() => this.#scan(), this.#opts.rescanInterval ?? 1000);
+  }
+
+  /** Opens sockets on the links some announcement needs; closes the others. */
+  #sync(): void {
+    const needed = new Map<string, Link>();
+    for (const a of this.#announced.values()) for (const link of answeringLinks(this.#links, a.interfaces)) needed.set(link.name, link);
+    for (const [name, open] of this.#open) {
+      const link = needed.get(name);
+      if (!link || link.mac !== open.link.mac) this.#close(name);
+    }
+    for (const [name, link] of needed) {
+      if (this.#open.has(name)) continue;
+      try {
+        const open = this.#opts.openSocket ?? ((n: string, f: (b: Buffer) => void) => new PacketSocket(n, f));
+        const socket = open(name, (frame) => this.#onFrame(name, frame));
+        this.#open.set(name, { link, socket });
+        this.#openFailures.delete(name);
+        this.#log.info({ interface: name, mac: link.mac }, 'answering ARP/NDP on interface');
+      } catch (err) {
+        const why = (err as Error).message;
+        if (this.#openFailures.get(name) !== why) this.#log.error({ interface: name, err: why }, 'cannot open a packet socket; will retry');
+        this.#openFailures.set(name, why);
+      }
+    }
+  }
+
+  #close(name: string): void {
+    const open = this.#open.get(name);
+    if (!open) return;
+    this.#open.delete(name);
+    open.socket.close();
+    this.#log.info({ interface: name }, 'stopped answering on interface');
+  }
+
+  #takeOver(key: string): void {
+    const [ip, ifname] = splitKey(key);
+    const timers = (this.#opts.gratuitousSchedule ?? DEFAULT_SCHEDULE).map((delay) => this.#opts.clock.setTimeout(() => this.#sendGratuitous(ip, ifname), delay));
+    this.#gratuitous.set(key, timers);
+    if (ip.includes(':')) this.#membership(ip, ifname, true);
+    this.#log.info({ ip, interface: ifname }, 'announcing');
+  }
+
+  #giveUp(key: string): void {
+    const [ip, ifname] = splitKey(key);
+    for (const t of this.#gratuitous.get(key) ?? []) t.cancel();
+    this.#gratuitous.delete(key);
+    if (ip.includes(':')) this.#membership(ip, ifname, false);
+    this.#log.info({ ip, interface: ifname }, 'no longer announcing');
+  }
+
+  /**
+   * RFC 4861 7.2.1: a node joins the solicited-node multicast group of each of its
+   * addresses, so solicitations for it get through switches that snoop MLD. Joining
+   * through the kernel (an IPv6 socket) sends the MLD report and programs the NIC's
+   * multicast filter; a packet socket alone would do neither.
+   */
+  #membership(ip: string, ifname: string, join: boolean): void {
+    const group = solicitedNodeMulticast(ip);
+    const key = `${group}%${ifname}`;
+    if (join === this.#joined.has(key) || !this.#multicast) return;
+    try {
+      if (join) this.#multicast.addMembership(group, `::%${ifname}`);
+      else this.#multicast.dropMembership(group, `::%${ifname}`);
+    } catch (err) {
+      this.#log.warn({ group, interface: ifname, err: String(err) }, join ? 'cannot join solicited-node group' : 'cannot leave solicited-node group');
+    }
+    if (join) this.#joined.add(key);
+    else this.#joined.delete(key);
+  }
+
+  #sendGratuitous(ip: string, ifname: string): void {
+    const open = this.#open.get(ifname);
+    if (!open || !this.#announced.has(ip)) return;
+    const frames = ip.includes(':')
+      ? [unsolicitedNeighborAdvertisement({ srcMAC: open.link.mac, targetIP: ip })]
+      : [gratuitousARP({ srcMAC: open.link.mac, ip, op: 'request' }), gratuitousARP({ srcMAC: open.link.mac, ip, op: 'reply' })];
+    for (const frame of frames) if (this.#send(open, frame)) this.#opts.metrics?.gratuitousSent.inc({ ip });
+  }
+
+  #send(open: OpenLink, frame: Buffer): boolean {
+    try {
+      open.socket.send(frame);
+      return true;
+    } catch (err) {
+      // ENETDOWN while the link is down: the rescan notices and the takeover on its
+      // return sends the gratuitous frames again.
+      this.#log.debug({ interface: open.link.name, err: String(err) }, 'send failed');
+      return false;
+    }
+  }
+
+  #onFrame(ifname: string, frame: Buffer): void {
+    const open = this.#open.get(ifname);
+    if (!open) return;
+    const msg = parseFrame(frame);
+    switch (msg.type) {
+      case 'arp-request':
+        return this.#answerARP(open, msg);
+      case 'neighbor-solicitation':
+        return this.#answerNS(open, msg);
+      case 'arp-reply':
+        return this.#checkConflict(open, msg.senderIP, msg.senderMAC);
+      case 'neighbor-advertisement':
+        return this.#checkConflict(open, msg.targetIP, msg.targetLinkLayer ?? msg.srcMAC);
+      case 'invalid':
+        this.#opts.metrics?.invalidFrames.inc({ interface: ifname });
+        this.#log.debug({ interface: ifname, reason: msg.reason }, 'malformed frame dropped');
+        return;
+      default:
+        return;
+    }
+  }
+
+  #answers(open: OpenLink, ip: string): boolean {
+    const a = this.#announced.get(ip);
+    return a !== undefined && answeringLinks([open.link], a.interfaces).length === 1;
+  }
+
+  #answerARP(open: OpenLink, msg: Extract<L2Message, { type: 'arp-request' }>): void {
+    if (msg.senderMAC === open.link.mac) return;
+    // Someone else announcing an IP we hold (sender IP = ours, not a probe) is a conflict.
+    if (msg.gratuitous && msg.senderIP === msg.targetIP) this.#checkConflict(open, msg.senderIP, msg.senderMAC);
+    if (!this.#answers(open, msg.targetIP)) return;
+    this.#opts.metrics?.requestsReceived.inc({ ip: msg.targetIP });
+    if (msg.gratuitous && msg.senderIP === msg.targetIP) return; // an announcement, not a question
+    // RFC 5227 2.1.1: a probe (sender 0.0.0.0) is answered like any request; the
+    // prober then knows the address is taken.
+    const reply = arpReply({ srcMAC: open.link.mac, ip: msg.targetIP, toMAC: msg.senderMAC, toIP: msg.senderIP });
+    if (this.#send(open, reply)) this.#opts.metrics?.responsesSent.inc({ ip: msg.targetIP });
+  }
+
+  #answerNS(open: OpenLink, msg: Extract<L2Message, { type: 'neighbor-solicitation' }>): void {
+    if (msg.srcMAC === open.link.mac || !this.#answers(open, msg.targetIP)) return;
+    this.#opts.metrics?.requestsReceived.inc({ ip: msg.targetIP });
+    // RFC 4861 7.2.4: to a DAD probe (source ::) the answer goes to all-nodes with
+    // Solicited clear; otherwise unicast back to the solicitor with Solicited set.
+    // Override set: the address may have moved here from another node (7.2.6).
+    const na = msg.dad
+      ? unsolicitedNeighborAdvertisement({ srcMAC: open.link.mac, targetIP: msg.targetIP })
+      : neighborAdvertisement({ srcMAC: open.link.mac, targetIP: msg.targetIP, toMAC: msg.sourceLinkLayer ?? msg.srcMAC, toIP: msg.srcIP, solicited: true, override: true });
+    if (this.#send(open, na)) this.#opts.metrics?.responsesSent.inc({ ip: msg.targetIP });
+  }
+
+  #checkConflict(open: OpenLink, ip: string, mac: string): void {
+    if (!this.#answers(open, ip) || mac === open.link.mac) return;
+    if ([...this.#open.values()].some((o) => o.link.mac === mac)) return; // our own, on another link
+    this.#opts.metrics?.conflicts.inc({ ip, mac });
+    const key = `${ip}/${mac}`;
+    const now = this.#opts.clock.now();
+    const last = this.#conflictReported.get(key);
+    if (last !== undefined && now - last < CONFLICT_REPORT_EVERY_MS) return;
+    this.#conflictReported.set(key, now);
+    this.#log.warn({ ip, mac, interface: open.link.name }, 'address conflict: another host claims an IP this node announces');
+    this.#opts.onConflict?.(ip, mac, open.link.name);
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.lastIndexOf('%');
+  return [key.slice(0, i), key.slice(i + 1)];
+}

@@ -1,0 +1,275 @@
+// The speaker: one per node. It watches Services, EndpointSlices, Nodes and the
+// metallb.io configuration, learns which speakers are alive from the membership
+// heartbeats, runs the pure L2 plan (src/speaker/election) and answers ARP/NDP for the
+// IPs the plan gives this node (src/speaker/l2).
+//
+// Failover needs no API server: the plan is re-run the moment membership changes, from
+// the informers' caches, which stay in place while the API server is unreachable.
+// What the speaker writes to the API server (Events) is best effort, after the fact.
+import type { KubeClient, KubeObject } from '../k8s/client.ts';
+import { WatchedResource, type WatchOptions } from '../k8s/informer.ts';
+import { ConfigSource } from '../k8s/config-source.ts';
+import { EventRecorder } from '../k8s/events.ts';
+import type { Clock, Timer } from '../k8s/clock.ts';
+import type { V1Service } from '../api/service.ts';
+import type { Config } from '../config/model.ts';
+import { formatConfigError } from '../config/errors.ts';
+import type { Logger } from '../observability/logging.ts';
+import type { SpeakerMetrics } from '../observability/metrics.ts';
+import {
+  nodeViewFromObject,
+  planL2,
+  serviceViewFromObjects,
+  SERVICE_NAME_LABEL,
+  type EndpointSliceObject,
+  type IPAnnouncement,
+  type L2Plan,
+  type NodeObject,
+} from './election/l2-plan.ts';
+import { Membership } from './membership/membership.ts';
+import { L2Responder, type ResponderOptions } from './l2/responder.ts';
+
+export interface SpeakerOptions {
+  readonly node: string;
+  readonly namespace: string;
+  readonly loadBalancerClass?: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: SpeakerMetrics;
+  readonly membership: { readonly port: number; readonly bindAddress?: string; readonly key?: Buffer; readonly interval?: number; readonly suspectAfter?: number };
+  readonly responder?: Partial<ResponderOptions>;
+  readonly quietTimeout?: number;
+}
+
+type ServiceObject = V1Service & KubeObject;
+type SliceObject = EndpointSliceObject & KubeObject;
+type NodeObj = NodeObject & KubeObject & { status?: { addresses?: { type?: string; address?: string }[] } };
+
+/** Informer changes are gathered this long before one re-plan (a rollout touches many slices). */
+const PLAN_DEBOUNCE_MS = 10;
+
+export class Speaker {
+  readonly #opts: SpeakerOptions;
+  readonly #log: Logger;
+  readonly #services: WatchedResource<ServiceObject>;
+  readonly #slices: WatchedResource<SliceObject>;
+  readonly #nodes: WatchedResource<NodeObj>;
+  readonly #config: ConfigSource;
+  readonly #membership: Membership;
+  readonly #responder: L2Responder;
+  readonly #events: EventRecorder;
+  /** Slices by "namespace/service". */
+  readonly #slicesByService = new Map<string, Map<string, SliceObject>>();
+  #validConfig: Config | undefined;
+  #planTimer: Timer | undefined;
+  #settleTimer: Timer | undefined;
+  #synced = false;
+  #stopped = false;
+  /** What this node announced after the last plan: IP -> service keys. */
+  #mine = new Map<string, IPAnnouncement>();
+  #lastPlan: L2Plan | undefined;
+
+  constructor(client: KubeClient, opts: SpeakerOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    const watch: WatchOptions = {
+      clock: opts.clock,
+      ...(opts.quietTimeout !== undefined ? { quietTimeout: opts.quietTimeout } : {}),
+      onError: (path, err, retryInMs) => this.#log.warn({ path, err: String(err), retryInMs }, 'watch failed; restarting'),
+      onRestart: (path, why) => this.#log.debug({ path, why }, 'watch restarted'),
+    };
+    this.#services = new WatchedResource(client, '/api/v1/services', watch);
+    this.#slices = new WatchedResource(client, '/apis/discovery.k8s.io/v1/endpointslices', watch);
+    this.#nodes = new WatchedResource(client, '/api/v1/nodes', watch);
+    this.#config = new ConfigSource(client, opts.namespace, watch);
+    this.#services.onChange(() => this.#schedulePlan());
+    this.#slices.onChange((type, slice) => {
+      this.#indexSlice(type, slice);
+      this.#schedulePlan();
+    });
+    this.#nodes.onChange(() => {
+      this.#membership.setPeers(this.#peers());
+      this.#schedulePlan();
+    });
+    this.#config.onChange(() => {
+      this.#loadConfig();
+      this.#schedulePlan();
+    });
+    this.#membership = new Membership({
+      node: opts.node,
+      ...opts.membership,
+      clock: opts.clock,
+      onChange: (live) => {
+        opts.metrics.liveMembers.set(live.size);
+        this.#log.info({ live: [...live] }, 'members');
+        this.#plan(); // at once: this is the failover path
+      },
+      onRejected: (from, reason) => {
+        opts.metrics.heartbeatsRejected.inc();
+        this.#log.debug({ from, reason }, 'heartbeat rejected');
+      },
+    });
+    this.#events = new EventRecorder(client, {
+      component: 'ferrolb-speaker',
+      instance: opts.node,
+      clock: opts.clock,
+      onError: (err) => this.#log.warn({ err: String(err) }, 'event not recorded'),
+    });
+    this.#responder = new L2Responder({
+      clock: opts.clock,
+      log: opts.log,
+      metrics: opts.metrics,
+      node: opts.node,
+      onConflict: (ip, mac, ifname) => this.#conflict(ip, mac, ifname),
+      ...opts.responder,
+    });
+    client.observe = (method, _path, status, seconds) => opts.metrics.apiRequests.observe({ verb: method, code: String(status) }, seconds);
+  }
+
+  get ready(): boolean {
+    return this.#synced;
+  }
+
+  /** The last plan, for status and tests. */
+  get plan(): L2Plan | undefined {
+    return this.#lastPlan;
+  }
+
+  async start(): Promise<void> {
+    for (const r of this.#resources()) r.start();
+    this.#config.start();
+    await this.#membership.start();
+    this.#responder.start();
+    void Promise.all([...this.#resources().map((r) => r.synced), this.#config.synced]).then(() => {
+      this.#synced = true;
+      this.#log.info('caches synced');
+      this.#loadConfig();
+      this.#membership.setPeers(this.#peers());
+      this.#plan();
+    });
+    // Until membership has listened for a full detection period, this speaker cannot
+    // tell a dead peer from one not yet heard; it announces nothing before then.
+    this.#settleTimer = this.#opts.clock.setTimeout(() => this.#plan(), (this.#opts.membership.suspectAfter ?? 500) + 10);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#planTimer?.cancel();
+    this.#settleTimer?.cancel();
+    // Leave first: the peers fail over at once instead of after a detection period.
+    this.#membership.stop();
+    this.#responder.stop();
+    for (const r of this.#resources()) r.stop();
+    this.#config.stop();
+    await this.#events.flush();
+  }
+
+  #resources(): Pick<WatchedResource<KubeObject>, 'start' | 'stop' | 'synced'>[] {
+    return [this.#services, this.#slices, this.#nodes];
+  }
+
+  #indexSlice(type: 'add' | 'update' | 'delete', slice: SliceObject): void {
+    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!service) return;
+    const key = `${slice.metadata.namespace}/${service}`;
+    let slices = this.#slicesByService.get(key);
+    if (type === 'delete') {
+      slices?.delete(slice.metadata.name);
+      if (slices?.size === 0) this.#slicesByService.delete(key);
+      return;
+    }
+    if (!slices) this.#slicesByService.set(key, (slices = new Map()));
+    slices.set(slice.metadata.name, slice);
+  }
+
+  #peers(): Map<string, string[]> {
+    const peers = new Map<string, string[]>();
+    for (const node of this.#nodes.list()) {
+      const name = node.metadata?.name;
+      if (!name) continue;
+      const addresses = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' && a.address).map((a) => a.address!);
+      // IPv4 first: one address per peer is used, and most clusters are IPv4-first.
+      addresses.sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')));
+      peers.set(name, addresses);
+    }
+    return peers;
+  }
+
+  #loadConfig(): void {
+    const built = this.#config.build();
+    const m = this.#opts.metrics;
+    if (!built.config) {
+      m.configStale.set(this.#validConfig ? 1 : 0);
+      this.#log.error({ errors: built.errors.map(formatConfigError) }, 'invalid configuration; keeping the last valid one');
+      return;
+    }
+    m.configLoaded.set(1);
+    m.configStale.set(0);
+    this.#validConfig = built.config;
+  }
+
+  #schedulePlan(): void {
+    if (this.#planTimer) return;
+    this.#planTimer = this.#opts.clock.setTimeout(() => {
+      this.#planTimer = undefined;
+      this.#plan();
+    }, PLAN_DEBOUNCE_MS);
+  }
+
+  #plan(): void {
+    if (this.#stopped || !this.#synced || !this.#membership.settled) return;
+    const config = this.#validConfig;
+    if (!config) return;
+    const lbClass = this.#opts.loadBalancerClass;
+    const services = this.#services
+      .list()
+      .filter((s) => s.spec?.type === 'LoadBalancer' && (s.spec.loadBalancerClass ?? undefined) === lbClass && (s.status?.loadBalancer?.ingress ?? []).length > 0)
+      .map((s) => serviceViewFromObjects(s, [...(this.#slicesByService.get(`${s.metadata?.namespace}/${s.metadata?.name}`)?.values() ?? [])]));
+    const plan = planL2({
+      config,
+      services,
+      nodes: this.#nodes.list().map(nodeViewFromObject),
+      liveNodes: this.#membership.live(),
+    });
+    this.#lastPlan = plan;
+    this.#opts.metrics.updates.inc();
+    const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
+    this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
+    this.#report(mine);
+    this.#mine = mine;
+  }
+
+  /** Metrics and Events for what changed in this node's announcements. */
+  #report(mine: Map<string, IPAnnouncement>): void {
+    const m = this.#opts.metrics.announced;
+    for (const [ip, a] of this.#mine) {
+      for (const service of a.services) if (!mine.get(ip)?.services.includes(service)) m.remove({ ip, node: this.#opts.node, protocol: 'layer2', service });
+    }
+    for (const [ip, a] of mine) {
+      for (const service of a.services) {
+        m.set({ ip, node: this.#opts.node, protocol: 'layer2', service }, 1);
+        if (this.#mine.get(ip)?.services.includes(service)) continue;
+        const [namespace, name] = service.split('/') as [string, string];
+        const svc = this.#services.get(service);
+        this.#events.record(
+          { apiVersion: 'v1', kind: 'Service', namespace, name, ...(svc?.metadata?.uid ? { uid: svc.metadata.uid } : {}) },
+          'Normal',
+          'nodeAssigned',
+          `announcing from node "${this.#opts.node}" with protocol "layer2"`,
+        );
+      }
+    }
+  }
+
+  #conflict(ip: string, mac: string, ifname: string): void {
+    for (const service of this.#mine.get(ip)?.services ?? []) {
+      const [namespace, name] = service.split('/') as [string, string];
+      this.#events.record(
+        { apiVersion: 'v1', kind: 'Service', namespace, name },
+        'Warning',
+        'AddressConflict',
+        `${ip} is also claimed by ${mac} on ${ifname} of node "${this.#opts.node}": another host uses this load-balancer IP`,
+      );
+    }
+  }
+}
