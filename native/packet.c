@@ -71,7 +71,13 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
 // Accept ARP (any) and IPv6 packets whose first header is ICMPv6 type 135 (neighbour
 // solicitation) or 136 (neighbour advertisement); reject the rest in the kernel.
 // Offsets: ethertype at 12; IPv6 next header at 14+6; ICMPv6 type at 14+40.
+// Frames of a VLAN are rejected first: when the NIC strips the 802.1Q tag, Linux still
+// hands them to a packet socket bound to the parent interface, untagged (the tag is only
+// in the metadata), and answering them there would answer on the wrong network. The
+// VLAN's own interface (eth0.100) sees them as its own, untagged.
 static struct sock_filter NEIGHBOUR_FILTER[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 9),
     BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 6, 0),
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 6),

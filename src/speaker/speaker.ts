@@ -236,6 +236,9 @@ export class Speaker {
     const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
     this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
     this.#report(mine);
+    const before = [...this.#mine.keys()].join(',');
+    const after = [...mine.keys()].join(',');
+    if (before !== after) this.#log.info({ announcing: [...mine.keys()], live: [...this.#membership.live()], ips: plan.announcements.length }, 'plan changed');
     this.#mine = mine;
   }
 

@@ -14,7 +14,9 @@ import { answeringLinks, readLinks, type Link } from './interfaces.ts';
 import { PacketSocket } from './packet-socket.ts';
 import {
   arpReply,
+  arpRequest,
   gratuitousARP,
+  neighborSolicitation,
   neighborAdvertisement,
   parseFrame,
   solicitedNodeMulticast,
@@ -45,6 +47,8 @@ export interface ResponderOptions {
   readonly openSocket?: (ifname: string, onFrame: (frame: Buffer) => void) => FrameSocket;
   readonly readLinks?: () => Link[];
   readonly onConflict?: (ip: string, mac: string, ifname: string) => void;
+  /** How often each announced IP is probed for another owner, ms (default 10 s). */
+  readonly probeInterval?: number;
 }
 
 const DEFAULT_SCHEDULE = [0, 500, 1000, 2000, 4000];
@@ -69,6 +73,7 @@ export class L2Responder {
   #multicast: Socket | undefined;
   #links: Link[] = [];
   #rescan: Timer | undefined;
+  #probe: Timer | undefined;
   #stopped = false;
 
   constructor(opts: ResponderOptions) {
@@ -80,12 +85,15 @@ export class L2Responder {
     this.#multicast = createSocket({ type: 'udp6', reuseAddr: true });
     this.#multicast.on('error', (err) => this.#log.warn({ err: String(err) }, 'multicast membership socket'));
     this.#multicast.bind(0);
+    this.#multicast.unref(); // the speaker's own timers keep the process alive
     this.#scan();
+    this.#probeAll();
   }
 
   stop(): void {
     this.#stopped = true;
     this.#rescan?.cancel();
+    this.#probe?.cancel();
     this.setAnnouncements([]);
     for (const name of [...this.#open.keys()]) this.#close(name);
     this.#multicast?.close();
@@ -157,9 +165,13 @@ export class L2Responder {
 
   #takeOver(key: string): void {
     const [ip, ifname] = splitKey(key);
-    const timers = (this.#opts.gratuitousSchedule ?? DEFAULT_SCHEDULE).map((delay) => this.#opts.clock.setTimeout(() => this.#sendGratuitous(ip, ifname), delay));
-    this.#gratuitous.set(key, timers);
+    // The first announcement goes out now, not on the next turn of the event loop:
+    // every millisecond here is a millisecond of failover.
+    const schedule = this.#opts.gratuitousSchedule ?? DEFAULT_SCHEDULE;
+    this.#gratuitous.set(key, schedule.filter((d) => d > 0).map((delay) => this.#opts.clock.setTimeout(() => this.#sendGratuitous(ip, ifname), delay)));
+    if (schedule.includes(0)) this.#sendGratuitous(ip, ifname);
     if (ip.includes(':')) this.#membership(ip, ifname, true);
+    this.#sendProbe(ip, ifname);
     this.#log.info({ ip, interface: ifname }, 'announcing');
   }
 
@@ -198,6 +210,29 @@ export class L2Responder {
       ? [unsolicitedNeighborAdvertisement({ srcMAC: open.link.mac, targetIP: ip })]
       : [gratuitousARP({ srcMAC: open.link.mac, ip, op: 'request' }), gratuitousARP({ srcMAC: open.link.mac, ip, op: 'reply' })];
     for (const frame of frames) if (this.#send(open, frame)) this.#opts.metrics?.gratuitousSent.inc({ ip });
+  }
+
+  /**
+   * Asks the LAN who else holds an IP we announce, the way a host checks an address
+   * before using it: an ARP probe (RFC 5227 2.1.1, sender 0.0.0.0) or a DAD
+   * solicitation (RFC 4862 5.4, source ::). A host that has the address configured
+   * answers (ARP reply to our MAC; NA to all-nodes), and #checkConflict sees it. Replies
+   * to ordinary requests are unicast to the asker, so without probing a conflict with a
+   * quiet host would go unnoticed.
+   */
+  #sendProbe(ip: string, ifname: string): void {
+    const open = this.#open.get(ifname);
+    if (!open) return;
+    const frame = ip.includes(':')
+      ? neighborSolicitation({ srcMAC: open.link.mac, srcIP: '::', targetIP: ip })
+      : arpRequest({ srcMAC: open.link.mac, senderIP: '0.0.0.0', targetIP: ip });
+    this.#send(open, frame);
+  }
+
+  #probeAll(): void {
+    if (this.#stopped) return;
+    for (const key of this.#answering()) this.#sendProbe(...splitKey(key));
+    this.#probe = this.#opts.clock.setTimeout(() => this.#probeAll(), this.#opts.probeInterval ?? 10_000);
   }
 
   #send(open: OpenLink, frame: Buffer): boolean {

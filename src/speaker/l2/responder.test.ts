@@ -1,0 +1,145 @@
+// The responder's decisions, with in-memory sockets and a manual clock: what it sends
+// for which frame, on which interface, and when.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../k8s/clock.ts';
+import { pino } from 'pino';
+import { L2Responder, type FrameSocket } from './responder.ts';
+import type { Link } from './interfaces.ts';
+import { arpRequest, gratuitousARP, neighborSolicitation, parseFrame, unsolicitedNeighborAdvertisement, type L2Message } from './frames.ts';
+
+const ETH0: Link = { name: 'eth0', mac: '02:00:00:00:00:01', flags: 0x1003, type: 1 };
+const ETH1: Link = { name: 'eth1', mac: '02:00:00:00:00:02', flags: 0x1003, type: 1 };
+const VETH: Link = { name: 'veth1234', mac: '02:00:00:00:00:03', flags: 0x1003, type: 1 };
+const CLIENT_MAC = '02:00:00:00:00:aa';
+
+function setup(links: Link[] = [ETH0, ETH1, VETH]) {
+  const clock = new ManualClock(1000);
+  const sent: { ifname: string; msg: L2Message }[] = [];
+  const deliver = new Map<string, (frame: Buffer) => void>();
+  const closed: string[] = [];
+  const conflicts: string[] = [];
+  let currentLinks = links;
+  const responder = new L2Responder({
+    clock,
+    log: pino({ level: 'silent' }),
+    node: 'node-1',
+    gratuitousSchedule: [0, 500, 1000],
+    probeInterval: 60_000,
+    readLinks: () => currentLinks,
+    openSocket: (ifname, onFrame): FrameSocket => {
+      deliver.set(ifname, onFrame);
+      return { send: (frame) => void sent.push({ ifname, msg: parseFrame(frame) }), close: () => void closed.push(ifname) };
+    },
+    onConflict: (ip, mac, ifname) => void conflicts.push(`${ip} ${mac} ${ifname}`),
+  });
+  responder.start();
+  const receive = (ifname: string, frame: Buffer) => deliver.get(ifname)!(frame);
+  const take = () => sent.splice(0);
+  return { clock, responder, sent, take, receive, closed, conflicts, setLinks: (l: Link[]) => (currentLinks = l) };
+}
+
+test('taking over an IP: gratuitous request and reply on every suitable interface at once, then on schedule', () => {
+  const r = setup();
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  const first = r.take();
+  const garps = first.filter((s) => s.msg.type === 'arp-request' && s.msg.gratuitous && s.msg.senderIP === '198.18.0.200');
+  const replies = first.filter((s) => s.msg.type === 'arp-reply' && s.msg.senderIP === '198.18.0.200');
+  assert.deepEqual(garps.map((s) => s.ifname).sort(), ['eth0', 'eth1'], 'never on the veth');
+  assert.deepEqual(replies.map((s) => s.ifname).sort(), ['eth0', 'eth1']);
+  const probes = first.filter((s) => s.msg.type === 'arp-request' && s.msg.senderIP === '0.0.0.0');
+  assert.equal(probes.length, 2, 'one conflict probe per interface');
+  r.clock.advance(499);
+  assert.equal(r.take().length, 0);
+  r.clock.advance(1);
+  assert.equal(r.take().length, 4);
+  r.clock.advance(500);
+  assert.equal(r.take().length, 4);
+  r.clock.advance(10_000);
+  assert.equal(r.take().length, 0, 'the schedule ends');
+});
+
+test('answers ARP requests for announced IPs only, on allowed interfaces only, with that interface\'s MAC', () => {
+  const r = setup();
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: ['eth1'] }]);
+  r.clock.advance(5000);
+  r.take();
+  r.receive('eth1', arpRequest({ srcMAC: CLIENT_MAC, senderIP: '198.18.0.2', targetIP: '198.18.0.200' }));
+  const [reply, ...more] = r.take();
+  assert.equal(more.length, 0);
+  assert.equal(reply?.ifname, 'eth1');
+  assert.deepEqual(reply?.msg, { type: 'arp-reply', srcMAC: ETH1.mac, senderMAC: ETH1.mac, senderIP: '198.18.0.200', targetMAC: CLIENT_MAC, targetIP: '198.18.0.2' });
+  r.receive('eth1', arpRequest({ srcMAC: CLIENT_MAC, senderIP: '198.18.0.2', targetIP: '198.18.0.201' }));
+  assert.equal(r.take().length, 0, 'not announced: no answer');
+  assert.equal(r.closed.length, 0);
+  // eth0 is not allowed by the advertisement: no socket there at all.
+  assert.throws(() => r.receive('eth0', arpRequest({ srcMAC: CLIENT_MAC, senderIP: '198.18.0.2', targetIP: '198.18.0.200' })));
+  // An RFC 5227 probe for our address is answered too.
+  r.receive('eth1', arpRequest({ srcMAC: CLIENT_MAC, senderIP: '0.0.0.0', targetIP: '198.18.0.200' }));
+  assert.equal(r.take()[0]?.msg.type, 'arp-reply');
+});
+
+test('answers neighbour solicitations with a solicited NA; a DAD probe with an NA to all-nodes', () => {
+  const r = setup([ETH0]);
+  r.responder.setAnnouncements([{ ip: '2001:db8:18::200', interfaces: [] }]);
+  const takeover = r.take();
+  assert.ok(takeover.some((s) => s.msg.type === 'neighbor-advertisement' && s.msg.dstIP === 'ff02::1' && s.msg.override && !s.msg.solicited));
+  assert.ok(takeover.some((s) => s.msg.type === 'neighbor-solicitation' && s.msg.dad && s.msg.targetIP === '2001:db8:18::200'), 'a DAD probe');
+  r.receive('eth0', neighborSolicitation({ srcMAC: CLIENT_MAC, srcIP: '2001:db8:18::2', targetIP: '2001:db8:18::200' }));
+  const [na] = r.take();
+  assert.equal(na?.msg.type, 'neighbor-advertisement');
+  if (na?.msg.type !== 'neighbor-advertisement') return;
+  assert.equal(na.msg.dstIP, '2001:db8:18::2');
+  assert.equal(na.msg.targetIP, '2001:db8:18::200');
+  assert.equal(na.msg.targetLinkLayer, ETH0.mac);
+  assert.ok(na.msg.solicited && na.msg.override);
+  r.receive('eth0', neighborSolicitation({ srcMAC: CLIENT_MAC, srcIP: '::', targetIP: '2001:db8:18::200' }));
+  const [dad] = r.take();
+  assert.ok(dad?.msg.type === 'neighbor-advertisement' && dad.msg.dstIP === 'ff02::1' && !dad.msg.solicited);
+});
+
+test('another MAC claiming an announced IP is a conflict, reported once per 10 s', () => {
+  const r = setup([ETH0]);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }, { ip: '2001:db8:18::200', interfaces: [] }]);
+  r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'request' }));
+  r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'reply' }));
+  r.receive('eth0', unsolicitedNeighborAdvertisement({ srcMAC: CLIENT_MAC, targetIP: '2001:db8:18::200' }));
+  assert.deepEqual(r.conflicts, [`198.18.0.200 ${CLIENT_MAC} eth0`, `2001:db8:18::200 ${CLIENT_MAC} eth0`]);
+  r.clock.advance(10_000);
+  r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'reply' }));
+  assert.equal(r.conflicts.length, 3);
+  r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.201', op: 'reply' }));
+  assert.equal(r.conflicts.length, 3, 'an IP we do not announce is none of our business');
+});
+
+test('giving an IP up stops answers and pending gratuitous frames; links that vanish are closed', () => {
+  const r = setup([ETH0, ETH1]);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.take();
+  r.responder.setAnnouncements([]);
+  assert.deepEqual(r.closed.sort(), ['eth0', 'eth1'], 'no announcement: no sockets');
+  r.clock.advance(5000);
+  assert.equal(r.take().length, 0, 'no gratuitous frames after giving up');
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.take();
+  r.setLinks([ETH0]);
+  r.clock.advance(1000); // rescan
+  assert.ok(r.closed.filter((n) => n === 'eth1').length === 2, 'eth1 closed when it disappeared');
+  r.setLinks([ETH0, ETH1]);
+  r.clock.advance(1000);
+  const again = r.take().filter((s) => s.ifname === 'eth1' && s.msg.type === 'arp-request' && s.msg.gratuitous);
+  assert.ok(again.length >= 1, 'a link that comes back gets the gratuitous announcement again');
+});
+
+test('malformed frames are dropped and counted, never answered, never fatal', () => {
+  const r = setup([ETH0]);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.take();
+  const good = arpRequest({ srcMAC: CLIENT_MAC, senderIP: '198.18.0.2', targetIP: '198.18.0.200' });
+  // 42 bytes: Ethernet header and ARP body; beyond that only padding is cut.
+  for (let n = 0; n < 42; n++) r.receive('eth0', good.subarray(0, n));
+  for (let i = 0; i < 500; i++) r.receive('eth0', Buffer.from(Array.from({ length: 60 }, (_, k) => (k === 12 ? 0x08 : k === 13 ? 0x06 : (i * 31 + k * 7) & 0xff))));
+  assert.equal(r.take().filter((s) => s.msg.type === 'arp-reply').length, 0);
+  r.receive('eth0', good);
+  assert.equal(r.take().length, 1, 'still answering');
+});

@@ -1,0 +1,261 @@
+// The L2 speaker end to end, in the lab: real kube-apiserver, real kube-proxy in every
+// node, speakers in the node namespaces, and the client's own kernel doing ARP and NDP.
+// Organised by what a user sees: the tutorial's steps, failover, policies, conflicts.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab, labBin, labOk, sleep, stateDir, useLab } from '../helpers/lab.ts';
+import { restartApiserver } from '../helpers/faults.ts';
+import { LineReader } from '../helpers/netns.ts';
+import { nodeHost } from '../../lab/src/layout.ts';
+import { startSpeaker } from '../../lab/src/ferrolb.ts';
+
+const NODES = ['node-1', 'node-2', 'node-3'];
+const POOLS = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: lab-pool, namespace: metallb-system}
+spec:
+  addresses: ["198.18.0.200-198.18.0.254", "2001:db8:18::200-2001:db8:18::2ff"]
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: lab-l2, namespace: metallb-system}
+`;
+
+function apply(yaml: string): void {
+  const r = spawnSync(labBin, ['kubectl', 'apply', '-f', '-'], { input: yaml, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+const macs = new Map<string, string>();
+function nodeOfMAC(mac: string): string | undefined {
+  if (macs.size === 0) for (const n of NODES) macs.set(labOk(['exec', n, 'cat', '/sys/class/net/eth0/address']).trim(), n);
+  return macs.get(mac.toLowerCase());
+}
+
+/** The MACs that answer an ARP request for `ip` from the client (the kernel is not involved on our side). */
+function arpAnswers(ip: string): string[] {
+  const r = lab(['exec', 'client', 'arping', '-c', '3', '-w', '2', '-I', 'eth0', ip], 15_000);
+  return [...new Set([...r.stdout.matchAll(/bytes from ([0-9a-f:]{17}) /gi)].map((m) => m[1]!.toLowerCase()))];
+}
+
+/** The client kernel's neighbour entry for `ip`: the MAC it sends to. */
+function clientNeighbour(ip: string): string | undefined {
+  const r = spawnSync('ip', ['-n', 'flb-client', 'neigh', 'show', ip, 'dev', 'eth0'], { encoding: 'utf8', timeout: 5000 });
+  return /lladdr ([0-9a-f:]{17})/.exec(r.stdout)?.[1];
+}
+
+function get(host: string, url: string, timeoutS = 2): string | undefined {
+  const r = lab(['exec', host, 'wget', '-q', '-O', '-', '-T', String(timeoutS), '-t', '1', url], 15_000);
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+async function serviceIP(ns: string, name: string): Promise<string> {
+  return eventually(`an EXTERNAL-IP for ${ns}/${name}`, 20_000, () => {
+    const svc = kubectlJson<{ status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }>('get', 'service', name, '-n', ns);
+    return svc.status?.loadBalancer?.ingress?.[0]?.ip;
+  });
+}
+
+function events(ns: string, name: string): { reason: string; message: string; type: string }[] {
+  const list = kubectlJson<{ items: { reason: string; message: string; type: string; involvedObject: { name: string } }[] }>('get', 'events', '-n', ns);
+  return list.items.filter((e) => e.involvedObject.name === name);
+}
+
+function speakerPid(node: string): number {
+  return Number(readFileSync(`${stateDir}/pids/ferrolb-speaker-${node}.pid`, 'utf8').trim());
+}
+
+function speakerMetrics(node: string): string {
+  return labOk(['exec', node, 'curl', '-s', '-m', '2', 'http://127.0.0.1:7472/metrics']);
+}
+
+async function announcer(ip: string): Promise<string> {
+  return eventually(`one node answering ARP for ${ip}`, 10_000, () => {
+    const answers = arpAnswers(ip);
+    return answers.length === 1 ? nodeOfMAC(answers[0]!) : undefined;
+  });
+}
+
+describe('L2 mode in the lab', { skip: !isRoot() && 'the lab needs root' }, () => {
+  useLab({ up: ['--nodes', '3', '--ferrolb'] });
+  let ns = '';
+  before(() => {
+    apply(POOLS);
+    ns = freshNamespace('l2');
+    labOk(['deploy', 'hostname-deployment', '--replicas', '3', '--namespace', ns]);
+  });
+
+  it('tutorial #6-#12: EXTERNAL-IP assigned, one node answers ARP for it, wget reaches every pod', async () => {
+    kubectl('expose', 'deployment', 'hostname-deployment', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    const ip = await serviceIP(ns, 'hostname-deployment');
+    const node = await announcer(ip);
+    const assigned = await eventually('a nodeAssigned event', 10_000, () => events(ns, 'hostname-deployment').find((e) => e.reason === 'nodeAssigned'));
+    assert.equal(assigned.message, `announcing from node "${node}" with protocol "layer2"`);
+    const pods = new Set<string>();
+    for (let i = 0; i < 30 && pods.size < 3; i++) {
+      const body = get('client', `http://${ip}/`);
+      assert.ok(body, `wget http://${ip}/ from the client`);
+      pods.add(body);
+    }
+    assert.equal(pods.size, 3, `every pod answers: ${[...pods].join(', ')}`);
+    assert.equal(nodeOfMAC(clientNeighbour(ip) ?? ''), node, "the client's kernel resolved the IP to the announcing node");
+    assert.match(speakerMetrics(node), new RegExp(`ferrolb_layer2_responses_sent\\{ip="${ip.replaceAll('.', '\\.')}"\\} [1-9]`));
+  });
+
+  it('IPv6: one node answers neighbour solicitations for an IPv6 LoadBalancer IP', async () => {
+    apply(`apiVersion: v1
+kind: Service
+metadata: {name: web-v6, namespace: ${ns}}
+spec:
+  type: LoadBalancer
+  ipFamilies: [IPv6]
+  ipFamilyPolicy: SingleStack
+  selector: {app: hostname-deployment}
+  ports: [{port: 80}]
+`);
+    const ip = await serviceIP(ns, 'web-v6');
+    assert.match(ip, /^2001:db8:18::2/);
+    const answers = await eventually('an NA from one node', 10_000, () => {
+      const r = lab(['exec', 'client', 'ndisc6', '-r', '3', '-w', '500', ip, 'eth0'], 15_000);
+      const found = [...r.stdout.matchAll(/Target link-layer address: ([0-9A-F:]{17})/gi)].map((m) => m[1]!.toLowerCase());
+      return found.length > 0 ? found : undefined;
+    });
+    assert.equal(new Set(answers).size, 1);
+    assert.ok(nodeOfMAC(answers[0]!), `the NA carries a node's MAC: ${answers[0]}`);
+  });
+
+  it('IPs spread evenly: six services over three nodes, two each', async () => {
+    const ips: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      kubectl('expose', 'deployment', 'hostname-deployment', '--name', `spread-${i}`, '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    }
+    for (let i = 0; i < 6; i++) ips.push(await serviceIP(ns, `spread-${i}`));
+    // Every service of the namespace counts: the tutorial's and web-v6 too.
+    const all = kubectlJson<{ items: { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }[] }>('get', 'services', '-n', ns).items
+      .map((s) => s.status?.loadBalancer?.ingress?.[0]?.ip)
+      .filter((x): x is string => x !== undefined && !x.includes(':'));
+    const load = new Map<string, number>();
+    for (const ip of all) {
+      const node = await announcer(ip);
+      load.set(node, (load.get(node) ?? 0) + 1);
+    }
+    const counts = NODES.map((n) => load.get(n) ?? 0);
+    assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `IPv4 announcements per node: ${counts.join(', ')} (${all.length} IPs)`);
+    for (let i = 0; i < 6; i++) kubectl('delete', 'service', `spread-${i}`, '-n', ns);
+  });
+
+  it('failover while the API server is down: the announcing node is cut off, another node takes the IP within a second', async (t) => {
+    const ip = await serviceIP(ns, 'hostname-deployment');
+    const before = await announcer(ip);
+    assert.ok(get('client', `http://${ip}/`), 'traffic flows before');
+    const beforeMAC = clientNeighbour(ip);
+    assert.equal(nodeOfMAC(beforeMAC ?? ''), before);
+    let tookMs = -1;
+    let newMAC: string | undefined;
+    await restartApiserver(0, async () => {
+      const t0 = performance.now();
+      spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', before, 'down'], { timeout: 5000 });
+      newMAC = await eventually('the client learning a new MAC', 10_000, () => {
+        const mac = clientNeighbour(ip);
+        return mac && mac !== beforeMAC ? mac : undefined;
+      }, 5);
+      tookMs = performance.now() - t0;
+      // Traffic through the new node. Pods on the cut-off node are still listed ready
+      // (no node controller here, as in the first 40 s of a real node failure), so a
+      // request may land on one of them; retry until one gets through.
+      await eventually('a request through the new node', 10_000, () => get('client', `http://${ip}/`, 1));
+    });
+    t.diagnostic(`failover: the client's ARP entry moved ${tookMs.toFixed(0)} ms after the link was cut (API server down)`);
+    const after = nodeOfMAC(newMAC ?? '');
+    assert.ok(after && after !== before, `moved from ${before} to ${after}`);
+    assert.ok(tookMs < 3000, `failover took ${tookMs.toFixed(0)} ms`);
+    spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', before, 'up'], { timeout: 5000 });
+    await eventually('the API server back', 30_000, () => (lab(['kubectl', 'get', '--raw', '/readyz']).status === 0 ? true : undefined), 300);
+    await eventually('one node answering again', 10_000, () => (arpAnswers(ip).length === 1 ? true : undefined));
+  });
+
+  it('a speaker stopped cleanly (SIGTERM) hands its IPs to another node at once', async (t) => {
+    const ip = await serviceIP(ns, 'hostname-deployment');
+    const before = await announcer(ip);
+    get('client', `http://${ip}/`);
+    const beforeMAC = clientNeighbour(ip);
+    const t0 = performance.now();
+    process.kill(speakerPid(before), 'SIGTERM');
+    await eventually('the client learning a new MAC', 5_000, () => {
+      const mac = clientNeighbour(ip);
+      return mac && mac !== beforeMAC ? mac : undefined;
+    }, 5);
+    const took = performance.now() - t0;
+    t.diagnostic(`clean hand-over: ${took.toFixed(0)} ms`);
+    assert.ok(took < 1000, `hand-over took ${took.toFixed(0)} ms`);
+    assert.ok(get('client', `http://${ip}/`, 1) || get('client', `http://${ip}/`, 1), 'traffic flows through the new node');
+    startSpeaker(nodeHost(Number(before.split('-')[1])));
+    await eventually(`${before}'s speaker back`, 20_000, () => (lab(['exec', before, 'curl', '-s', '-m', '1', 'http://127.0.0.1:7472/healthz']).status === 0 ? true : undefined), 300);
+  });
+
+  it('externalTrafficPolicy Local: only a node with a ready endpoint announces; nobody when none is ready', async () => {
+    const local = freshNamespace('l2local');
+    labOk(['deploy', 'one', '--replicas', '1', '--namespace', local]);
+    apply(`apiVersion: v1
+kind: Service
+metadata: {name: one, namespace: ${local}}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  selector: {app: one}
+  ports: [{port: 80}]
+`);
+    const ip = await serviceIP(local, 'one');
+    const pod = kubectlJson<{ items: { metadata: { name: string }; spec: { nodeName: string } }[] }>('get', 'pods', '-n', local).items[0]!;
+    assert.equal(await announcer(ip), pod.spec.nodeName, 'announced from the node running the pod');
+    labOk(['pod', 'stop', pod.metadata.name, '--namespace', local]);
+    await eventually('nobody answering', 15_000, () => (arpAnswers(ip).length === 0 ? true : undefined), 500);
+  });
+
+  it('an address conflict (another host using the IP) becomes a Warning event', async () => {
+    const ip = await serviceIP(ns, 'hostname-deployment');
+    await announcer(ip);
+    labOk(['exec', 'router', 'ip', 'addr', 'add', `${ip}/32`, 'dev', 'eth0']);
+    try {
+      // The intruder announces itself (as a host does on ifup with arp_notify).
+      lab(['exec', 'router', 'arping', '-U', '-c', '2', '-I', 'eth0', '-S', ip, ip], 10_000);
+      const e = await eventually('an AddressConflict event', 15_000, () => events(ns, 'hostname-deployment').find((x) => x.reason === 'AddressConflict'), 500);
+      const routerMAC = labOk(['exec', 'router', 'cat', '/sys/class/net/eth0/address']).trim();
+      assert.equal(e.type, 'Warning');
+      assert.match(e.message, new RegExp(`${ip.replaceAll('.', '\\.')} is also claimed by ${routerMAC}`));
+    } finally {
+      lab(['exec', 'router', 'ip', 'addr', 'del', `${ip}/32`, 'dev', 'eth0']);
+    }
+  });
+
+  it('garbage ARP and NDP frames are counted and dropped; the speaker keeps answering', async () => {
+    const ip = await serviceIP(ns, 'hostname-deployment');
+    const node = await announcer(ip);
+    const peer = spawn('ip', ['netns', 'exec', 'flb-client', process.execPath, fileURLToPath(new URL('./packet-peer.ts', import.meta.url)), 'eth0'], { stdio: 'pipe' });
+    try {
+      const out = new LineReader(peer);
+      await out.next((l) => l === 'ready', 10_000);
+      const nodeMAC = [...macs].find(([, n]) => n === node)![0].replaceAll(':', '');
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff);
+      for (let i = 0; i < 1000; i++) {
+        const arp = i % 2 === 0;
+        const body = Array.from({ length: 46 + (i % 40) }, random).map((b) => b.toString(16).padStart(2, '0')).join('');
+        // Half ARP with a random body; half IPv6 with next header ICMPv6 and type 135 at the right offsets, random elsewhere.
+        const frame = arp ? `${nodeMAC}02000000beef0806${body}` : `${nodeMAC}02000000beef86dd60000000002a3aff${body.slice(0, 64)}87${body.slice(66)}`;
+        peer.stdin.write(`send ${frame}\n`);
+      }
+      await eventually('1000 frames sent', 10_000, () => (out.all().filter((l) => l === 'sent' || l.startsWith('error')).length >= 1000 ? true : undefined));
+      assert.equal(out.all().filter((l) => l.startsWith('error')).length, 0);
+    } finally {
+      peer.kill();
+    }
+    await sleep(300);
+    const invalid = [...speakerMetrics(node).matchAll(/^ferrolb_layer2_invalid_frames_total\{interface="eth0"\} (\d+)/gm)].map((m) => Number(m[1]));
+    assert.ok((invalid[0] ?? 0) > 0, 'malformed frames counted');
+    assert.deepEqual(arpAnswers(ip).map((m) => nodeOfMAC(m)), [node], 'still answering');
+  });
+});
