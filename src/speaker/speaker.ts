@@ -28,6 +28,7 @@ import {
 } from './election/l2-plan.ts';
 import { Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
+import { L2StatusWriter } from './l2-status.ts';
 
 export interface SpeakerOptions {
   readonly node: string;
@@ -58,6 +59,7 @@ export class Speaker {
   readonly #membership: Membership;
   readonly #responder: L2Responder;
   readonly #events: EventRecorder;
+  readonly #statuses: L2StatusWriter;
   /** Slices by "namespace/service". */
   readonly #slicesByService = new Map<string, Map<string, SliceObject>>();
   #validConfig: Config | undefined;
@@ -123,6 +125,7 @@ export class Speaker {
       onConflict: (ip, mac, ifname) => this.#conflict(ip, mac, ifname),
       ...opts.responder,
     });
+    this.#statuses = new L2StatusWriter(client, opts.namespace, opts.node, opts.clock, opts.log);
     client.observe = (method, _path, status, seconds) => opts.metrics.apiRequests.observe({ verb: method, code: String(status) }, seconds);
   }
 
@@ -159,6 +162,10 @@ export class Speaker {
     // Leave first: the peers fail over at once instead of after a detection period.
     this.#membership.stop();
     this.#responder.stop();
+    // This node announces nothing any more: say so, if the API server answers soon.
+    this.#statuses.set([]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    this.#statuses.stop();
     for (const r of this.#resources()) r.stop();
     this.#config.stop();
     await this.#events.flush();
@@ -236,6 +243,7 @@ export class Speaker {
     const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
     this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
     this.#report(mine);
+    this.#statuses.set([...mine.values()].flatMap((a) => a.services.map((service) => ({ service, interfaces: this.#responder.interfacesFor(a.ip) }))));
     const before = [...this.#mine.keys()].join(',');
     const after = [...mine.keys()].join(',');
     if (before !== after) this.#log.info({ announcing: [...mine.keys()], live: [...this.#membership.live()], ips: plan.announcements.length }, 'plan changed');

@@ -103,6 +103,16 @@ describe('L2 mode in the lab', { skip: !isRoot() && 'the lab needs root' }, () =
     assert.equal(pods.size, 3, `every pod answers: ${[...pods].join(', ')}`);
     assert.equal(nodeOfMAC(clientNeighbour(ip) ?? ''), node, "the client's kernel resolved the IP to the announcing node");
     assert.match(speakerMetrics(node), new RegExp(`ferrolb_layer2_responses_sent\\{ip="${ip.replaceAll('.', '\\.')}"\\} [1-9]`));
+    // MetalLB 0.14's ServiceL2Status: which node and interface answer for the service.
+    const statuses = await eventually('a ServiceL2Status', 10_000, () => {
+      const items = kubectlJson<{ items: { metadata: { labels: Record<string, string> }; status?: { node?: string; serviceName?: string; serviceNamespace?: string; interfaces?: { name: string }[] } }[] }>('get', 'servicel2statuses', '-n', 'metallb-system').items
+        .filter((o) => o.status?.serviceNamespace === ns && o.status.serviceName === 'hostname-deployment');
+      return items.length > 0 ? items : undefined;
+    });
+    assert.equal(statuses.length, 1);
+    assert.equal(statuses[0]!.status?.node, node);
+    assert.deepEqual(statuses[0]!.status?.interfaces, [{ name: 'eth0' }]);
+    assert.equal(statuses[0]!.metadata.labels['metallb.io/node'], node);
   });
 
   it('IPv6: one node answers neighbour solicitations for an IPv6 LoadBalancer IP', async () => {
@@ -192,6 +202,13 @@ spec:
     t.diagnostic(`clean hand-over: ${took.toFixed(0)} ms`);
     assert.ok(took < 1000, `hand-over took ${took.toFixed(0)} ms`);
     assert.ok(get('client', `http://${ip}/`, 1) || get('client', `http://${ip}/`, 1), 'traffic flows through the new node');
+    const newNode = nodeOfMAC(clientNeighbour(ip) ?? '');
+    await eventually('ServiceL2Status showing only the new node', 10_000, () => {
+      const nodes = kubectlJson<{ items: { status?: { node?: string; serviceName?: string; serviceNamespace?: string } }[] }>('get', 'servicel2statuses', '-n', 'metallb-system').items
+        .filter((o) => o.status?.serviceNamespace === ns && o.status.serviceName === 'hostname-deployment')
+        .map((o) => o.status?.node);
+      return nodes.length === 1 && nodes[0] === newNode ? true : undefined;
+    });
     startSpeaker(nodeHost(Number(before.split('-')[1])));
     await eventually(`${before}'s speaker back`, 20_000, () => (lab(['exec', before, 'curl', '-s', '-m', '1', 'http://127.0.0.1:7472/healthz']).status === 0 ? true : undefined), 300);
   });

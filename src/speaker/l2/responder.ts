@@ -111,6 +111,12 @@ export class L2Responder {
     for (const key of after) if (!before.has(key)) this.#takeOver(key);
   }
 
+  /** The interfaces answering for `ip` now. */
+  interfacesFor(ip: string): string[] {
+    const a = this.#announced.get(ip);
+    return a ? answeringLinks(this.#links, a.interfaces).filter((l) => this.#open.has(l.name)).map((l) => l.name) : [];
+  }
+
   /** "ip%ifname" for every (IP, interface) pair being answered now. */
   #answering(): Set<string> {
     const pairs = new Set<string>();

@@ -1,0 +1,127 @@
+// ServiceL2Status objects (metallb.io/v1beta1, MetalLB 0.14's per-service L2 status):
+// one per service this node announces, in the speaker's namespace, saying which node
+// and interfaces answer for it, so `kubectl get servicel2status -n metallb-system`
+// shows where each service's traffic enters. Each speaker owns only the objects
+// labelled with its node, and converges them to what it announces.
+//
+// Best effort, after the fact: announcing never waits for these writes, and while the
+// API server is unreachable they are retried with backoff.
+import { createHash } from 'node:crypto';
+import type { KubeClient } from '../k8s/client.ts';
+import { isStatus } from '../k8s/client.ts';
+import type { Clock, Timer } from '../k8s/clock.ts';
+import type { Logger } from '../observability/logging.ts';
+import type { ServiceL2Status } from '../api/metallb.ts';
+import { V1BETA1 } from '../api/metallb.ts';
+
+export const NODE_LABEL = 'metallb.io/node';
+export const SERVICE_NAME_LABEL = 'metallb.io/service-name';
+export const SERVICE_NAMESPACE_LABEL = 'metallb.io/service-namespace';
+
+export interface L2StatusEntry {
+  readonly service: string; // namespace/name
+  readonly interfaces: readonly string[];
+}
+
+const MIN_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+
+/** A name that is the same on every restart, so a restarted speaker finds its objects. */
+export function statusName(node: string, service: string): string {
+  return `l2-${createHash('sha256').update(`${node}\n${service}`).digest('hex').slice(0, 16)}`;
+}
+
+export class L2StatusWriter {
+  readonly #client: KubeClient;
+  readonly #path: string;
+  readonly #node: string;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #desired = new Map<string, L2StatusEntry>();
+  /** What the API server holds, by object name: the serialised status. */
+  #written: Map<string, string> | undefined;
+  #running = false;
+  #again = false;
+  #retry: Timer | undefined;
+  #failures = 0;
+  #stopped = false;
+
+  constructor(client: KubeClient, namespace: string, node: string, clock: Clock, log: Logger) {
+    this.#client = client;
+    this.#path = `/apis/${V1BETA1}/namespaces/${namespace}/servicel2statuses`;
+    this.#node = node;
+    this.#clock = clock;
+    this.#log = log;
+  }
+
+  set(entries: readonly L2StatusEntry[]): void {
+    this.#desired = new Map(entries.map((e) => [statusName(this.#node, e.service), e]));
+    void this.#sync();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#retry?.cancel();
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    try {
+      do {
+        this.#again = false;
+        await this.#converge();
+      } while (this.#again && !this.#stopped);
+      this.#failures = 0;
+    } catch (err) {
+      this.#written = undefined; // re-read: a write may have half-happened
+      const delay = Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** this.#failures++);
+      this.#log.warn({ err: String(err), retryInMs: delay }, 'ServiceL2Status not written; will retry');
+      this.#retry?.cancel();
+      this.#retry = this.#clock.setTimeout(() => void this.#sync(), delay);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #converge(): Promise<void> {
+    if (this.#stopped) return;
+    if (!this.#written) {
+      const list = await this.#client.request<{ items: ServiceL2Status[] }>('GET', `${this.#path}?labelSelector=${encodeURIComponent(`${NODE_LABEL}=${this.#node}`)}`);
+      this.#written = new Map(list.items.map((o) => [o.metadata?.name ?? '', JSON.stringify(o.status ?? {})]));
+    }
+    const written = this.#written;
+    for (const name of [...written.keys()]) {
+      if (this.#desired.has(name)) continue;
+      try {
+        await this.#client.request('DELETE', `${this.#path}/${name}`);
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+      }
+      written.delete(name);
+    }
+    for (const [name, entry] of this.#desired) {
+      const [namespace, service] = entry.service.split('/') as [string, string];
+      const status = { node: this.#node, serviceName: service, serviceNamespace: namespace, interfaces: entry.interfaces.map((n) => ({ name: n })) };
+      const text = JSON.stringify(status);
+      if (written.get(name) === text) continue;
+      if (!written.has(name)) {
+        try {
+          await this.#client.request('POST', this.#path, {
+            apiVersion: V1BETA1,
+            kind: 'ServiceL2Status',
+            metadata: { name, labels: { [NODE_LABEL]: this.#node, [SERVICE_NAME_LABEL]: service, [SERVICE_NAMESPACE_LABEL]: namespace } },
+          });
+        } catch (err) {
+          if (!isStatus(err, 409)) throw err;
+        }
+      }
+      // The status subresource ignores status on create: it is written separately.
+      await this.#client.request('PATCH', `${this.#path}/${name}/status`, { status }, 'application/merge-patch+json');
+      written.set(name, text);
+    }
+  }
+}
