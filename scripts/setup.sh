@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the lab and the network tests use.
-packages=(iproute2 nftables iptables ipvsadm ipset conntrack socat openssl curl wget arping ndisc6 tcpdump procps psmisc kmod util-linux iputils-ping)
+packages=(iproute2 nftables iptables ipvsadm ipset conntrack socat openssl curl wget arping ndisc6 bird2 tcpdump procps psmisc kmod util-linux iputils-ping)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -13,6 +13,7 @@ import { createNetwork, labNetns } from './network.ts';
 import { apiserverReady, kernelHasIpvs, kubeProxyHealthy, startApiserver, startEtcd, startHostRelay, startKubeProxy, startNodeRelay } from './controlplane.ts';
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
+import { birdAvailable, birdc, startRouter } from './router.ts';
 import { controllerHealthy, controllerMetricsPort, installFerrolb, speakerHealthy, speakerName, startController, startSpeaker } from './ferrolb.ts';
 
 export interface UpOptions {
@@ -193,6 +194,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
           if (!isStatus(err, 409)) throw err;
         }
       }
+      if (birdAvailable()) startRouter(nodes);
       daemon('agent', nodeBinary, [join(labDir, 'src', 'agent.ts'), String(opts.nodes), stateDir]);
       for (const n of nodes) startKubeProxy(binDir, n, opts.proxyMode, opts.strictArp);
       await waitFor('the agent (the lab\'s kubelet)', 30_000, () => {
@@ -203,6 +205,12 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         for (const n of nodes) requireAlive(`kube-proxy-${n.name}`);
         return nodes.every(kubeProxyHealthy) ? true : undefined;
       }, 200);
+      if (birdAvailable()) {
+        await waitFor('the router (BIRD)', 20_000, () => {
+          requireAlive('bird');
+          return birdc(['show', 'status']) !== undefined ? true : undefined;
+        }, 200);
+      }
       if (opts.ferrolb) {
         installFerrolb(binDir);
         startController();

@@ -1,5 +1,6 @@
 // `lab/lab`: the command line of the lab. Every failure is one line on stderr and a
 // non-zero exit; usage errors exit 2.
+import { birdAvailable } from './router.ts';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -163,6 +164,7 @@ async function cmdStatus(): Promise<number> {
   }
   say('processes:');
   const daemons = ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)];
+  if (birdAvailable()) daemons.push('bird');
   if (i.ferrolb) daemons.push('ferrolb-controller', ...Array.from({ length: i.nodes }, (_, k) => `ferrolb-speaker-node-${k + 1}`));
   for (const f of daemons) {
     let pid = 0;

@@ -53,6 +53,8 @@ export class SpeakerMetrics {
   readonly conflicts = new Counter({ name: 'ferrolb_layer2_address_conflicts_total', help: 'Frames from another host claiming an IP this node announces', labelNames: ['ip', 'mac'], registers: [this.registry] });
   readonly invalidFrames = new Counter({ name: 'ferrolb_layer2_invalid_frames_total', help: 'ARP/NDP frames dropped as malformed', labelNames: ['interface'], registers: [this.registry] });
   readonly liveMembers = new Gauge({ name: 'ferrolb_speaker_members_live', help: 'Speakers this one hears (itself included)', registers: [this.registry] });
+  readonly bgpSessionUp = new Gauge({ name: 'ferrolb_bgp_session_up', help: 'BGP session state (1 established, 0 not)', labelNames: ['peer'], registers: [this.registry] });
+  readonly bgpAnnouncedPrefixes = new Gauge({ name: 'ferrolb_bgp_announced_prefixes_total', help: 'Number of prefixes currently being advertised on the BGP session', labelNames: ['peer'], registers: [this.registry] });
   readonly heartbeatsRejected = new Counter({ name: 'ferrolb_speaker_heartbeats_rejected_total', help: 'Membership datagrams rejected (forged, foreign, malformed)', registers: [this.registry] });
   readonly updates: Counter;
   readonly updateErrors: Counter;

@@ -24,11 +24,14 @@ import {
   type EndpointSliceObject,
   type IPAnnouncement,
   type L2Plan,
+  type L2ServiceView,
   type NodeObject,
 } from './election/l2-plan.ts';
 import { Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
 import { L2StatusWriter } from './l2-status.ts';
+import { planBGP } from './bgp/routes.ts';
+import { BGPSessions } from './bgp/sessions.ts';
 
 export interface SpeakerOptions {
   readonly node: string;
@@ -60,6 +63,7 @@ export class Speaker {
   readonly #responder: L2Responder;
   readonly #events: EventRecorder;
   readonly #statuses: L2StatusWriter;
+  readonly #bgp: BGPSessions;
   /** Slices by "namespace/service". */
   readonly #slicesByService = new Map<string, Map<string, SliceObject>>();
   #validConfig: Config | undefined;
@@ -125,6 +129,7 @@ export class Speaker {
       onConflict: (ip, mac, ifname) => this.#conflict(ip, mac, ifname),
       ...opts.responder,
     });
+    this.#bgp = new BGPSessions(opts.clock, opts.log, opts.metrics);
     this.#statuses = new L2StatusWriter(client, opts.namespace, opts.node, opts.clock, opts.log);
     client.observe = (method, _path, status, seconds) => opts.metrics.apiRequests.observe({ verb: method, code: String(status) }, seconds);
   }
@@ -162,6 +167,7 @@ export class Speaker {
     // Leave first: the peers fail over at once instead of after a detection period.
     this.#membership.stop();
     this.#responder.stop();
+    this.#bgp.stop();
     // This node announces nothing any more: say so, if the API server answers soon.
     this.#statuses.set([]);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -239,6 +245,7 @@ export class Speaker {
       liveNodes: this.#membership.live(),
     });
     this.#lastPlan = plan;
+    this.#planBGP(config, services);
     this.#opts.metrics.updates.inc();
     const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
     this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
@@ -248,6 +255,18 @@ export class Speaker {
     const after = [...mine.keys()].join(',');
     if (before !== after) this.#log.info({ announcing: [...mine.keys()], live: [...this.#membership.live()], ips: plan.announcements.length }, 'plan changed');
     this.#mine = mine;
+  }
+
+  /** BGP: every eligible node announces; no election, no membership (routers do ECMP). */
+  #planBGP(config: Config, services: readonly L2ServiceView[]): void {
+    const me = this.#nodes.get(`/${this.#opts.node}`) ?? this.#nodes.list().find((n) => n.metadata?.name === this.#opts.node);
+    if (!me) {
+      if (config.bgpPeers.length > 0) this.#log.warn({ node: this.#opts.node }, 'no Node object for this node; no BGP sessions');
+      this.#bgp.apply([], '');
+      return;
+    }
+    const addresses = (me.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' && a.address && !a.address.includes(':'));
+    this.#bgp.apply(planBGP({ config, services, node: nodeViewFromObject(me) }), addresses[0]?.address ?? '0.0.0.0');
   }
 
   /** Metrics and Events for what changed in this node's announcements. */

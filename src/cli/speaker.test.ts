@@ -1,0 +1,43 @@
+// `ferrolb speaker` refuses bad input before it touches the network or the API server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from './main.ts';
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(['speaker', ...args], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), cwd: process.cwd() });
+  return { code, out, err };
+}
+
+test('a port that is not a port is a usage error naming the flag', async () => {
+  const r = await run(['--ml-bind-port', '70000']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--ml-bind-port "70000" is not a port number/);
+});
+
+test('a memberlist key that cannot be read, or is empty, stops the speaker with the path', async () => {
+  const missing = await run(['--ml-secret-key-path', '/nonexistent/ferrolb-key']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /cannot read the memberlist key \/nonexistent\/ferrolb-key/);
+  const dir = mkdtempSync(join(tmpdir(), 'ferrolb-speaker-'));
+  writeFileSync(join(dir, 'key'), '');
+  const empty = await run(['--ml-secret-key-path', join(dir, 'key')]);
+  assert.equal(empty.code, 1);
+  assert.match(empty.err, /is empty/);
+});
+
+test('an unreadable kubeconfig is reported, exit 1', async () => {
+  const r = await run(['--kubeconfig', '/nonexistent/kubeconfig', '--metrics-addr', 'off']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /ferrolb speaker: cannot load kubeconfig \/nonexistent\/kubeconfig/);
+});
+
+test('--help describes the flags', async () => {
+  const r = await run(['--help']);
+  assert.equal(r.code, 0);
+  for (const flag of ['--node-name', '--ml-bind-port', '--ml-secret-key-path', '--metrics-addr']) assert.ok(r.out.includes(flag), flag);
+});

@@ -1,0 +1,75 @@
+// The set of BGP sessions of one node: one per BGPPeer that selects the node, created,
+// replaced (when the peer's settings change) and stopped as the configuration changes,
+// and fed the routes the plan gives each peer.
+import type { Clock } from '../../k8s/clock.ts';
+import type { Logger } from '../../observability/logging.ts';
+import type { SpeakerMetrics } from '../../observability/metrics.ts';
+import type { BGPPeer } from '../../config/model.ts';
+import { BGPSession } from './session.ts';
+import type { PeerRoutes } from './routes.ts';
+
+export class BGPSessions {
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: SpeakerMetrics | undefined;
+  readonly #sessions = new Map<string, { key: string; session: BGPSession }>();
+  #routerID = '';
+
+  constructor(clock: Clock, log: Logger, metrics?: SpeakerMetrics) {
+    this.#clock = clock;
+    this.#log = log;
+    this.#metrics = metrics;
+  }
+
+  /** Brings the sessions in line with the plan: one per peer, each with its routes. */
+  apply(plan: readonly PeerRoutes[], routerID: string): void {
+    const wanted = new Map(plan.map((p) => [p.peer.name, p]));
+    const routerChanged = routerID !== this.#routerID;
+    this.#routerID = routerID;
+    for (const [name, { key, session }] of this.#sessions) {
+      const next = wanted.get(name);
+      if (next && peerKey(next.peer) === key && !routerChanged) continue;
+      session.stop();
+      this.#sessions.delete(name);
+      this.#metrics?.bgpSessionUp.remove({ peer: name });
+    }
+    for (const [name, { peer, routes }] of wanted) {
+      let entry = this.#sessions.get(name);
+      if (!entry) {
+        if (peer.password !== undefined || peer.passwordSecret !== undefined) {
+          this.#log.error({ peer: name }, 'BGPPeer asks for TCP MD5 authentication, which this ferrolb cannot do yet; no session');
+          continue;
+        }
+        const session = new BGPSession({
+          peer,
+          routerID,
+          clock: this.#clock,
+          log: this.#log,
+          onStateChange: (state, peerName) => {
+            this.#metrics?.bgpSessionUp.set({ peer: peerName }, state === 'established' ? 1 : 0);
+            this.#log.debug({ peer: peerName, state }, 'BGP session state');
+          },
+        });
+        entry = { key: peerKey(peer), session };
+        this.#sessions.set(name, entry);
+        this.#metrics?.bgpSessionUp.set({ peer: name }, 0);
+        session.start();
+      }
+      entry.session.setRoutes(routes);
+      this.#metrics?.bgpAnnouncedPrefixes.set({ peer: name }, routes.size);
+    }
+  }
+
+  get sessions(): readonly BGPSession[] {
+    return [...this.#sessions.values()].map((e) => e.session);
+  }
+
+  stop(): void {
+    for (const { session } of this.#sessions.values()) session.stop();
+    this.#sessions.clear();
+  }
+}
+
+function peerKey(peer: BGPPeer): string {
+  return JSON.stringify(peer);
+}

@@ -1,0 +1,135 @@
+// BGP mode end to end: ferrolb's speakers in the lab's nodes peer with a real BGP
+// router (BIRD 2 in the router namespace), announce each service IP from every eligible
+// node, and the client reaches the service through the router's ECMP route.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab, labBin, labOk, stateDir, useLab } from '../helpers/lab.ts';
+import { birdAvailable } from '../../lab/src/router.ts';
+
+const CONFIG = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp-pool, namespace: metallb-system}
+spec:
+  addresses: ["198.18.1.0/24"]
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router, namespace: metallb-system}
+spec:
+  myASN: 64513
+  peerASN: 64512
+  peerAddress: 198.18.0.1
+  holdTime: 9s
+  keepaliveTime: 3s
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bgp-adv, namespace: metallb-system}
+spec:
+  ipAddressPools: [bgp-pool]
+  communities: ["64512:100"]
+`;
+
+function apply(yaml: string): void {
+  const r = spawnSync(labBin, ['kubectl', 'apply', '-f', '-'], { input: yaml, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+function birdc(...args: string[]): string {
+  const r = spawnSync('/usr/sbin/birdc', ['-s', `${stateDir}/bird.ctl`, ...args], { encoding: 'utf8', timeout: 5000 });
+  return r.stdout ?? '';
+}
+
+/** The router kernel's next hops for an address (one line per ECMP path). */
+function routerNextHops(ip: string): string[] {
+  const r = spawnSync('ip', ['-n', 'flb-router', 'route', 'show', `${ip}/32`], { encoding: 'utf8', timeout: 5000 });
+  return [...r.stdout.matchAll(/via (198\.18\.0\.\d+)/g)].map((m) => m[1]!).sort();
+}
+
+async function serviceIP(ns: string, name: string): Promise<string> {
+  return eventually(`an EXTERNAL-IP for ${ns}/${name}`, 20_000, () => {
+    const svc = kubectlJson<{ status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }>('get', 'service', name, '-n', ns);
+    return svc.status?.loadBalancer?.ingress?.[0]?.ip;
+  });
+}
+
+const NODE_IPS = ['198.18.0.11', '198.18.0.12', '198.18.0.13'];
+
+describe('BGP mode in the lab (BIRD as the router)', { skip: (!isRoot() && 'the lab needs root') || (!birdAvailable() && 'bird2 is not installed (scripts/setup.sh installs it)') }, () => {
+  useLab({ up: ['--nodes', '3', '--ferrolb'] });
+  let ns = '';
+  before(() => {
+    apply(CONFIG);
+    ns = freshNamespace('bgp');
+    labOk(['deploy', 'web', '--replicas', '3', '--namespace', ns]);
+  });
+
+  it('every node establishes a session with the router', async () => {
+    await eventually('three Established sessions', 30_000, () => {
+      const out = birdc('show', 'protocols');
+      const up = ['node_1', 'node_2', 'node_3'].filter((n) => new RegExp(`^${n}\\s+BGP\\s+---\\s+up\\s.*Established`, 'm').test(out));
+      return up.length === 3 ? true : undefined;
+    }, 500);
+  });
+
+  it('a service IP is announced from every node: the router has an ECMP route, the client reaches every pod through it', async () => {
+    kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    const ip = await serviceIP(ns, 'web');
+    assert.match(ip, /^198\.18\.1\./);
+    const hops = await eventually('an ECMP route over the three nodes', 15_000, () => {
+      const h = routerNextHops(ip);
+      return h.length === 3 ? h : undefined;
+    }, 300);
+    assert.deepEqual(hops, NODE_IPS);
+    const route = birdc('show', 'route', 'all', 'for', ip);
+    assert.match(route, /BGP\.origin: IGP/);
+    assert.match(route, /BGP\.as_path: 64513/);
+    assert.match(route, /BGP\.community: \(64512,100\)/);
+    const pods = new Set<string>();
+    for (let i = 0; i < 40 && pods.size < 3; i++) {
+      const r = lab(['exec', 'client', 'curl', '-s', '-m', '2', `http://${ip}/`], 10_000);
+      assert.equal(r.status, 0, `curl http://${ip}/ from the client through the router: ${r.stderr}`);
+      pods.add(r.stdout.trim());
+    }
+    assert.equal(pods.size, 3);
+  });
+
+  it('externalTrafficPolicy Local: only nodes with a ready endpoint announce', async () => {
+    const local = freshNamespace('bgplocal');
+    labOk(['deploy', 'one', '--replicas', '1', '--namespace', local]);
+    apply(`apiVersion: v1
+kind: Service
+metadata: {name: one, namespace: ${local}}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  selector: {app: one}
+  ports: [{port: 80}]
+`);
+    const ip = await serviceIP(local, 'one');
+    const pod = kubectlJson<{ items: { metadata: { name: string }; spec: { nodeName: string } }[] }>('get', 'pods', '-n', local).items[0]!;
+    const nodeIP = `198.18.0.${10 + Number(pod.spec.nodeName.split('-')[1])}`;
+    await eventually('a route through the pod\'s node only', 15_000, () => {
+      const h = routerNextHops(ip);
+      return h.length === 1 && h[0] === nodeIP ? true : undefined;
+    }, 300);
+    labOk(['pod', 'stop', pod.metadata.name, '--namespace', local]);
+    await eventually('the route withdrawn when no endpoint is ready', 15_000, () => (routerNextHops(ip).length === 0 ? true : undefined), 300);
+  });
+
+  it('a speaker that dies takes its path with it; deleting the service withdraws the rest', async () => {
+    const ip = await serviceIP(ns, 'web');
+    await eventually('three paths', 15_000, () => (routerNextHops(ip).length === 3 ? true : undefined), 300);
+    const pid = Number(readFileSync(`${stateDir}/pids/ferrolb-speaker-node-2.pid`, 'utf8').trim());
+    process.kill(pid, 'SIGKILL');
+    // The kernel closes the dead speaker's TCP connection; BIRD drops the session at once.
+    await eventually('node-2 gone from the route', 15_000, () => {
+      const h = routerNextHops(ip);
+      return h.length === 2 && !h.includes('198.18.0.12') ? true : undefined;
+    }, 200);
+    kubectl('delete', 'service', 'web', '-n', ns);
+    await eventually('the route withdrawn', 15_000, () => (routerNextHops(ip).length === 0 ? true : undefined), 300);
+  });
+});
