@@ -1,0 +1,608 @@
+// Which node announces which load-balancer IP in L2 mode (REFERENCE: "Speaker, L2
+// mode", "L2Advertisement.spec"). Pure: no I/O, no clock, no globals. Every speaker
+// runs it on the same snapshot and reaches the same answer, so exactly one node answers
+// ARP/NDP for each IP without any coordination beyond membership (liveNodes).
+//
+// Everything that could depend on input order is sorted first (services by key, nodes by
+// name, advertisements by name, IPs numerically), and every tie is broken by a total
+// order, so shuffling the inputs never changes the plan.
+import { hash as digest } from 'node:crypto';
+import { anySelectorMatches, type Labels } from '../../api/selector.ts';
+import { Annotation, readAnnotation, type V1Service } from '../../api/service.ts';
+import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
+import { formatIP, ipKey, parseIP, type IP } from '../../ipam/address.ts';
+
+// ---------------------------------------------------------------------------------
+// Inputs and output
+
+export interface NodeView {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly networkUnavailable: boolean;
+}
+
+export interface EndpointView {
+  readonly nodeName?: string;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+}
+
+export interface L2ServiceView {
+  /** "namespace/name" */
+  readonly key: string;
+  readonly namespace: string;
+  /** The Service's own labels (for L2Advertisement serviceSelectors). */
+  readonly labels: Labels;
+  /** status.loadBalancer.ingress[].ip, as written. */
+  readonly ips: readonly string[];
+  /** The metallb.io/ip-allocated-from-pool annotation, if any. */
+  readonly poolName?: string;
+  readonly externalTrafficPolicy: 'Cluster' | 'Local';
+  /** From all of the service's EndpointSlices. */
+  readonly endpoints: readonly EndpointView[];
+  /**
+   * metadata.creationTimestamp as written (RFC 3339, e.g. "2024-05-01T12:00:00Z"); ''
+   * when absent (objects from static manifests), which counts as the oldest. The
+   * election places older IPs first, so a new service cannot move older ones.
+   */
+  readonly createdAt: string;
+}
+
+export interface L2PlanInput {
+  readonly config: Config;
+  readonly services: readonly L2ServiceView[];
+  /** Node names are unique (as in an informer cache). */
+  readonly nodes: readonly NodeView[];
+  /** Nodes whose speaker is alive (membership). */
+  readonly liveNodes: ReadonlySet<string>;
+}
+
+export interface IPAnnouncement {
+  /** Canonical text (formatIP(parseIP(x))). */
+  readonly ip: string;
+  /** The elected node. */
+  readonly node: string;
+  /** Keys of the services announced on this IP, sorted. */
+  readonly services: readonly string[];
+  /**
+   * Union of the interfaces of the applicable advertisements that select the elected
+   * node, sorted; [] = every suitable interface (also when any one of those
+   * advertisements leaves `interfaces` empty).
+   */
+  readonly interfaces: readonly string[];
+}
+
+export interface UnannouncedIP {
+  /** Canonical text when the entry parses, else as written. */
+  readonly ip: string;
+  readonly service: string;
+  readonly reason: string;
+}
+
+export interface L2Plan {
+  /** Sorted by IP: IPv4 before IPv6, numerically within a family. */
+  readonly announcements: readonly IPAnnouncement[];
+  /** Why an IP of a service is not announced, per service key (sorted by service, then IP), for status/events/logs. */
+  readonly unannounced: readonly UnannouncedIP[];
+}
+
+/** Kubernetes well-known label: a node carrying it (any value) never announces. */
+export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+/** Kubernetes well-known label linking an EndpointSlice to its Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** The reason given when a service has no ready or serving endpoint anywhere. */
+export const NO_READY_ENDPOINTS = 'no ready endpoints';
+
+// ---------------------------------------------------------------------------------
+// Kubernetes objects → views
+
+/** The fields of a discovery.k8s.io/v1 EndpointSlice that the election reads. */
+export interface EndpointSliceObject {
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels?: Labels };
+  readonly addressType: string;
+  /** The API server may send null for a slice without endpoints. */
+  readonly endpoints?: readonly EndpointSliceEndpoint[] | null;
+}
+
+export interface EndpointSliceEndpoint {
+  readonly addresses: readonly string[];
+  readonly conditions?: {
+    readonly ready?: boolean | null;
+    readonly serving?: boolean | null;
+    readonly terminating?: boolean | null;
+  };
+  readonly nodeName?: string;
+}
+
+/** The fields of a v1 Node that the election reads. */
+export interface NodeObject {
+  readonly metadata?: { readonly name?: string; readonly labels?: Labels };
+  readonly status?: { readonly conditions?: readonly { readonly type?: string; readonly status?: string }[] };
+}
+
+/**
+ * A Service and its EndpointSlices as the election sees them. Slices that visibly belong
+ * to another service (another namespace, or a `kubernetes.io/service-name` label naming
+ * another service) are ignored; slices of every addressType count (the announcing node
+ * only needs to hold a backend, whatever its address family).
+ */
+export function serviceViewFromObjects(svc: V1Service, slices: readonly EndpointSliceObject[]): L2ServiceView {
+  const namespace = svc.metadata?.namespace ?? 'default';
+  const name = svc.metadata?.name ?? '';
+  const ips: string[] = [];
+  for (const entry of svc.status?.loadBalancer?.ingress ?? []) {
+    if (entry.ip !== undefined && entry.ip !== '') ips.push(entry.ip);
+  }
+  const pool = readAnnotation(svc.metadata?.annotations ?? {}, Annotation.ipAllocatedFromPool)?.value.trim();
+  const endpoints: EndpointView[] = [];
+  for (const slice of slices) {
+    if (slice.metadata.namespace !== undefined && slice.metadata.namespace !== '' && slice.metadata.namespace !== namespace) continue;
+    const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (owner !== undefined && owner !== name) continue;
+    for (const ep of slice.endpoints ?? []) {
+      // EndpointConditions semantics, from the discovery.k8s.io/v1 API reference
+      // (https://kubernetes.io/docs/reference/kubernetes-api/service-resources/endpoint-slice-v1/):
+      // - ready: "A nil value indicates an unknown state. In most cases consumers should
+      //   interpret this unknown state as ready."
+      // - serving: "If nil, consumers should defer to the ready condition."
+      // - terminating: "A nil value indicates an unknown state. Consumers should
+      //   interpret this unknown state to mean that the endpoint is not terminating."
+      const ready = ep.conditions?.ready ?? true;
+      const serving = ep.conditions?.serving ?? ready;
+      const terminating = ep.conditions?.terminating ?? false;
+      endpoints.push({
+        ...(ep.nodeName !== undefined && ep.nodeName !== '' ? { nodeName: ep.nodeName } : {}),
+        ready,
+        serving,
+        terminating,
+      });
+    }
+  }
+  return {
+    key: `${namespace}/${name}`,
+    namespace,
+    labels: svc.metadata?.labels ?? {},
+    ips,
+    ...(pool !== undefined && pool !== '' ? { poolName: pool } : {}),
+    externalTrafficPolicy: svc.spec?.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
+    endpoints,
+    createdAt: svc.metadata?.creationTimestamp ?? '',
+  };
+}
+
+/** A Node as the election sees it: networkUnavailable = condition NetworkUnavailable is "True". */
+export function nodeViewFromObject(node: NodeObject): NodeView {
+  const conditions = node.status?.conditions ?? [];
+  return {
+    name: node.metadata?.name ?? '',
+    labels: node.metadata?.labels ?? {},
+    networkUnavailable: conditions.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True'),
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// Small pure helpers (exported for the speaker's logs and for tests)
+
+/** A string that sorts IPs as the plan does: IPv4 before IPv6, then numerically. */
+export function ipOrderKey(ip: IP): string {
+  return (ip.family === 'IPv4' ? '4' : '6') + ip.value.toString(16).padStart(32, '0');
+}
+
+/** MetalLB's L2 election hash: sha256(nodeName + "#" + ip), as lower-case hex (sorts as bytes). */
+export function electionHash(nodeName: string, ip: string): string {
+  // One-shot hash (strings are hashed as UTF-8): about 5x faster than createHash here.
+  return digest('sha256', `${nodeName}#${ip}`, 'hex');
+}
+
+// ---------------------------------------------------------------------------------
+// The plan
+
+/** One service's claim on one IP, after rules 1-3. */
+interface Claim {
+  readonly service: string;
+  /** Indices into the sorted advertisement list: those that apply to (pool, service). */
+  readonly ads: readonly number[];
+  /** Candidate nodes, sorted by name, never empty. */
+  readonly candidates: readonly string[];
+}
+
+/** An IP held by at least one service for which rules 1 and 2 hold. */
+interface IPGroup {
+  readonly ip: IP;
+  readonly text: string;
+  readonly order: string;
+  /** The oldest createdAt among the services listing the IP ('' is the oldest). */
+  readonly age: string;
+  /**
+   * Where the IP may have its home (rule 5): the known nodes (Node objects, not
+   * excluded) that the applicable advertisements select, intersected over the services
+   * for which rules 1-2 hold; sorted by name, possibly empty. Liveness, network
+   * condition and endpoints play no part.
+   */
+  homeNodes: readonly string[];
+  /** The services for which rules 1-3 hold (the IP is announced for these). */
+  readonly claims: Claim[];
+}
+
+interface Election {
+  readonly group: IPGroup;
+  readonly claims: readonly Claim[];
+  readonly candidates: readonly string[];
+}
+
+interface PoolSpan {
+  readonly first: bigint;
+  readonly last: bigint;
+  readonly pool: Pool;
+}
+
+export function planL2(input: L2PlanInput): L2Plan {
+  const { config } = input;
+  const unannounced: UnannouncedIP[] = [];
+
+  // --- configuration, indexed once ---------------------------------------------
+  const pools = [...config.pools].sort(byName);
+  const poolsByName = new Map(pools.map((p) => [p.name, p]));
+  const spans = { IPv4: [] as PoolSpan[], IPv6: [] as PoolSpan[] };
+  for (const pool of pools) for (const r of pool.ranges) spans[r.family].push({ first: r.first, last: r.last, pool });
+  for (const list of Object.values(spans)) list.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const ads = [...config.l2Advertisements].sort(byName);
+  const adsOfPool = new Map<string, number[]>();
+  for (const pool of pools) {
+    adsOfPool.set(pool.name, ads.flatMap((ad, i) => (advertisementSelectsPool(ad, pool) ? [i] : [])));
+  }
+
+  // --- nodes: rule 3, the parts that do not depend on the service ---------------
+  // Known: Node objects without the exclusion label (homes are placed on these, rule
+  // 5). Eligible: known, with a live speaker and the network available (candidates).
+  const known: NodeView[] = [];
+  const seen = new Set<string>();
+  for (const node of [...input.nodes].sort(byName)) {
+    if (seen.has(node.name)) continue;
+    seen.add(node.name);
+    if (Object.hasOwn(node.labels, EXCLUDE_FROM_LB_LABEL)) continue;
+    known.push(node);
+  }
+  const eligible = (n: NodeView): boolean => input.liveNodes.has(n.name) && !n.networkUnavailable;
+  // Known nodes an advertisement's nodeSelectors select (lazily).
+  const adNodes: (ReadonlySet<string> | undefined)[] = [];
+  const nodesOfAd = (i: number): ReadonlySet<string> => {
+    let set = adNodes[i];
+    if (set === undefined) {
+      const sel = ads[i]!.nodeSelectors;
+      set = new Set(known.filter((n) => sel.length === 0 || anySelectorMatches(sel, n.labels)).map((n) => n.name));
+      adNodes[i] = set;
+    }
+    return set;
+  };
+  // Known nodes selected by at least one of a set of advertisements, and the eligible
+  // ones among them, per distinct set.
+  const selectedCache = new Map<string, { readonly known: readonly string[]; readonly eligible: readonly string[] }>();
+  const selectedBy = (adSet: readonly number[]) => {
+    const key = adSet.join(',');
+    let out = selectedCache.get(key);
+    if (out === undefined) {
+      const sets = adSet.map(nodesOfAd);
+      const selected = known.filter((n) => sets.some((s) => s.has(n.name)));
+      out = { known: selected.map((n) => n.name), eligible: selected.filter(eligible).map((n) => n.name) };
+      selectedCache.set(key, out);
+    }
+    return out;
+  };
+
+  // --- the age of each IP: its oldest service ------------------------------------
+  const ages = new Map<string, string>();
+  for (const svc of input.services) {
+    for (const raw of svc.ips) {
+      const ip = parseIP(raw);
+      if (!ip) continue;
+      const k = ipKey(ip);
+      const age = ages.get(k);
+      if (age === undefined || svc.createdAt < age) ages.set(k, svc.createdAt);
+    }
+  }
+
+  // --- rules 1-3 per (service, IP), grouped by IP (rule 4) ----------------------
+  const groups = new Map<string, IPGroup>();
+  const services = [...input.services].sort((a, b) => compare(a.key, b.key));
+  for (const svc of services) {
+    const usable = svc.endpoints.filter((e) => e.ready || e.serving);
+    const localNodes = svc.externalTrafficPolicy === 'Local' ? new Set(usable.flatMap((e) => (e.nodeName !== undefined ? [e.nodeName] : []))) : undefined;
+    const done = new Set<string>();
+    for (const raw of svc.ips) {
+      const ip = parseIP(raw);
+      if (!ip) {
+        if (!done.has(`raw:${raw}`)) unannounced.push({ ip: raw, service: svc.key, reason: `"${raw}" is not an IP address` });
+        done.add(`raw:${raw}`);
+        continue;
+      }
+      const k = ipKey(ip);
+      if (done.has(k)) continue;
+      done.add(k);
+      const text = formatIP(ip);
+      const skip = (reason: string): void => {
+        unannounced.push({ ip: text, service: svc.key, reason });
+      };
+
+      // Rule 1: the pool holding the IP. Pools never overlap, so the annotation can only
+      // confirm the range lookup; a stale or wrong annotation is ignored.
+      const named = svc.poolName !== undefined ? poolsByName.get(svc.poolName) : undefined;
+      const pool = named !== undefined && poolContains(named, ip) ? named : poolOf(spans[ip.family], ip.value);
+      if (pool === undefined) {
+        skip(`${text} is in no IPAddressPool of the configuration`);
+        continue;
+      }
+      // Rule 2: the advertisements of (pool, service).
+      const poolAds = adsOfPool.get(pool.name) ?? [];
+      if (poolAds.length === 0) {
+        skip(`no L2Advertisement selects pool ${pool.name}`);
+        continue;
+      }
+      const applicable = poolAds.filter((i) => {
+        const sel = ads[i]!.serviceSelectors;
+        return sel.length === 0 || anySelectorMatches(sel, svc.labels);
+      });
+      if (applicable.length === 0) {
+        skip(`no L2Advertisement of pool ${pool.name} selects this service`);
+        continue;
+      }
+      // The IP has a home slot from here on, whether or not it can be announced now
+      // (rule 5): a service losing its endpoints does not reshuffle the others.
+      const selected = selectedBy(applicable);
+      let group = groups.get(k);
+      if (group === undefined) {
+        group = { ip, text, order: ipOrderKey(ip), age: ages.get(k)!, homeNodes: selected.known, claims: [] };
+        groups.set(k, group);
+      } else {
+        const allowed = new Set(selected.known);
+        group.homeNodes = group.homeNodes.filter((n) => allowed.has(n));
+      }
+      // Rule 3: endpoints, then candidate nodes.
+      if (usable.length === 0) {
+        skip(NO_READY_ENDPOINTS);
+        continue;
+      }
+      const base = selected.eligible;
+      const candidates = localNodes === undefined ? base : base.filter((n) => localNodes.has(n));
+      if (candidates.length === 0) {
+        const names = applicable.map((i) => ads[i]!.name).join(', ');
+        skip(
+          localNodes === undefined || base.length === 0
+            ? `no eligible node (live speaker, network available, not excluded from load balancers, selected by L2Advertisement ${names})`
+            : 'no eligible node holds a ready endpoint (externalTrafficPolicy Local)',
+        );
+        continue;
+      }
+      group.claims.push({ service: svc.key, ads: applicable, candidates });
+    }
+  }
+
+  // --- rule 4: one candidate set per IP -----------------------------------------
+  const elections: Election[] = [];
+  for (const group of groups.values()) {
+    if (group.claims.length === 0) continue; // every service on it is reported already
+    // Claims arrive in service-key order; the intersection keeps name order.
+    let candidates = group.claims[0]!.candidates;
+    for (const claim of group.claims.slice(1)) {
+      const allowed = new Set(claim.candidates);
+      candidates = candidates.filter((n) => allowed.has(n));
+    }
+    if (candidates.length === 0) {
+      const keys = group.claims.map((c) => c.service).join(', ');
+      for (const claim of group.claims) {
+        unannounced.push({ ip: group.text, service: claim.service, reason: `the services sharing ${group.text} (${keys}) have no eligible node in common` });
+      }
+      continue;
+    }
+    elections.push({ group, claims: group.claims, candidates });
+  }
+
+  // --- rule 5: election ----------------------------------------------------------
+  const winners = elect([...groups.values()], elections);
+
+  const announcements: IPAnnouncement[] = [];
+  for (const e of [...elections].sort((a, b) => compare(a.group.order, b.group.order))) {
+    const node = winners.get(e.group.order)!;
+    announcements.push({
+      ip: e.group.text,
+      node,
+      services: e.claims.map((c) => c.service),
+      interfaces: interfacesFor(node, e.claims, ads, nodesOfAd),
+    });
+  }
+
+  unannounced.sort((a, b) => compare(a.service, b.service) || compare(unannouncedOrder(a.ip), unannouncedOrder(b.ip)) || compare(a.reason, b.reason));
+  return { announcements, unannounced };
+}
+
+/**
+ * Rule 5. MetalLB gives each IP to the first candidate in sha256(node + "#" + ip)
+ * order: stateless and agreed by every speaker, but uneven (with 10 IPs on 10 nodes a
+ * third of the nodes get none and some get 2-3). ferrolb keeps the hash order and
+ * bounds the loads, in two steps, so that the common changes move no other IP:
+ *
+ * 1. Homes (stable facts only: services, their ages and IPs, the configuration, Node
+ *    objects and their labels; never liveness, NetworkUnavailable or endpoints). The
+ *    IPs with home nodes (IPGroup.homeNodes) are taken in placement order: oldest first
+ *    (the oldest creationTimestamp among the IP's services; '' is the oldest), then
+ *    fewest home nodes, then by IP. The i-th IP's home is the first of its home nodes
+ *    in hash order whose home load is below ceil(i / U_i), U_i = the number of
+ *    distinct home nodes among the first i IPs; if none is (only when home-node sets
+ *    differ), the least loaded one, first in hash order among equals.
+ * 2. Serving nodes. An IP whose home is one of its candidates (rules 3-4) is announced
+ *    there. The others ("displaced": home node down, NetworkUnavailable, or no
+ *    endpoint there under Local) are taken in the same order and go to the first
+ *    candidate in hash order whose load is below ceil(announced IPs / nodes that are a
+ *    candidate of some IP), loads counting every IP announced at home; if none is,
+ *    the least loaded, first in hash order among equals.
+ *
+ * Proofs (n nodes; "all candidates" = every known node is a candidate of every IP,
+ * which is when evenness is promised):
+ *
+ * - Adding a service newer than all others, on a new IP, moves no IP announced at its
+ *   home. Why age first: a new service is placed last, so it cannot displace older IPs
+ *   through the loads. The home of the i-th IP depends only on the first i IPs (their
+ *   home nodes, loads and U_i), so every other home is unchanged, and so are those
+ *   IPs' candidates. With all candidates, every IP is at home: nothing moves.
+ *   (Displaced IPs may move: the cap of step 2 counts all IPs. Timestamps have
+ *   one-second resolution: a service created in the same second as others is ordered
+ *   among them by home nodes and IP, so "newer" means a later second.)
+ * - Evenness. With all candidates, U_i = n. Before the i-th IP, the homes hold i - 1 <
+ *   n * ceil(i / n) IPs, so some node is below ceil(i / n) and takes it: after m IPs no
+ *   node holds more than ceil(m / n). Nothing is displaced, so these are the loads.
+ *   When some nodes are down and every live node is a candidate of every IP, step 2's
+ *   cap is c = ceil(m / live) >= ceil(m / n) >= every load at home, and c * live >= m,
+ *   so every displaced IP finds a node below c: no node exceeds c. (m counts the IPs
+ *   with a home. An IP whose services have no ready endpoint keeps its home slot, so
+ *   that a restarting deployment moves nobody else; meanwhile the announced IPs are
+ *   bounded by ceil(m / n), m including that IP.)
+ * - The home cap cannot be looser. If adding the newest IP must never move another,
+ *   then by induction the first i IPs are placed as in the snapshot that holds only
+ *   them, which must be even on its own: no node above ceil(i / n) among the first i.
+ *   So ceil(i / n) is the loosest cap the i-th IP may see, under any rule with both
+ *   properties; the only freedom left is which node below it, and the first in hash
+ *   order is MetalLB's preference. The previous rule used ceil(m / n) for every IP:
+ *   when m crossed a multiple of n (one new service in n) the cap rose and IPs
+ *   displaced from their first choice moved back, older ones included.
+ * - A node going down (speaker stopped or dead, or NetworkUnavailable) changes no home:
+ *   only its IPs move, plus IPs already displaced. When it comes back, only the IPs
+ *   homed on it move, back to it (again plus displaced ones).
+ * - Deleting a service (alone on its IP) moves only IPs younger than it (placement
+ *   order) or displaced: older homes depend only on older IPs.
+ * - The price (README.md has the measurements): a deletion moves younger IPs (the
+ *   positions after it shift; by the argument above every group of n consecutive IPs
+ *   must cover the nodes once, so some move is forced in most later groups), and a Node
+ *   object added or removed changes n for every IP and moves many.
+ *
+ * Deterministic: every input is in the shared snapshot and every tie has a total order.
+ * Cost: one sha256 per (IP, home node), one more per (displaced IP, candidate), a
+ * linear scan per IP, and two sorts of the IPs.
+ */
+function elect(groups: readonly IPGroup[], elections: readonly Election[]): Map<string, string> {
+  // Step 1: homes.
+  const homed = groups
+    .filter((g) => g.homeNodes.length > 0)
+    .sort((a, b) => compare(a.age, b.age) || a.homeNodes.length - b.homeNodes.length || compare(a.order, b.order));
+  const homes = new Map<string, string>();
+  const homeLoads = new Map<string, number>();
+  const seen = new Set<string>();
+  homed.forEach((g, i) => {
+    for (const n of g.homeNodes) seen.add(n);
+    const node = pick(g.homeNodes, g.text, homeLoads, Math.ceil((i + 1) / seen.size));
+    homeLoads.set(node, (homeLoads.get(node) ?? 0) + 1);
+    homes.set(g.order, node);
+  });
+
+  // Step 2: serving nodes.
+  const winners = new Map<string, string>();
+  const loads = new Map<string, number>();
+  const candidates = new Set<string>();
+  const displaced: Election[] = [];
+  for (const e of elections) {
+    for (const n of e.candidates) candidates.add(n);
+    const home = homes.get(e.group.order);
+    if (home !== undefined && e.candidates.includes(home)) {
+      winners.set(e.group.order, home);
+      loads.set(home, (loads.get(home) ?? 0) + 1);
+    } else {
+      displaced.push(e);
+    }
+  }
+  if (displaced.length === 0) return winners;
+  const cap = Math.ceil(elections.length / candidates.size);
+  displaced.sort((a, b) => compare(a.group.age, b.group.age) || a.candidates.length - b.candidates.length || compare(a.group.order, b.group.order));
+  for (const e of displaced) {
+    const node = pick(e.candidates, e.group.text, loads, cap);
+    loads.set(node, (loads.get(node) ?? 0) + 1);
+    winners.set(e.group.order, node);
+  }
+  return winners;
+}
+
+/**
+ * The first of `nodes` in hash order for `ip` whose load is below `cap`; if none, the
+ * least loaded, first in hash order among equals.
+ */
+function pick(nodes: readonly string[], ip: string, loads: ReadonlyMap<string, number>, cap: number): string {
+  let first: { node: string; hash: string } | undefined;
+  let least: { node: string; hash: string; load: number } | undefined;
+  for (const node of nodes) {
+    const hash = electionHash(node, ip);
+    const load = loads.get(node) ?? 0;
+    if (load < cap && (first === undefined || hashBefore(hash, node, first.hash, first.node))) first = { node, hash };
+    if (least === undefined || load < least.load || (load === least.load && hashBefore(hash, node, least.hash, least.node))) {
+      least = { node, hash, load };
+    }
+  }
+  return (first ?? least)!.node;
+}
+
+/** Hash order, ties (never seen in practice) by node name. */
+function hashBefore(hashA: string, nodeA: string, hashB: string, nodeB: string): boolean {
+  return (compare(hashA, hashB) || compare(nodeA, nodeB)) < 0;
+}
+
+/**
+ * Interfaces for the elected node: the union over the advertisements that apply to the
+ * IP's services and whose nodeSelectors select that node (an advertisement for other
+ * nodes says nothing about this one). One such advertisement with no interfaces means
+ * every suitable interface, which the union cannot narrow: [].
+ */
+function interfacesFor(
+  node: string,
+  claims: readonly Claim[],
+  ads: readonly L2Advertisement[],
+  nodesOfAd: (i: number) => ReadonlySet<string>,
+): string[] {
+  const out = new Set<string>();
+  const used = new Set<number>();
+  for (const claim of claims) {
+    for (const i of claim.ads) {
+      if (used.has(i) || !nodesOfAd(i).has(node)) continue;
+      used.add(i);
+      const ifs = ads[i]!.interfaces;
+      if (ifs.length === 0) return [];
+      for (const name of ifs) out.add(name);
+    }
+  }
+  return [...out].sort(compare);
+}
+
+function advertisementSelectsPool(ad: L2Advertisement, pool: Pool): boolean {
+  if (ad.ipAddressPools.length === 0 && ad.ipAddressPoolSelectors.length === 0) return true;
+  return ad.ipAddressPools.includes(pool.name) || anySelectorMatches(ad.ipAddressPoolSelectors, pool.labels);
+}
+
+function poolContains(pool: Pool, ip: IP): boolean {
+  return pool.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last);
+}
+
+/** Binary search over one family's ranges, sorted by start (ranges never overlap). */
+function poolOf(spans: readonly PoolSpan[], value: bigint): Pool | undefined {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = spans[mid]!;
+    if (value < s.first) hi = mid - 1;
+    else if (value > s.last) lo = mid + 1;
+    else return s.pool;
+  }
+  return undefined;
+}
+
+function unannouncedOrder(text: string): string {
+  const ip = parseIP(text);
+  return ip ? ipOrderKey(ip) : `x${text}`;
+}
+
+function byName(a: { readonly name: string }, b: { readonly name: string }): number {
+  return compare(a.name, b.name);
+}
+
+/** Code-unit order: the same on every speaker, unlike localeCompare. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
