@@ -77,8 +77,9 @@ function aggregate(ip: IP, length: number): string {
 
 /**
  * Several advertisements announcing one prefix to one peer: communities are the union
- * (each advertisement asked for its own); LOCAL_PREF is the highest asked for, so the
- * result does not depend on the order advertisements are listed in.
+ * (each advertisement asked for its own). LOCAL_PREF: validation refuses two that would
+ * give one prefix different values (src/config/RULES.md), so they agree; taking the
+ * highest keeps the result independent of order in any case.
  */
 function merge(prev: RouteAttributes | undefined, ad: BGPAdvertisement): RouteAttributes {
   const communities = new Set(prev?.communities ?? []);

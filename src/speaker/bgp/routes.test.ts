@@ -1,0 +1,113 @@
+// Which prefixes a node announces to which peer: BGPAdvertisement selectors,
+// aggregation, communities and LOCAL_PREF merging, Local policy and withdrawal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildConfig } from '../../config/build.ts';
+import { parseDocuments } from '../../config/load.ts';
+import type { Config } from '../../config/model.ts';
+import type { L2ServiceView, NodeView } from '../election/l2-plan.ts';
+import { planBGP, peersOf } from './routes.ts';
+
+function config(yaml: string): Config {
+  const built = buildConfig(parseDocuments(yaml, 'test.yaml').documents);
+  assert.ok(built.config, built.errors.map((e) => e.message).join('; '));
+  return built.config;
+}
+
+const BASE = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool-a, namespace: metallb-system, labels: {tier: web}}
+spec: {addresses: ["198.18.1.0/24", "2001:db8:18:1::/64"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool-b, namespace: metallb-system}
+spec: {addresses: ["198.18.2.0/24"]}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor-1, namespace: metallb-system}
+spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor-rack2, namespace: metallb-system}
+spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.3, nodeSelectors: [{matchLabels: {rack: "2"}}]}
+`;
+
+const NODE1: NodeView = { name: 'node-1', labels: { rack: '1' }, networkUnavailable: false };
+const NODE2: NodeView = { name: 'node-2', labels: { rack: '2' }, networkUnavailable: false };
+
+function service(key: string, ips: string[], extra: Partial<L2ServiceView> = {}): L2ServiceView {
+  return {
+    key, namespace: key.split('/')[0]!, labels: {}, ips, externalTrafficPolicy: 'Cluster', createdAt: '',
+    endpoints: [{ nodeName: 'node-2', ready: true, serving: true, terminating: false }], ...extra,
+  };
+}
+
+const routesTo = (plan: ReturnType<typeof planBGP>, peer: string) => Object.fromEntries(plan.find((p) => p.peer.name === peer)?.routes ?? []);
+
+test('peers are those whose nodeSelectors select the node', () => {
+  const c = config(BASE);
+  assert.deepEqual(peersOf(c, NODE1).map((p) => p.name), ['tor-1']);
+  assert.deepEqual(peersOf(c, NODE2).map((p) => p.name), ['tor-1', 'tor-rack2']);
+});
+
+test('an advertisement for a pool announces its IPs as /32 and /128 to every peer by default', () => {
+  const c = config(BASE + `---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: a, namespace: metallb-system}
+spec: {ipAddressPools: [pool-a]}
+`);
+  const plan = planBGP({ config: c, node: NODE2, services: [service('ns/web', ['198.18.1.10', '2001:db8:18:1::10']), service('ns/other', ['198.18.2.5'])] });
+  const empty = { communities: [], largeCommunities: [] };
+  assert.deepEqual(routesTo(plan, 'tor-1'), { '198.18.1.10/32': empty, '2001:db8:18:1::10/128': empty });
+  assert.deepEqual(routesTo(plan, 'tor-rack2'), { '198.18.1.10/32': empty, '2001:db8:18:1::10/128': empty });
+  assert.deepEqual(plan.find((p) => p.peer.name === 'tor-1')?.services.get('198.18.1.10/32'), ['ns/web']);
+});
+
+test('aggregation lengths, peers lists, communities (aliases resolved) and LOCAL_PREF are merged per prefix and peer', () => {
+  const c = config(BASE + `---
+apiVersion: metallb.io/v1beta1
+kind: Community
+metadata: {name: aliases, namespace: metallb-system}
+spec: {communities: [{name: no-export, value: "65535:65281"}]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: agg, namespace: metallb-system}
+spec: {ipAddressPoolSelectors: [{matchLabels: {tier: web}}], aggregationLength: 24, aggregationLengthV6: 64, communities: [no-export, "large:64512:1:2"], localPref: 200, peers: [tor-1]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: host, namespace: metallb-system}
+spec: {ipAddressPools: [pool-a], aggregationLength: 24, communities: ["64512:100"], localPref: 200}
+`);
+  const plan = planBGP({ config: c, node: NODE2, services: [service('ns/web', ['198.18.1.10']), service('ns/web2', ['198.18.1.99'])] });
+  assert.deepEqual(routesTo(plan, 'tor-1'), {
+    '198.18.1.0/24': { localPref: 200, communities: [64512 * 65536 + 100, 65535 * 65536 + 65281], largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] },
+  });
+  assert.deepEqual(routesTo(plan, 'tor-rack2'), { '198.18.1.0/24': { localPref: 200, communities: [64512 * 65536 + 100], largeCommunities: [] } });
+  assert.deepEqual(plan.find((p) => p.peer.name === 'tor-1')?.services.get('198.18.1.0/24'), ['ns/web', 'ns/web2']);
+});
+
+test('withdrawn: no ready endpoint; Local policy without a local endpoint; node or service not selected', () => {
+  const c = config(BASE + `---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: a, namespace: metallb-system}
+spec: {ipAddressPools: [pool-a], nodeSelectors: [{matchLabels: {rack: "2"}}], serviceSelectors: [{matchLabels: {expose: bgp}}]}
+`);
+  const labels = { expose: 'bgp' };
+  const on = (node: NodeView, svc: L2ServiceView) => Object.keys(routesTo(planBGP({ config: c, node, services: [svc] }), 'tor-1'));
+  assert.deepEqual(on(NODE2, service('ns/a', ['198.18.1.1'], { labels })), ['198.18.1.1/32']);
+  assert.deepEqual(on(NODE1, service('ns/a', ['198.18.1.1'], { labels })), [], 'node not selected');
+  assert.deepEqual(on(NODE2, service('ns/a', ['198.18.1.1'])), [], 'service not selected');
+  assert.deepEqual(on(NODE2, service('ns/a', ['198.18.1.1'], { labels, endpoints: [] })), [], 'no endpoints');
+  assert.deepEqual(on(NODE2, service('ns/a', ['198.18.1.1'], { labels, endpoints: [{ nodeName: 'node-2', ready: false, serving: false, terminating: true }] })), [], 'none ready');
+  const local = { labels, externalTrafficPolicy: 'Local' as const, endpoints: [{ nodeName: 'node-1', ready: true, serving: true, terminating: false }] };
+  assert.deepEqual(on(NODE2, service('ns/a', ['198.18.1.1'], local)), [], 'Local: the endpoint is elsewhere');
+  assert.deepEqual(on({ ...NODE2, networkUnavailable: true }, service('ns/a', ['198.18.1.1'], { labels })), [], 'NetworkUnavailable');
+  assert.deepEqual(on(NODE2, service('ns/a', ['203.0.113.1'], { labels })), [], 'an IP in no pool');
+});
