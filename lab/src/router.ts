@@ -20,7 +20,8 @@ export function birdSocket(): string {
   return join(paths.state, 'bird.ctl');
 }
 
-export function birdConfig(nodes: readonly Host[]): string {
+/** BIRD's configuration; `password` makes every session require TCP MD5 (RFC 2385). */
+export function birdConfig(nodes: readonly Host[], password?: string): string {
   const peers = nodes.map((n) => `protocol bgp ${n.name.replace('-', '_')} from lab_node {
   neighbor ${n.v4} as ${nodeASN};
 }`).join('\n');
@@ -50,7 +51,8 @@ template bgp lab_node {
   keepalive time 3;
   connect retry time 1;
   error wait time 1, 5;
-  ipv4 { import all; export none; };
+${password !== undefined ? `  password "${password.replaceAll('"', '')}";
+` : ''}  ipv4 { import all; export none; };
   ipv6 { import all; export none; };
 }
 

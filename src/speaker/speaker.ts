@@ -58,6 +58,8 @@ export class Speaker {
   readonly #services: WatchedResource<ServiceObject>;
   readonly #slices: WatchedResource<SliceObject>;
   readonly #nodes: WatchedResource<NodeObj>;
+  /** BGPPeer passwordSecrets live in the speaker's namespace (MetalLB's rule). */
+  readonly #secrets: WatchedResource<KubeObject & { data?: Record<string, string> }>;
   readonly #config: ConfigSource;
   readonly #membership: Membership;
   readonly #responder: L2Responder;
@@ -87,6 +89,8 @@ export class Speaker {
     this.#services = new WatchedResource(client, '/api/v1/services', watch);
     this.#slices = new WatchedResource(client, '/apis/discovery.k8s.io/v1/endpointslices', watch);
     this.#nodes = new WatchedResource(client, '/api/v1/nodes', watch);
+    this.#secrets = new WatchedResource(client, `/api/v1/namespaces/${opts.namespace}/secrets`, watch);
+    this.#secrets.onChange(() => this.#schedulePlan());
     this.#config = new ConfigSource(client, opts.namespace, watch);
     this.#services.onChange(() => this.#schedulePlan());
     this.#slices.onChange((type, slice) => {
@@ -178,7 +182,7 @@ export class Speaker {
   }
 
   #resources(): Pick<WatchedResource<KubeObject>, 'start' | 'stop' | 'synced'>[] {
-    return [this.#services, this.#slices, this.#nodes];
+    return [this.#services, this.#slices, this.#nodes, this.#secrets];
   }
 
   #indexSlice(type: 'add' | 'update' | 'delete', slice: SliceObject): void {
@@ -259,14 +263,28 @@ export class Speaker {
 
   /** BGP: every eligible node announces; no election, no membership (routers do ECMP). */
   #planBGP(config: Config, services: readonly L2ServiceView[]): void {
-    const me = this.#nodes.get(`/${this.#opts.node}`) ?? this.#nodes.list().find((n) => n.metadata?.name === this.#opts.node);
+    const me = this.#nodes.get(this.#opts.node);
     if (!me) {
       if (config.bgpPeers.length > 0) this.#log.warn({ node: this.#opts.node }, 'no Node object for this node; no BGP sessions');
       this.#bgp.apply([], '');
       return;
     }
     const addresses = (me.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' && a.address && !a.address.includes(':'));
-    this.#bgp.apply(planBGP({ config, services, node: nodeViewFromObject(me) }), addresses[0]?.address ?? '0.0.0.0');
+    this.#bgp.apply(planBGP({ config, services, node: nodeViewFromObject(me) }), addresses[0]?.address ?? '0.0.0.0', this.#passwords(config));
+  }
+
+  /** TCP MD5 passwords per peer: `password`, or the `password` key of `passwordSecret`. */
+  #passwords(config: Config): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const peer of config.bgpPeers) {
+      if (peer.password !== undefined) out.set(peer.name, peer.password);
+      else if (peer.passwordSecret) {
+        const secret = this.#secrets.get(peer.passwordSecret.name, peer.passwordSecret.namespace);
+        const value = secret?.data?.['password'];
+        if (value !== undefined) out.set(peer.name, Buffer.from(value, 'base64').toString('utf8'));
+      }
+    }
+    return out;
   }
 
   /** Metrics and Events for what changed in this node's announcements. */
@@ -280,7 +298,7 @@ export class Speaker {
         m.set({ ip, node: this.#opts.node, protocol: 'layer2', service }, 1);
         if (this.#mine.get(ip)?.services.includes(service)) continue;
         const [namespace, name] = service.split('/') as [string, string];
-        const svc = this.#services.get(service);
+        const svc = this.#services.get(name, namespace);
         this.#events.record(
           { apiVersion: 'v1', kind: 'Service', namespace, name, ...(svc?.metadata?.uid ? { uid: svc.metadata.uid } : {}) },
           'Normal',

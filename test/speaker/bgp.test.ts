@@ -4,9 +4,10 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab, labBin, labOk, stateDir, useLab } from '../helpers/lab.ts';
-import { birdAvailable } from '../../lab/src/router.ts';
+import { birdAvailable, birdConfig } from '../../lab/src/router.ts';
+import { nodeHost } from '../../lab/src/layout.ts';
 
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -131,5 +132,39 @@ spec:
     }, 200);
     kubectl('delete', 'service', 'web', '-n', ns);
     await eventually('the route withdrawn', 15_000, () => (routerNextHops(ip).length === 0 ? true : undefined), 300);
+  });
+});
+
+describe('BGP with TCP MD5 (RFC 2385) against BIRD', { skip: (!isRoot() && 'the lab needs root') || (!birdAvailable() && 'bird2 is not installed') }, () => {
+  useLab({ up: ['--nodes', '2', '--ferrolb'] });
+
+  it('sessions come up only when the password from the BGPPeer passwordSecret matches the router\'s', async () => {
+    // The router now requires a password on every session.
+    writeFileSync(`${stateDir}/bird.conf`, birdConfig([nodeHost(1), nodeHost(2)], 'lab-md5-secret'));
+    assert.match(birdc('configure'), /Reconfigur/);
+    const peer = (secret: string) => `apiVersion: v1
+kind: Secret
+metadata: {name: router-password, namespace: metallb-system}
+type: kubernetes.io/basic-auth
+stringData: {password: ${secret}}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router, namespace: metallb-system}
+spec:
+  myASN: 64513
+  peerASN: 64512
+  peerAddress: 198.18.0.1
+  holdTime: 9s
+  passwordSecret: {name: router-password, namespace: metallb-system}
+`;
+    apply(peer('not-the-password'));
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.doesNotMatch(birdc('show', 'protocols'), /Established/, 'a wrong password gets no session');
+    apply(peer('lab-md5-secret'));
+    await eventually('two Established sessions', 40_000, () => {
+      const out = birdc('show', 'protocols');
+      return ['node_1', 'node_2'].every((n) => new RegExp(`^${n}\\s+BGP\\s+---\\s+up\\s.*Established`, 'm').test(out)) ? true : undefined;
+    }, 500);
   });
 });

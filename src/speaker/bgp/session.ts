@@ -13,6 +13,7 @@ import type { Logger } from '../../observability/logging.ts';
 import type { BGPPeer } from '../../config/model.ts';
 import type { RouteAttributes } from './routes.ts';
 import { encode, endOfRIB, updatesFor } from './encode.ts';
+import { connectWithMD5 } from './tcp-md5.ts';
 import { MessageReader } from './decode.ts';
 import { describeNotification, type AFI_SAFI, type BGPMessage, type OpenMessage, type PathAttributes, type UpdateMessage } from './messages.ts';
 
@@ -27,6 +28,8 @@ export interface SessionOptions {
   readonly onStateChange?: (state: SessionState, peer: string) => void;
   /** Seconds before the first reconnect; doubles on each failure up to 60 s. */
   readonly minRetry?: number;
+  /** The TCP MD5 password (RFC 2385), from `password` or the `passwordSecret`. */
+  readonly password?: string;
 }
 
 const AS_TRANS = 23456; // RFC 6793 9: the 2-byte stand-in for a 4-byte ASN
@@ -54,6 +57,7 @@ export class BGPSession {
   #retryTimer: Timer | undefined;
   #failures = 0;
   #stopped = false;
+  #attempt = 0;
   #peerAS = 0;
   readonly counters = { updatesSent: 0, updatesReceived: 0, prefixesAnnounced: 0 };
 
@@ -101,22 +105,39 @@ export class BGPSession {
     if (this.#stopped || !this.#peer.peerAddress) return;
     this.#setState('connect');
     this.#reader = new MessageReader();
-    const socket = tcpConnect({
-      host: this.#peer.peerAddress,
-      port: this.#peer.peerPort,
-      ...(this.#peer.sourceAddress ? { localAddress: this.#peer.sourceAddress } : {}),
-    });
+    const attempt = ++this.#attempt;
+    const target = { host: this.#peer.peerAddress, port: this.#peer.peerPort, ...(this.#peer.sourceAddress ? { localAddress: this.#peer.sourceAddress } : {}) };
+    if (this.#opts.password !== undefined) {
+      connectWithMD5({ ...target, password: this.#opts.password, timeoutMs: 5000 }).then(
+        (socket) => {
+          if (this.#stopped || attempt !== this.#attempt) return void socket.destroy();
+          this.#attach(socket);
+          this.#connected();
+        },
+        (err: Error) => {
+          if (attempt === this.#attempt) this.#fail(`connection: ${err.message}`);
+        },
+      );
+      return;
+    }
+    const socket = tcpConnect(target);
+    this.#attach(socket);
+    socket.on('connect', () => this.#connected());
+  }
+
+  #attach(socket: Socket): void {
     this.#socket = socket;
     socket.setNoDelay(true);
-    socket.on('connect', () => {
-      this.#log.debug('connected; sending OPEN');
-      this.#write(this.#open());
-      this.#setState('open-sent');
-      this.#armHold(OPEN_SENT_HOLD_S);
-    });
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('error', (err) => this.#fail(`connection: ${err.message}`));
     socket.on('close', () => this.#fail('connection closed by the peer'));
+  }
+
+  #connected(): void {
+    this.#log.debug('connected; sending OPEN');
+    this.#write(this.#open());
+    this.#setState('open-sent');
+    this.#armHold(OPEN_SENT_HOLD_S);
   }
 
   #open(): OpenMessage {
@@ -343,6 +364,7 @@ export class BGPSession {
 
   #fail(why: string): void {
     if (!this.#socket && this.#state === 'idle') return;
+    this.#attempt++; // a connect still in flight is stale now
     const wasEstablished = this.#state === 'established';
     this.#close(why);
     if (this.#stopped) return;

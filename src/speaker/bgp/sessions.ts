@@ -22,13 +22,13 @@ export class BGPSessions {
   }
 
   /** Brings the sessions in line with the plan: one per peer, each with its routes. */
-  apply(plan: readonly PeerRoutes[], routerID: string): void {
+  apply(plan: readonly PeerRoutes[], routerID: string, passwords: ReadonlyMap<string, string> = new Map()): void {
     const wanted = new Map(plan.map((p) => [p.peer.name, p]));
     const routerChanged = routerID !== this.#routerID;
     this.#routerID = routerID;
     for (const [name, { key, session }] of this.#sessions) {
       const next = wanted.get(name);
-      if (next && peerKey(next.peer) === key && !routerChanged) continue;
+      if (next && peerKey(next.peer, passwords.get(name)) === key && !routerChanged) continue;
       session.stop();
       this.#sessions.delete(name);
       this.#metrics?.bgpSessionUp.remove({ peer: name });
@@ -36,12 +36,14 @@ export class BGPSessions {
     for (const [name, { peer, routes }] of wanted) {
       let entry = this.#sessions.get(name);
       if (!entry) {
-        if (peer.password !== undefined || peer.passwordSecret !== undefined) {
-          this.#log.error({ peer: name }, 'BGPPeer asks for TCP MD5 authentication, which this ferrolb cannot do yet; no session');
+        const password = passwords.get(name);
+        if (peer.passwordSecret !== undefined && password === undefined) {
+          this.#log.error({ peer: name, secret: `${peer.passwordSecret.namespace}/${peer.passwordSecret.name}` }, 'the BGPPeer password Secret is missing or has no "password" key; no session');
           continue;
         }
         const session = new BGPSession({
           peer,
+          ...(password !== undefined ? { password } : {}),
           routerID,
           clock: this.#clock,
           log: this.#log,
@@ -50,7 +52,7 @@ export class BGPSessions {
             this.#log.debug({ peer: peerName, state }, 'BGP session state');
           },
         });
-        entry = { key: peerKey(peer), session };
+        entry = { key: peerKey(peer, password), session };
         this.#sessions.set(name, entry);
         this.#metrics?.bgpSessionUp.set({ peer: name }, 0);
         session.start();
@@ -70,6 +72,7 @@ export class BGPSessions {
   }
 }
 
-function peerKey(peer: BGPPeer): string {
-  return JSON.stringify(peer);
+/** A session is replaced when anything about its peer changes, the password included. */
+function peerKey(peer: BGPPeer, password: string | undefined): string {
+  return JSON.stringify([peer, password ?? null]);
 }
