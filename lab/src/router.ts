@@ -20,8 +20,11 @@ export function birdSocket(): string {
   return join(paths.state, 'bird.ctl');
 }
 
-/** BIRD's configuration; `password` makes every session require TCP MD5 (RFC 2385). */
-export function birdConfig(nodes: readonly Host[], password?: string): string {
+/**
+ * BIRD's configuration. `password` makes every session require TCP MD5 (RFC 2385);
+ * `bfd` runs BFD (300 ms x 3) on every session, and BIRD drops a session BFD says is down.
+ */
+export function birdConfig(nodes: readonly Host[], password?: string, bfd = false): string {
   const peers = nodes.map((n) => `protocol bgp ${n.name.replace('-', '_')} from lab_node {
   neighbor ${n.v4} as ${nodeASN};
 }`).join('\n');
@@ -32,6 +35,11 @@ router id ${router.v4};
 protocol device {
   scan time 2;
 }
+${bfd ? `
+protocol bfd lab_bfd {
+  interface "eth0" { min rx interval 300 ms; min tx interval 300 ms; multiplier 3; };
+}
+` : ''}
 
 # Learned routes go to the kernel; equal routes from several nodes become one ECMP route.
 protocol kernel kernel4 {
@@ -52,7 +60,7 @@ template bgp lab_node {
   connect retry time 1;
   error wait time 1, 5;
 ${password !== undefined ? `  password "${password.replaceAll('"', '')}";
-` : ''}  ipv4 { import all; export none; };
+` : ''}${bfd ? '  bfd on;\n' : ''}  ipv4 { import all; export none; };
   ipv6 { import all; export none; };
 }
 

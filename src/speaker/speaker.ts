@@ -270,7 +270,7 @@ export class Speaker {
       return;
     }
     const addresses = (me.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' && a.address && !a.address.includes(':'));
-    this.#bgp.apply(planBGP({ config, services, node: nodeViewFromObject(me) }), addresses[0]?.address ?? '0.0.0.0', this.#passwords(config));
+    this.#bgp.apply(planBGP({ config, services, node: nodeViewFromObject(me) }), addresses[0]?.address ?? '0.0.0.0', this.#passwords(config), new Map(config.bfdProfiles.map((p) => [p.name, p])));
   }
 
   /** TCP MD5 passwords per peer: `password`, or the `password` key of `passwordSecret`. */

@@ -168,3 +168,51 @@ spec:
     }, 500);
   });
 });
+
+describe('BGP with BFD (RFC 5880) against BIRD', { skip: (!isRoot() && 'the lab needs root') || (!birdAvailable() && 'bird2 is not installed') }, () => {
+  useLab({ up: ['--nodes', '2', '--ferrolb'] });
+
+  it('BFD comes up with each node; a node cut off loses its path in about a second, well inside the 9 s hold time', async (t) => {
+    writeFileSync(`${stateDir}/bird.conf`, birdConfig([nodeHost(1), nodeHost(2)], undefined, true));
+    assert.match(birdc('configure'), /Reconfigur/);
+    apply(`apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: fast, namespace: metallb-system}
+spec: {receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router, namespace: metallb-system}
+spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, holdTime: 90s, bfdProfile: fast}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.1.0/24"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bgp-adv, namespace: metallb-system}
+spec: {ipAddressPools: [bgp-pool]}
+`);
+    const ns = freshNamespace('bfd');
+    labOk(['deploy', 'web', '--replicas', '2', '--namespace', ns]);
+    kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    const ip = await serviceIP(ns, 'web');
+    await eventually('two paths', 30_000, () => (routerNextHops(ip).length === 2 ? true : undefined), 300);
+    await eventually('BFD Up with both nodes', 30_000, () => {
+      const out = birdc('show', 'bfd', 'sessions');
+      return ['198.18.0.11', '198.18.0.12'].every((a) => new RegExp(`^${a.replaceAll('.', '\\.')}\\s+eth0\\s+Up`, 'm').test(out)) ? true : undefined;
+    }, 300);
+    const t0 = performance.now();
+    spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', 'node-1', 'down'], { timeout: 5000 });
+    await eventually('node-1\'s path gone', 10_000, () => {
+      const h = routerNextHops(ip);
+      return h.length === 1 && h[0] === '198.18.0.12' ? true : undefined;
+    }, 50);
+    const took = performance.now() - t0;
+    t.diagnostic(`BFD: the router dropped the cut-off node's path after ${took.toFixed(0)} ms (the negotiated BGP hold time is 9 s)`);
+    assert.ok(took < 5000, `took ${took.toFixed(0)} ms`);
+    spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', 'node-1', 'up'], { timeout: 5000 });
+  });
+});

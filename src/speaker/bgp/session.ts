@@ -14,6 +14,8 @@ import type { BGPPeer } from '../../config/model.ts';
 import type { RouteAttributes } from './routes.ts';
 import { encode, endOfRIB, updatesFor } from './encode.ts';
 import { connectWithMD5 } from './tcp-md5.ts';
+import { BFDSession } from '../bfd/session.ts';
+import type { BFDProfile } from '../../config/model.ts';
 import { MessageReader } from './decode.ts';
 import { describeNotification, type AFI_SAFI, type BGPMessage, type OpenMessage, type PathAttributes, type UpdateMessage } from './messages.ts';
 
@@ -30,6 +32,8 @@ export interface SessionOptions {
   readonly minRetry?: number;
   /** The TCP MD5 password (RFC 2385), from `password` or the `passwordSecret`. */
   readonly password?: string;
+  /** The peer's BFDProfile: a BFD session watches the path while BGP is up. */
+  readonly bfd?: BFDProfile;
 }
 
 const AS_TRANS = 23456; // RFC 6793 9: the 2-byte stand-in for a 4-byte ASN
@@ -58,6 +62,8 @@ export class BGPSession {
   #failures = 0;
   #stopped = false;
   #attempt = 0;
+  #bfd: BFDSession | undefined;
+  #bfdWasUp = false;
   #peerAS = 0;
   readonly counters = { updatesSent: 0, updatesReceived: 0, prefixesAnnounced: 0 };
 
@@ -230,12 +236,38 @@ export class BGPSession {
     if (this.#holdTime > 0) this.#armHold(this.#holdTime);
     else this.#holdTimer?.cancel();
     this.#scheduleKeepalive();
+    this.#startBFD();
     this.#sent.clear();
     this.#sync();
     // RFC 4724 2: End-of-RIB (an empty UPDATE; MP_UNREACH with no prefixes for IPv6)
     // tells the peer our initial routes are complete.
     this.#write(endOfRIB('ipv4-unicast'));
     this.#write(endOfRIB('ipv6-unicast'));
+  }
+
+  /**
+   * RFC 5882 4.3: when BFD says the path is down, BGP drops the session at once rather
+   * than waiting out its hold time. BFD starts with the session (it needs the local
+   * address) and stops with it.
+   */
+  #startBFD(): void {
+    const profile = this.#opts.bfd;
+    const local = this.#socket?.localAddress?.replace(/^::ffff:/, '');
+    if (!profile || !local || !this.#peer.peerAddress) return;
+    this.#bfdWasUp = false;
+    const bfd = new BFDSession({
+      peerAddress: this.#peer.peerAddress,
+      localAddress: local,
+      profile,
+      clock: this.#opts.clock,
+      log: this.#log,
+      onStateChange: (state) => {
+        if (state === 'up') this.#bfdWasUp = true;
+        else if (state === 'down' && this.#bfdWasUp && bfd === this.#bfd) this.#notify(CEASE, 0, 'BFD reports the path to the peer down');
+      },
+    });
+    this.#bfd = bfd;
+    bfd.start().catch((err: unknown) => this.#log.error({ err: String(err) }, 'cannot start BFD; the session runs without it'));
   }
 
   #scheduleKeepalive(): void {
@@ -346,6 +378,8 @@ export class BGPSession {
   }
 
   #close(why: string): void {
+    this.#bfd?.stop();
+    this.#bfd = undefined;
     this.#holdTimer?.cancel();
     this.#keepaliveTimer?.cancel();
     const socket = this.#socket;

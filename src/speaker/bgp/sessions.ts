@@ -4,7 +4,7 @@
 import type { Clock } from '../../k8s/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { SpeakerMetrics } from '../../observability/metrics.ts';
-import type { BGPPeer } from '../../config/model.ts';
+import type { BFDProfile, BGPPeer } from '../../config/model.ts';
 import { BGPSession } from './session.ts';
 import type { PeerRoutes } from './routes.ts';
 
@@ -22,13 +22,13 @@ export class BGPSessions {
   }
 
   /** Brings the sessions in line with the plan: one per peer, each with its routes. */
-  apply(plan: readonly PeerRoutes[], routerID: string, passwords: ReadonlyMap<string, string> = new Map()): void {
+  apply(plan: readonly PeerRoutes[], routerID: string, passwords: ReadonlyMap<string, string> = new Map(), bfdProfiles: ReadonlyMap<string, BFDProfile> = new Map()): void {
     const wanted = new Map(plan.map((p) => [p.peer.name, p]));
     const routerChanged = routerID !== this.#routerID;
     this.#routerID = routerID;
     for (const [name, { key, session }] of this.#sessions) {
       const next = wanted.get(name);
-      if (next && peerKey(next.peer, passwords.get(name)) === key && !routerChanged) continue;
+      if (next && peerKey(next.peer, passwords.get(name), bfdProfiles.get(next.peer.bfdProfile ?? '')) === key && !routerChanged) continue;
       session.stop();
       this.#sessions.delete(name);
       this.#metrics?.bgpSessionUp.remove({ peer: name });
@@ -41,9 +41,11 @@ export class BGPSessions {
           this.#log.error({ peer: name, secret: `${peer.passwordSecret.namespace}/${peer.passwordSecret.name}` }, 'the BGPPeer password Secret is missing or has no "password" key; no session');
           continue;
         }
+        const bfd = bfdProfiles.get(peer.bfdProfile ?? '');
         const session = new BGPSession({
           peer,
           ...(password !== undefined ? { password } : {}),
+          ...(bfd !== undefined ? { bfd } : {}),
           routerID,
           clock: this.#clock,
           log: this.#log,
@@ -52,7 +54,7 @@ export class BGPSessions {
             this.#log.debug({ peer: peerName, state }, 'BGP session state');
           },
         });
-        entry = { key: peerKey(peer, password), session };
+        entry = { key: peerKey(peer, password, bfd), session };
         this.#sessions.set(name, entry);
         this.#metrics?.bgpSessionUp.set({ peer: name }, 0);
         session.start();
@@ -73,6 +75,6 @@ export class BGPSessions {
 }
 
 /** A session is replaced when anything about its peer changes, the password included. */
-function peerKey(peer: BGPPeer, password: string | undefined): string {
-  return JSON.stringify([peer, password ?? null]);
+function peerKey(peer: BGPPeer, password: string | undefined, bfd: BFDProfile | undefined): string {
+  return JSON.stringify([peer, password ?? null, bfd ?? null]);
 }
