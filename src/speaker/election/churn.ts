@@ -1,7 +1,8 @@
 // Churn of the L2 election: how many *other* IPs move (each move breaks the connections
 // through that IP) when a service is added or deleted, a node goes down or comes back,
 // or a Node is added to or removed from the cluster. Compares ferrolb's planL2 with
-// MetalLB's pure hash and with the alternatives considered (README.md, "Churn").
+// MetalLB's pure hash and with the alternatives considered (README.md, "Churn"), and
+// checks planL2 against an independent model of its rule on every world and event.
 //
 //   node_modules/.bin/node src/speaker/election/churn.ts [trials-scale, default 1]
 //
@@ -60,7 +61,7 @@ const byAge = (a: { ip: string; createdAt: string }, b: { ip: string; createdAt:
 /** MetalLB: first live node in hash order. */
 const metallb: Rule = (w) => new Map(w.ips.map(({ ip }) => [ip, [...w.live].sort((a, b) => (h(a, ip) < h(b, ip) ? -1 : 1))[0]!]));
 
-/** ferrolb before this change: one cap ceil(IPs / live nodes), IPs in IP order, no homes. */
+/** ferrolb's first rule: one cap ceil(IPs / live nodes), IPs in IP order, no homes. */
 const previous: Rule = (w) => {
   const loads = new Map<string, number>();
   const cap = Math.ceil(w.ips.length / w.live.length);
@@ -87,10 +88,10 @@ function withHomes(homeCap: (i: number, m: number, n: number) => number): Rule {
     return out;
   };
 }
-/** ferrolb now, modelled: home cap ceil(i / n) for the i-th IP by age. Checked against planL2. */
-const model = withHomes((i, _m, n) => Math.ceil(i / n));
-/** Alternative: homes and age order, but one cap ceil(IPs / n) for all. */
-const staticHomes = withHomes((_i, m, n) => Math.ceil(m / n));
+/** ferrolb now, modelled: homes by age, one home cap ceil(IPs / n) for all. Checked against planL2. */
+const model = withHomes((_i, m, n) => Math.ceil(m / n));
+/** Alternative (ferrolb's previous rule): homes by age, cap ceil(i / n) for the i-th IP. */
+const perPosition = withHomes((i, _m, n) => Math.ceil(i / n));
 /** Alternative: cap ceil(i / n) by age, on the live nodes only (no homes). */
 const prefixNoHomes: Rule = (w) => {
   const loads = new Map<string, number>();
@@ -109,8 +110,13 @@ const CONFIG: Config = {
   bgpPeers: [],
   bfdProfiles: [],
 };
-/** planL2 itself, on the world. */
+/** planL2 itself, on the world (checked against the model on every call). */
 const ferrolb: Rule = (w) => {
+  const placed = planL2World(w);
+  assertSame(placed, model(w));
+  return placed;
+};
+function planL2World(w: World): Placement {
   const services: L2ServiceView[] = w.ips.map(({ ip, createdAt }) => ({
     key: `ns/${ip}`,
     namespace: 'ns',
@@ -122,7 +128,7 @@ const ferrolb: Rule = (w) => {
   }));
   const p = planL2({ config: CONFIG, services, nodes: w.known.map((name) => ({ name, labels: {}, networkUnavailable: false })), liveNodes: new Set(w.live) });
   return new Map(p.announcements.map((a) => [a.ip, a.node]));
-};
+}
 
 // ---------------------------------------------------------------------------------
 // Events
@@ -132,6 +138,10 @@ interface Moves {
   readonly others: number;
   /** IPs that moved because they had to (down node) or could (to a new node). */
   readonly own?: number;
+  /** IPs not on MetalLB's node before the event (the bound on moves when the cap rises). */
+  readonly offMetallb?: number;
+  /** IPs before the event, when not the world's (the events that trim the world). */
+  readonly ips?: number;
 }
 type Event = (rule: Rule, w: World, rnd: () => number) => Moves;
 
@@ -155,11 +165,27 @@ const EVENTS: Record<string, Event> = {
   'service added when IPs = k × nodes': (rule, w, rnd) => {
     // The IP count is a multiple of the node count: the next IP raises ceil(IPs / nodes).
     const kept = { ...w, ips: w.ips.slice(0, Math.max(1, Math.floor(w.ips.length / w.known.length)) * w.known.length) };
-    return EVENTS['service added (newest)']!(rule, kept, rnd);
+    const before = rule(kept);
+    const first = metallb(kept);
+    const offMetallb = [...before].filter(([ip, n]) => first.get(ip) !== n).length;
+    return { ...EVENTS['service added (newest)']!(rule, kept, rnd), offMetallb, ips: kept.ips.length };
   },
   'service deleted (any)': (rule, w, rnd) => {
     const gone = Math.floor(rnd() * w.ips.length);
     return { others: countMoved(rule(w), rule({ ...w, ips: w.ips.filter((_, i) => i !== gone) })) };
+  },
+  'service deleted (newest)': (rule, w, rnd) => deleteByAge(rule, w, rnd, 1, 1),
+  'service deleted when IPs = k × nodes + 1': (rule, w, rnd) => {
+    // One IP past a multiple of the node count: deleting one lowers ceil(IPs / nodes).
+    // (Worlds with exactly as many IPs as nodes get one newer IP.)
+    const target = Math.max(1, Math.floor((w.ips.length - 1) / w.known.length)) * w.known.length + 1;
+    const ips = w.ips.slice(0, target);
+    while (ips.length < target) {
+      const ip = randomIP(rnd);
+      if (!ips.some((x) => x.ip === ip)) ips.push({ ip, createdAt: later({ ...w, ips }) });
+    }
+    const kept = { ...w, ips };
+    return { ...EVENTS['service deleted (any)']!(rule, kept, rnd), ips: kept.ips.length };
   },
   'service deleted (newest tenth)': (rule, w, rnd) => deleteByAge(rule, w, rnd, 0.9, 1),
   'service deleted (oldest tenth)': (rule, w, rnd) => deleteByAge(rule, w, rnd, 0, 0.1),
@@ -190,10 +216,10 @@ const EVENTS: Record<string, Event> = {
   },
 };
 
-/** Deletes a service whose age rank (0 = oldest) is in [from, to) of all. */
+/** Deletes a service whose age rank (0 = oldest) is in [from, to) of all (from = to = 1: the newest). */
 function deleteByAge(rule: Rule, w: World, rnd: () => number, from: number, to: number): Moves {
   const byAgeRank = [...w.ips].sort(byAge);
-  const lo = Math.floor(from * byAgeRank.length);
+  const lo = Math.min(byAgeRank.length - 1, Math.floor(from * byAgeRank.length));
   const hi = Math.max(lo + 1, Math.floor(to * byAgeRank.length));
   const gone = byAgeRank[Math.min(byAgeRank.length - 1, lo + Math.floor(rnd() * (hi - lo)))]!;
   return { others: countMoved(rule(w), rule({ ...w, ips: w.ips.filter((x) => x !== gone) })) };
@@ -234,6 +260,8 @@ export interface ChurnRow {
   readonly meanOthers: number;
   readonly maxOthers: number;
   readonly meanOwn?: number;
+  /** Mean IPs not on MetalLB's node before the event (cap-rise event only). */
+  readonly meanOffMetallb?: number;
   readonly meanIPs: number;
 }
 
@@ -241,19 +269,18 @@ export function measure(nodes: number, ips: number, trials: number, rules: Recor
   const rows: ChurnRow[] = [];
   for (const event of events) {
     const rnd = lcg(seed + nodes * 7919 + ips);
-    const acc = new Map<string, { others: number; max: number; own: number; ips: number }>();
+    const acc = new Map<string, { others: number; max: number; own: number; off: number; ips: number }>();
     for (let t = 0; t < trials; t++) {
       const w = world(nodes, ips + Math.floor(rnd() * nodes), rnd);
       const eventSeed = Math.floor(rnd() * 2 ** 31);
-      // planL2 must agree with its model on every world (and after every event).
-      assertSame(ferrolb(w), model(w));
       for (const [name, rule] of Object.entries(rules)) {
         const m = EVENTS[event]!(rule, w, lcg(eventSeed));
-        const a = acc.get(name) ?? { others: 0, max: 0, own: 0, ips: 0 };
+        const a = acc.get(name) ?? { others: 0, max: 0, own: 0, off: 0, ips: 0 };
         a.others += m.others;
         a.max = Math.max(a.max, m.others);
         a.own += m.own ?? 0;
-        a.ips += w.ips.length;
+        a.off += m.offMetallb ?? 0;
+        a.ips += m.ips ?? w.ips.length;
         acc.set(name, a);
       }
     }
@@ -267,6 +294,7 @@ export function measure(nodes: number, ips: number, trials: number, rules: Recor
         meanOthers: a.others / trials,
         maxOthers: a.max,
         ...(event.startsWith('service') ? {} : { meanOwn: a.own / trials }),
+        ...(event === 'service added when IPs = k × nodes' ? { meanOffMetallb: a.off / trials } : {}),
         meanIPs: a.ips / trials,
       });
     }
@@ -279,7 +307,7 @@ function assertSame(a: Placement, b: Placement): void {
   if (a.size !== b.size) throw new Error('planL2 and the model disagree on the IPs');
 }
 
-export const RULES = { ferrolb, metallb, previous, staticHomes, prefixNoHomes } as const;
+export const RULES = { ferrolb, perPosition, metallb, previous, prefixNoHomes } as const;
 
 if (import.meta.main) {
   const scale = Number(process.argv[2] ?? '1');
@@ -310,9 +338,17 @@ if (import.meta.main) {
     }
     for (const [rule, label] of [
       ['ferrolb', 'ferrolb'],
+      ['perPosition', 'per-position'],
       ['metallb', 'MetalLB'],
     ] as const) {
       console.log(`| ${event} | ${label} | ${sizes.map(([n, m]) => `${share(row(n, m, event, rule))} / ${row(n, m, event, rule).maxOthers}`).join(' | ')} |`);
+    }
+    if (first.meanOffMetallb !== undefined) {
+      const off = sizes.map(([n, m]) => {
+        const r = row(n, m, event, 'ferrolb');
+        return `${r.meanOffMetallb!.toFixed(1)} (${((100 * r.meanOffMetallb!) / r.meanIPs).toFixed(1)}%)`;
+      });
+      console.log(`| ${event} | (bound: IPs not on MetalLB's node) | ${off.join(' | ')} |`);
     }
   }
   const names = Object.keys(RULES);

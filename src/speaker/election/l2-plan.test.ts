@@ -74,9 +74,16 @@ const reasonOf = (p: L2Plan, service: string, ip: string): string | undefined =>
  * by the raw sha256 digest of "name#ip" (byte order) and take the first.
  */
 function metallbChoice(candidates: readonly string[], ip: string): string {
-  const digest = new Map(candidates.map((n) => [n, createHash('sha256').update(Buffer.from(`${n}#${ip}`, 'utf8')).digest()]));
-  const sorted = [...candidates].sort((a, b) => Buffer.compare(digest.get(a)!, digest.get(b)!));
-  return sorted[0]!;
+  return hashOrder(candidates, ip)[0]!;
+}
+/** `nodes` in the raw sha256 order of "name#ip" (byte order), then by name. */
+function hashOrder(nodes: readonly string[], ip: string): string[] {
+  const digest = new Map(nodes.map((n) => [n, createHash('sha256').update(Buffer.from(`${n}#${ip}`, 'utf8')).digest()]));
+  return [...nodes].sort((a, b) => Buffer.compare(digest.get(a)!, digest.get(b)!) || (a < b ? -1 : 1));
+}
+/** Where `node` stands in `ip`'s hash order among `nodes` (0 = MetalLB's choice). */
+function hashRank(nodes: readonly string[], ip: string, node: string): number {
+  return hashOrder(nodes, ip).indexOf(node);
 }
 
 /** A creation timestamp, s seconds into 2025, as the API server writes them. */
@@ -388,19 +395,54 @@ describe('planL2: rule 5, election', () => {
     assert.equal(nodeOf(shared, hi), metallbChoice(two, hi));
   });
 
-  it('the lab: creating services one by one on 3 nodes never moves an older IP, and stays even', () => {
+  it('the lab, 3 nodes: creating services moves nothing unless the cap rises (every third), then only toward MetalLB’s node; deleting them, only toward it unless the cap falls; always even', (t) => {
     const lab = pool('lab', ['198.18.0.200-198.18.0.231']);
     const cfg = config([lab], [ALL]);
+    const names3 = N3.map((n) => n.name);
+    const rank = (ip: string, n: string) => hashRank(names3, ip, n);
     const services: L2ServiceView[] = [];
     let before = new Map<string, string>();
+    let created = 0;
     for (let i = 0; i < 32; i++) {
       services.push(svc(`ns/s${i}`, [`198.18.0.${200 + i}`], { createdAt: at(i) }));
       const p = plan(cfg, services, N3);
       const after = new Map(p.announcements.map((a) => [a.ip, a.node]));
-      for (const [ip, n] of before) assert.equal(after.get(ip), n, `creating ns/s${i} moved ${ip}`);
+      // i IPs before: the cap ceil(IPs / 3) rises when i is a multiple of 3.
+      const rises = i % 3 === 0;
+      for (const [ip, n] of before) {
+        const to = after.get(ip)!;
+        if (to === n) continue;
+        created++;
+        assert.ok(rises, `creating ns/s${i} moved ${ip} although the cap stayed ${Math.ceil(i / 3)}`);
+        assert.ok(rank(ip, to) < rank(ip, n), `creating ns/s${i} moved ${ip} from ${n} to ${to}, later in its hash order`);
+      }
       for (const load of loads(p).values()) assert.ok(load <= Math.ceil((i + 1) / 3));
       before = after;
     }
+    // Deleting them oldest first (the worst case of a cap per position): with the cap
+    // unchanged, IPs move only toward MetalLB's node.
+    let deleted = 0;
+    let dropped = 0;
+    while (services.length > 1) {
+      const gone = services.shift()!;
+      const p = plan(cfg, services, N3);
+      const after = new Map(p.announcements.map((a) => [a.ip, a.node]));
+      // services.length + 1 IPs before: the cap falls when that is 1 past a multiple of 3.
+      const falls = services.length % 3 === 0;
+      for (const [ip, n] of before) {
+        const to = after.get(ip);
+        if (ip === gone.ips[0] || to === n) continue;
+        if (falls) {
+          dropped++;
+          continue;
+        }
+        deleted++;
+        assert.ok(rank(ip, to!) < rank(ip, n), `deleting ${gone.key} moved ${ip} from ${n} to ${to}, later in its hash order`);
+      }
+      for (const load of loads(p).values()) assert.ok(load <= Math.ceil(services.length / 3));
+      before = after;
+    }
+    t.diagnostic(`32 creations moved ${created} older IPs (11 cap rises); 31 deletions, oldest first: ${deleted} moves (cap unchanged), ${dropped} (10 cap drops)`);
   });
 
   it('among IPs of the same age, the one with fewer home nodes is placed first', () => {
@@ -722,11 +764,22 @@ function oracle(input: L2PlanInput): Map<string, { services: string[]; candidate
 
 /**
  * Rule 5 as README.md words it, computed the slow, obvious way from the oracle's
- * candidates: homes (IPs oldest first, then fewest home nodes, then by IP; the i-th
- * takes its first home node in hash order below ceil(i / home nodes seen so far)),
+ * candidates: homes (IPs oldest first, then fewest home nodes, then by IP; each takes
+ * its first home node in hash order below one cap, ceil(homed IPs / home nodes)),
  * then displaced IPs on their candidates below ceil(announced / candidate nodes).
+ * Also returns what the churn properties reason about: each IP's home nodes, the home
+ * cap, and whether some IP found none of its home nodes below the cap (fellBack).
  */
-function reference(input: L2PlanInput): { node: Map<string, string>; home: Map<string, string> } {
+interface Reference {
+  readonly node: Map<string, string>;
+  readonly home: Map<string, string>;
+  readonly homeNodes: Map<string, readonly string[]>;
+  /** The homed IPs in placement order. */
+  readonly order: readonly string[];
+  readonly cap: number;
+  readonly fellBack: boolean;
+}
+function reference(input: L2PlanInput): Reference {
   const sels = (s: readonly LabelSelector[], l: Labels) => s.length === 0 || anySelectorMatches(s, l);
   const known = input.nodes.filter((n) => !(EXCLUDE_FROM_LB_LABEL in n.labels));
   const info = new Map<string, { age: string; homeNodes?: string[] }>();
@@ -763,11 +816,12 @@ function reference(input: L2PlanInput): { node: Map<string, string>; home: Map<s
     .sort((a, b) => (a.age < b.age ? -1 : a.age > b.age ? 1 : a.nodes.length - b.nodes.length || (ipOrder(a.ip) < ipOrder(b.ip) ? -1 : 1)));
   const home = new Map<string, string>();
   const homeLoads = new Map<string, number>();
-  const seen = new Set<string>();
-  homed.forEach((x, i) => {
-    for (const n of x.nodes) seen.add(n);
-    home.set(x.ip, pickRef(x.nodes, x.ip, homeLoads, Math.ceil((i + 1) / seen.size)));
-  });
+  const homeCap = homed.length === 0 ? 0 : Math.ceil(homed.length / new Set(homed.flatMap((x) => x.nodes)).size);
+  let fellBack = false;
+  for (const x of homed) {
+    if (!x.nodes.some((n) => (homeLoads.get(n) ?? 0) < homeCap)) fellBack = true;
+    home.set(x.ip, pickRef(x.nodes, x.ip, homeLoads, homeCap));
+  }
   const o = oracle(input);
   const node = new Map<string, string>();
   const served = new Map<string, number>();
@@ -782,7 +836,7 @@ function reference(input: L2PlanInput): { node: Map<string, string>; home: Map<s
   const cap = Math.ceil(o.size / new Set([...o.values()].flatMap((v) => v.candidates)).size);
   displaced.sort((a, b) => (a.age < b.age ? -1 : a.age > b.age ? 1 : a.candidates.length - b.candidates.length || (ipOrder(a.ip) < ipOrder(b.ip) ? -1 : 1)));
   for (const x of displaced) node.set(x.ip, pickRef(x.candidates, x.ip, served, cap));
-  return { node, home };
+  return { node, home, homeNodes: new Map(homed.map((x) => [x.ip, x.nodes])), order: homed.map((x) => x.ip), cap: homeCap, fellBack };
 }
 
 /** First node in raw sha256 order (then name) with load < cap, else the least loaded (first in that order); counts it. */
@@ -874,7 +928,7 @@ describe('planL2: properties', () => {
     );
   });
 
-  it('(d) the plan is the election as README.md words it (homes by age with cap ceil(i / nodes so far), then displaced IPs)', () => {
+  it('(d) the plan is the election as README.md words it (homes by age with one cap ceil(homed IPs / home nodes), then displaced IPs)', () => {
     fc.assert(
       fc.property(arbWorld, ({ input }) => {
         const ref = reference(input);
@@ -917,9 +971,49 @@ describe('planL2: properties', () => {
   // the baseline: it moves no other IP on any of these changes (an IP's node depends
   // only on its own candidates), and is measured alongside to show it.
 
-  it('(f) a service newer than all others, on a new IP, moves no IP announced at its home (none at all when every node is up)', (t) => {
-    let runs = 0;
+  it('(f) a new service (newer than all, on a new IP) moves nothing while the home cap stays; when it rises, IPs move only to nodes earlier in their hash order', (t) => {
+    // Every node up and a candidate of every IP: the plan is the homes.
+    let stays = 0;
+    let rises = 0;
     let moved = 0;
+    let max = 0;
+    let offMetallb = 0;
+    let total = 0;
+    fc.assert(
+      fc.property(arbEven, fc.integer({ min: 0, max: 255 }), fc.boolean(), ({ nodes, ips, ages }, ipNumber, atMultiple) => {
+        // Half the cases are trimmed to a multiple of the node count: the new IP raises the cap.
+        const list = atMultiple ? ips.slice(0, ips.length - (ips.length % nodes.length)) : ips;
+        if (list.includes(ipNumber)) return;
+        const input = evenInput(nodes, list, ages);
+        const before = planL2(input);
+        const after = planL2({ ...input, services: [...input.services, svc('new/newest', [`10.0.0.${ipNumber}`], { createdAt: at(100000) })] });
+        const now = new Map(after.announcements.map((a) => [a.ip, a.node]));
+        const rise = Math.ceil((list.length + 1) / nodes.length) > Math.ceil(list.length / nodes.length);
+        let m = 0;
+        for (const a of before.announcements) {
+          const to = now.get(a.ip)!;
+          if (to === a.node) continue;
+          assert.ok(rise, `${a.ip} moved from ${a.node} to ${to} although the cap stayed ${Math.ceil(list.length / nodes.length)}`);
+          assert.ok(hashRank(nodes, a.ip, to) < hashRank(nodes, a.ip, a.node), `${a.ip} moved from ${a.node} to ${to}, later in its hash order`);
+          m++;
+        }
+        if (!rise) {
+          stays++;
+          return;
+        }
+        rises++;
+        moved += m;
+        max = Math.max(max, m);
+        total += list.length;
+        offMetallb += before.announcements.filter((a) => a.node !== metallbChoice(nodes, a.ip)).length;
+      }),
+    );
+    // Random worlds (nodes down, home-node sets that differ, Local services, IPs kept
+    // home without endpoints): the same on the homes (model), and in the plan, an IP at
+    // its home stays while the cap stays, and stays on MetalLB's node when it rises.
+    let worlds = 0;
+    let worldRises = 0;
+    let displacedMoved = 0;
     let metallbMoved = 0;
     fc.assert(
       fc.property(arbWorld, fc.integer({ min: 0, max: 255 }), fc.boolean(), ({ input }, ipNumber, local) => {
@@ -928,62 +1022,105 @@ describe('planL2: properties', () => {
         if (used.has(ip)) return;
         const live = [...input.liveNodes];
         const newest = svc('new/newest', [ip], { createdAt: at(100000), externalTrafficPolicy: local ? 'Local' : 'Cluster', endpoints: live.slice(0, 2).map((n) => ep(n)) });
+        const next = { ...input, services: [...input.services, newest] };
         const before = reference(input);
-        const after = planL2({ ...input, services: [...input.services, newest] });
-        const now = new Map(after.announcements.map((a) => [a.ip, a.node]));
+        const after = reference(next);
+        const now = new Map(planL2(next).announcements.map((a) => [a.ip, a.node]));
+        const noWorse = after.cap >= before.cap && !before.fellBack;
+        if (noWorse) assertHomesNoWorse(before, after);
         for (const [addr, n] of before.node) {
-          if (before.home.get(addr) === n) assert.equal(now.get(addr), n, `${addr} moved from its home ${n}`);
-          if (now.get(addr) !== n) moved++;
+          if (before.home.get(addr) !== n) {
+            if (now.get(addr) !== n) displacedMoved++;
+            continue;
+          }
+          if (after.cap === before.cap) assert.equal(now.get(addr), n, `${addr} moved from its home ${n} although the cap stayed`);
+          else if (noWorse && n === metallbChoice(before.homeNodes.get(addr)!, addr)) assert.equal(now.get(addr), n, `${addr} left MetalLB's node ${n}`);
         }
-        metallbMoved += metallbMoves(input, { ...input, services: [...input.services, newest] });
-        runs++;
+        if (after.cap !== before.cap) worldRises++;
+        metallbMoved += metallbMoves(input, next);
+        worlds++;
       }),
     );
-    // Every node up, every node a candidate: nothing moves at all.
-    fc.assert(
-      fc.property(arbEven, fc.integer({ min: 0, max: 255 }), ({ nodes, ips, ages }, ipNumber) => {
-        if (ips.includes(ipNumber)) return;
-        const input = evenInput(nodes, ips, ages);
-        const before = planL2(input);
-        const after = planL2({ ...input, services: [...input.services, svc('new/newest', [`10.0.0.${ipNumber}`], { createdAt: at(100000) })] });
-        const now = new Map(after.announcements.map((a) => [a.ip, a.node]));
-        for (const a of before.announcements) assert.equal(now.get(a.ip), a.node, `${a.ip} moved`);
-      }),
+    t.diagnostic(
+      `every node up: ${stays} additions with the cap unchanged moved 0; ${rises} raising it moved ${moved} of ${total} IPs (max ${max}; bound: ${offMetallb} not on MetalLB's node); ` +
+        `random worlds: ${worlds} additions (${worldRises} changing the cap), ${displacedMoved} displaced IPs moved; MetalLB: ${metallbMoved}`,
     );
-    t.diagnostic(`random worlds (some nodes down, Local services): ${runs} additions, ${moved} displaced IPs moved; MetalLB: ${metallbMoved}`);
   });
 
-  it('(g) deleting a service moves only younger IPs; how many is measured', (t) => {
+  it('(g) deleting a service moves no older IP while the home cap stays, and IPs move only to nodes earlier in their hash order; when the cap falls, measured', (t) => {
     let runs = 0;
     let moved = 0;
     let max = 0;
     let younger = 0;
+    let falls = 0;
+    let fallMoved = 0;
     fc.assert(
-      fc.property(arbEven, fc.nat(), ({ nodes, ips, ages }, pick) => {
-        if (ips.length === 0) return;
-        const input = evenInput(nodes, ips, ages);
-        const gone = input.services[pick % ips.length]!;
+      fc.property(arbEven, fc.nat(), fc.boolean(), ({ nodes, ips, ages }, pick, pastMultiple) => {
+        // Half the cases are trimmed to one past a multiple of the node count: deleting lowers the cap.
+        const list = pastMultiple && ips.length > 0 ? ips.slice(0, ips.length - ((ips.length - 1) % nodes.length)) : ips;
+        if (list.length === 0) return;
+        const input = evenInput(nodes, list, ages);
+        const gone = input.services[pick % list.length]!;
         const before = planL2(input);
         const after = planL2({ ...input, services: input.services.filter((s) => s !== gone) });
         const now = new Map(after.announcements.map((a) => [a.ip, a.node]));
         const ageOf = new Map(input.services.map((s) => [s.ips[0]!, s.createdAt]));
         // Placement order here: age, then IP (every IP has the same home nodes).
         const key = (ip: string) => `${ageOf.get(ip)} ${ipOrderKey(parseIP(ip)!)}`;
+        const fall = Math.ceil((list.length - 1) / nodes.length) < Math.ceil(list.length / nodes.length);
         let m = 0;
         for (const a of before.announcements) {
-          if (a.ip === gone.ips[0] || now.get(a.ip) === a.node) continue;
-          assert.ok(key(a.ip) > key(gone.ips[0]!), `${a.ip} is older than ${gone.ips[0]} and moved`);
+          const to = now.get(a.ip)!;
+          if (a.ip === gone.ips[0] || to === a.node) continue;
           m++;
+          if (fall) continue;
+          assert.ok(key(a.ip) > key(gone.ips[0]!), `${a.ip} is older than ${gone.ips[0]} and moved`);
+          assert.ok(hashRank(nodes, a.ip, to) < hashRank(nodes, a.ip, a.node), `${a.ip} moved from ${a.node} to ${to}, later in its hash order`);
         }
-        runs++;
-        moved += m;
-        max = Math.max(max, m);
-        younger += input.services.filter((s) => key(s.ips[0]!) > key(gone.ips[0]!)).length;
+        if (fall) {
+          falls++;
+          fallMoved += m;
+        } else {
+          runs++;
+          moved += m;
+          max = Math.max(max, m);
+          younger += input.services.filter((s) => key(s.ips[0]!) > key(gone.ips[0]!)).length;
+        }
         assert.equal(metallbMoves(input, { ...input, services: input.services.filter((s) => s !== gone) }), 0);
       }),
-      { numRuns: 100 },
+      { numRuns: 200 },
     );
-    t.diagnostic(`${runs} deletions: ${moved} other IPs moved (max ${max} in one), of ${younger} younger IPs; MetalLB: 0`);
+    // Random worlds: a service alone on its IP (deleting one of several sharing an IP
+    // changes that IP's home nodes and age). Same statements, on the homes (model) and
+    // on the IPs at home in the plan.
+    let worlds = 0;
+    fc.assert(
+      fc.property(arbWorld, fc.nat(), ({ input }, pick) => {
+        if (input.services.length === 0) return;
+        const gone = input.services[pick % input.services.length]!;
+        if (input.services.some((s) => s !== gone && s.ips.some((ip) => gone.ips.includes(ip)))) return;
+        const next = { ...input, services: input.services.filter((s) => s !== gone) };
+        const before = reference(input);
+        const after = reference(next);
+        const now = new Map(planL2(next).announcements.map((a) => [a.ip, a.node]));
+        const parsed = parseIP(gone.ips[0]!);
+        const goneIP = parsed ? formatIP(parsed) : gone.ips[0]!;
+        const position = new Map(before.order.map((ip, i) => [ip, i]));
+        const gonePosition = position.get(goneIP) ?? Infinity; // not homed: changes no home
+        const noWorse = after.cap >= before.cap && !before.fellBack;
+        if (noWorse) assertHomesNoWorse(before, after);
+        for (const [addr, n] of before.node) {
+          if (addr === goneIP || before.home.get(addr) !== n) continue;
+          if (after.cap === before.cap && position.get(addr)! < gonePosition) assert.equal(now.get(addr), n, `${addr} is older than ${goneIP} and moved`);
+          if (noWorse && n === metallbChoice(before.homeNodes.get(addr)!, addr)) assert.equal(now.get(addr), n, `${addr} left MetalLB's node ${n}`);
+        }
+        worlds++;
+      }),
+    );
+    t.diagnostic(
+      `${runs} deletions with the cap unchanged: ${moved} other IPs moved (max ${max} in one), of ${younger} younger IPs; ` +
+        `${falls} lowering the cap: ${fallMoved} moved; random worlds: ${worlds}; MetalLB: 0`,
+    );
   });
 
   it('(h) a node goes down: its IPs all move, to survivors; no IP at its home moves', (t) => {
@@ -1068,6 +1205,20 @@ describe('planL2: properties', () => {
     );
   });
 });
+
+/**
+ * The statement proved in the comment of `elect`, checked on the model: when the home
+ * cap does not fall and no IP had to take a home over it, an IP's home after the
+ * change is its home before or a node earlier in its hash order.
+ */
+function assertHomesNoWorse(before: Reference, after: Reference): void {
+  for (const [ip, home] of after.home) {
+    const was = before.home.get(ip);
+    if (was === undefined) continue;
+    const nodes = before.homeNodes.get(ip)!;
+    assert.ok(hashRank(nodes, ip, home) <= hashRank(nodes, ip, was), `${ip}'s home went from ${was} to ${home}, later in its hash order`);
+  }
+}
 
 /** IPs announced in both plans that MetalLB's pure hash moves, except those moving to `except`. */
 function metallbMoves(before: L2PlanInput, after: L2PlanInput, except?: string): number {

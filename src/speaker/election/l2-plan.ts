@@ -44,7 +44,8 @@ export interface L2ServiceView {
   /**
    * metadata.creationTimestamp as written (RFC 3339, e.g. "2024-05-01T12:00:00Z"); ''
    * when absent (objects from static manifests), which counts as the oldest. The
-   * election places older IPs first, so a new service cannot move older ones.
+   * election places older IPs first, so a new service moves older ones only when it
+   * raises the home cap (see elect).
    */
   readonly createdAt: string;
 }
@@ -421,16 +422,17 @@ export function planL2(input: L2PlanInput): L2Plan {
  * Rule 5. MetalLB gives each IP to the first candidate in sha256(node + "#" + ip)
  * order: stateless and agreed by every speaker, but uneven (with 10 IPs on 10 nodes a
  * third of the nodes get none and some get 2-3). ferrolb keeps the hash order and
- * bounds the loads, in two steps, so that the common changes move no other IP:
+ * bounds the loads, in two steps, so that speaker restarts and node failures move no
+ * other IP and services rarely disturb each other:
  *
  * 1. Homes (stable facts only: services, their ages and IPs, the configuration, Node
  *    objects and their labels; never liveness, NetworkUnavailable or endpoints). The
  *    IPs with home nodes (IPGroup.homeNodes) are taken in placement order: oldest first
  *    (the oldest creationTimestamp among the IP's services; '' is the oldest), then
- *    fewest home nodes, then by IP. The i-th IP's home is the first of its home nodes
- *    in hash order whose home load is below ceil(i / U_i), U_i = the number of
- *    distinct home nodes among the first i IPs; if none is (only when home-node sets
- *    differ), the least loaded one, first in hash order among equals.
+ *    fewest home nodes, then by IP. Each takes the first of its home nodes in hash
+ *    order whose home load is below the home cap C = ceil(m / U), m = the IPs with
+ *    home nodes, U = the distinct nodes among their home nodes; if none is (only when
+ *    home-node sets differ), the least loaded one, first in hash order among equals.
  * 2. Serving nodes. An IP whose home is one of its candidates (rules 3-4) is announced
  *    there. The others ("displaced": home node down, NetworkUnavailable, or no
  *    endpoint there under Local) are taken in the same order and go to the first
@@ -438,62 +440,86 @@ export function planL2(input: L2PlanInput): L2Plan {
  *    candidate of some IP), loads counting every IP announced at home; if none is,
  *    the least loaded, first in hash order among equals.
  *
- * Proofs (n nodes; "all candidates" = every known node is a candidate of every IP,
- * which is when evenness is promised):
+ * Proofs ("uniform" = every IP has the same n home nodes, as with one advertisement
+ * for every node; "all up" = every home node is also a candidate of every IP, so that
+ * nothing is displaced and the plan is the homes). A home depends only on the IPs
+ * before it in placement order, their home nodes, and C.
  *
- * - Adding a service newer than all others, on a new IP, moves no IP announced at its
- *   home. Why age first: a new service is placed last, so it cannot displace older IPs
- *   through the loads. The home of the i-th IP depends only on the first i IPs (their
- *   home nodes, loads and U_i), so every other home is unchanged, and so are those
- *   IPs' candidates. With all candidates, every IP is at home: nothing moves.
- *   (Displaced IPs may move: the cap of step 2 counts all IPs. Timestamps have
- *   one-second resolution: a service created in the same second as others is ordered
- *   among them by home nodes and IP, so "newer" means a later second.)
- * - Evenness. With all candidates, U_i = n. Before the i-th IP, the homes hold i - 1 <
- *   n * ceil(i / n) IPs, so some node is below ceil(i / n) and takes it: after m IPs no
- *   node holds more than ceil(m / n). Nothing is displaced, so these are the loads.
- *   When some nodes are down and every live node is a candidate of every IP, step 2's
- *   cap is c = ceil(m / live) >= ceil(m / n) >= every load at home, and c * live >= m,
- *   so every displaced IP finds a node below c: no node exceeds c. (m counts the IPs
- *   with a home. An IP whose services have no ready endpoint keeps its home slot, so
- *   that a restarting deployment moves nobody else; meanwhile the announced IPs are
- *   bounded by ceil(m / n), m including that IP.)
- * - The home cap cannot be looser. If adding the newest IP must never move another,
- *   then by induction the first i IPs are placed as in the snapshot that holds only
- *   them, which must be even on its own: no node above ceil(i / n) among the first i.
- *   So ceil(i / n) is the loosest cap the i-th IP may see, under any rule with both
- *   properties; the only freedom left is which node below it, and the first in hash
- *   order is MetalLB's preference. The previous rule used ceil(m / n) for every IP:
- *   when m crossed a multiple of n (one new service in n) the cap rose and IPs
- *   displaced from their first choice moved back, older ones included.
+ * - Evenness. Uniform: U = n, and before each IP fewer than m <= n * C IPs are placed,
+ *   so some node is below C: no home load exceeds ceil(m / n), and no IP ever needs the
+ *   "least loaded" fallback. All up, these are the loads. With some nodes down and
+ *   every live node a candidate of every IP, step 2's cap is c = ceil(m / live) >= C >=
+ *   every load at home, and c * live >= m, so every displaced IP finds a node below c:
+ *   no node exceeds c. (m counts IPs kept home without ready endpoints; the announced
+ *   IPs are bounded by the same ceil(m / n).)
  * - A node going down (speaker stopped or dead, or NetworkUnavailable) changes no home:
  *   only its IPs move, plus IPs already displaced. When it comes back, only the IPs
  *   homed on it move, back to it (again plus displaced ones).
- * - Deleting a service (alone on its IP) moves only IPs younger than it (placement
- *   order) or displaced: older homes depend only on older IPs.
- * - The price (README.md has the measurements): a deletion moves younger IPs (the
- *   positions after it shift; by the argument above every group of n consecutive IPs
- *   must cover the nodes once, so some move is forced in most later groups), and a Node
- *   object added or removed changes n for every IP and moves many.
+ * - Homes only move toward MetalLB's node while C does not fall. Let A be the homes
+ *   with cap C for a list of IPs in which every IP found a home node below C (always
+ *   so when uniform), and B the homes for the same list minus some IPs, plus IPs placed
+ *   after all of them, with a cap C' >= C. Then every IP of A keeps its home in B or
+ *   gets one earlier in its own hash order. By induction along the order: let a be
+ *   IP j's home in A, below C when j came. If an earlier IP i had B(i) = a != A(i),
+ *   then a is before A(i) in i's hash order (induction), so a was already at C when A
+ *   placed i (A takes the first node below C), hence also when it placed j:
+ *   impossible. So B puts on a, before j, only IPs that A put there: fewer than C <=
+ *   C'; a is below the cap in B, and B takes a or a node before it. Hence:
+ *   - Creating a service newer than all others, on a new IP, moves no home while C
+ *     stays (the new IP is placed last; the other homes are recomputed identically).
+ *     Uniform, C rises exactly when the IP count was a multiple of n (one creation in
+ *     n); then IPs move only to nodes earlier in their hash order: an IP on MetalLB's
+ *     node never moves, and the moves are at most the IPs not on MetalLB's node
+ *     (README.md measures 3-16% of all IPs moved, up to 45% with about as many IPs
+ *     as nodes, where the cap goes from 1 to 2).
+ *   - Deleting a service (alone on its IP) moves no older home while C stays, and
+ *     younger ones only toward MetalLB's node; deleting the newest then moves nothing.
+ *     Uniform, C falls exactly when the IP count drops to a multiple of n (one
+ *     deletion in n); then older IPs may move too, and in any direction. (Deleting
+ *     the newest then undoes exactly the moves its creation caused: the homes are a
+ *     function of the IPs present.)
+ *   - So between two falls of C, through creations of newest services and deletions
+ *     (no Node change), an IP's home only moves earlier in its hash order: at most
+ *     n - 1 times.
+ *   With all up, homes are the plan. Otherwise an IP announced at its home stays as
+ *   long as its home does not change (creating or deleting other services does not
+ *   change its candidates), and displaced IPs may move (step 2's cap counts all IPs).
+ * - What is not promised: a Node object added or removed (or its labels changed)
+ *   changes n, C and every IP's hash order, and moves some IPs (README.md: 2-8%). A
+ *   creation that raises C moves up to the IPs not on MetalLB's node; a deletion that
+ *   lowers it moves about as many (measured), older IPs included. Timestamps have
+ *   one-second resolution: services created in the same second are ordered by home
+ *   nodes and IP, so "newer" means a later second; a service given an older
+ *   timestamp (or none) is placed among older ones and may move younger IPs.
+ * - Why one cap rather than ceil(i / n) for the i-th IP. A rule under which creating
+ *   a service never moves another must place the first i IPs as it did when only they
+ *   existed, evenly: at most ceil(i / n) per node among them. Then each block of n
+ *   IPs (positions kn + 1 to kn + n) covers the nodes once, so a deletion shifts every
+ *   younger block and a Node change shifts all of them: measured, 8-45% of all IPs
+ *   per deletion of an old service and 12-47% per Node added or removed, against 0
+ *   per creation. With one cap, a creation moves 0.3-5% of the IPs on average (all of
+ *   it in the one creation in n that raises C), a deletion 0.3-7%, a Node change 2-8%
+ *   (README.md, "Churn"); every service is created once and deleted once, so over its
+ *   life one cap moves far fewer IPs.
  *
  * Deterministic: every input is in the shared snapshot and every tie has a total order.
  * Cost: one sha256 per (IP, home node), one more per (displaced IP, candidate), a
  * linear scan per IP, and two sorts of the IPs.
  */
 function elect(groups: readonly IPGroup[], elections: readonly Election[]): Map<string, string> {
-  // Step 1: homes.
+  // Step 1: homes, all under one cap C = ceil(homed IPs / home nodes).
   const homed = groups
     .filter((g) => g.homeNodes.length > 0)
     .sort((a, b) => compare(a.age, b.age) || a.homeNodes.length - b.homeNodes.length || compare(a.order, b.order));
+  const homeNodes = new Set(homed.flatMap((g) => g.homeNodes));
+  const homeCap = Math.ceil(homed.length / homeNodes.size);
   const homes = new Map<string, string>();
   const homeLoads = new Map<string, number>();
-  const seen = new Set<string>();
-  homed.forEach((g, i) => {
-    for (const n of g.homeNodes) seen.add(n);
-    const node = pick(g.homeNodes, g.text, homeLoads, Math.ceil((i + 1) / seen.size));
+  for (const g of homed) {
+    const node = pick(g.homeNodes, g.text, homeLoads, homeCap);
     homeLoads.set(node, (homeLoads.get(node) ?? 0) + 1);
     homes.set(g.order, node);
-  });
+  }
 
   // Step 2: serving nodes.
   const winners = new Map<string, string>();
