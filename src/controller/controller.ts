@@ -19,6 +19,7 @@ import { readService, type V1Service } from '../api/service.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Config, Pool } from '../config/model.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
+import { ConfigurationStateWriter, type ConfigResult } from '../k8s/configuration-state.ts';
 import { V1BETA1 } from '../api/metallb.ts';
 import { PLURAL } from '../api/crds.ts';
 import { serviceWrites, POOL_ANNOTATION } from './service-status.ts';
@@ -56,6 +57,7 @@ export class Controller {
   /** One queue per leadership term: losing the lease shuts it down. */
   #queue: WorkQueue;
   readonly #events: EventRecorder;
+  readonly #configState: ConfigurationStateWriter;
   readonly #elector: LeaderElector | undefined;
   /** Rebuilt from the API server's state at the start of every leadership term. */
   #alloc = new Allocator();
@@ -69,7 +71,6 @@ export class Controller {
   readonly #lastEvents = new Map<string, string>();
   #poolTimer: Timer | undefined;
   readonly #poolStatusWritten = new Map<string, string>();
-  #lastConfigState = '';
   #synced = false;
 
   constructor(client: KubeClient, opts: ControllerOptions) {
@@ -92,6 +93,7 @@ export class Controller {
     this.#namespaces.onChange((_type, ns) => {
       for (const svc of this.#services.list()) if (svc.metadata?.namespace === ns.metadata?.name) this.#queue.add(keyOf(svc));
     });
+    this.#configState = new ConfigurationStateWriter(client, opts.namespace, 'controller', opts.clock, opts.log);
     this.#events = new EventRecorder(client, {
       component: 'ferrolb-controller',
       instance: this.#identity,
@@ -146,6 +148,7 @@ export class Controller {
     if (wasLeader) await this.#elector?.release().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'lease not released'));
     for (const r of this.#allResources()) r.stop();
     this.#configSource.stop();
+    this.#configState.stop();
     this.#poolTimer?.cancel();
     await this.#events.flush();
   }
@@ -231,12 +234,12 @@ export class Controller {
       const summary = built.errors.map(formatConfigError).join('; ');
       this.#log.error({ errors: built.errors.map(formatConfigError) }, 'invalid configuration; keeping the last valid one');
       m.configStale.set(this.#config ? 1 : 0);
-      void this.#writeConfigurationState('Invalid', summary);
+      this.#writeConfigurationState('Invalid', summary);
       return;
     }
     m.configLoaded.set(1);
     m.configStale.set(0);
-    void this.#writeConfigurationState('Valid', '');
+    this.#writeConfigurationState('Valid', '');
     const key = poolsKey(built.config.pools);
     const changed = key !== this.#configKey;
     this.#config = built.config;
@@ -369,30 +372,10 @@ export class Controller {
     }
   }
 
-  async #writeConfigurationState(result: 'Valid' | 'Invalid', lastError: string): Promise<void> {
-    const state = `${result}|${lastError}`;
-    if (state === this.#lastConfigState || !this.isLeader) return;
-    const path = `/apis/${V1BETA1}/namespaces/${this.#opts.namespace}/${PLURAL.ConfigurationState}`;
-    try {
-      try {
-        await this.#client.get(`${path}/controller`);
-      } catch (err) {
-        if (!isStatus(err, 404)) throw err;
-        await this.#client.create(path, { apiVersion: V1BETA1, kind: 'ConfigurationState', metadata: { name: 'controller', namespace: this.#opts.namespace } });
-      }
-      const now = new Date(this.#opts.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
-      await this.#client.mergePatch(`${path}/controller/status`, {
-        status: {
-          result,
-          lastError,
-          conditions: [{ type: 'Valid', status: result === 'Valid' ? 'True' : 'False', reason: result === 'Valid' ? 'ConfigurationValid' : 'ConfigurationInvalid', message: lastError.slice(0, 32_000), lastTransitionTime: now }],
-        },
-      });
-      this.#lastConfigState = state;
-    } catch (err) {
-      this.#log.warn({ err: String(err) }, 'ConfigurationState not written');
-    }
+  #writeConfigurationState(result: ConfigResult, lastError: string): void {
+    if (this.isLeader) this.#configState.set(result, lastError);
   }
+
 }
 
 function keyOf(o: KubeObject): string {

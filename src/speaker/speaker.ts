@@ -9,6 +9,7 @@
 import type { KubeClient, KubeObject } from '../k8s/client.ts';
 import { WatchedResource, type WatchOptions } from '../k8s/informer.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
+import { ConfigurationStateWriter } from '../k8s/configuration-state.ts';
 import { EventRecorder } from '../k8s/events.ts';
 import type { Clock, Timer } from '../k8s/clock.ts';
 import type { V1Service } from '../api/service.ts';
@@ -29,8 +30,8 @@ import {
 } from './election/l2-plan.ts';
 import { Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
-import { L2StatusWriter } from './l2-status.ts';
-import { planBGP } from './bgp/routes.ts';
+import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
+import { planBGP, type PeerRoutes } from './bgp/routes.ts';
 import { BGPSessions } from './bgp/sessions.ts';
 
 export interface SpeakerOptions {
@@ -64,7 +65,9 @@ export class Speaker {
   readonly #membership: Membership;
   readonly #responder: L2Responder;
   readonly #events: EventRecorder;
-  readonly #statuses: L2StatusWriter;
+  readonly #statuses: ServiceStatusWriter;
+  readonly #bgpStatuses: ServiceStatusWriter;
+  readonly #configState: ConfigurationStateWriter;
   readonly #bgp: BGPSessions;
   /** Slices by "namespace/service". */
   readonly #slicesByService = new Map<string, Map<string, SliceObject>>();
@@ -76,6 +79,7 @@ export class Speaker {
   /** What this node announced after the last plan: IP -> service keys. */
   #mine = new Map<string, IPAnnouncement>();
   #lastPlan: L2Plan | undefined;
+  #lastBGPPlan: readonly PeerRoutes[] = [];
 
   constructor(client: KubeClient, opts: SpeakerOptions) {
     this.#opts = opts;
@@ -133,8 +137,10 @@ export class Speaker {
       onConflict: (ip, mac, ifname) => this.#conflict(ip, mac, ifname),
       ...opts.responder,
     });
-    this.#bgp = new BGPSessions(opts.clock, opts.log, opts.metrics);
-    this.#statuses = new L2StatusWriter(client, opts.namespace, opts.node, opts.clock, opts.log);
+    this.#bgp = new BGPSessions(opts.clock, opts.log, opts.metrics, () => this.#writeBGPStatuses());
+    this.#statuses = new ServiceStatusWriter('ServiceL2Status', client, opts.namespace, opts.node, opts.clock, opts.log);
+    this.#configState = new ConfigurationStateWriter(client, opts.namespace, `speaker-${opts.node}`, opts.clock, opts.log);
+    this.#bgpStatuses = new ServiceStatusWriter('ServiceBGPStatus', client, opts.namespace, opts.node, opts.clock, opts.log);
     client.observe = (method, _path, status, seconds) => opts.metrics.apiRequests.observe({ verb: method, code: String(status) }, seconds);
   }
 
@@ -174,8 +180,11 @@ export class Speaker {
     this.#bgp.stop();
     // This node announces nothing any more: say so, if the API server answers soon.
     this.#statuses.set([]);
+    this.#bgpStatuses.set([]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     this.#statuses.stop();
+    this.#bgpStatuses.stop();
+    this.#configState.stop();
     for (const r of this.#resources()) r.stop();
     this.#config.stop();
     await this.#events.flush();
@@ -218,10 +227,12 @@ export class Speaker {
     if (!built.config) {
       m.configStale.set(this.#validConfig ? 1 : 0);
       this.#log.error({ errors: built.errors.map(formatConfigError) }, 'invalid configuration; keeping the last valid one');
+      this.#configState.set('Invalid', built.errors.map(formatConfigError).join('; '));
       return;
     }
     m.configLoaded.set(1);
     m.configStale.set(0);
+    this.#configState.set('Valid', '');
     this.#validConfig = built.config;
   }
 
@@ -254,7 +265,7 @@ export class Speaker {
     const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
     this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
     this.#report(mine);
-    this.#statuses.set([...mine.values()].flatMap((a) => a.services.map((service) => ({ service, interfaces: this.#responder.interfacesFor(a.ip) }))));
+    this.#statuses.set([...mine.values()].flatMap((a) => a.services.map((service) => ({ service, detail: { interfaces: this.#responder.interfacesFor(a.ip).map((name) => ({ name })) } }))));
     const before = [...this.#mine.keys()].join(',');
     const after = [...mine.keys()].join(',');
     if (before !== after) this.#log.info({ announcing: [...mine.keys()], live: [...this.#membership.live()], ips: plan.announcements.length }, 'plan changed');
@@ -266,11 +277,35 @@ export class Speaker {
     const me = this.#nodes.get(this.#opts.node);
     if (!me) {
       if (config.bgpPeers.length > 0) this.#log.warn({ node: this.#opts.node }, 'no Node object for this node; no BGP sessions');
+      this.#lastBGPPlan = [];
       this.#bgp.apply([], '');
+      this.#writeBGPStatuses();
       return;
     }
     const addresses = (me.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' && a.address && !a.address.includes(':'));
-    this.#bgp.apply(planBGP({ config, services, node: nodeViewFromObject(me) }), addresses[0]?.address ?? '0.0.0.0', this.#passwords(config), new Map(config.bfdProfiles.map((p) => [p.name, p])));
+    this.#lastBGPPlan = planBGP({ config, services, node: nodeViewFromObject(me) });
+    this.#bgp.apply(this.#lastBGPPlan, addresses[0]?.address ?? '0.0.0.0', this.#passwords(config), new Map(config.bfdProfiles.map((p) => [p.name, p])));
+    this.#writeBGPStatuses();
+  }
+
+  /**
+   * ServiceBGPStatus: for each service this node announces over BGP, the peers that
+   * carry it now, i.e. whose session is Established (a configured but down peer
+   * receives nothing, so listing it would mislead).
+   */
+  #writeBGPStatuses(): void {
+    const established = this.#bgp.established();
+    const peersByService = new Map<string, string[]>();
+    for (const { peer, services } of this.#lastBGPPlan) {
+      if (!established.has(peer.name)) continue;
+      for (const service of new Set([...services.values()].flat())) {
+        let peers = peersByService.get(service);
+        if (!peers) peersByService.set(service, (peers = []));
+        if (!peers.includes(peer.name)) peers.push(peer.name);
+      }
+    }
+    const entries: StatusEntry[] = [...peersByService].map(([service, peers]) => ({ service, detail: { peers: peers.sort() } }));
+    this.#bgpStatuses.set(entries);
   }
 
   /** TCP MD5 passwords per peer: `password`, or the `password` key of `passwordSecret`. */

@@ -95,6 +95,17 @@ describe('BGP mode in the lab (BIRD as the router)', { skip: (!isRoot() && 'the 
       pods.add(r.stdout.trim());
     }
     assert.equal(pods.size, 3);
+    // ServiceBGPStatus: one per announcing node, naming the peers that carry the route.
+    await eventually('a ServiceBGPStatus from each node', 10_000, () => {
+      const items = kubectlJson<{ items: { status?: { node?: string; serviceName?: string; serviceNamespace?: string; peers?: string[] } }[] }>('get', 'servicebgpstatuses', '-n', 'metallb-system').items
+        .filter((o) => o.status?.serviceNamespace === ns && o.status.serviceName === 'web');
+      const nodes = items.map((o) => `${o.status?.node}:${(o.status?.peers ?? []).join(',')}`).sort();
+      return nodes.join(' ') === 'node-1:router node-2:router node-3:router' ? true : undefined;
+    }, 300);
+    // Every speaker says its configuration is valid.
+    for (const node of ['node-1', 'node-2', 'node-3']) {
+      await eventually(`ConfigurationState speaker-${node}`, 10_000, () => kubectlJson<{ status?: { result?: string } }>('get', 'configurationstate', `speaker-${node}`, '-n', 'metallb-system').status?.result === 'Valid' || undefined, 300);
+    }
   });
 
   it('externalTrafficPolicy Local: only nodes with a ready endpoint announce', async () => {

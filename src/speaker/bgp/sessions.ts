@@ -13,12 +13,20 @@ export class BGPSessions {
   readonly #log: Logger;
   readonly #metrics: SpeakerMetrics | undefined;
   readonly #sessions = new Map<string, { key: string; session: BGPSession }>();
+  readonly #onEstablishedChange: (() => void) | undefined;
   #routerID = '';
 
-  constructor(clock: Clock, log: Logger, metrics?: SpeakerMetrics) {
+  /** `onEstablishedChange` runs when a session reaches or leaves Established. */
+  constructor(clock: Clock, log: Logger, metrics?: SpeakerMetrics, onEstablishedChange?: () => void) {
     this.#clock = clock;
     this.#log = log;
     this.#metrics = metrics;
+    this.#onEstablishedChange = onEstablishedChange;
+  }
+
+  /** The peers whose session is Established now. */
+  established(): Set<string> {
+    return new Set([...this.#sessions].filter(([, e]) => e.session.state === 'established').map(([name]) => name));
   }
 
   /** Brings the sessions in line with the plan: one per peer, each with its routes. */
@@ -29,9 +37,11 @@ export class BGPSessions {
     for (const [name, { key, session }] of this.#sessions) {
       const next = wanted.get(name);
       if (next && peerKey(next.peer, passwords.get(name), bfdProfiles.get(next.peer.bfdProfile ?? '')) === key && !routerChanged) continue;
+      const wasUp = session.state === 'established';
       session.stop();
       this.#sessions.delete(name);
       this.#metrics?.bgpSessionUp.remove({ peer: name });
+      if (wasUp) this.#onEstablishedChange?.();
     }
     for (const [name, { peer, routes }] of wanted) {
       let entry = this.#sessions.get(name);
@@ -42,6 +52,7 @@ export class BGPSessions {
           continue;
         }
         const bfd = bfdProfiles.get(peer.bfdProfile ?? '');
+        let upBefore = false;
         const session = new BGPSession({
           peer,
           ...(password !== undefined ? { password } : {}),
@@ -50,8 +61,11 @@ export class BGPSessions {
           clock: this.#clock,
           log: this.#log,
           onStateChange: (state, peerName) => {
-            this.#metrics?.bgpSessionUp.set({ peer: peerName }, state === 'established' ? 1 : 0);
+            const up = state === 'established';
+            this.#metrics?.bgpSessionUp.set({ peer: peerName }, up ? 1 : 0);
             this.#log.debug({ peer: peerName, state }, 'BGP session state');
+            if (up !== upBefore) this.#onEstablishedChange?.();
+            upBefore = up;
           },
         });
         entry = { key: peerKey(peer, password, bfd), session };

@@ -1,8 +1,10 @@
-// ServiceL2Status objects (metallb.io/v1beta1, MetalLB 0.14's per-service L2 status):
-// one per service this node announces, in the speaker's namespace, saying which node
-// and interfaces answer for it, so `kubectl get servicel2status -n metallb-system`
-// shows where each service's traffic enters. Each speaker owns only the objects
-// labelled with its node, and converges them to what it announces.
+// ServiceL2Status and ServiceBGPStatus objects (metallb.io/v1beta1, MetalLB's
+// per-service announcement status): one per service this node announces, in the
+// speaker's namespace, saying which node announces it and how (the interfaces that
+// answer ARP/NDP; the BGP peers that carry the route), so
+// `kubectl get servicel2status,servicebgpstatus -n metallb-system` shows where each
+// service's traffic enters. Each speaker owns only the objects of its kind labelled with
+// its node, and converges them to what it announces.
 //
 // Best effort, after the fact: announcing never waits for these writes, and while the
 // API server is unreachable they are retried with backoff.
@@ -11,33 +13,41 @@ import type { KubeClient } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
 import type { Clock, Timer } from '../k8s/clock.ts';
 import type { Logger } from '../observability/logging.ts';
-import type { ServiceL2Status } from '../api/metallb.ts';
 import { V1BETA1 } from '../api/metallb.ts';
 
 export const NODE_LABEL = 'metallb.io/node';
 export const SERVICE_NAME_LABEL = 'metallb.io/service-name';
 export const SERVICE_NAMESPACE_LABEL = 'metallb.io/service-namespace';
 
-export interface L2StatusEntry {
+export interface StatusEntry {
   readonly service: string; // namespace/name
-  readonly interfaces: readonly string[];
+  /** Fields of the status beside node and service: `interfaces` (L2) or `peers` (BGP). */
+  readonly detail: Readonly<Record<string, unknown>>;
 }
+
+export type StatusKind = 'ServiceL2Status' | 'ServiceBGPStatus';
+
+const KINDS: Record<StatusKind, { readonly plural: string; readonly prefix: string }> = {
+  ServiceL2Status: { plural: 'servicel2statuses', prefix: 'l2' },
+  ServiceBGPStatus: { plural: 'servicebgpstatuses', prefix: 'bgp' },
+};
 
 const MIN_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
 
 /** A name that is the same on every restart, so a restarted speaker finds its objects. */
-export function statusName(node: string, service: string): string {
-  return `l2-${createHash('sha256').update(`${node}\n${service}`).digest('hex').slice(0, 16)}`;
+export function statusName(kind: StatusKind, node: string, service: string): string {
+  return `${KINDS[kind].prefix}-${createHash('sha256').update(`${node}\n${service}`).digest('hex').slice(0, 16)}`;
 }
 
-export class L2StatusWriter {
+export class ServiceStatusWriter {
+  readonly #kind: StatusKind;
   readonly #client: KubeClient;
   readonly #path: string;
   readonly #node: string;
   readonly #clock: Clock;
   readonly #log: Logger;
-  #desired = new Map<string, L2StatusEntry>();
+  #desired = new Map<string, StatusEntry>();
   /** What the API server holds, by object name: the serialised status. */
   #written: Map<string, string> | undefined;
   #running = false;
@@ -46,16 +56,17 @@ export class L2StatusWriter {
   #failures = 0;
   #stopped = false;
 
-  constructor(client: KubeClient, namespace: string, node: string, clock: Clock, log: Logger) {
+  constructor(kind: StatusKind, client: KubeClient, namespace: string, node: string, clock: Clock, log: Logger) {
+    this.#kind = kind;
     this.#client = client;
-    this.#path = `/apis/${V1BETA1}/namespaces/${namespace}/servicel2statuses`;
+    this.#path = `/apis/${V1BETA1}/namespaces/${namespace}/${KINDS[kind].plural}`;
     this.#node = node;
     this.#clock = clock;
     this.#log = log;
   }
 
-  set(entries: readonly L2StatusEntry[]): void {
-    this.#desired = new Map(entries.map((e) => [statusName(this.#node, e.service), e]));
+  set(entries: readonly StatusEntry[]): void {
+    this.#desired = new Map(entries.map((e) => [statusName(this.#kind, this.#node, e.service), e]));
     void this.#sync();
   }
 
@@ -79,7 +90,7 @@ export class L2StatusWriter {
     } catch (err) {
       this.#written = undefined; // re-read: a write may have half-happened
       const delay = Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** this.#failures++);
-      this.#log.warn({ err: String(err), retryInMs: delay }, 'ServiceL2Status not written; will retry');
+      this.#log.warn({ err: String(err), retryInMs: delay }, `${this.#kind} not written; will retry`);
       this.#retry?.cancel();
       this.#retry = this.#clock.setTimeout(() => void this.#sync(), delay);
     } finally {
@@ -90,7 +101,7 @@ export class L2StatusWriter {
   async #converge(): Promise<void> {
     if (this.#stopped) return;
     if (!this.#written) {
-      const list = await this.#client.request<{ items: ServiceL2Status[] }>('GET', `${this.#path}?labelSelector=${encodeURIComponent(`${NODE_LABEL}=${this.#node}`)}`);
+      const list = await this.#client.request<{ items: { metadata?: { name?: string }; status?: unknown }[] }>('GET', `${this.#path}?labelSelector=${encodeURIComponent(`${NODE_LABEL}=${this.#node}`)}`);
       this.#written = new Map(list.items.map((o) => [o.metadata?.name ?? '', JSON.stringify(o.status ?? {})]));
     }
     const written = this.#written;
@@ -105,14 +116,14 @@ export class L2StatusWriter {
     }
     for (const [name, entry] of this.#desired) {
       const [namespace, service] = entry.service.split('/') as [string, string];
-      const status = { node: this.#node, serviceName: service, serviceNamespace: namespace, interfaces: entry.interfaces.map((n) => ({ name: n })) };
+      const status = { node: this.#node, serviceName: service, serviceNamespace: namespace, ...entry.detail };
       const text = JSON.stringify(status);
       if (written.get(name) === text) continue;
       if (!written.has(name)) {
         try {
           await this.#client.request('POST', this.#path, {
             apiVersion: V1BETA1,
-            kind: 'ServiceL2Status',
+            kind: this.#kind,
             metadata: { name, labels: { [NODE_LABEL]: this.#node, [SERVICE_NAME_LABEL]: service, [SERVICE_NAMESPACE_LABEL]: namespace } },
           });
         } catch (err) {

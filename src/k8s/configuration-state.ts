@@ -1,0 +1,96 @@
+// ConfigurationState objects (metallb.io/v1beta1): whether a component's view of the
+// configuration is valid, and the error when it is not. The controller writes
+// `controller`, each speaker `speaker-<node>` (MetalLB's names), so
+// `kubectl get configurationstates -n metallb-system` shows every component's verdict.
+//
+// Best effort: a failed write is retried with backoff; only the newest verdict is
+// written, and writing the same verdict twice is skipped.
+import type { KubeClient } from './client.ts';
+import { isStatus } from './client.ts';
+import type { Clock, Timer } from './clock.ts';
+import type { Logger } from '../observability/logging.ts';
+import { V1BETA1 } from '../api/metallb.ts';
+
+export type ConfigResult = 'Valid' | 'Invalid';
+
+const MIN_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+/** The API server's limit on a condition message. */
+const MAX_MESSAGE = 32_768;
+
+export class ConfigurationStateWriter {
+  readonly #client: KubeClient;
+  readonly #path: string;
+  readonly #name: string;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #wanted: { result: ConfigResult; lastError: string } | undefined;
+  #written = '';
+  #running = false;
+  #retry: Timer | undefined;
+  #failures = 0;
+  #stopped = false;
+
+  constructor(client: KubeClient, namespace: string, name: string, clock: Clock, log: Logger) {
+    this.#client = client;
+    this.#path = `/apis/${V1BETA1}/namespaces/${namespace}/configurationstates`;
+    this.#name = name;
+    this.#clock = clock;
+    this.#log = log;
+  }
+
+  set(result: ConfigResult, lastError: string): void {
+    this.#wanted = { result, lastError };
+    void this.#write();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#retry?.cancel();
+  }
+
+  async #write(): Promise<void> {
+    if (this.#running || this.#stopped) return;
+    this.#running = true;
+    try {
+      for (;;) {
+        const wanted = this.#wanted;
+        if (!wanted) return;
+        const key = `${wanted.result}|${wanted.lastError}`;
+        if (key === this.#written) return;
+        await this.#put(wanted.result, wanted.lastError);
+        this.#written = key;
+        this.#failures = 0;
+      }
+    } catch (err) {
+      const delay = Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** this.#failures++);
+      this.#log.warn({ name: this.#name, err: String(err), retryInMs: delay }, 'ConfigurationState not written; will retry');
+      this.#retry?.cancel();
+      this.#retry = this.#clock.setTimeout(() => void this.#write(), delay);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #put(result: ConfigResult, lastError: string): Promise<void> {
+    try {
+      await this.#client.get(`${this.#path}/${this.#name}`);
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+      try {
+        await this.#client.create(this.#path, { apiVersion: V1BETA1, kind: 'ConfigurationState', metadata: { name: this.#name } });
+      } catch (err2) {
+        if (!isStatus(err2, 409)) throw err2;
+      }
+    }
+    const now = new Date(this.#clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    const valid = result === 'Valid';
+    await this.#client.mergePatch(`${this.#path}/${this.#name}/status`, {
+      status: {
+        result,
+        lastError,
+        conditions: [{ type: 'Valid', status: valid ? 'True' : 'False', reason: valid ? 'ConfigurationValid' : 'ConfigurationInvalid', message: lastError.slice(0, MAX_MESSAGE), lastTransitionTime: now }],
+      },
+    });
+  }
+}
