@@ -81,6 +81,29 @@ export function startNodeRelay(node: Host): void {
   ]);
 }
 
+/**
+ * kubeadm publishes kube-proxy's configuration as ConfigMap kube-system/kube-proxy
+ * (key config.conf); the tutorial's step #4 edits strictARP there, and `ferrolb doctor`
+ * reads it. The lab's kube-proxies read per-node files, so this copy is informational,
+ * as it is in a kubeadm cluster after kube-proxy has started.
+ */
+export function kubeProxyConfigMap(mode: ProxyMode, strictArp: boolean): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { app: 'kube-proxy' } },
+    data: {
+      'config.conf': `apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: ${mode}
+clusterCIDR: ${clusterCidr}
+ipvs:
+  strictARP: ${strictArp}
+`,
+    },
+  };
+}
+
 export function startKubeProxy(binDir: string, node: Host, mode: ProxyMode, strictArp: boolean): void {
   const dir = join(stateDir, 'kube-proxy');
   mkdirSync(dir, { recursive: true });

@@ -10,7 +10,7 @@ import { labDir, lanNetns, netnsPrefix, nodeBinary, paths, ports, stateDir, type
 import { LabError, ancestors, daemon, isAlive, run, sleep, waitFor } from './run.ts';
 import { createPki, tlsMaterial } from './certs.ts';
 import { createNetwork, labNetns } from './network.ts';
-import { apiserverReady, kernelHasIpvs, kubeProxyHealthy, startApiserver, startEtcd, startHostRelay, startKubeProxy, startNodeRelay } from './controlplane.ts';
+import { apiserverReady, kernelHasIpvs, kubeProxyConfigMap, kubeProxyHealthy, startApiserver, startEtcd, startHostRelay, startKubeProxy, startNodeRelay } from './controlplane.ts';
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
 import { birdAvailable, birdc, startRouter } from './router.ts';
@@ -194,6 +194,16 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
           if (!isStatus(err, 409)) throw err;
         }
       }
+      // The API server creates kube-system itself, a moment after it is ready.
+      await waitFor('the kube-proxy ConfigMap in kube-system', 20_000, async () => {
+        try {
+          await kube.create('/api/v1/namespaces/kube-system/configmaps', kubeProxyConfigMap(opts.proxyMode, opts.strictArp));
+        } catch (err) {
+          if (isStatus(err, 404)) return undefined;
+          if (!isStatus(err, 409)) throw err;
+        }
+        return true;
+      }, 100);
       if (birdAvailable()) startRouter(nodes);
       daemon('agent', nodeBinary, [join(labDir, 'src', 'agent.ts'), String(opts.nodes), stateDir]);
       for (const n of nodes) startKubeProxy(binDir, n, opts.proxyMode, opts.strictArp);

@@ -4,5 +4,6 @@ import { validateCommand } from './validate.ts';
 import { planCommand } from './plan.ts';
 import { controllerCommand } from './controller.ts';
 import { speakerCommand } from './speaker.ts';
+import { doctorCommand, statusCommand } from './inspect.ts';
 
-export const commands: readonly Command[] = [controllerCommand, speakerCommand, validateCommand, planCommand];
+export const commands: readonly Command[] = [controllerCommand, speakerCommand, validateCommand, planCommand, statusCommand, doctorCommand];

@@ -2,6 +2,7 @@
 // mode"; BGPAdvertisement.spec). Pure: the same function for every node; each node
 // computes only its own routes. Unlike L2 there is no election: every eligible node
 // announces, and the routers spread traffic over them by ECMP.
+import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
 import { anySelectorMatches } from '../../api/selector.ts';
 import type { BGPAdvertisement, BGPPeer, Config, Pool } from '../../config/model.ts';
 import { formatIP, ipFromValue, maskIP, parseIP, type IP } from '../../ipam/address.ts';
@@ -51,7 +52,7 @@ export function planBGP(input: BGPPlanInput): PeerRoutes[] {
       const pool = config.pools.find((p) => poolContains(p, ip));
       if (!pool) continue;
       for (const ad of config.bgpAdvertisements) {
-        if (!selectsPool(ad, pool)) continue;
+        if (!advertisementSelectsPool(ad, pool)) continue;
         if (ad.serviceSelectors.length > 0 && !anySelectorMatches(ad.serviceSelectors, svc.labels)) continue;
         if (ad.nodeSelectors.length > 0 && !anySelectorMatches(ad.nodeSelectors, node.labels)) continue;
         const prefix = aggregate(ip, ip.family === 'IPv4' ? ad.aggregationLength : ad.aggregationLengthV6);
@@ -96,11 +97,4 @@ function merge(prev: RouteAttributes | undefined, ad: BGPAdvertisement): RouteAt
   };
 }
 
-function selectsPool(ad: BGPAdvertisement, pool: Pool): boolean {
-  if (ad.ipAddressPools.length === 0 && ad.ipAddressPoolSelectors.length === 0) return true;
-  return ad.ipAddressPools.includes(pool.name) || anySelectorMatches(ad.ipAddressPoolSelectors, pool.labels);
-}
 
-function poolContains(pool: Pool, ip: IP): boolean {
-  return pool.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last);
-}

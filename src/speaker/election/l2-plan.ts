@@ -6,6 +6,7 @@
 // Everything that could depend on input order is sorted first (services by key, nodes by
 // name, advertisements by name, IPs numerically), and every tie is broken by a total
 // order, so shuffling the inputs never changes the plan.
+import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
 import { hash as digest } from 'node:crypto';
 import { anySelectorMatches, type Labels } from '../../api/selector.ts';
 import { Annotation, readAnnotation, type V1Service } from '../../api/service.ts';
@@ -596,14 +597,7 @@ function interfacesFor(
   return [...out].sort(compare);
 }
 
-function advertisementSelectsPool(ad: L2Advertisement, pool: Pool): boolean {
-  if (ad.ipAddressPools.length === 0 && ad.ipAddressPoolSelectors.length === 0) return true;
-  return ad.ipAddressPools.includes(pool.name) || anySelectorMatches(ad.ipAddressPoolSelectors, pool.labels);
-}
 
-function poolContains(pool: Pool, ip: IP): boolean {
-  return pool.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last);
-}
 
 /** Binary search over one family's ranges, sorted by start (ranges never overlap). */
 function poolOf(spans: readonly PoolSpan[], value: bigint): Pool | undefined {

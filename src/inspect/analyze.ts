@@ -1,0 +1,225 @@
+// What the cluster's load balancing looks like, computed from a Snapshot: the
+// configuration's verdict, each pool's use and advertisements, and for each
+// LoadBalancer service its IPs, who announces them (what the speakers report in
+// ServiceL2Status/ServiceBGPStatus) and who should (the speakers' own pure plans, run
+// here with every node assumed alive). Pure; `status` prints it, `doctor` judges it.
+import { parse as parseYAML } from 'yaml';
+import type { KubeObject } from '../k8s/client.ts';
+import { buildConfig } from '../config/build.ts';
+import { objectDocuments } from '../config/load.ts';
+import { formatConfigError } from '../config/errors.ts';
+import type { Config } from '../config/model.ts';
+import { advertisementSelectsPool } from '../config/select.ts';
+import { anySelectorMatches } from '../api/selector.ts';
+import { POOL_ANNOTATION } from '../controller/service-status.ts';
+import { nodeViewFromObject, planL2, serviceViewFromObjects, SERVICE_NAME_LABEL, type L2ServiceView, type NodeView } from '../speaker/election/l2-plan.ts';
+import { planBGP } from '../speaker/bgp/routes.ts';
+import type { EventObject, Snapshot } from './snapshot.ts';
+
+export interface ComponentState {
+  /** ConfigurationState name: `controller` or `speaker-<node>`. */
+  readonly name: string;
+  readonly result: string;
+  readonly lastError: string;
+}
+
+export interface PoolView {
+  readonly name: string;
+  readonly addresses: readonly string[];
+  readonly assigned: number;
+  readonly available: number;
+  readonly l2Advertisements: readonly string[];
+  readonly bgpAdvertisements: readonly string[];
+}
+
+export interface ServiceView {
+  readonly namespace: string;
+  readonly name: string;
+  readonly ips: readonly string[];
+  readonly pool?: string;
+  /** Set when this ferrolb does not serve the service (another loadBalancerClass). */
+  readonly otherClass?: string;
+  /** What the speakers report. */
+  readonly l2: readonly { readonly node: string; readonly interfaces: readonly string[] }[];
+  readonly bgp: readonly { readonly node: string; readonly peers: readonly string[] }[];
+  /** What the speakers' plans say should happen, with every node's speaker alive. */
+  readonly expected: {
+    /** The node elected for each IP announced in L2 mode. */
+    readonly l2: readonly { readonly ip: string; readonly node: string }[];
+    /** Nodes that should announce over BGP (to at least one peer). */
+    readonly bgpNodes: readonly string[];
+    /** Why an IP is announced by nobody in L2 mode. */
+    readonly l2Reasons: readonly string[];
+  };
+  /** The newest AllocationFailed message, for a pending service. */
+  readonly pendingReason?: string;
+}
+
+export interface ClusterView {
+  readonly namespace: string;
+  readonly crdsInstalled: boolean;
+  /** The configuration as the controller and speakers build it from the API objects. */
+  readonly config?: Config;
+  readonly configErrors: readonly string[];
+  readonly components: readonly ComponentState[];
+  readonly pools: readonly PoolView[];
+  readonly services: readonly ServiceView[];
+  readonly nodes: readonly NodeView[];
+  /** AddressConflict events: another host answering for an announced IP. */
+  readonly conflicts: readonly { readonly service: string; readonly message: string; readonly at: string; readonly count: number }[];
+  readonly kubeProxy?: KubeProxyView;
+}
+
+export interface KubeProxyView {
+  /** As configured; '' means the platform default (iptables on Linux). */
+  readonly mode: string;
+  readonly strictARP: boolean;
+  /** Set when config.conf could not be read. */
+  readonly error?: string;
+}
+
+export interface AnalyzeOptions {
+  /** The loadBalancerClass this ferrolb serves (--lb-class); undefined = the default class. */
+  readonly loadBalancerClass?: string;
+}
+
+export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView {
+  const built = buildConfig(objectDocuments(snap.configObjects), { namespace: snap.namespace });
+  const config = built.config;
+  const nodes = snap.nodes.map(nodeViewFromObject).sort((a, b) => compare(a.name, b.name));
+  const slicesByService = new Map<string, KubeObject[]>();
+  for (const slice of snap.slices) {
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!service) continue;
+    const key = `${slice.metadata?.namespace}/${service}`;
+    slicesByService.set(key, [...(slicesByService.get(key) ?? []), slice]);
+  }
+  const served = snap.services.filter((s) => (s.spec?.loadBalancerClass ?? undefined) === opts.loadBalancerClass);
+  const views = new Map<string, L2ServiceView>(
+    served
+      .filter((s) => (s.status?.loadBalancer?.ingress ?? []).length > 0)
+      .map((s) => {
+        const v = serviceViewFromObjects(s, (slicesByService.get(keyOf(s)) ?? []) as never[]);
+        return [v.key, v];
+      }),
+  );
+  const l2Plan = config ? planL2({ config, services: [...views.values()], nodes, liveNodes: new Set(nodes.map((n) => n.name)) }) : undefined;
+  const bgpNodes = new Map<string, Set<string>>();
+  if (config && config.bgpPeers.length > 0) {
+    for (const node of nodes) {
+      for (const peer of planBGP({ config, services: [...views.values()], node })) {
+        for (const services of peer.services.values()) {
+          for (const s of services) bgpNodes.set(s, (bgpNodes.get(s) ?? new Set()).add(node.name));
+        }
+      }
+    }
+  }
+  const reported = (list: Snapshot['l2Statuses'], key: string) => list.filter((o) => `${o.status?.serviceNamespace}/${o.status?.serviceName}` === key);
+  const failures = newestByObject(snap.events.filter((e) => e.reason === 'AllocationFailed'));
+
+  const services: ServiceView[] = snap.services
+    .map((s): ServiceView => {
+      const key = keyOf(s);
+      const ips = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').filter((x) => x);
+      const cls = s.spec?.loadBalancerClass ?? undefined;
+      const pool = s.metadata?.annotations?.[POOL_ANNOTATION];
+      const pendingReason = ips.length === 0 ? failures.get(key)?.message : undefined;
+      return {
+        namespace: s.metadata?.namespace ?? '',
+        name: s.metadata?.name ?? '',
+        ips,
+        ...(pool !== undefined ? { pool } : {}),
+        ...(cls !== opts.loadBalancerClass ? { otherClass: cls ?? '(default)' } : {}),
+        l2: reported(snap.l2Statuses, key)
+          .map((o) => ({ node: o.status?.node ?? '', interfaces: (o.status?.interfaces ?? []).map((i) => i.name ?? '') }))
+          .sort((a, b) => compare(a.node, b.node)),
+        bgp: reported(snap.bgpStatuses, key)
+          .map((o) => ({ node: o.status?.node ?? '', peers: o.status?.peers ?? [] }))
+          .sort((a, b) => compare(a.node, b.node)),
+        expected: {
+          l2: (l2Plan?.announcements ?? []).filter((a) => a.services.includes(key)).map((a) => ({ ip: a.ip, node: a.node })),
+          bgpNodes: [...(bgpNodes.get(key) ?? [])].sort(compare),
+          l2Reasons: [...new Set((l2Plan?.unannounced ?? []).filter((u) => u.service === key).map((u) => u.reason))],
+        },
+        ...(pendingReason !== undefined ? { pendingReason } : {}),
+      };
+    })
+    .sort((a, b) => compare(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
+
+  const pools: PoolView[] = (config?.pools ?? []).map((p) => {
+    const obj = snap.pools.find((o) => o.metadata?.name === p.name);
+    const st = obj?.status ?? {};
+    const spec = (obj as { spec?: { addresses?: string[] } } | undefined)?.spec;
+    return {
+      name: p.name,
+      addresses: spec?.addresses ?? [],
+      assigned: (st.assignedIPv4 ?? 0) + (st.assignedIPv6 ?? 0),
+      available: (st.availableIPv4 ?? 0) + (st.availableIPv6 ?? 0),
+      l2Advertisements: config!.l2Advertisements.filter((a) => advertisementSelectsPool(a, p)).map((a) => a.name),
+      bgpAdvertisements: config!.bgpAdvertisements.filter((a) => advertisementSelectsPool(a, p)).map((a) => a.name),
+    };
+  });
+
+  const conflicts = [...newestByObject(snap.events.filter((e) => e.reason === 'AddressConflict')).entries()].map(([service, e]) => ({
+    service,
+    message: e.message ?? '',
+    at: eventTime(e),
+    count: e.series?.count ?? e.count ?? 1,
+  }));
+
+  return {
+    namespace: snap.namespace,
+    crdsInstalled: snap.crdsInstalled,
+    ...(config ? { config } : {}),
+    configErrors: built.errors.map(formatConfigError),
+    components: snap.configurationStates
+      .map((c) => ({ name: c.metadata?.name ?? '', result: c.status?.result ?? 'Unknown', lastError: c.status?.lastError ?? '' }))
+      .sort((a, b) => compare(a.name, b.name)),
+    pools,
+    services,
+    nodes,
+    conflicts,
+    ...(snap.kubeProxyConfigMap ? { kubeProxy: kubeProxyView(snap.kubeProxyConfigMap) } : {}),
+  };
+}
+
+/** kubeadm's kube-proxy ConfigMap holds the KubeProxyConfiguration in `config.conf`. */
+export function kubeProxyView(data: Readonly<Record<string, string>>): KubeProxyView {
+  const text = data['config.conf'];
+  if (text === undefined) return { mode: '', strictARP: false, error: 'the ConfigMap has no config.conf key' };
+  let doc: unknown;
+  try {
+    doc = parseYAML(text);
+  } catch (err) {
+    return { mode: '', strictARP: false, error: `config.conf is not YAML: ${(err as Error).message}` };
+  }
+  const conf = (doc ?? {}) as { mode?: unknown; ipvs?: { strictARP?: unknown } };
+  return { mode: typeof conf.mode === 'string' ? conf.mode : '', strictARP: conf.ipvs?.strictARP === true };
+}
+
+/** Nodes a selector list picks (all nodes when the list is empty). */
+export function selectedNodes(selectors: Parameters<typeof anySelectorMatches>[0], nodes: readonly NodeView[]): NodeView[] {
+  return selectors.length === 0 ? [...nodes] : nodes.filter((n) => anySelectorMatches(selectors, n.labels));
+}
+
+function newestByObject(events: readonly EventObject[]): Map<string, EventObject> {
+  const out = new Map<string, EventObject>();
+  for (const e of events) {
+    const key = `${e.involvedObject?.namespace ?? ''}/${e.involvedObject?.name ?? ''}`;
+    const prev = out.get(key);
+    if (!prev || eventTime(e) > eventTime(prev)) out.set(key, e);
+  }
+  return out;
+}
+
+function eventTime(e: EventObject): string {
+  return e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,126 @@
+// `ferrolb status` and `ferrolb doctor` against the lab's real API server, with the
+// controller and a speaker per node running: what they print comes from what the
+// components actually wrote (IPs, Events, ServiceL2Status, ConfigurationState), and the
+// strictARP check reads kube-system/kube-proxy as the tutorial's step #4 edits it.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { eventually, freshNamespace, isRoot, kubectl, labBin, labOk, repoDir, useLab } from '../helpers/lab.ts';
+
+const bin = join(repoDir, 'bin', 'ferrolb.js');
+const env = { ...process.env, PATH: `${join(repoDir, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
+
+function ferrolb(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const kubeconfig = labOk(['kubeconfig', 'admin']).trim();
+  const r = spawnSync(bin, [...args, '--kubeconfig', kubeconfig], { encoding: 'utf8', env, timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function apply(yaml: string, ns?: string): void {
+  const r = spawnSync(labBin, ['kubectl', 'apply', ...(ns ? ['-n', ns] : []), '-f', '-'], { input: yaml, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+/** The tutorial's step #4 pipeline, with `kubectl` being the lab's. */
+function editKubeProxy(from: string, to: string): void {
+  const yaml = kubectl('get', 'configmap', 'kube-proxy', '-n', 'kube-system', '-o', 'yaml').replace(from, to);
+  apply(yaml, 'kube-system');
+}
+
+describe('status and doctor in the lab', { skip: !isRoot() && 'the lab needs root' }, () => {
+  useLab({ up: ['--nodes', '2', '--ferrolb'] });
+  let ns = '';
+  before(() => {
+    ns = freshNamespace('inspect');
+  });
+
+  it('before any pool: doctor warns that no service can get an IP, and passes the rest', async () => {
+    // Speakers report their ConfigurationState once their caches have synced.
+    const r = await eventually('every component reported', 20_000, () => {
+      const out = ferrolb('doctor');
+      return /ok\s+speakers\s+a speaker has reported from every node \(2\)/.test(out.stdout) && /ok\s+controller/.test(out.stdout) ? out : undefined;
+    }, 500);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ok\s+kube-proxy\s+kube-proxy mode nftables: strictARP is not needed$/m);
+    assert.match(r.stdout, /^WARN\s+configuration\s+no IPAddressPool in namespace metallb-system/m);
+  });
+
+  it('a full pool, a pool nobody announces, and healthy services: each shown and judged', async () => {
+    apply(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: first-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.0.200-198.18.0.201"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: lonely, namespace: metallb-system}
+spec: {addresses: ["198.18.1.0/28"], autoAssign: false}
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: example, namespace: metallb-system}
+spec: {ipAddressPools: [first-pool]}
+`);
+    labOk(['deploy', 'web', '--replicas', '2', '--namespace', ns]);
+    for (const name of ['web-a', 'web-b', 'web-c']) kubectl('expose', 'deployment', 'web', '--name', name, '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    apply(`apiVersion: v1
+kind: Service
+metadata: {name: web-lonely, namespace: ${ns}, annotations: {metallb.io/address-pool: lonely}}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
+`);
+    const status = await eventually('both L2 services announced, in status', 20_000, () => {
+      const out = ferrolb('status').stdout;
+      const announced = out.split('\n').filter((l) => l.includes(ns) && /L2 node-[12] \(eth0\)/.test(l));
+      return announced.length === 2 && /web-c\s+<pending>/.test(out) ? out : undefined;
+    }, 500);
+    assert.match(status, /first-pool\s+198\.18\.0\.200-198\.18\.0\.201\s+2\s+0\s+L2:example/);
+    assert.match(status, /lonely\s+198\.18\.1\.0\/28\s+1\s+15\s+\(none\)/);
+    assert.match(status, new RegExp(`${ns}\\s+web-c\\s+<pending>\\s+pending: .*no available IPv4 address in pool "first-pool"`));
+    assert.match(status, new RegExp(`${ns}\\s+web-lonely\\s+198\\.18\\.1\\.0\\s+lonely\\s+nobody: no L2Advertisement selects pool lonely`));
+
+    const doctor = ferrolb('doctor');
+    assert.equal(doctor.status, 1, 'doctor exits 1 when a check fails');
+    assert.match(doctor.stdout, /^WARN\s+pools\s+pool lonely: no L2Advertisement or BGPAdvertisement selects it/m);
+    assert.match(doctor.stdout, new RegExp(`^FAIL\\s+services\\s+${ns}/web-c has no IP: .*no available IPv4 address`, 'm'));
+    assert.match(doctor.stdout, new RegExp(`^FAIL\\s+services\\s+${ns}/web-lonely \\(198\\.18\\.1\\.0\\) is announced by no node: no L2Advertisement selects pool lonely`, 'm'));
+    assert.match(doctor.stdout, /2 problem\(s\), 1 warning\(s\)\n$/);
+
+    const json = JSON.parse(ferrolb('status', '--output', 'json').stdout) as { services: { name: string; l2: { node: string }[] }[] };
+    const a = json.services.find((s) => s.name === 'web-a');
+    assert.equal(a?.l2.length, 1);
+
+    // Fixing it: an L2Advertisement for the pool, and deleting the service that cannot fit.
+    apply(`apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: lonely, namespace: metallb-system}
+spec: {ipAddressPools: [lonely]}
+`);
+    kubectl('delete', 'service', 'web-c', '-n', ns);
+    const fixed = await eventually('doctor passing', 20_000, () => {
+      const r = ferrolb('doctor');
+      return r.status === 0 ? r.stdout : undefined;
+    }, 500);
+    assert.match(fixed, /^ok\s+services\s+all \d+ LoadBalancer service\(s\) have an IP and are announced$/m);
+  });
+
+  it('kube-proxy switched to IPVS without strictARP fails; the tutorial\'s sed fixes it', () => {
+    editKubeProxy('mode: nftables', 'mode: ipvs');
+    const bad = ferrolb('doctor');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /^FAIL\s+kube-proxy\s+kube-proxy runs in IPVS mode without strictARP/m);
+    editKubeProxy('strictARP: false', 'strictARP: true');
+    const good = ferrolb('doctor');
+    assert.match(good.stdout, /^ok\s+kube-proxy\s+kube-proxy mode ipvs with strictARP: true$/m);
+    assert.equal(good.status, 0, good.stdout);
+  });
+
+  it('an unreachable API server: a clear error and exit 1, not a stack trace', () => {
+    const r = spawnSync(bin, ['status', '--kubeconfig', '/nonexistent/kubeconfig'], { encoding: 'utf8', env, timeout: 30_000 });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^ferrolb status: cannot load kubeconfig \/nonexistent\/kubeconfig: /);
+    const usage = spawnSync(bin, ['doctor', '--output', 'yaml'], { encoding: 'utf8', env, timeout: 30_000 });
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--output must be text or json/);
+  });
+});
