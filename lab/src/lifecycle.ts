@@ -14,7 +14,7 @@ import { apiserverReady, kernelHasIpvs, kubeProxyConfigMap, kubeProxyHealthy, st
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
 import { birdAvailable, birdc, startRouter } from './router.ts';
-import { controllerHealthy, controllerMetricsPort, installFerrolb, speakerHealthy, speakerName, startController, startSpeaker } from './ferrolb.ts';
+import { controllerHealthy, controllerMetricsPort, installFerrolb, labWebhookConfiguration, speakerHealthy, speakerName, startController, startSpeaker } from './ferrolb.ts';
 
 export interface UpOptions {
   nodes: number;
@@ -223,6 +223,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
       }
       if (opts.ferrolb) {
         installFerrolb(binDir);
+        writeFileSync(join(stateDir, 'webhook.yaml'), labWebhookConfiguration());
         startController();
         for (const n of nodes) startSpeaker(n);
         await waitFor('the ferrolb controller (/healthz)', 30_000, async () => {

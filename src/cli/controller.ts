@@ -6,17 +6,25 @@ import { ControllerMetrics, serveMetrics } from '../observability/metrics.ts';
 import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
+import { WebhookServer } from '../webhook/server.ts';
 
 const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metallb-system] [--lb-class NAME]
                           [--metrics-addr HOST:PORT] [--log-level info]
                           [--leader-elect true|false] [--lease-duration 15s]
                           [--renew-deadline 10s] [--retry-period 2s]
+                          [--webhook-mode enabled|disabled] [--webhook-port 9443]
+                          [--cert-dir /tmp/k8s-webhook-server/serving-certs]
 
 Assigns IPs to Services of type LoadBalancer from the IPAddressPools in --namespace,
 writing status.loadBalancer.ingress, the metallb.io/ip-allocated-from-pool annotation,
 Events, pool status and ConfigurationState "controller". Without --kubeconfig it uses
 the in-cluster service account. Metrics and /healthz on --metrics-addr (default
-0.0.0.0:7472; "off" disables). SIGTERM shuts down cleanly and hands the Lease over.`;
+0.0.0.0:7472; "off" disables). SIGTERM shuts down cleanly and hands the Lease over.
+
+The validating webhook (HTTPS on --webhook-port, certificate tls.crt/tls.key from
+--cert-dir) refuses metallb.io changes that would make the configuration invalid and
+configuration objects outside --namespace; register it with deploy/webhook.yaml. Without
+a certificate the controller runs without it and says so.`;
 
 function seconds(name: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -27,7 +35,7 @@ function seconds(name: string, text: string | undefined, dflt: number): number {
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const o = parseArgs(args, {
-    single: ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period'],
+    single: ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir'],
   });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const leaderElect = o.single['leader-elect'] ?? 'true';
@@ -39,13 +47,18 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   };
   const bad = validateTiming(timing);
   if (bad) throw new UsageError(bad);
+  const webhookMode = o.single['webhook-mode'] ?? 'enabled';
+  if (webhookMode !== 'enabled' && webhookMode !== 'disabled') throw new UsageError('--webhook-mode must be enabled or disabled');
+  const webhookPort = Number(o.single['webhook-port'] ?? '9443');
+  if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65535) throw new UsageError(`--webhook-port "${o.single['webhook-port']}" is not a port number`);
   const log = daemonLogger('controller', o.single['log-level']);
   const client = daemonClient('controller', o.single.kubeconfig, io);
   if (!client) return 1;
   const metrics = new ControllerMetrics();
   const lbClass = o.single['lb-class'];
+  const namespace = o.single.namespace ?? 'metallb-system';
   const controller = new Controller(client, {
-    namespace: o.single.namespace ?? 'metallb-system',
+    namespace,
     ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
     clock: realClock,
     log,
@@ -56,7 +69,28 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => controller.ready);
   log.info({ identity: controller.identity, namespace: o.single.namespace ?? 'metallb-system', server: client.server.href, metrics: metricsAddr }, 'controller starting');
   controller.start();
+  let webhook: WebhookServer | undefined;
+  if (webhookMode === 'enabled') {
+    const certDir = o.single['cert-dir'] ?? '/tmp/k8s-webhook-server/serving-certs';
+    webhook = new WebhookServer({
+      port: webhookPort,
+      certDir,
+      namespace,
+      current: () => controller.configObjects(),
+      log,
+      onDecision: (kind, operation, allowed) => metrics.webhookDecisions.inc({ kind, operation, allowed: String(allowed) }),
+    });
+    try {
+      await webhook.start();
+      log.info({ port: webhook.port, certDir }, 'webhook serving');
+    } catch (err) {
+      // The controller's main job goes on; only the early check of changes is missing.
+      log.error({ err: (err as Error).message }, 'webhook not started; configuration changes are not checked before they are stored');
+      webhook = undefined;
+    }
+  }
   await untilSignal(log);
+  webhook?.stop();
   await controller.stop();
   server?.close();
   client.close();

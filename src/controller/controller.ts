@@ -124,6 +124,11 @@ export class Controller {
     return this.#elector ? this.#elector.isLeader : this.#leading;
   }
 
+  /** The configuration objects in the cache, for the webhook; undefined until synced. */
+  configObjects(): KubeObject[] | undefined {
+    return this.#synced ? this.#configSource.objects() : undefined;
+  }
+
   /** Read-only view for tests and status: what the allocator holds. */
   assignment(key: string): Assignment | undefined {
     return this.#alloc.assignment(key);

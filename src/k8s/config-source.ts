@@ -55,11 +55,15 @@ export class ConfigSource {
     return Promise.all(this.resources.map((r) => r.synced));
   }
 
+  /** Every configuration object as it stands now, with apiVersion and kind set. */
+  objects(): KubeObject[] {
+    // List items may lack apiVersion and kind: the watched path says what they are.
+    return [...this.#kinds].flatMap(([kind, { apiVersion, resource }]) => resource.list().map((obj) => ({ ...obj, apiVersion, kind })));
+  }
+
   /** The configuration as it stands now (its errors, when invalid). */
   build(): BuildResult {
-    // List items may lack apiVersion and kind: the watched path says what they are.
-    const objects = [...this.#kinds].flatMap(([kind, { apiVersion, resource }]) => resource.list().map((obj) => ({ ...obj, apiVersion, kind })));
-    return buildConfig(objectDocuments(objects), { namespace: this.#namespace });
+    return buildConfig(objectDocuments(this.objects()), { namespace: this.#namespace });
   }
 
   #schedule(): void {

@@ -20,6 +20,12 @@ export class ControllerMetrics {
   });
   readonly queueDepth = new Gauge({ name: 'ferrolb_controller_queue_depth', help: 'Services waiting to be reconciled', registers: [this.registry] });
   readonly isLeader = new Gauge({ name: 'ferrolb_controller_leader_bool', help: '1 while this replica holds the leader Lease', registers: [this.registry] });
+  readonly webhookDecisions = new Counter({
+    name: 'ferrolb_webhook_decisions_total',
+    help: 'Admission decisions on metallb.io configuration changes',
+    labelNames: ['kind', 'operation', 'allowed'],
+    registers: [this.registry],
+  });
 
   constructor() {
     ({ updates: this.updates, updateErrors: this.updateErrors, configLoaded: this.configLoaded, configStale: this.configStale, apiRequests: this.apiRequests } = clientMetrics(this.registry));

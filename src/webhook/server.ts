@@ -1,0 +1,165 @@
+// The webhook's HTTPS endpoint: the API server POSTs an AdmissionReview for each
+// metallb.io configuration change; the answer comes from admit() over the controller's
+// cached configuration. Served by every controller replica (the cache is everyone's),
+// so a leadership change never takes the webhook down.
+//
+// TLS material comes from --cert-dir (tls.crt, tls.key), as controller-runtime webhooks
+// read it; it is re-read when the files change, so a rotated certificate is picked up
+// without a restart.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubeObject } from '../k8s/client.ts';
+import type { Logger } from '../observability/logging.ts';
+import { admit, type AdmissionRequest } from './admission.ts';
+
+export interface WebhookOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly certDir: string;
+  readonly namespace: string;
+  /** The current configuration objects (the controller's cache); undefined until it is loaded. */
+  readonly current: () => readonly KubeObject[] | undefined;
+  readonly log: Logger;
+  /** Counts decisions, for metrics. */
+  readonly onDecision?: (kind: string, operation: string, allowed: boolean) => void;
+}
+
+/** The largest AdmissionReview accepted; the API server's objects are far smaller. */
+const MAX_BODY = 3 * 1024 * 1024;
+const CERT_CHECK_MS = 10_000;
+
+export class WebhookServer {
+  readonly #opts: WebhookOptions;
+  #server: Server | undefined;
+  #certStamp = '';
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: WebhookOptions) {
+    this.#opts = opts;
+  }
+
+  /** Rejects with a message naming the file when the certificate cannot be read. */
+  async start(): Promise<void> {
+    const tls = this.#readTLS();
+    const server = createServer({ ...tls, minVersion: 'TLSv1.2' }, (req, res) => this.#handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new Error(`webhook port ${this.#opts.port}: ${err.message}`)));
+      server.listen(this.#opts.port, this.#opts.host ?? '0.0.0.0', () => resolve());
+    });
+    server.on('error', (err) => this.#opts.log.error({ err: String(err) }, 'webhook server'));
+    this.#server = server;
+    this.#timer = setInterval(() => this.#reloadIfChanged(), CERT_CHECK_MS);
+    this.#timer.unref();
+  }
+
+  get port(): number {
+    const a = this.#server?.address();
+    return typeof a === 'object' && a ? a.port : this.#opts.port;
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#server?.close();
+    this.#server?.closeAllConnections();
+  }
+
+  #files(): { cert: string; key: string } {
+    return { cert: join(this.#opts.certDir, 'tls.crt'), key: join(this.#opts.certDir, 'tls.key') };
+  }
+
+  #readTLS(): { cert: Buffer; key: Buffer } {
+    const f = this.#files();
+    const read = (path: string) => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new Error(`cannot read the webhook's TLS ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    };
+    const tls = { cert: read(f.cert), key: read(f.key) };
+    this.#certStamp = this.#stamp();
+    return tls;
+  }
+
+  #stamp(): string {
+    const f = this.#files();
+    try {
+      return [f.cert, f.key].map((p) => `${statSync(p).mtimeMs}`).join('|');
+    } catch {
+      return '';
+    }
+  }
+
+  #reloadIfChanged(): void {
+    const stamp = this.#stamp();
+    if (stamp === '' || stamp === this.#certStamp) return;
+    try {
+      this.#server?.setSecureContext(this.#readTLS());
+      this.#opts.log.info({ certDir: this.#opts.certDir }, 'webhook certificate reloaded');
+    } catch (err) {
+      this.#opts.log.error({ err: String(err) }, 'webhook certificate not reloaded; keeping the old one');
+    }
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/readyz')) {
+      res.writeHead(200).end('ok\n');
+      return;
+    }
+    if (req.method !== 'POST' || !req.url?.startsWith('/validate-')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        res.writeHead(413).end('AdmissionReview too large\n');
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (res.headersSent) return;
+      let review: { apiVersion?: unknown; request?: AdmissionRequest };
+      try {
+        review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof review;
+      } catch (err) {
+        res.writeHead(400).end(`not JSON: ${(err as Error).message}\n`);
+        return;
+      }
+      const request = review?.request;
+      if (typeof request !== 'object' || request === null || typeof request.uid !== 'string' || typeof request.kind !== 'object' || request.kind === null) {
+        res.writeHead(400).end('not an AdmissionReview: request.uid and request.kind are required\n');
+        return;
+      }
+      let decision;
+      try {
+        const current = this.#opts.current();
+        // Judging against an empty cache would let an overlapping pool through.
+        decision = current ? admit(request, current, this.#opts.namespace) : { allowed: false, message: 'the ferrolb controller has not loaded the configuration yet; retry in a few seconds' };
+      } catch (err) {
+        // A bug must not block every configuration change forever: refuse this one, say why.
+        this.#opts.log.error({ err: String(err), kind: request.kind.kind, name: request.name }, 'webhook decision failed');
+        decision = { allowed: false, message: `ferrolb webhook error: ${(err as Error).message}` };
+      }
+      this.#opts.onDecision?.(request.kind.kind, request.operation, decision.allowed);
+      if (!decision.allowed) this.#opts.log.info({ kind: request.kind.kind, namespace: request.namespace, name: request.name, operation: request.operation, why: decision.message }, 'webhook refused a change');
+      const response = {
+        apiVersion: typeof review.apiVersion === 'string' ? review.apiVersion : 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: {
+          uid: request.uid,
+          allowed: decision.allowed,
+          ...(decision.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: decision.message } }),
+          ...(decision.warnings && decision.warnings.length > 0 ? { warnings: decision.warnings } : {}),
+        },
+      };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(response));
+    });
+  }
+}

@@ -1,0 +1,93 @@
+// The validating webhook against the lab's real API server: deploy/webhook/webhook.yaml
+// registered (pointed at the controller on the host, trusting the lab CA), then
+// kubectl apply/delete as a user would run them.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { eventually, isRoot, labBin, labOk, stateDir, useLab } from '../helpers/lab.ts';
+
+function kubectlTry(args: readonly string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(labBin, ['kubectl', ...args], { ...(input !== undefined ? { input } : {}), encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const applyYAML = (yaml: string) => kubectlTry(['apply', '-f', '-'], yaml);
+
+async function metric(name: string): Promise<string> {
+  const res = await fetch('http://127.0.0.1:7472/metrics');
+  return (await res.text()).split('\n').filter((l) => l.startsWith(name)).join('\n');
+}
+
+describe('validating webhook in the lab', { skip: !isRoot() && 'the lab needs root' }, () => {
+  useLab({ up: ['--nodes', '1', '--ferrolb'] });
+  before(async () => {
+    const r = kubectlTry(['apply', '-f', `${stateDir}/webhook.yaml`]);
+    assert.equal(r.status, 0, r.stderr);
+    // A valid object goes through once the API server calls the webhook successfully.
+    await eventually('the webhook answering', 20_000, () => (applyYAML(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: first-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.0.200-198.18.0.220"]}
+`).status === 0 ? true : undefined), 500);
+  });
+
+  it('refuses a pool overlapping an existing pool, saying which', () => {
+    const r = applyYAML(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: second-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.0.210/31"]}
+`);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /admission webhook "ipaddresspoolsvalidationwebhook\.metallb\.io" denied the request: creating IPAddressPool metallb-system\/second-pool would make the metallb\.io configuration invalid: .*overlap/i);
+    assert.match(r.stderr, /first-pool/);
+    assert.notEqual(kubectlTry(['get', 'ipaddresspool', 'second-pool', '-n', 'metallb-system']).status, 0, 'nothing was stored');
+  });
+
+  it('refuses a pool in a tenant namespace', () => {
+    labOk(['kubectl', 'create', 'namespace', 'tenant']);
+    const r = applyYAML(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: mine, namespace: tenant}
+spec: {addresses: ["198.18.1.0/24"]}
+`);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /IPAddressPool tenant\/mine: metallb\.io configuration is read only from namespace metallb-system/);
+  });
+
+  it('refuses deleting a BFDProfile a BGPPeer uses, then allows it once unused', () => {
+    assert.equal(applyYAML(`apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: fast, namespace: metallb-system}
+spec: {receiveInterval: 300, transmitInterval: 300}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router, namespace: metallb-system}
+spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, bfdProfile: fast}
+`).status, 0);
+    const refused = kubectlTry(['delete', 'bfdprofile', 'fast', '-n', 'metallb-system']);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /denied the request: deleting BFDProfile metallb-system\/fast would make the metallb\.io configuration invalid: .*fast/);
+    assert.equal(kubectlTry(['delete', 'bgppeer', 'router', '-n', 'metallb-system']).status, 0);
+    assert.equal(kubectlTry(['delete', 'bfdprofile', 'fast', '-n', 'metallb-system']).status, 0);
+  });
+
+  it('refused changes are counted in the controller\'s metrics', async () => {
+    const lines = await metric('ferrolb_webhook_decisions_total');
+    assert.match(lines, /ferrolb_webhook_decisions_total\{kind="IPAddressPool",operation="CREATE",allowed="false"\} [1-9]/);
+    assert.match(lines, /ferrolb_webhook_decisions_total\{kind="BFDProfile",operation="DELETE",allowed="false"\} 1/);
+  });
+
+  it('with no controller answering, changes are refused (failurePolicy Fail) and nothing else is affected', () => {
+    const pid = Number(readFileSync(`${stateDir}/pids/ferrolb-controller.pid`, 'utf8').trim());
+    process.kill(pid, 'SIGKILL');
+    const r = applyYAML(`apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: l2, namespace: metallb-system}
+`);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /failed calling webhook "l2advertisementsvalidationwebhook\.metallb\.io"/);
+    assert.equal(kubectlTry(['create', 'configmap', 'unrelated', '-n', 'default']).status, 0);
+  });
+});
