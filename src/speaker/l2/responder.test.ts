@@ -98,10 +98,17 @@ test('answers neighbour solicitations with a solicited NA; a DAD probe with an N
   assert.ok(dad?.msg.type === 'neighbor-advertisement' && dad.msg.dstIP === 'ff02::1' && !dad.msg.solicited);
 });
 
-test('another MAC claiming an announced IP is a conflict, reported once per 10 s', () => {
+test('another MAC still claiming an announced IP after the handover window is a conflict, reported once per 10 s', () => {
   const r = setup([ETH0]);
   r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }, { ip: '2001:db8:18::200', interfaces: [] }]);
+  r.take();
   r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'request' }));
+  r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'reply' }));
+  r.receive('eth0', unsolicitedNeighborAdvertisement({ srcMAC: CLIENT_MAC, targetIP: '2001:db8:18::200' }));
+  assert.deepEqual(r.conflicts, [], 'a first claim may be the previous owner handing over');
+  r.clock.advance(3_000);
+  const probes = r.take().filter((f) => (f.msg.type === 'arp-request' && f.msg.senderIP === '0.0.0.0') || (f.msg.type === 'neighbor-solicitation' && f.msg.dad));
+  assert.equal(probes.length, 2, 'each suspect IP is probed again after the window');
   r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'reply' }));
   r.receive('eth0', unsolicitedNeighborAdvertisement({ srcMAC: CLIENT_MAC, targetIP: '2001:db8:18::200' }));
   assert.deepEqual(r.conflicts, [`198.18.0.200 ${CLIENT_MAC} eth0`, `2001:db8:18::200 ${CLIENT_MAC} eth0`]);
@@ -110,6 +117,19 @@ test('another MAC claiming an announced IP is a conflict, reported once per 10 s
   assert.equal(r.conflicts.length, 3);
   r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.201', op: 'reply' }));
   assert.equal(r.conflicts.length, 3, 'an IP we do not announce is none of our business');
+});
+
+test('a claim that stops within the handover window (the previous owner letting go) is no conflict', () => {
+  const r = setup([ETH0]);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'reply' }));
+  r.clock.advance(1_000);
+  r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'reply' }));
+  r.clock.advance(60_000); // the re-probe went unanswered; periodic probes too
+  assert.deepEqual(r.conflicts, []);
+  // Much later the same MAC claims it again: a new suspicion, not an instant report.
+  r.receive('eth0', gratuitousARP({ srcMAC: CLIENT_MAC, ip: '198.18.0.200', op: 'reply' }));
+  assert.deepEqual(r.conflicts, []);
 });
 
 test('giving an IP up stops answers and pending gratuitous frames; links that vanish are closed', () => {

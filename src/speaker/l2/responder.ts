@@ -6,6 +6,12 @@
 // It also notices another host claiming an IP we announce (an ARP reply or NA for it
 // from a MAC that is not ours): an address conflict, which no other bare-metal load
 // balancer reports and which otherwise shows up as traffic vanishing at random.
+//
+// A claim is reported only when it persists: when an IP moves between nodes, the old
+// node may answer for a moment after the new one took over (each speaker re-plans when
+// its own informers see the change), which is a handover, not a conflict. So a first
+// claim only makes the IP suspect and schedules a new probe after the handover window;
+// a claim seen again after that window is a conflict.
 import { createSocket, type Socket } from 'node:dgram';
 import type { Clock, Timer } from '../../k8s/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
@@ -53,6 +59,10 @@ export interface ResponderOptions {
 
 const DEFAULT_SCHEDULE = [0, 500, 1000, 2000, 4000];
 const CONFLICT_REPORT_EVERY_MS = 10_000;
+/** Longer than speakers take to agree after a plan change (informer lag under load). */
+const HANDOVER_WINDOW_MS = 3_000;
+/** A suspicion not seen again for this long is forgotten. */
+const SUSPECT_FORGET_MS = 30_000;
 
 interface OpenLink {
   readonly link: Link;
@@ -69,6 +79,8 @@ export class L2Responder {
   readonly #gratuitous = new Map<string, Timer[]>();
   readonly #joined = new Set<string>();
   readonly #conflictReported = new Map<string, number>();
+  /** "ip/mac" -> when another MAC was first and last seen claiming the IP. */
+  readonly #suspects = new Map<string, { first: number; last: number; recheck: Timer }>();
   readonly #openFailures = new Map<string, string>();
   #multicast: Socket | undefined;
   #links: Link[] = [];
@@ -94,6 +106,8 @@ export class L2Responder {
     this.#stopped = true;
     this.#rescan?.cancel();
     this.#probe?.cancel();
+    for (const s of this.#suspects.values()) s.recheck.cancel();
+    this.#suspects.clear();
     this.setAnnouncements([]);
     for (const name of [...this.#open.keys()]) this.#close(name);
     this.#multicast?.close();
@@ -308,9 +322,20 @@ export class L2Responder {
   #checkConflict(open: OpenLink, ip: string, mac: string): void {
     if (!this.#answers(open, ip) || mac === open.link.mac) return;
     if ([...this.#open.values()].some((o) => o.link.mac === mac)) return; // our own, on another link
-    this.#opts.metrics?.conflicts.inc({ ip, mac });
     const key = `${ip}/${mac}`;
     const now = this.#opts.clock.now();
+    const suspect = this.#suspects.get(key);
+    if (!suspect || now - suspect.last > SUSPECT_FORGET_MS) {
+      suspect?.recheck.cancel();
+      // Ask again once a handover would be over; only an answer then is a conflict.
+      const recheck = this.#opts.clock.setTimeout(() => this.#sendProbe(ip, open.link.name), HANDOVER_WINDOW_MS);
+      this.#suspects.set(key, { first: now, last: now, recheck });
+      this.#log.debug({ ip, mac, interface: open.link.name }, 'another host claims an announced IP; checking again after the handover window');
+      return;
+    }
+    suspect.last = now;
+    if (now - suspect.first < HANDOVER_WINDOW_MS) return;
+    this.#opts.metrics?.conflicts.inc({ ip, mac });
     const last = this.#conflictReported.get(key);
     if (last !== undefined && now - last < CONFLICT_REPORT_EVERY_MS) return;
     this.#conflictReported.set(key, now);
