@@ -177,7 +177,9 @@ export class Speaker {
     // Leave first: the peers fail over at once instead of after a detection period.
     this.#membership.stop();
     this.#responder.stop();
-    this.#bgp.stop();
+    // A stopping speaker is usually restarting (an upgrade, a rollout): peers with
+    // graceful restart keep its routes for the restart time; others withdraw them now.
+    this.#bgp.stop({ restarting: true });
     // This node announces nothing any more: say so, if the API server answers soon.
     this.#statuses.set([]);
     this.#bgpStatuses.set([]);

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab, labBin, labOk, stateDir, useLab } from '../helpers/lab.ts';
 import { birdAvailable, birdConfig } from '../../lab/src/router.ts';
 import { nodeHost } from '../../lab/src/layout.ts';
+import { startSpeaker } from '../../lab/src/ferrolb.ts';
 
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -41,6 +42,20 @@ function apply(yaml: string): void {
 function birdc(...args: string[]): string {
   const r = spawnSync('/usr/sbin/birdc', ['-s', `${stateDir}/bird.ctl`, ...args], { encoding: 'utf8', timeout: 5000 });
   return r.stdout ?? '';
+}
+
+/** What the peer advertised in its OPEN, as BIRD lists it ("Graceful restart", ...). */
+function neighborCapabilities(protocol: string): string[] {
+  const lines = birdc('show', 'protocols', 'all', protocol).split('\n');
+  const i = lines.findIndex((l) => l.includes('Neighbor capabilities'));
+  if (i < 0) return [];
+  const indent = lines[i]!.search(/\S/);
+  const out: string[] = [];
+  for (const l of lines.slice(i + 1)) {
+    if (l.search(/\S/) <= indent) break;
+    out.push(l.trim());
+  }
+  return out;
 }
 
 /** The router kernel's next hops for an address (one line per ECMP path). */
@@ -225,5 +240,75 @@ spec: {ipAddressPools: [bgp-pool]}
     t.diagnostic(`BFD: the router dropped the cut-off node's path after ${took.toFixed(0)} ms (the negotiated BGP hold time is 9 s)`);
     assert.ok(took < 5000, `took ${took.toFixed(0)} ms`);
     spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', 'node-1', 'up'], { timeout: 5000 });
+  });
+});
+
+describe('BGP graceful restart (RFC 4724) against BIRD', { skip: (!isRoot() && 'the lab needs root') || (!birdAvailable() && 'bird2 is not installed') }, () => {
+  useLab({ up: ['--nodes', '2', '--ferrolb'] });
+
+  it('a speaker restarting (SIGTERM, then started again) keeps its path at the router throughout; without graceful restart it is withdrawn', async () => {
+    apply(`apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router, namespace: metallb-system}
+spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, holdTime: 9s, enableGracefulRestart: true}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.1.0/24"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bgp-adv, namespace: metallb-system}
+spec: {ipAddressPools: [bgp-pool]}
+`);
+    const ns = freshNamespace('gr');
+    labOk(['deploy', 'web', '--replicas', '2', '--namespace', ns]);
+    kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+    const ip = await serviceIP(ns, 'web');
+    await eventually('two paths', 30_000, () => (routerNextHops(ip).length === 2 ? true : undefined), 300);
+    assert.ok(neighborCapabilities('node_1').includes('Graceful restart'), `node-1 advertises graceful restart: ${neighborCapabilities('node_1').join(', ')}`);
+
+    const stopSpeaker = async (node: number, signal: NodeJS.Signals) => {
+      const pid = Number(readFileSync(`${stateDir}/pids/ferrolb-speaker-node-${node}.pid`, 'utf8').trim());
+      process.kill(pid, signal);
+      await eventually(`speaker node-${node} gone`, 15_000, () => {
+        try {
+          process.kill(pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      }, 100);
+    };
+    // Graceful: the router keeps node-1's path, stale, while the speaker is away.
+    await stopSpeaker(1, 'SIGTERM');
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(routerNextHops(ip), ['198.18.0.11', '198.18.0.12'], `node-1's path kept during the restart (${i * 300} ms)`);
+    }
+    startSpeaker(nodeHost(1));
+    await eventually('node-1 Established again', 30_000, () => (/^node_1\s+BGP\s+---\s+up\s.*Established/m.test(birdc('show', 'protocols')) ? true : undefined), 300);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(routerNextHops(ip), ['198.18.0.11', '198.18.0.12'], 'both paths after the restart (stale ones refreshed, none flushed)');
+
+    // The same peer without graceful restart: a stopping speaker withdraws at once.
+    apply(`apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router, namespace: metallb-system}
+spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, holdTime: 9s, enableGracefulRestart: false}
+`);
+    await eventually('both sessions replaced by ones without graceful restart', 30_000, () => {
+      const replaced = ['node_1', 'node_2'].every((p) => {
+        const caps = neighborCapabilities(p);
+        return caps.length > 0 && !caps.includes('Graceful restart');
+      });
+      return replaced && routerNextHops(ip).length === 2 ? true : undefined;
+    }, 300);
+    await stopSpeaker(2, 'SIGTERM');
+    await eventually('node-2 withdrawn', 5_000, () => {
+      const h = routerNextHops(ip);
+      return h.length === 1 && h[0] === '198.18.0.11' ? true : undefined;
+    }, 100);
   });
 });

@@ -201,3 +201,14 @@ describe('updatesFor', () => {
     assert.throws(() => updatesFor(['198.18.1.0/24'], huge, 'ipv4-unicast'), /no room/);
   });
 });
+
+describe('graceful restart capability (RFC 4724 3)', () => {
+  it('sets the R bit, the restart time and, per family, the F bit when forwarding is preserved', () => {
+    const withF = encode({ ...(OPEN_MESSAGE as OpenMessage), capabilities: { multiprotocol: [], routeRefresh: false, gracefulRestart: { restartTime: 120, restarting: true, families: ['ipv4-unicast', 'ipv6-unicast'], forwardingPreserved: true }, unknown: [] } });
+    // code 64, length 2 + 2 x 4: R bit and 120 (0x8078), then AFI 1 SAFI 1 F, AFI 2 SAFI 1 F.
+    const gr = Buffer.from([64, 10, 0x80, 120, 0, 1, 1, 0x80, 0, 2, 1, 0x80]);
+    assert.ok(withF.includes(gr), withF.toString('hex'));
+    const withoutF = encode({ ...(OPEN_MESSAGE as OpenMessage), capabilities: { multiprotocol: [], routeRefresh: false, gracefulRestart: { restartTime: 120, restarting: false, families: ['ipv4-unicast'] }, unknown: [] } });
+    assert.ok(withoutF.includes(Buffer.from([64, 6, 0, 120, 0, 1, 1, 0])), withoutF.toString('hex'));
+  });
+});

@@ -137,7 +137,7 @@ function capabilityTLVs(caps: Partial<Capabilities>, what: string): number[][] {
       const { afi, safi } = familyNumbers(family, `${what}: graceful restart`);
       w.u16(afi, 'AFI');
       w.u8(safi, 'SAFI');
-      w.u8(0, 'flags'); // forwarding state not preserved (F bit 0)
+      w.u8(gr.forwardingPreserved ? 0x80 : 0, 'flags'); // RFC 4724 3: the F bit
     }
     tlv(CAPABILITY.gracefulRestart, w.out);
   }

@@ -17,9 +17,10 @@ export interface Capabilities {
   readonly routeRefresh: boolean;
   /**
    * RFC 4724 capability 64. `restarting` is the R bit. Families are encoded with the
-   * forwarding-state (F) bit 0; on decode the F bit (and the RFC 8538 N bit) are not kept.
+   * forwarding-state (F) bit set when `forwardingPreserved` (encode only); on decode the
+   * F bit (and the RFC 8538 N bit) are not kept.
    */
-  readonly gracefulRestart?: { readonly restartTime: number; readonly restarting: boolean; readonly families: readonly AFI_SAFI[] };
+  readonly gracefulRestart?: { readonly restartTime: number; readonly restarting: boolean; readonly families: readonly AFI_SAFI[]; readonly forwardingPreserved?: boolean };
   /**
    * Every other capability, kept as received and otherwise ignored (RFC 5492 §3). A
    * capability 1 for a family other than the two above lands here too (code 1, 4-byte value).

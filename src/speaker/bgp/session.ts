@@ -32,10 +32,14 @@ export interface SessionOptions {
   readonly minRetry?: number;
   /** The TCP MD5 password (RFC 2385), from `password` or the `passwordSecret`. */
   readonly password?: string;
+  /** True while the process is young enough that a session is a restart (GR's R bit). */
+  readonly justStarted?: () => boolean;
   /** The peer's BFDProfile: a BFD session watches the path while BGP is up. */
   readonly bfd?: BFDProfile;
 }
 
+/** RFC 4724 Restart Time we announce, seconds (FRR's default, as MetalLB's FRR mode). */
+export const GR_RESTART_TIME_S = 120;
 const AS_TRANS = 23456; // RFC 6793 9: the 2-byte stand-in for a 4-byte ASN
 const OPEN_SENT_HOLD_S = 240; // RFC 4271 8.2.2: "a large value", suggested 4 minutes
 const MAX_RETRY_S = 60;
@@ -64,6 +68,7 @@ export class BGPSession {
   #attempt = 0;
   #bfd: BFDSession | undefined;
   #bfdWasUp = false;
+  #gracefulRestartNegotiated = false;
   #peerAS = 0;
   readonly counters = { updatesSent: 0, updatesReceived: 0, prefixesAnnounced: 0 };
 
@@ -91,13 +96,21 @@ export class BGPSession {
     if (this.#state === 'established') this.#sync();
   }
 
-  /** Closes with a Cease / Administrative Shutdown (RFC 4486): the peer withdraws our routes at once. */
-  stop(): void {
+  /**
+   * Closes with a Cease / Administrative Shutdown (RFC 4486): the peer withdraws our
+   * routes at once. `restarting`: the process is going away to come back (SIGTERM of a
+   * speaker being upgraded); when graceful restart was negotiated, the connection is
+   * closed without a NOTIFICATION instead, so the peer keeps our routes, marked stale,
+   * for the restart time and traffic keeps flowing (RFC 4724 4.2).
+   */
+  stop(opts: { restarting?: boolean } = {}): void {
     this.#stopped = true;
     this.#retryTimer?.cancel();
-    if (this.#socket && (this.#state === 'established' || this.#state === 'open-confirm' || this.#state === 'open-sent')) {
+    const graceful = opts.restarting === true && this.#gracefulRestartNegotiated;
+    if (!graceful && this.#socket && (this.#state === 'established' || this.#state === 'open-confirm' || this.#state === 'open-sent')) {
       this.#write({ type: 'notification', code: CEASE, subcode: CEASE_ADMIN_SHUTDOWN, data: Buffer.alloc(0) });
     }
+    if (graceful) this.#log.info({ restartTime: GR_RESTART_TIME_S }, 'closing without NOTIFICATION: the peer keeps our routes while we restart (graceful restart)');
     this.#close('stopped');
   }
 
@@ -158,6 +171,12 @@ export class BGPSession {
         multiprotocol: ['ipv4-unicast', 'ipv6-unicast'],
         fourOctetAS: asn,
         routeRefresh: true,
+        // RFC 4724: we announce only; the node's data plane (kube-proxy) forwards on while
+        // the speaker restarts, so forwarding state is preserved (F) for both families.
+        // R: this process has just started, so this may be the restart the peer waits for.
+        ...(this.#peer.enableGracefulRestart
+          ? { gracefulRestart: { restartTime: GR_RESTART_TIME_S, restarting: this.#opts.justStarted?.() ?? false, families: ['ipv4-unicast', 'ipv6-unicast'] as const, forwardingPreserved: true } }
+          : {}),
         unknown: [],
       },
     };
@@ -210,6 +229,8 @@ export class BGPSession {
       this.#notify(5, 0, `OPEN received in state ${this.#state}`); // RFC 4271 6.6 FSM error
       return;
     }
+    // Graceful restart holds when both sides advertised it (RFC 4724 3).
+    this.#gracefulRestartNegotiated = this.#peer.enableGracefulRestart && open.capabilities.gracefulRestart !== undefined;
     const peerAS = open.capabilities.fourOctetAS ?? open.myAS;
     const myAS = this.#peer.localASN ?? this.#peer.myASN;
     const expected = this.#peer.peerASN;

@@ -5,7 +5,7 @@ import type { Clock } from '../../k8s/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { SpeakerMetrics } from '../../observability/metrics.ts';
 import type { BFDProfile, BGPPeer } from '../../config/model.ts';
-import { BGPSession } from './session.ts';
+import { BGPSession, GR_RESTART_TIME_S } from './session.ts';
 import type { PeerRoutes } from './routes.ts';
 
 export class BGPSessions {
@@ -58,6 +58,7 @@ export class BGPSessions {
           ...(password !== undefined ? { password } : {}),
           ...(bfd !== undefined ? { bfd } : {}),
           routerID,
+          justStarted: () => process.uptime() < GR_RESTART_TIME_S,
           clock: this.#clock,
           log: this.#log,
           onStateChange: (state, peerName) => {
@@ -82,8 +83,9 @@ export class BGPSessions {
     return [...this.#sessions.values()].map((e) => e.session);
   }
 
-  stop(): void {
-    for (const { session } of this.#sessions.values()) session.stop();
+  /** `restarting`: the process stops to come back; sessions with graceful restart keep their routes at the peer. */
+  stop(opts: { restarting?: boolean } = {}): void {
+    for (const { session } of this.#sessions.values()) session.stop(opts);
     this.#sessions.clear();
   }
 }
