@@ -52,15 +52,6 @@ export function createPki(): void {
     '-addext', 'subjectAltName=IP:127.0.0.1,IP:198.18.128.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
     '-addext', 'extendedKeyUsage=serverAuth', '-addext', 'basicConstraints=critical,CA:FALSE',
   ]);
-  // ferrolb's validating webhook (the controller runs on the host; the API server calls
-  // it at https://127.0.0.1:9443), in the layout controller-runtime's --cert-dir uses.
-  mkdirSync(p('webhook'), { recursive: true, mode: 0o700 });
-  must('openssl', [
-    'req', '-x509', '-new', ...ecKey, '-keyout', p('webhook/tls.key'), '-out', p('webhook/tls.crt'),
-    '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-subj', '/CN=ferrolb-webhook-service.metallb-system.svc', ...days,
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:ferrolb-webhook-service.metallb-system.svc',
-    '-addext', 'extendedKeyUsage=serverAuth', '-addext', 'basicConstraints=critical,CA:FALSE',
-  ]);
   for (const [id, s] of Object.entries(subjects)) {
     must('openssl', [
       'req', '-x509', '-new', ...ecKey, '-keyout', p(`${id}.key`), '-out', p(`${id}.crt`),

@@ -6,7 +6,7 @@ import { get } from 'node:http';
 import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
-import { kubeconfigPath, nodeBinary, paths, repoDir, type Host } from './layout.ts';
+import { kubeconfigPath, nodeBinary, repoDir, type Host } from './layout.ts';
 import { daemon, must, run } from './run.ts';
 
 export const controllerMetricsPort = 7472;
@@ -14,7 +14,8 @@ export const webhookPort = 9443;
 
 /**
  * deploy/webhook/webhook.yaml's ValidatingWebhookConfiguration, pointed at the
- * controller on the host (the API server runs there too) and trusting the lab's CA.
+ * controller on the host (the API server runs there too). Its caBundle is left empty:
+ * the controller writes its own CA there, as it does in a cluster.
  * Written to /run/ferrolb-lab/webhook.yaml by `up --ferrolb`, not applied: some tests
  * store invalid configurations on purpose. `lab/lab kubectl apply -f` it to turn it on.
  */
@@ -22,9 +23,8 @@ export function labWebhookConfiguration(): string {
   const docs = parseAllDocuments(readFileSync(join(repoDir, 'deploy', 'webhook', 'webhook.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
   const config = docs.find((d) => d['kind'] === 'ValidatingWebhookConfiguration') as { webhooks: { clientConfig: { service?: { path?: string }; url?: string; caBundle?: string } }[] } | undefined;
   if (!config) throw new Error('deploy/webhook/webhook.yaml has no ValidatingWebhookConfiguration');
-  const ca = readFileSync(join(paths.pki, 'ca.crt')).toString('base64');
   for (const w of config.webhooks) {
-    w.clientConfig = { url: `https://127.0.0.1:${webhookPort}${w.clientConfig.service?.path ?? ''}`, caBundle: ca };
+    w.clientConfig = { url: `https://127.0.0.1:${webhookPort}${w.clientConfig.service?.path ?? ''}` };
   }
   return stringify(config);
 }
@@ -54,7 +54,8 @@ export function startController(): void {
     '--kubeconfig', kubeconfigPath('controller'),
     '--metrics-addr', `127.0.0.1:${controllerMetricsPort}`,
     '--webhook-port', String(webhookPort),
-    '--cert-dir', join(paths.pki, 'webhook'),
+    // The controller's own certificate, as in a cluster; the API server calls it by URL.
+    '--cert-extra-hosts', '127.0.0.1',
   ], ferrolbEnv());
 }
 

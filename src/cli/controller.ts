@@ -6,14 +6,17 @@ import { ControllerMetrics, serveMetrics } from '../observability/metrics.ts';
 import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
-import { WebhookServer } from '../webhook/server.ts';
+import { filesTLS, WebhookServer, type TLSSource } from '../webhook/server.ts';
+import { WebhookCertificates } from '../webhook/certificates.ts';
 
 const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metallb-system] [--lb-class NAME]
                           [--metrics-addr HOST:PORT] [--log-level info]
                           [--leader-elect true|false] [--lease-duration 15s]
                           [--renew-deadline 10s] [--retry-period 2s]
                           [--webhook-mode enabled|disabled] [--webhook-port 9443]
-                          [--cert-dir /tmp/k8s-webhook-server/serving-certs]
+                          [--cert-service-name ferrolb-webhook-service]
+                          [--webhook-configuration-name ferrolb-webhook-configuration]
+                          [--cert-extra-hosts NAME,IP,...] [--cert-dir DIR]
 
 Assigns IPs to Services of type LoadBalancer from the IPAddressPools in --namespace,
 writing status.loadBalancer.ingress, the metallb.io/ip-allocated-from-pool annotation,
@@ -21,10 +24,13 @@ Events, pool status and ConfigurationState "controller". Without --kubeconfig it
 the in-cluster service account. Metrics and /healthz on --metrics-addr (default
 0.0.0.0:7472; "off" disables). SIGTERM shuts down cleanly and hands the Lease over.
 
-The validating webhook (HTTPS on --webhook-port, certificate tls.crt/tls.key from
---cert-dir) refuses metallb.io changes that would make the configuration invalid and
-configuration objects outside --namespace; register it with deploy/webhook.yaml. Without
-a certificate the controller runs without it and says so.`;
+The validating webhook (HTTPS on --webhook-port) refuses metallb.io changes that would
+make the configuration invalid and configuration objects outside --namespace; register
+it with deploy/webhook/. Its certificate is the controller's own, kept in Secret
+ferrolb-webhook-cert (for --cert-service-name.<namespace>.svc and --cert-extra-hosts,
+renewed before expiry), with its CA written into the caBundle of
+--webhook-configuration-name; or, with --cert-dir, tls.crt/tls.key from that directory
+(cert-manager). Without a certificate the controller runs without it and says so.`;
 
 function seconds(name: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -35,7 +41,7 @@ function seconds(name: string, text: string | undefined, dflt: number): number {
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const o = parseArgs(args, {
-    single: ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir'],
+    single: ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts'],
   });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const leaderElect = o.single['leader-elect'] ?? 'true';
@@ -70,27 +76,55 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   log.info({ identity: controller.identity, namespace: o.single.namespace ?? 'metallb-system', server: client.server.href, metrics: metricsAddr }, 'controller starting');
   controller.start();
   let webhook: WebhookServer | undefined;
-  if (webhookMode === 'enabled') {
-    const certDir = o.single['cert-dir'] ?? '/tmp/k8s-webhook-server/serving-certs';
-    webhook = new WebhookServer({
-      port: webhookPort,
-      certDir,
-      namespace,
-      current: () => controller.configObjects(),
-      log,
-      onDecision: (kind, operation, allowed) => metrics.webhookDecisions.inc({ kind, operation, allowed: String(allowed) }),
-    });
+  let certificates: WebhookCertificates | undefined;
+  // In the background: the controller's main job does not wait for the webhook.
+  const startWebhook = async () => {
     try {
+      let tls: TLSSource;
+      const certDir = o.single['cert-dir'];
+      if (certDir !== undefined) tls = filesTLS(certDir);
+      else {
+        const service = o.single['cert-service-name'] ?? 'ferrolb-webhook-service';
+        const extra = (o.single['cert-extra-hosts'] ?? '').split(',').map((h) => h.trim()).filter((h) => h);
+        const certs = new WebhookCertificates(client, {
+          namespace,
+          hosts: [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, ...extra],
+          webhookConfiguration: o.single['webhook-configuration-name'] ?? 'ferrolb-webhook-configuration',
+          clock: realClock,
+          log,
+        });
+        certificates = certs;
+        await certs.start();
+        tls = {
+          describe: `Secret ${namespace}/ferrolb-webhook-cert`,
+          read: () => {
+            const c = certs.current!;
+            return { cert: c.tlsCert, key: c.tlsKey, stamp: c.tlsCert };
+          },
+        };
+      }
+      webhook = new WebhookServer({
+        port: webhookPort,
+        tls,
+        namespace,
+        current: () => controller.configObjects(),
+        log,
+        onDecision: (kind, operation, allowed) => metrics.webhookDecisions.inc({ kind, operation, allowed: String(allowed) }),
+      });
       await webhook.start();
-      log.info({ port: webhook.port, certDir }, 'webhook serving');
+      log.info({ port: webhook.port, certificate: tls.describe }, 'webhook serving');
     } catch (err) {
       // The controller's main job goes on; only the early check of changes is missing.
       log.error({ err: (err as Error).message }, 'webhook not started; configuration changes are not checked before they are stored');
+      certificates?.stop();
+      certificates = undefined;
       webhook = undefined;
     }
-  }
+  };
+  if (webhookMode === 'enabled') void startWebhook();
   await untilSignal(log);
   webhook?.stop();
+  certificates?.stop();
   await controller.stop();
   server?.close();
   client.close();

@@ -3,9 +3,10 @@
 // cached configuration. Served by every controller replica (the cache is everyone's),
 // so a leadership change never takes the webhook down.
 //
-// TLS material comes from --cert-dir (tls.crt, tls.key), as controller-runtime webhooks
-// read it; it is re-read when the files change, so a rotated certificate is picked up
-// without a restart.
+// TLS material comes from a TLSSource: the controller's own certificate in a Secret
+// (certificates.ts), or --cert-dir (tls.crt, tls.key) as controller-runtime webhooks read
+// it. It is re-read every few seconds and swapped in when it changed, so a rotated
+// certificate is served without a restart.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync, statSync } from 'node:fs';
@@ -14,10 +15,38 @@ import type { KubeObject } from '../k8s/client.ts';
 import type { Logger } from '../observability/logging.ts';
 import { admit, type AdmissionRequest } from './admission.ts';
 
+/** Where the serving certificate comes from; `stamp` changes when the material does. */
+export interface TLSSource {
+  readonly describe: string;
+  read(): { readonly cert: string | Buffer; readonly key: string | Buffer; readonly stamp: string };
+}
+
+/** tls.crt and tls.key in a directory (a mounted Secret, cert-manager's layout). */
+export function filesTLS(certDir: string): TLSSource {
+  const cert = join(certDir, 'tls.crt');
+  const key = join(certDir, 'tls.key');
+  const read = (path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`cannot read the webhook's TLS ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  return {
+    describe: certDir,
+    read() {
+      const stamp = [cert, key].map((p) => { try { return String(statSync(p).mtimeMs); } catch { return ''; } }).join('|');
+      return { cert: read(cert), key: read(key), stamp };
+    },
+  };
+}
+
 export interface WebhookOptions {
   readonly port: number;
   readonly host?: string;
-  readonly certDir: string;
+  readonly tls: TLSSource;
+  /** How often the TLS source is checked for a new certificate, ms (default 10 s). */
+  readonly reloadEvery?: number;
   readonly namespace: string;
   /** The current configuration objects (the controller's cache); undefined until it is loaded. */
   readonly current: () => readonly KubeObject[] | undefined;
@@ -28,7 +57,7 @@ export interface WebhookOptions {
 
 /** The largest AdmissionReview accepted; the API server's objects are far smaller. */
 const MAX_BODY = 3 * 1024 * 1024;
-const CERT_CHECK_MS = 10_000;
+const RELOAD_EVERY_MS = 10_000;
 
 export class WebhookServer {
   readonly #opts: WebhookOptions;
@@ -42,15 +71,16 @@ export class WebhookServer {
 
   /** Rejects with a message naming the file when the certificate cannot be read. */
   async start(): Promise<void> {
-    const tls = this.#readTLS();
-    const server = createServer({ ...tls, minVersion: 'TLSv1.2' }, (req, res) => this.#handle(req, res));
+    const tls = this.#opts.tls.read();
+    this.#certStamp = tls.stamp;
+    const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => this.#handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`webhook port ${this.#opts.port}: ${err.message}`)));
       server.listen(this.#opts.port, this.#opts.host ?? '0.0.0.0', () => resolve());
     });
     server.on('error', (err) => this.#opts.log.error({ err: String(err) }, 'webhook server'));
     this.#server = server;
-    this.#timer = setInterval(() => this.#reloadIfChanged(), CERT_CHECK_MS);
+    this.#timer = setInterval(() => this.#reloadIfChanged(), this.#opts.reloadEvery ?? RELOAD_EVERY_MS);
     this.#timer.unref();
   }
 
@@ -65,39 +95,13 @@ export class WebhookServer {
     this.#server?.closeAllConnections();
   }
 
-  #files(): { cert: string; key: string } {
-    return { cert: join(this.#opts.certDir, 'tls.crt'), key: join(this.#opts.certDir, 'tls.key') };
-  }
-
-  #readTLS(): { cert: Buffer; key: Buffer } {
-    const f = this.#files();
-    const read = (path: string) => {
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        throw new Error(`cannot read the webhook's TLS ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-    };
-    const tls = { cert: read(f.cert), key: read(f.key) };
-    this.#certStamp = this.#stamp();
-    return tls;
-  }
-
-  #stamp(): string {
-    const f = this.#files();
-    try {
-      return [f.cert, f.key].map((p) => `${statSync(p).mtimeMs}`).join('|');
-    } catch {
-      return '';
-    }
-  }
-
   #reloadIfChanged(): void {
-    const stamp = this.#stamp();
-    if (stamp === '' || stamp === this.#certStamp) return;
     try {
-      this.#server?.setSecureContext(this.#readTLS());
-      this.#opts.log.info({ certDir: this.#opts.certDir }, 'webhook certificate reloaded');
+      const tls = this.#opts.tls.read();
+      if (tls.stamp === this.#certStamp) return;
+      this.#server?.setSecureContext({ cert: tls.cert, key: tls.key });
+      this.#certStamp = tls.stamp;
+      this.#opts.log.info({ source: this.#opts.tls.describe }, 'webhook certificate reloaded');
     } catch (err) {
       this.#opts.log.error({ err: String(err) }, 'webhook certificate not reloaded; keeping the old one');
     }

@@ -32,6 +32,14 @@ spec: {addresses: ["198.18.0.200-198.18.0.220"]}
 `).status === 0 ? true : undefined), 500);
   });
 
+  it('the controller made its own certificate, stored it in a Secret and wrote its CA into the caBundle', () => {
+    const secret = JSON.parse(kubectlTry(['get', 'secret', 'ferrolb-webhook-cert', '-n', 'metallb-system', '-o', 'json']).stdout) as { type: string; data: Record<string, string> };
+    assert.equal(secret.type, 'kubernetes.io/tls');
+    const config = JSON.parse(kubectlTry(['get', 'validatingwebhookconfiguration', 'ferrolb-webhook-configuration', '-o', 'json']).stdout) as { webhooks: { clientConfig: { caBundle?: string } }[] };
+    assert.equal(config.webhooks.length, 6);
+    for (const w of config.webhooks) assert.equal(w.clientConfig.caBundle, secret.data['ca.crt']);
+  });
+
   it('refuses a pool overlapping an existing pool, saying which', () => {
     const r = applyYAML(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -71,6 +79,25 @@ spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, bfdProfile: fast}
     assert.match(refused.stderr, /denied the request: deleting BFDProfile metallb-system\/fast would make the metallb\.io configuration invalid: .*fast/);
     assert.equal(kubectlTry(['delete', 'bgppeer', 'router', '-n', 'metallb-system']).status, 0);
     assert.equal(kubectlTry(['delete', 'bfdprofile', 'fast', '-n', 'metallb-system']).status, 0);
+  });
+
+  it('a deleted certificate Secret is issued again, the caBundle follows, and the webhook keeps working', async () => {
+    const before = JSON.parse(kubectlTry(['get', 'secret', 'ferrolb-webhook-cert', '-n', 'metallb-system', '-o', 'json']).stdout).data['ca.crt'] as string;
+    assert.equal(kubectlTry(['delete', 'secret', 'ferrolb-webhook-cert', '-n', 'metallb-system']).status, 0);
+    await eventually('a new CA in the Secret and the caBundle, and a change judged', 40_000, () => {
+      const r = kubectlTry(['get', 'secret', 'ferrolb-webhook-cert', '-n', 'metallb-system', '-o', 'json']);
+      if (r.status !== 0) return undefined;
+      const ca = JSON.parse(r.stdout).data['ca.crt'] as string;
+      const bundle = JSON.parse(kubectlTry(['get', 'validatingwebhookconfiguration', 'ferrolb-webhook-configuration', '-o', 'json']).stdout).webhooks[0].clientConfig.caBundle as string;
+      if (ca === before || bundle !== ca) return undefined;
+      const refused = applyYAML(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: third-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.0.200/32"]}
+`);
+      // Refused by the webhook (not "failed calling webhook"): TLS with the new certificate works.
+      return /denied the request/.test(refused.stderr) ? true : undefined;
+    }, 1000);
   });
 
   it('refused changes are counted in the controller\'s metrics', async () => {
