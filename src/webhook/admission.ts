@@ -38,7 +38,16 @@ export interface AdmissionDecision {
 
 export const METALLB_GROUP = 'metallb.io';
 
-export function admit(req: AdmissionRequest, current: readonly KubeObject[], lbNamespace: string): AdmissionDecision {
+/** The errors of a configuration, as the webhook compares them. */
+export function configurationErrors(objects: readonly unknown[], lbNamespace: string): Set<string> {
+  return new Set(buildConfig(objectDocuments(objects), { namespace: lbNamespace }).errors.map(formatConfigError));
+}
+
+/**
+ * `currentErrors`: configurationErrors(current), when the caller has it already (the
+ * server keeps it until the configuration changes, halving the cost per request).
+ */
+export function admit(req: AdmissionRequest, current: readonly KubeObject[], lbNamespace: string, currentErrors?: ReadonlySet<string>): AdmissionDecision {
   if (req.kind.group !== METALLB_GROUP || !(CONFIGURATION_KINDS as readonly string[]).includes(req.kind.kind)) return { allowed: true };
   const kind = req.kind.kind as MetalLBKind;
   const name = req.name ?? nameOf(req.object) ?? '';
@@ -59,9 +68,8 @@ export function admit(req: AdmissionRequest, current: readonly KubeObject[], lbN
     if (typeof obj !== 'object' || obj === null) return { allowed: false, message: `${kind} ${namespace}/${name}: the request carries no object` };
     after.push({ ...obj, apiVersion: `${req.kind.group}/${req.kind.version}`, kind });
   }
-  const errorsOf = (objects: readonly unknown[]) => buildConfig(objectDocuments(objects), { namespace: lbNamespace }).errors.map(formatConfigError);
-  const before = new Set(errorsOf(current));
-  const introduced = errorsOf(after).filter((e) => !before.has(e));
+  const before = currentErrors ?? configurationErrors(current, lbNamespace);
+  const introduced = [...configurationErrors(after, lbNamespace)].filter((e) => !before.has(e));
   if (introduced.length === 0) return { allowed: true };
   const verb = req.operation === 'DELETE' ? 'deleting' : req.operation === 'CREATE' ? 'creating' : 'updating';
   return { allowed: false, message: `${verb} ${kind} ${namespace}/${name} would make the metallb.io configuration invalid: ${introduced.join('; ')}` };
