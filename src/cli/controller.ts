@@ -8,6 +8,7 @@ import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
 import { filesTLS, WebhookServer, type TLSSource } from '../webhook/server.ts';
 import { WebhookCertificates } from '../webhook/certificates.ts';
+import { ensureMemberlistSecret } from '../controller/memberlist-secret.ts';
 
 const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metallb-system] [--lb-class NAME]
                           [--metrics-addr HOST:PORT] [--log-level info]
@@ -17,6 +18,7 @@ const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metall
                           [--cert-service-name ferrolb-webhook-service]
                           [--webhook-configuration-name ferrolb-webhook-configuration]
                           [--cert-extra-hosts NAME,IP,...] [--cert-dir DIR]
+                          [--ml-secret-name ferrolb-memberlist]
 
 Assigns IPs to Services of type LoadBalancer from the IPAddressPools in --namespace,
 writing status.loadBalancer.ingress, the metallb.io/ip-allocated-from-pool annotation,
@@ -30,7 +32,10 @@ it with deploy/webhook/. Its certificate is the controller's own, kept in Secret
 ferrolb-webhook-cert (for --cert-service-name.<namespace>.svc and --cert-extra-hosts,
 renewed before expiry), with its CA written into the caBundle of
 --webhook-configuration-name; or, with --cert-dir, tls.crt/tls.key from that directory
-(cert-manager). Without a certificate the controller runs without it and says so.`;
+(cert-manager). Without a certificate the controller runs without it and says so.
+
+The speakers' heartbeat key: Secret --ml-secret-name (key "secretkey") is created with a
+random key when missing ("" disables).`;
 
 function seconds(name: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -41,7 +46,7 @@ function seconds(name: string, text: string | undefined, dflt: number): number {
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const o = parseArgs(args, {
-    single: ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts'],
+    single: ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'ml-secret-name'],
   });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const leaderElect = o.single['leader-elect'] ?? 'true';
@@ -122,7 +127,11 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     }
   };
   if (webhookMode === 'enabled') void startWebhook();
+  let stopping = false;
+  const mlSecret = o.single['ml-secret-name'] ?? 'ferrolb-memberlist';
+  if (mlSecret !== '') void ensureMemberlistSecret(client, namespace, mlSecret, realClock, log, () => stopping);
   await untilSignal(log);
+  stopping = true;
   webhook?.stop();
   certificates?.stop();
   await controller.stop();
