@@ -35,6 +35,8 @@ export class BFDSession {
   #txTimer: Timer | undefined;
   #detectTimer: Timer | undefined;
   #stopped = false;
+  /** A Poll Sequence is running: our packets carry P until the peer answers with F. */
+  #polling = false;
 
   constructor(opts: BFDSessionOptions) {
     this.#opts = opts;
@@ -95,7 +97,7 @@ export class BFDSession {
     return {
       diag: this.#diag,
       state: this.#state,
-      poll: false,
+      poll: this.#polling && !final,
       final,
       controlPlaneIndependent: false,
       demand: false,
@@ -133,6 +135,7 @@ export class BFDSession {
     if (p.yourDiscriminator !== 0 && p.yourDiscriminator !== this.#myDiscriminator) return;
     this.#remote = p;
     this.#yourDiscriminator = p.myDiscriminator;
+    if (p.final) this.#polling = false; // RFC 5880 6.5: the Poll Sequence is over
     this.#armDetection();
     if (p.poll) this.#send(true); // RFC 5880 6.5: answer a Poll with Final at once
     // RFC 5880 6.8.6 state machine.
@@ -169,7 +172,16 @@ export class BFDSession {
     this.#state = state;
     this.#diag = diag;
     this.#opts.log.info({ peer: this.#opts.peerAddress, from: was, to: state, diag }, 'BFD state');
-    this.#send();
+    if (state === 'up' || was === 'up') {
+      // RFC 5880 6.8.3: leaving or reaching Up changes our DesiredMinTxInterval (1 s
+      // while not Up), which starts a Poll Sequence; the new rate applies from now,
+      // not from the next tick of the old, slower timer.
+      this.#polling = true;
+      this.#txTimer?.cancel();
+      this.#transmit();
+    } else {
+      this.#send();
+    }
     this.#opts.onStateChange(state);
   }
 }
