@@ -146,6 +146,50 @@ spec:
     await eventually('the route withdrawn when no endpoint is ready', 15_000, () => (routerNextHops(ip).length === 0 ? true : undefined), 300);
   });
 
+  it('IPv6: a dual-stack service\'s IPv6 address goes over MP-BGP (RFC 4760) on the IPv4 session, with each node\'s IPv6 next hop; the router installs an IPv6 ECMP route', async () => {
+    apply(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp-dual, namespace: metallb-system}
+spec: {addresses: ["198.18.0.248/29", "2001:db8:19::/120"], autoAssign: false}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bgp-dual, namespace: metallb-system}
+spec: {ipAddressPools: [bgp-dual], communities: ["large:64512:1:2"]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dual, namespace: ${ns}, annotations: {metallb.io/address-pool: bgp-dual}}
+spec:
+  type: LoadBalancer
+  ipFamilyPolicy: RequireDualStack
+  ipFamilies: [IPv4, IPv6]
+  selector: {app: web}
+  ports: [{port: 80}]
+`);
+    const ips = await eventually('both addresses', 20_000, () => {
+      const svc = kubectlJson<{ status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }>('get', 'service', 'dual', '-n', ns);
+      const got = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+      return got.length === 2 ? got : undefined;
+    });
+    const v6 = ips.find((ip) => ip.includes(':'))!;
+    assert.match(v6, /^2001:db8:19::/);
+    const hops = await eventually('an IPv6 ECMP route over the three nodes', 15_000, () => {
+      const r = spawnSync('ip', ['-6', '-n', 'flb-router', 'route', 'show', `${v6}/128`], { encoding: 'utf8', timeout: 5000 });
+      const h = [...r.stdout.matchAll(/via (2001:db8:18::\w+)/g)].map((m) => m[1]!).sort();
+      return h.length === 3 ? h : undefined;
+    }, 300);
+    assert.deepEqual(hops, ['2001:db8:18::11', '2001:db8:18::12', '2001:db8:18::13']);
+    const route = birdc('show', 'route', 'all', 'for', v6);
+    assert.match(route, /BGP\.as_path: 64513/);
+    assert.match(route, /BGP\.large_community: \(64512, 1, 2\)/);
+    kubectl('delete', 'service', 'dual', '-n', ns);
+    await eventually('the IPv6 route withdrawn', 15_000, () => {
+      const r = spawnSync('ip', ['-6', '-n', 'flb-router', 'route', 'show', `${v6}/128`], { encoding: 'utf8', timeout: 5000 });
+      return r.stdout.trim() === '' ? true : undefined;
+    }, 300);
+  });
+
   it('a speaker that dies takes its path with it; deleting the service withdraws the rest', async () => {
     const ip = await serviceIP(ns, 'web');
     await eventually('three paths', 15_000, () => (routerNextHops(ip).length === 3 ? true : undefined), 300);
