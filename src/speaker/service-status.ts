@@ -56,7 +56,16 @@ export class ServiceStatusWriter {
   #failures = 0;
   #stopped = false;
 
-  constructor(kind: StatusKind, client: KubeClient, namespace: string, node: string, clock: Clock, log: Logger) {
+  readonly #nodeUID: () => string | undefined;
+
+  /**
+   * `nodeUID`: the uid of this node's Node object, when known. Objects are created
+   * owned by the Node, so Kubernetes' garbage collector deletes them when the Node is
+   * deleted: a node gone for good, whose speaker can no longer remove them, leaves no
+   * stale status behind.
+   */
+  constructor(kind: StatusKind, client: KubeClient, namespace: string, node: string, clock: Clock, log: Logger, nodeUID: () => string | undefined = () => undefined) {
+    this.#nodeUID = nodeUID;
     this.#kind = kind;
     this.#client = client;
     this.#path = `/apis/${V1BETA1}/namespaces/${namespace}/${KINDS[kind].plural}`;
@@ -120,11 +129,16 @@ export class ServiceStatusWriter {
       const text = JSON.stringify(status);
       if (written.get(name) === text) continue;
       if (!written.has(name)) {
+        const uid = this.#nodeUID();
         try {
           await this.#client.request('POST', this.#path, {
             apiVersion: V1BETA1,
             kind: this.#kind,
-            metadata: { name, labels: { [NODE_LABEL]: this.#node, [SERVICE_NAME_LABEL]: service, [SERVICE_NAMESPACE_LABEL]: namespace } },
+            metadata: {
+              name,
+              labels: { [NODE_LABEL]: this.#node, [SERVICE_NAME_LABEL]: service, [SERVICE_NAMESPACE_LABEL]: namespace },
+              ...(uid !== undefined ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.#node, uid }] } : {}),
+            },
           });
         } catch (err) {
           if (!isStatus(err, 409)) throw err;

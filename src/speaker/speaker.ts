@@ -138,9 +138,10 @@ export class Speaker {
       ...opts.responder,
     });
     this.#bgp = new BGPSessions(opts.clock, opts.log, opts.metrics, () => this.#writeBGPStatuses());
-    this.#statuses = new ServiceStatusWriter('ServiceL2Status', client, opts.namespace, opts.node, opts.clock, opts.log);
+    const nodeUID = () => this.#nodes.get(opts.node)?.metadata?.uid;
+    this.#statuses = new ServiceStatusWriter('ServiceL2Status', client, opts.namespace, opts.node, opts.clock, opts.log, nodeUID);
     this.#configState = new ConfigurationStateWriter(client, opts.namespace, `speaker-${opts.node}`, opts.clock, opts.log);
-    this.#bgpStatuses = new ServiceStatusWriter('ServiceBGPStatus', client, opts.namespace, opts.node, opts.clock, opts.log);
+    this.#bgpStatuses = new ServiceStatusWriter('ServiceBGPStatus', client, opts.namespace, opts.node, opts.clock, opts.log, nodeUID);
     client.observe = (method, _path, status, seconds) => opts.metrics.apiRequests.observe({ verb: method, code: String(status) }, seconds);
   }
 

@@ -105,7 +105,7 @@ describe('L2 mode in the lab', { skip: !isRoot() && 'the lab needs root' }, () =
     assert.match(speakerMetrics(node), new RegExp(`ferrolb_layer2_responses_sent\\{ip="${ip.replaceAll('.', '\\.')}"\\} [1-9]`));
     // MetalLB 0.14's ServiceL2Status: which node and interface answer for the service.
     const statuses = await eventually('a ServiceL2Status', 10_000, () => {
-      const items = kubectlJson<{ items: { metadata: { labels: Record<string, string> }; status?: { node?: string; serviceName?: string; serviceNamespace?: string; interfaces?: { name: string }[] } }[] }>('get', 'servicel2statuses', '-n', 'metallb-system').items
+      const items = kubectlJson<{ items: { metadata: { labels: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string }[] }; status?: { node?: string; serviceName?: string; serviceNamespace?: string; interfaces?: { name: string }[] } }[] }>('get', 'servicel2statuses', '-n', 'metallb-system').items
         .filter((o) => o.status?.serviceNamespace === ns && o.status.serviceName === 'hostname-deployment');
       return items.length > 0 ? items : undefined;
     });
@@ -113,6 +113,9 @@ describe('L2 mode in the lab', { skip: !isRoot() && 'the lab needs root' }, () =
     assert.equal(statuses[0]!.status?.node, node);
     assert.deepEqual(statuses[0]!.status?.interfaces, [{ name: 'eth0' }]);
     assert.equal(statuses[0]!.metadata.labels['metallb.io/node'], node);
+    // Owned by the Node: the garbage collector removes it if the node is deleted for good.
+    const nodeUID = kubectlJson<{ metadata: { uid: string } }>('get', 'node', node).metadata.uid;
+    assert.deepEqual(statuses[0]!.metadata.ownerReferences?.map((r) => `${r.kind}/${r.name}/${r.uid}`), [`Node/${node}/${nodeUID}`]);
   });
 
   it('IPv6: one node answers neighbour solicitations for an IPv6 LoadBalancer IP', async () => {
