@@ -84,6 +84,13 @@ export class ServiceStatusWriter {
     this.#retry?.cancel();
   }
 
+  /** True when the API server holds exactly what was last set (as far as we know). */
+  get settled(): boolean {
+    const written = this.#written;
+    if (this.#running || !written || written.size !== this.#desired.size) return false;
+    return [...this.#desired.keys()].every((name) => written.has(name));
+  }
+
   async #sync(): Promise<void> {
     if (this.#running) {
       this.#again = true;

@@ -181,10 +181,14 @@ export class Speaker {
     // A stopping speaker is usually restarting (an upgrade, a rollout): peers with
     // graceful restart keep its routes for the restart time; others withdraw them now.
     this.#bgp.stop({ restarting: true });
-    // This node announces nothing any more: say so, if the API server answers soon.
+    // This node announces nothing any more: say so, if the API server answers within
+    // 2 s (well inside a pod's termination grace period); a loaded API server may take
+    // more than a few hundred milliseconds.
     this.#statuses.set([]);
     this.#bgpStatuses.set([]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let waited = 0; waited < 2000 && !(this.#statuses.settled && this.#bgpStatuses.settled); waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     this.#statuses.stop();
     this.#bgpStatuses.stop();
     this.#configState.stop();
