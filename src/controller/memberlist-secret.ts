@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
-import type { Clock } from '../k8s/clock.ts';
+import { backoffDelay, type Clock } from '../k8s/clock.ts';
 import type { Logger } from '../observability/logging.ts';
 
 export const MEMBERLIST_KEY = 'secretkey';
@@ -26,7 +26,7 @@ export async function ensureMemberlistSecret(client: KubeClient, namespace: stri
       return;
     } catch (err) {
       if (isStatus(err, 409)) return; // it exists: leave it alone
-      const delay = Math.min(30_000, 1000 * 2 ** failures);
+      const delay = backoffDelay(failures);
       log.warn({ secret: `${namespace}/${name}`, err: String(err), retryInMs: delay }, 'memberlist Secret not created; will retry');
       await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
     }

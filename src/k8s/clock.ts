@@ -18,6 +18,14 @@ export const realClock: Clock = {
   },
 };
 
+/**
+ * Exponential backoff for a retried write: `minMs` doubled per failure, capped at
+ * `maxMs`, so an API server that is down is asked about twice a minute, not flooded.
+ */
+export function backoffDelay(failures: number, minMs = 1000, maxMs = 30_000): number {
+  return Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));
+}
+
 /** A clock that moves only when told to; timers fire in due order during advance(). */
 export class ManualClock implements Clock {
   #now: number;

@@ -7,14 +7,12 @@
 // written, and writing the same verdict twice is skipped.
 import type { KubeClient } from './client.ts';
 import { isStatus } from './client.ts';
-import type { Clock, Timer } from './clock.ts';
+import { backoffDelay, type Clock, type Timer } from './clock.ts';
 import type { Logger } from '../observability/logging.ts';
 import { V1BETA1 } from '../api/metallb.ts';
 
 export type ConfigResult = 'Valid' | 'Invalid';
 
-const MIN_RETRY_MS = 1000;
-const MAX_RETRY_MS = 30_000;
 /** The API server's limit on a condition message. */
 const MAX_MESSAGE = 32_768;
 
@@ -63,7 +61,7 @@ export class ConfigurationStateWriter {
         this.#failures = 0;
       }
     } catch (err) {
-      const delay = Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** this.#failures++);
+      const delay = backoffDelay(this.#failures++);
       this.#log.warn({ name: this.#name, err: String(err), retryInMs: delay }, 'ConfigurationState not written; will retry');
       this.#retry?.cancel();
       this.#retry = this.#clock.setTimeout(() => void this.#write(), delay);

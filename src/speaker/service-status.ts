@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeClient } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
-import type { Clock, Timer } from '../k8s/clock.ts';
+import { backoffDelay, type Clock, type Timer } from '../k8s/clock.ts';
 import type { Logger } from '../observability/logging.ts';
 import { V1BETA1 } from '../api/metallb.ts';
 
@@ -32,8 +32,6 @@ const KINDS: Record<StatusKind, { readonly plural: string; readonly prefix: stri
   ServiceBGPStatus: { plural: 'servicebgpstatuses', prefix: 'bgp' },
 };
 
-const MIN_RETRY_MS = 1000;
-const MAX_RETRY_MS = 30_000;
 
 /** A name that is the same on every restart, so a restarted speaker finds its objects. */
 export function statusName(kind: StatusKind, node: string, service: string): string {
@@ -105,7 +103,7 @@ export class ServiceStatusWriter {
       this.#failures = 0;
     } catch (err) {
       this.#written = undefined; // re-read: a write may have half-happened
-      const delay = Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** this.#failures++);
+      const delay = backoffDelay(this.#failures++);
       this.#log.warn({ err: String(err), retryInMs: delay }, `${this.#kind} not written; will retry`);
       this.#retry?.cancel();
       this.#retry = this.#clock.setTimeout(() => void this.#sync(), delay);

@@ -7,9 +7,10 @@
 // Replicas race safely: creates and updates carry resourceVersion, and the loser of a
 // conflict re-reads and uses what the winner stored.
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { KubeClient } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
-import type { Clock, Timer } from '../k8s/clock.ts';
+import { backoffDelay, type Clock, type Timer } from '../k8s/clock.ts';
 import type { Logger } from '../observability/logging.ts';
 import { createCA, issueServingCert } from './x509.ts';
 
@@ -41,7 +42,7 @@ export function renewalReason(set: CertificateSet | undefined, hosts: readonly s
   if (Date.parse(ca.validTo) - now < RENEW_BEFORE_MS) return `the CA expires ${ca.validTo}`;
   if (Date.parse(tls.validTo) - now < RENEW_BEFORE_MS) return `the serving certificate expires ${tls.validTo}`;
   if (!tls.verify(ca.publicKey)) return 'the serving certificate is not signed by the stored CA';
-  const missing = hosts.filter((h) => (h.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(h) ? !tls.checkIP(h) : !tls.checkHost(h)));
+  const missing = hosts.filter((h) => (isIP(h) !== 0 ? !tls.checkIP(h) : !tls.checkHost(h)));
   if (missing.length > 0) return `the serving certificate does not name ${missing.join(', ')}`;
   return undefined;
 }
@@ -105,7 +106,7 @@ export class WebhookCertificates {
         await this.#check();
         break;
       } catch (err) {
-        const delay = Math.min(30_000, 1000 * 2 ** failures);
+        const delay = backoffDelay(failures);
         this.#opts.log.warn({ err: String(err), retryInMs: delay }, 'webhook certificate not loaded; will retry');
         await new Promise<void>((resolve) => {
           this.#timer = this.#opts.clock.setTimeout(resolve, delay);

@@ -3,7 +3,7 @@
 // SHA-256 (RFC 5758 3.2), DER-encoded here (ITU-T X.690) and signed with node:crypto.
 // Node can parse and verify certificates (X509Certificate) but not create them.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { isIP } from 'node:net';
+import { parseIPv4, parseIPv6 } from '../speaker/l2/inet.ts';
 
 // --- DER (X.690 8, 10) ----------------------------------------------------------------
 
@@ -138,10 +138,8 @@ export function issueServingCert(ca: KeyAndCert & { readonly commonName: string 
   const caKey = createPrivateKey(ca.keyPem);
   const caSpki = createPublicKey(caKey).export({ type: 'spki', format: 'der' });
   const names = hosts.map((h) => {
-    const family = isIP(h);
-    if (family === 4) return tlv(0x87, Buffer.from(h.split('.').map(Number)));
-    if (family === 6) return tlv(0x87, ipv6Bytes(h));
-    return tlv(0x82, Buffer.from(h, 'ascii')); // dNSName, IA5String
+    const ip = parseIPv4(h) ?? parseIPv6(h);
+    return ip ? tlv(0x87, ip) : tlv(0x82, Buffer.from(h, 'ascii')); // iPAddress, or dNSName (IA5String)
   });
   const certPem = certificate(hosts[0]!, publicKey, { name: ca.commonName, key: caKey, keyId: keyIdentifier(caSpki) }, caKey, [
     extension(OID.basicConstraints, true, seq()),
@@ -150,16 +148,4 @@ export function issueServingCert(ca: KeyAndCert & { readonly commonName: string 
     extension(OID.subjectAltName, false, seq(...names)),
   ], opts);
   return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certPem };
-}
-
-
-function ipv6Bytes(text: string): Buffer {
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const part = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
-  const h = part(head);
-  const t = part(tail);
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
-  return out;
 }

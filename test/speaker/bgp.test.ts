@@ -58,10 +58,46 @@ function neighborCapabilities(protocol: string): string[] {
   return out;
 }
 
-/** The router kernel's next hops for an address (one line per ECMP path). */
+/** The router kernel's next hops for an address (one line per ECMP path), IPv4 or IPv6. */
 function routerNextHops(ip: string): string[] {
-  const r = spawnSync('ip', ['-n', 'flb-router', 'route', 'show', `${ip}/32`], { encoding: 'utf8', timeout: 5000 });
-  return [...r.stdout.matchAll(/via (198\.18\.0\.\d+)/g)].map((m) => m[1]!).sort();
+  const v6 = ip.includes(':');
+  const r = spawnSync('ip', [v6 ? '-6' : '-4', '-n', 'flb-router', 'route', 'show', `${ip}/${v6 ? 128 : 32}`], { encoding: 'utf8', timeout: 5000 });
+  return [...r.stdout.matchAll(v6 ? /via (2001:db8:18::\w+)/g : /via (198\.18\.0\.\d+)/g)].map((m) => m[1]!).sort();
+}
+
+/** Whether BIRD has each of these node sessions (node_1, ...) Established. */
+function established(...protocols: string[]): boolean {
+  const out = birdc('show', 'protocols');
+  return protocols.every((p) => new RegExp(`^${p}\\s+BGP\\s+---\\s+up\\s.*Established`, 'm').test(out));
+}
+
+/**
+ * The two-node setups (MD5, BFD, graceful restart): the BGPPeer given, the BGP pool and
+ * its advertisement, and a 2-replica deployment exposed as a LoadBalancer; resolves
+ * with the service IP once the router has a path through both nodes.
+ */
+async function twoPathService(prefix: string, peerSpec: string): Promise<{ ns: string; ip: string }> {
+  apply(`apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router, namespace: metallb-system}
+spec: ${peerSpec}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.1.0/24"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bgp-adv, namespace: metallb-system}
+spec: {ipAddressPools: [bgp-pool]}
+`);
+  const ns = freshNamespace(prefix);
+  labOk(['deploy', 'web', '--replicas', '2', '--namespace', ns]);
+  kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
+  const ip = await serviceIP(ns, 'web');
+  await eventually('two paths', 30_000, () => (routerNextHops(ip).length === 2 ? true : undefined), 300);
+  return { ns, ip };
 }
 
 async function serviceIP(ns: string, name: string): Promise<string> {
@@ -84,9 +120,7 @@ describe('BGP mode in the lab (BIRD as the router)', { skip: (!isRoot() && 'the 
 
   it('every node establishes a session with the router', async () => {
     await eventually('three Established sessions', 30_000, () => {
-      const out = birdc('show', 'protocols');
-      const up = ['node_1', 'node_2', 'node_3'].filter((n) => new RegExp(`^${n}\\s+BGP\\s+---\\s+up\\s.*Established`, 'm').test(out));
-      return up.length === 3 ? true : undefined;
+      return established('node_1', 'node_2', 'node_3') || undefined;
     }, 500);
   });
 
@@ -175,8 +209,7 @@ spec:
     const v6 = ips.find((ip) => ip.includes(':'))!;
     assert.match(v6, /^2001:db8:19::/);
     const hops = await eventually('an IPv6 ECMP route over the three nodes', 15_000, () => {
-      const r = spawnSync('ip', ['-6', '-n', 'flb-router', 'route', 'show', `${v6}/128`], { encoding: 'utf8', timeout: 5000 });
-      const h = [...r.stdout.matchAll(/via (2001:db8:18::\w+)/g)].map((m) => m[1]!).sort();
+      const h = routerNextHops(v6);
       return h.length === 3 ? h : undefined;
     }, 300);
     assert.deepEqual(hops, ['2001:db8:18::11', '2001:db8:18::12', '2001:db8:18::13']);
@@ -184,10 +217,7 @@ spec:
     assert.match(route, /BGP\.as_path: 64513/);
     assert.match(route, /BGP\.large_community: \(64512, 1, 2\)/);
     kubectl('delete', 'service', 'dual', '-n', ns);
-    await eventually('the IPv6 route withdrawn', 15_000, () => {
-      const r = spawnSync('ip', ['-6', '-n', 'flb-router', 'route', 'show', `${v6}/128`], { encoding: 'utf8', timeout: 5000 });
-      return r.stdout.trim() === '' ? true : undefined;
-    }, 300);
+    await eventually('the IPv6 route withdrawn', 15_000, () => (routerNextHops(v6).length === 0 ? true : undefined), 300);
   });
 
   it('a speaker that dies takes its path with it; deleting the service withdraws the rest', async () => {
@@ -233,8 +263,7 @@ spec:
     assert.doesNotMatch(birdc('show', 'protocols'), /Established/, 'a wrong password gets no session');
     apply(peer('lab-md5-secret'));
     await eventually('two Established sessions', 40_000, () => {
-      const out = birdc('show', 'protocols');
-      return ['node_1', 'node_2'].every((n) => new RegExp(`^${n}\\s+BGP\\s+---\\s+up\\s.*Established`, 'm').test(out)) ? true : undefined;
+      return established('node_1', 'node_2') || undefined;
     }, 500);
   });
 });
@@ -249,27 +278,8 @@ describe('BGP with BFD (RFC 5880) against BIRD', { skip: (!isRoot() && 'the lab 
 kind: BFDProfile
 metadata: {name: fast, namespace: metallb-system}
 spec: {receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: router, namespace: metallb-system}
-spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, holdTime: 90s, bfdProfile: fast}
----
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: bgp-pool, namespace: metallb-system}
-spec: {addresses: ["198.18.1.0/24"]}
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: bgp-adv, namespace: metallb-system}
-spec: {ipAddressPools: [bgp-pool]}
 `);
-    const ns = freshNamespace('bfd');
-    labOk(['deploy', 'web', '--replicas', '2', '--namespace', ns]);
-    kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
-    const ip = await serviceIP(ns, 'web');
-    await eventually('two paths', 30_000, () => (routerNextHops(ip).length === 2 ? true : undefined), 300);
+    const { ip } = await twoPathService('bfd', '{myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, holdTime: 90s, bfdProfile: fast}');
     await eventually('BFD Up with both nodes', 30_000, () => {
       const out = birdc('show', 'bfd', 'sessions');
       return ['198.18.0.11', '198.18.0.12'].every((a) => new RegExp(`^${a.replaceAll('.', '\\.')}\\s+eth0\\s+Up`, 'm').test(out)) ? true : undefined;
@@ -291,26 +301,7 @@ describe('BGP graceful restart (RFC 4724) against BIRD', { skip: (!isRoot() && '
   useLab({ up: ['--nodes', '2', '--ferrolb'] });
 
   it('a speaker restarting (SIGTERM, then started again) keeps its path at the router throughout; without graceful restart it is withdrawn', async () => {
-    apply(`apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: router, namespace: metallb-system}
-spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, holdTime: 9s, enableGracefulRestart: true}
----
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: bgp-pool, namespace: metallb-system}
-spec: {addresses: ["198.18.1.0/24"]}
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: bgp-adv, namespace: metallb-system}
-spec: {ipAddressPools: [bgp-pool]}
-`);
-    const ns = freshNamespace('gr');
-    labOk(['deploy', 'web', '--replicas', '2', '--namespace', ns]);
-    kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
-    const ip = await serviceIP(ns, 'web');
-    await eventually('two paths', 30_000, () => (routerNextHops(ip).length === 2 ? true : undefined), 300);
+    const { ip } = await twoPathService('gr', '{myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, holdTime: 9s, enableGracefulRestart: true}');
     assert.ok(neighborCapabilities('node_1').includes('Graceful restart'), `node-1 advertises graceful restart: ${neighborCapabilities('node_1').join(', ')}`);
 
     const stopSpeaker = async (node: number, signal: NodeJS.Signals) => {
@@ -332,7 +323,7 @@ spec: {ipAddressPools: [bgp-pool]}
       assert.deepEqual(routerNextHops(ip), ['198.18.0.11', '198.18.0.12'], `node-1's path kept during the restart (${i * 300} ms)`);
     }
     startSpeaker(nodeHost(1));
-    await eventually('node-1 Established again', 30_000, () => (/^node_1\s+BGP\s+---\s+up\s.*Established/m.test(birdc('show', 'protocols')) ? true : undefined), 300);
+    await eventually('node-1 Established again', 30_000, () => established('node_1') || undefined, 300);
     await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(routerNextHops(ip), ['198.18.0.11', '198.18.0.12'], 'both paths after the restart (stale ones refreshed, none flushed)');
 
