@@ -14,6 +14,12 @@ export interface Link {
   readonly type: number;
   /** Set when the link is a port of a bridge or bond. */
   readonly master?: string;
+  /**
+   * False when the link is up but has no carrier (cable out, switch port or veth peer
+   * down): frames sent there reach nobody, so the node must announce again when it
+   * returns. Absent when unknown, which counts as having one.
+   */
+  readonly carrier?: boolean;
 }
 
 // include/uapi/linux/if.h
@@ -30,6 +36,7 @@ export function unsuitableReason(link: Link): string | undefined {
   if (link.type !== ARPHRD_ETHER) return `not Ethernet (ARPHRD ${link.type})`;
   if (link.flags & IFF_LOOPBACK) return 'loopback';
   if (!(link.flags & IFF_UP)) return 'down';
+  if (link.carrier === false) return 'no carrier';
   if (!(link.flags & IFF_BROADCAST)) return 'no broadcast';
   if (link.flags & IFF_NOARP) return 'NOARP';
   if (link.master !== undefined) return `enslaved to ${link.master}`;
@@ -56,12 +63,33 @@ export function readLinks(sysfs = '/sys/class/net'): Link[] {
       const dir = join(sysfs, name);
       const read = (f: string) => readFileSync(join(dir, f), 'utf8').trim();
       const master = masterOf(dir);
-      links.push({ name, mac: read('address'), flags: Number.parseInt(read('flags'), 16), type: Number(read('type')), ...(master !== undefined ? { master } : {}) });
+      const carrier = carrierOf(dir);
+      links.push({
+        name,
+        mac: read('address'),
+        flags: Number.parseInt(read('flags'), 16),
+        type: Number(read('type')),
+        ...(master !== undefined ? { master } : {}),
+        ...(carrier !== undefined ? { carrier } : {}),
+      });
     } catch {
       // The link vanished while we read it; the next scan won't see it either.
     }
   }
   return links.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * sysfs `carrier` (Documentation/ABI/testing/sysfs-class-net): 1 or 0 while the link is
+ * administratively up; reading it fails (EINVAL) while it is down, which IFF_UP covers.
+ */
+function carrierOf(dir: string): boolean | undefined {
+  try {
+    const value = readFileSync(join(dir, 'carrier'), 'utf8').trim();
+    return value === '1' ? true : value === '0' ? false : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A port's master (bridge or bond): sysfs links /sys/class/net/PORT/master to it. */

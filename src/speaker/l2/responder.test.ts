@@ -6,7 +6,7 @@ import { ManualClock } from '../../k8s/clock.ts';
 import { pino } from 'pino';
 import { L2Responder, type FrameSocket } from './responder.ts';
 import type { Link } from './interfaces.ts';
-import { arpRequest, gratuitousARP, neighborSolicitation, parseFrame, unsolicitedNeighborAdvertisement, type L2Message } from './frames.ts';
+import { arpReply, arpRequest, gratuitousARP, neighborSolicitation, parseFrame, unsolicitedNeighborAdvertisement, type L2Message } from './frames.ts';
 
 const ETH0: Link = { name: 'eth0', mac: '02:00:00:00:00:01', flags: 0x1003, type: 1 };
 const ETH1: Link = { name: 'eth1', mac: '02:00:00:00:00:02', flags: 0x1003, type: 1 };
@@ -24,7 +24,7 @@ function setup(links: Link[] = [ETH0, ETH1, VETH]) {
     clock,
     log: pino({ level: 'silent' }),
     node: 'node-1',
-    gratuitousSchedule: [0, 500, 1000],
+    gratuitous: { schedule: [0, 500, 1000] },
     probeInterval: 60_000,
     readLinks: () => currentLinks,
     openSocket: (ifname, onFrame): FrameSocket => {
@@ -163,3 +163,62 @@ test('malformed frames are dropped and counted, never answered, never fatal', ()
   r.receive('eth0', good);
   assert.equal(r.take().length, 1, 'still answering');
 });
+
+test('a link that loses its carrier is given up; when the carrier returns the IP is taken over again, schedule and all', () => {
+  const r = setup([ETH0]);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.clock.advance(10_000);
+  r.take();
+  r.setLinks([{ ...ETH0, carrier: false }]);
+  r.clock.advance(1000); // rescan
+  assert.equal(r.take().length, 0, 'nothing sent into a dead link');
+  assert.deepEqual(r.responder.interfacesFor('198.18.0.200'), []);
+  r.setLinks([ETH0]);
+  r.clock.advance(1000);
+  const back = r.take();
+  assert.equal(back.filter((s) => s.msg.type === 'arp-request' && s.msg.gratuitous && s.msg.senderIP === '198.18.0.200').length, 1, 'announced at once on return');
+  assert.equal(back.filter((s) => s.msg.type === 'arp-request' && s.msg.senderIP === '0.0.0.0').length, 1, 'and probed');
+  r.clock.advance(500);
+  assert.equal(r.take().length, 2, 'the repeats follow');
+});
+
+test('reannounce(): every held IP is announced again with the whole schedule and probed; nothing when nothing is held', () => {
+  const r = setup([ETH0]);
+  r.responder.reannounce('test');
+  assert.equal(r.take().length, 0);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }, { ip: '2001:db8:18::200', interfaces: [] }]);
+  r.clock.advance(10_000);
+  r.take();
+  r.responder.reannounce('node-3 reachable again');
+  const now = r.take();
+  assert.equal(now.filter((s) => s.msg.type === 'arp-request' && s.msg.gratuitous && s.msg.senderIP === '198.18.0.200').length, 1);
+  assert.equal(now.filter((s) => s.msg.type === 'arp-reply' && s.msg.targetMAC === ETH0.mac).length, 1, 'the RFC 2002 form too');
+  assert.equal(now.filter((s) => s.msg.type === 'neighbor-advertisement' && s.msg.override).length, 1);
+  assert.equal(now.filter((s) => (s.msg.type === 'arp-request' && s.msg.senderIP === '0.0.0.0') || (s.msg.type === 'neighbor-solicitation' && s.msg.dad)).length, 2);
+  r.clock.advance(500);
+  assert.equal(r.take().length, 3);
+  r.clock.advance(500);
+  assert.equal(r.take().length, 3);
+  r.clock.advance(10_000);
+  assert.equal(r.take().length, 0);
+});
+
+test('a claim seen during a handover: after the window the owner probes and announces again, to have the last word', () => {
+  const r = setup([ETH0]);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.take();
+  // The previous owner answers our takeover probe: it has not let go yet.
+  r.receive('eth0', arpReplyFrom('02:00:00:00:00:09', '198.18.0.200'));
+  r.clock.advance(2_999);
+  r.take();
+  r.clock.advance(1);
+  const at3s = r.take();
+  assert.equal(at3s.filter((s) => s.msg.type === 'arp-request' && s.msg.gratuitous && s.msg.senderIP === '198.18.0.200').length, 1);
+  r.clock.advance(1000);
+  assert.equal(r.take().length, 4, 'repeats at +0.5 s and +1 s after the re-announcement');
+  assert.deepEqual(r.conflicts, []);
+});
+
+function arpReplyFrom(mac: string, ip: string): Buffer {
+  return arpReply({ srcMAC: mac, ip, toMAC: ETH0.mac, toIP: '0.0.0.0' });
+}

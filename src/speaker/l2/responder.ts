@@ -1,7 +1,15 @@
 // The L2 responder: answers ARP requests and neighbour solicitations for the IPs this
 // node announces, on the interfaces each announcement allows, and tells the LAN at
 // once when it takes an IP over (gratuitous ARP, unsolicited NA), repeating for a few
-// seconds so every client's cache updates even if one frame is lost.
+// seconds so every client's cache updates even if one frame is lost, and so the
+// owner's announcement is the last word after the node that gave the IP up went quiet
+// (gratuitous-queue.ts has the schedule and the rate limit).
+//
+// An IP is taken over again, with the whole schedule, whenever the LAN may have heard
+// someone else claim it meanwhile: when an interface regains its carrier (the node was
+// cut off and others stood in), when the speaker says so (reannounce(): a peer that
+// was unreachable is back, and may have announced our IPs while it could not hear us),
+// and after another MAC was seen claiming it during a handover.
 //
 // It also notices another host claiming an IP we announce (an ARP reply or NA for it
 // from a MAC that is not ours): an address conflict, which no other bare-metal load
@@ -17,6 +25,7 @@ import type { Clock, Timer } from '../../k8s/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { SpeakerMetrics } from '../../observability/metrics.ts';
 import { answeringLinks, readLinks, type Link } from './interfaces.ts';
+import { DEFAULT_QUEUE_OPTIONS, GratuitousQueue, type QueueOptions } from './gratuitous-queue.ts';
 import { PacketSocket } from './packet-socket.ts';
 import {
   arpReply,
@@ -48,8 +57,8 @@ export interface ResponderOptions {
   readonly node: string;
   /** How often interfaces are re-read (links come and go), ms. */
   readonly rescanInterval?: number;
-  /** When gratuitous announcements go out after a takeover, ms from it. */
-  readonly gratuitousSchedule?: readonly number[];
+  /** When gratuitous announcements go out after a takeover, and how fast (gratuitous-queue.ts). */
+  readonly gratuitous?: Partial<QueueOptions>;
   readonly openSocket?: (ifname: string, onFrame: (frame: Buffer) => void) => FrameSocket;
   readonly readLinks?: () => Link[];
   readonly onConflict?: (ip: string, mac: string, ifname: string) => void;
@@ -57,7 +66,6 @@ export interface ResponderOptions {
   readonly probeInterval?: number;
 }
 
-const DEFAULT_SCHEDULE = [0, 500, 1000, 2000, 4000];
 const CONFLICT_REPORT_EVERY_MS = 10_000;
 /** Longer than speakers take to agree after a plan change (informer lag under load). */
 const HANDOVER_WINDOW_MS = 3_000;
@@ -75,8 +83,10 @@ export class L2Responder {
   /** IP -> the interfaces it is answered on ([] = all suitable). */
   #announced = new Map<string, Announcement>();
   readonly #open = new Map<string, OpenLink>();
-  /** Gratuitous timers per "ip%ifname", cancelled when the IP is given up. */
-  readonly #gratuitous = new Map<string, Timer[]>();
+  /** Pending gratuitous announcements per (IP, interface), sent by #pump. */
+  readonly #gratuitous: GratuitousQueue;
+  #pumpTimer: Timer | undefined;
+  #pumpAt = Infinity;
   readonly #joined = new Set<string>();
   readonly #conflictReported = new Map<string, number>();
   /** "ip/mac" -> when another MAC was first and last seen claiming the IP. */
@@ -91,6 +101,7 @@ export class L2Responder {
   constructor(opts: ResponderOptions) {
     this.#opts = opts;
     this.#log = opts.log;
+    this.#gratuitous = new GratuitousQueue({ ...DEFAULT_QUEUE_OPTIONS, ...opts.gratuitous });
   }
 
   start(): void {
@@ -106,6 +117,7 @@ export class L2Responder {
     this.#stopped = true;
     this.#rescan?.cancel();
     this.#probe?.cancel();
+    this.#pumpTimer?.cancel();
     for (const s of this.#suspects.values()) s.recheck.cancel();
     this.#suspects.clear();
     this.setAnnouncements([]);
@@ -125,6 +137,21 @@ export class L2Responder {
     for (const key of after) if (!before.has(key)) this.#takeOver(key);
   }
 
+  /**
+   * Announces every IP held again, with the whole schedule, after re-reading the links:
+   * for when the LAN may have heard another node claim them (a peer that could not hear
+   * this node is back). Probes for them too.
+   */
+  reannounce(why: string): void {
+    if (this.#stopped) return;
+    const before = this.#answering();
+    this.#scan(); // a link that regained its carrier is taken over here, schedule and all
+    const keys = [...this.#answering()].filter((key) => before.has(key));
+    for (const key of keys) this.#announce(...splitKey(key), true);
+    this.#pump();
+    if (keys.length > 0) this.#log.info({ why, announcements: keys.length }, 'announcing again');
+  }
+
   /** The interfaces answering for `ip` now. */
   interfacesFor(ip: string): string[] {
     const a = this.#announced.get(ip);
@@ -142,6 +169,7 @@ export class L2Responder {
 
   #scan(): void {
     if (this.#stopped) return;
+    this.#rescan?.cancel();
     const before = this.#answering();
     this.#links = (this.#opts.readLinks ?? readLinks)();
     this.#sync();
@@ -185,20 +213,43 @@ export class L2Responder {
 
   #takeOver(key: string): void {
     const [ip, ifname] = splitKey(key);
+    if (ip.includes(':')) this.#membership(ip, ifname, true);
+    this.#announce(ip, ifname, true);
     // The first announcement goes out now, not on the next turn of the event loop:
     // every millisecond here is a millisecond of failover.
-    const schedule = this.#opts.gratuitousSchedule ?? DEFAULT_SCHEDULE;
-    this.#gratuitous.set(key, schedule.filter((d) => d > 0).map((delay) => this.#opts.clock.setTimeout(() => this.#sendGratuitous(ip, ifname), delay)));
-    if (schedule.includes(0)) this.#sendGratuitous(ip, ifname);
-    if (ip.includes(':')) this.#membership(ip, ifname, true);
-    this.#sendProbe(ip, ifname);
+    this.#pump();
     this.#log.info({ ip, interface: ifname }, 'announcing');
+  }
+
+  /** (Re)starts the gratuitous schedule of an IP on an interface; the caller pumps. */
+  #announce(ip: string, ifname: string, probe: boolean): void {
+    // IPv4: a gratuitous request and a gratuitous reply; IPv6: one unsolicited NA.
+    this.#gratuitous.announce(ip, ifname, ip.includes(':') ? 1 : 2, this.#opts.clock.now());
+    if (probe) this.#sendProbe(ip, ifname);
+  }
+
+  /** Sends what the queue has due now and sets the timer for what comes next. */
+  #pump(): void {
+    if (this.#stopped) return;
+    const now = this.#opts.clock.now();
+    for (const due of this.#gratuitous.take(now)) this.#sendGratuitous(due.ip, due.ifname);
+    const next = this.#gratuitous.nextAt(now);
+    if (next === this.#pumpAt && this.#pumpTimer) return;
+    this.#pumpTimer?.cancel();
+    this.#pumpTimer = undefined;
+    this.#pumpAt = next ?? Infinity;
+    if (next !== undefined) {
+      this.#pumpTimer = this.#opts.clock.setTimeout(() => {
+        this.#pumpTimer = undefined;
+        this.#pumpAt = Infinity;
+        this.#pump();
+      }, Math.max(0, next - now));
+    }
   }
 
   #giveUp(key: string): void {
     const [ip, ifname] = splitKey(key);
-    for (const t of this.#gratuitous.get(key) ?? []) t.cancel();
-    this.#gratuitous.delete(key);
+    this.#gratuitous.cancel(ip, ifname);
     if (ip.includes(':')) this.#membership(ip, ifname, false);
     this.#log.info({ ip, interface: ifname }, 'no longer announcing');
   }
@@ -327,8 +378,16 @@ export class L2Responder {
     const suspect = this.#suspects.get(key);
     if (!suspect || now - suspect.last > SUSPECT_FORGET_MS) {
       suspect?.recheck.cancel();
-      // Ask again once a handover would be over; only an answer then is a conflict.
-      const recheck = this.#opts.clock.setTimeout(() => this.#sendProbe(ip, open.link.name), HANDOVER_WINDOW_MS);
+      // Ask again once a handover would be over; only an answer then is a conflict. And
+      // announce again then: the LAN heard the other claim, and a client that asked
+      // meanwhile may hold its MAC; the owner must have the last word once it is quiet.
+      const ifname = open.link.name;
+      const recheck = this.#opts.clock.setTimeout(() => {
+        const link = this.#open.get(ifname);
+        if (!link || !this.#answers(link, ip)) return;
+        this.#announce(ip, ifname, true);
+        this.#pump();
+      }, HANDOVER_WINDOW_MS);
       this.#suspects.set(key, { first: now, last: now, recheck });
       this.#log.debug({ ip, mac, interface: open.link.name }, 'another host claims an announced IP; checking again after the handover window');
       return;

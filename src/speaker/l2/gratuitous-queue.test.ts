@@ -1,0 +1,94 @@
+// The gratuitous schedule and its per-interface budget, with time as plain numbers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DEFAULT_QUEUE_OPTIONS, GratuitousQueue } from './gratuitous-queue.ts';
+
+test('an announcement goes out at once and then on the schedule, and ends', () => {
+  const q = new GratuitousQueue();
+  q.announce('198.18.0.200', 'eth0', 2, 1000);
+  assert.deepEqual(q.take(1000), [{ ip: '198.18.0.200', ifname: 'eth0', round: 0 }]);
+  assert.equal(q.nextAt(1000), 1500);
+  assert.deepEqual(q.take(1499), []);
+  const sent: number[] = [];
+  for (let t = 1000; t <= 10_000; t++) if (q.take(t).length > 0) sent.push(t - 1000);
+  assert.deepEqual(sent, DEFAULT_QUEUE_OPTIONS.schedule.slice(1));
+  assert.equal(q.size, 0);
+  assert.equal(q.nextAt(10_000), undefined);
+});
+
+test('announcing again restarts the schedule; cancelling drops it', () => {
+  const q = new GratuitousQueue({ schedule: [0, 500, 1000], ratePerSecond: 1000, burst: 10 });
+  q.announce('2001:db8:18::200', 'eth0', 1, 0);
+  q.take(0);
+  q.take(500);
+  q.announce('2001:db8:18::200', 'eth0', 1, 700);
+  assert.deepEqual(q.take(700).map((d) => d.round), [0], 'round 0 again');
+  assert.equal(q.nextAt(700), 1200);
+  q.cancel('2001:db8:18::200', 'eth0');
+  assert.equal(q.nextAt(700), undefined);
+});
+
+test('a thousand IPv4 takeovers fit the burst; three thousand are paced at the rate, first rounds before repeats', () => {
+  const q = new GratuitousQueue();
+  for (let i = 0; i < 1000; i++) q.announce(`198.18.1.${i}`, 'eth0', 2, 0);
+  assert.equal(q.take(0).length, 1000, '2,000 frames: one burst');
+  const big = new GratuitousQueue();
+  for (let i = 0; i < 3000; i++) big.announce(`198.18.2.${i}`, 'eth0', 2, 0);
+  const firstAt = new Map<string, number>();
+  let repeatBeforeAllFirst = false;
+  for (let t = 0; t <= 2000; t++) {
+    for (const d of big.take(t)) {
+      if (d.round === 0) firstAt.set(d.ip, t);
+      else if (firstAt.size < 3000) repeatBeforeAllFirst = true;
+    }
+  }
+  assert.equal(firstAt.size, 3000);
+  // 6,000 frames: 2,000 at once, 4,000 more at 10,000 frames/s.
+  assert.equal(Math.max(...firstAt.values()), 400);
+  assert.equal(repeatBeforeAllFirst, false);
+});
+
+test('the budget is per interface', () => {
+  const q = new GratuitousQueue({ schedule: [0], ratePerSecond: 1000, burst: 4 });
+  for (let i = 0; i < 4; i++) q.announce(`198.18.0.${i}`, 'eth0', 2, 0);
+  for (let i = 0; i < 4; i++) q.announce(`198.18.0.${i}`, 'eth1', 2, 0);
+  const now = q.take(0);
+  assert.deepEqual(now.map((d) => d.ifname).sort(), ['eth0', 'eth0', 'eth1', 'eth1']);
+  assert.equal(q.nextAt(0), 2, 'two frames refill in 2 ms at 1,000/s');
+});
+
+test('property: never more frames per interface than burst + rate x elapsed; every announcement sent once per round', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ ip: fc.integer({ min: 0, max: 50 }), ifname: fc.constantFrom('eth0', 'eth1'), v6: fc.boolean(), at: fc.integer({ min: 0, max: 3000 }) }), { maxLength: 200 }),
+      fc.integer({ min: 1, max: 20 }),
+      fc.integer({ min: 100, max: 5000 }),
+      (ops, burst, rate) => {
+        const schedule = [0, 300, 900];
+        const q = new GratuitousQueue({ schedule, ratePerSecond: rate, burst: Math.max(2, burst) });
+        const sorted = [...ops].sort((a, b) => a.at - b.at);
+        const frames = new Map<string, number>();
+        const rounds = new Map<string, number[]>();
+        let i = 0;
+        for (let t = 0; t <= 20_000; t++) {
+          for (; i < sorted.length && sorted[i]!.at <= t; i++) {
+            const o = sorted[i]!;
+            const ip = o.v6 ? `2001:db8::${o.ip}` : `198.18.0.${o.ip}`;
+            q.announce(ip, o.ifname, o.v6 ? 1 : 2, t);
+            rounds.set(`${ip}%${o.ifname}`, []);
+          }
+          for (const d of q.take(t)) {
+            frames.set(d.ifname, (frames.get(d.ifname) ?? 0) + (d.ip.includes(':') ? 1 : 2));
+            rounds.get(`${d.ip}%${d.ifname}`)!.push(d.round);
+          }
+          for (const [ifname, n] of frames) assert.ok(n <= Math.max(2, burst) + (rate * t) / 1000 + 1e-9, `${ifname}: ${n} frames by ${t} ms`);
+          if (i >= sorted.length && q.size === 0) break;
+        }
+        assert.equal(q.size, 0, 'everything sent within 20 s');
+        for (const [k, r] of rounds) assert.deepEqual(r, [0, 1, 2], k);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
