@@ -6,7 +6,7 @@
 // configuration change, which builds it twice.
 // Prints p50/p99/max per scenario. Run: npm run bench:webhook [-- --runs 200]
 // Purely in memory: the addresses below are never put on a network.
-import { admit, configurationErrors, type AdmissionRequest } from '../src/webhook/admission.ts';
+import { admit, configurationFindings, type AdmissionRequest } from '../src/webhook/admission.ts';
 import type { KubeObject } from '../src/k8s/client.ts';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -40,10 +40,10 @@ function request(addresses: string[]): AdmissionRequest {
 
 function measure(current: KubeObject[], req: AdmissionRequest, expectAllowed: boolean, cold: boolean): number[] {
   const times: number[] = [];
-  const errors = configurationErrors(current, NS);
+  const findings = configurationFindings(current, NS);
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    const d = cold ? admit(req, current, NS) : admit(req, current, NS, errors);
+    const d = cold ? admit(req, current, NS) : admit(req, current, NS, findings);
     times.push(performance.now() - t0);
     if (d.allowed !== expectAllowed) throw new Error(`unexpected decision: ${JSON.stringify(d)}`);
   }

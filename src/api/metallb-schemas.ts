@@ -133,6 +133,17 @@ const L2_ADVERTISEMENT_V1BETA1 = resource(
     nodeSelectors: selectors('Nodes that may announce. Empty: every node.'),
     interfaces: list(string(), 'Interfaces to announce from. Empty: every suitable interface.'),
     serviceSelectors: selectors('Services to announce. Empty: every service.'),
+    // MetalLB main (after v0.16.1): soft preferences for the announcing node.
+    preferredNodeSelectors: list(
+      object(
+        {
+          weight: integer('1..100; the weights of every preference a node matches add up.', 1, 100, { format: 'int32' }),
+          preference: { ...LABEL_SELECTOR, description: 'The nodes that get this weight, among those nodeSelectors allow. Empty: every node.' },
+        },
+        ['weight', 'preference'],
+      ),
+      'Nodes preferred as the announcing node, by weight (not used by the election yet).',
+    ),
   }),
   EMPTY_STATUS,
 );

@@ -5,5 +5,6 @@ import { planCommand } from './plan.ts';
 import { controllerCommand } from './controller.ts';
 import { speakerCommand } from './speaker.ts';
 import { doctorCommand, statusCommand } from './inspect.ts';
+import { migrateConfigCommand } from './migrate.ts';
 
-export const commands: readonly Command[] = [controllerCommand, speakerCommand, validateCommand, planCommand, statusCommand, doctorCommand];
+export const commands: readonly Command[] = [controllerCommand, speakerCommand, validateCommand, migrateConfigCommand, planCommand, statusCommand, doctorCommand];

@@ -2,7 +2,7 @@
 // services, computed offline on the controller's own code path (src/controller/simulate.ts).
 import { loadDocuments, type SourceDocument } from '../config/load.ts';
 import { buildConfig } from '../config/build.ts';
-import { formatConfigError, type ConfigError } from '../config/errors.ts';
+import { formatConfigError, isWarning, type ConfigError } from '../config/errors.ts';
 import { simulate, assignmentOf, type PlannedService } from '../controller/simulate.ts';
 import { formatIP } from '../ipam/address.ts';
 import type { V1Service } from '../api/service.ts';
@@ -144,7 +144,10 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   for (const [n, l] of readServiceInputs(configDocs.documents.filter((d) => d.kind === 'Namespace')).namespaces) {
     if (!inputs.namespaces.has(n)) inputs.namespaces.set(n, l);
   }
-  const errors = [...configDocs.errors, ...serviceDocs.errors, ...built.errors, ...inputs.errors];
+  const loadProblems = [...configDocs.errors, ...serviceDocs.errors];
+  const errors = [...loadProblems.filter((e) => !isWarning(e)), ...built.errors, ...inputs.errors];
+  const warnings = [...loadProblems.filter(isWarning), ...built.warnings];
+  io.stderr(warnings.map((w) => `warning: ${formatConfigError(w)}\n`).join(''));
   if (errors.length > 0 || !built.config) {
     io.stderr(errors.map((e) => formatConfigError(e) + '\n').join('') + `ferrolb plan: ${errors.length} error(s); no plan computed\n`);
     return 1;

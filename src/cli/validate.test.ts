@@ -64,16 +64,28 @@ describe('ferrolb validate', () => {
     assert.match(other.out, /ignored: configuration is read only from the namespace lb/);
     assert.match(other.out, /valid, but no metallb\.io object in lb/);
   });
-  it('lists every error, one per line, and exits 1', async () => {
+  it('lists every error, one per line, and exits 1; a missing reference is a warning', async () => {
     const r = await run([join(dir, 'bad.yaml')]);
     assert.equal(r.code, 1);
-    const lines = r.err.trimEnd().split('\n');
-    assert.deepEqual(lines.slice(0, 2).map((l) => l.slice(dir.length + 1)), [
+    const lines = r.err.trimEnd().split('\n').map((l) => l.replace(dir + '/', ''));
+    assert.deepEqual(lines, [
+      'warning: bad.yaml:16: L2Advertisement metallb-system/example: spec.ipAddressPools[0]: no IPAddressPool named "second-pool" in metallb-system: its addresses are announced once it exists',
       'bad.yaml:9: IPAddressPool metallb-system/first-pool: spec.addresses[1]: "10.0.0.300/24" is not a CIDR: "10.0.0.300" is not an IP address',
-      'bad.yaml:16: L2Advertisement metallb-system/example: spec.ipAddressPools[0]: no IPAddressPool named "second-pool" in metallb-system',
+      '1 error: the configuration is not valid',
     ]);
-    assert.equal(lines[2], '2 errors: the configuration is not valid');
     assert.match(r.out, /note: ignored 1 v1 Service: not MetalLB configuration/);
+  });
+  it('accepts an advertisement whose pool is elsewhere (exit 0, warning naming both); --complete refuses it', async () => {
+    const file = join(dir, 'adv-only.yaml');
+    await writeFile(file, 'apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: l2, namespace: metallb-system}\nspec:\n  ipAddressPools: [first-pool]\n');
+    const r = await run([file]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /^warning: .*adv-only\.yaml:5: L2Advertisement metallb-system\/l2: spec\.ipAddressPools\[0\]: no IPAddressPool named "first-pool"/);
+    assert.equal(r.out, '1 object valid: 1 L2Advertisement (1 warning)\n');
+    const complete = await run(['--complete', file]);
+    assert.equal(complete.code, 1);
+    assert.doesNotMatch(complete.err, /^warning:/m);
+    assert.match(complete.err, /adv-only\.yaml:5: L2Advertisement metallb-system\/l2: .*no IPAddressPool named "first-pool"[^\n]*\n1 error: the configuration is not valid\n$/);
   });
   it('reports malformed, empty and missing files in one line each, without a stack trace', async () => {
     const r = await run([join(dir, 'broken.yaml'), join(dir, 'empty.yaml'), join(dir, 'missing.yaml')]);
@@ -94,9 +106,9 @@ describe('ferrolb validate', () => {
     assert.equal((await run(['--namespace', 'Bad_NS', 'x.yaml'])).code, 2);
   });
   it('parses its arguments', () => {
-    assert.deepEqual(parseValidateArgs(['-n', 'lb', 'a', '--', '-b']), { namespace: 'lb', paths: ['a', '-b'] });
-    assert.deepEqual(parseValidateArgs(['--namespace=x', 'a']), { namespace: 'x', paths: ['a'] });
-    assert.deepEqual(parseValidateArgs(['-f', 'a', 'b', '--filename', 'c']), { namespace: 'metallb-system', paths: ['a', 'b', 'c'] });
+    assert.deepEqual(parseValidateArgs(['-n', 'lb', 'a', '--', '-b']), { namespace: 'lb', complete: false, paths: ['a', '-b'] });
+    assert.deepEqual(parseValidateArgs(['--namespace=x', '--complete', 'a']), { namespace: 'x', complete: true, paths: ['a'] });
+    assert.deepEqual(parseValidateArgs(['-f', 'a', 'b', '--filename', 'c']), { namespace: 'metallb-system', complete: false, paths: ['a', 'b', 'c'] });
   });
   it('is listed by ferrolb --help', async () => {
     let out = '';

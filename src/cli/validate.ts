@@ -3,27 +3,35 @@
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { loadDocuments } from '../config/load.ts';
 import { buildConfig, DEFAULT_NAMESPACE } from '../config/build.ts';
-import { formatConfigError } from '../config/errors.ts';
+import { formatConfigError, isWarning, type ConfigError } from '../config/errors.ts';
 import { checkDNSLabel } from '../config/names.ts';
 
-const USAGE = `Usage: ferrolb validate [--namespace NS] FILE_OR_DIR...
+const USAGE = `Usage: ferrolb validate [--namespace NS] [--complete] FILE_OR_DIR...
 
 Checks MetalLB configuration (metallb.io resources) in YAML or JSON files, and in the
 *.yaml, *.yml and *.json files of directories. Exits 0 when it is valid, 1 listing
 every error otherwise. Objects of other kinds are ignored with a note.
 
+A reference to an object the files do not hold (an advertisement naming a pool, a
+BGPPeer naming a BFDProfile, ...) is a warning: the cluster may hold it, and MetalLB
+accepts objects in any order.
+
 Options:
   -n, --namespace NS   the load balancer's namespace (default ${DEFAULT_NAMESPACE}); configuration
                        objects in other namespaces are ignored, as the controller ignores them
-  -f, --filename PATH  a file or directory, as kubectl spells it (same as a bare PATH)`;
+  -f, --filename PATH  a file or directory, as kubectl spells it (same as a bare PATH)
+      --complete       the files hold the whole configuration: a reference to a missing
+                       object is an error`;
 
 export interface ValidateArgs {
   readonly namespace: string;
+  readonly complete: boolean;
   readonly paths: readonly string[];
 }
 
 export function parseValidateArgs(args: readonly string[]): ValidateArgs {
   let namespace = DEFAULT_NAMESPACE;
+  let complete = false;
   const paths: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -40,6 +48,8 @@ export function parseValidateArgs(args: readonly string[]): ValidateArgs {
       const value = args[++i];
       if (value === undefined || value === '') throw new UsageError(`${arg} needs a file or directory`);
       paths.push(value);
+    } else if (arg === '--complete') {
+      complete = true;
     } else if (arg.startsWith('--namespace=')) {
       namespace = arg.slice('--namespace='.length);
       if (namespace === '') throw new UsageError('--namespace needs a namespace');
@@ -50,15 +60,20 @@ export function parseValidateArgs(args: readonly string[]): ValidateArgs {
   const problem = checkDNSLabel(namespace);
   if (problem) throw new UsageError(`--namespace: ${problem}`);
   if (paths.length === 0) throw new UsageError('give at least one file or directory');
-  return { namespace, paths };
+  return { namespace, complete, paths };
 }
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const { namespace, paths } = parseValidateArgs(args);
+  const { namespace, complete, paths } = parseValidateArgs(args);
   const loaded = await loadDocuments(paths, { cwd: io.cwd });
   const built = buildConfig(loaded.documents, { namespace });
-  const errors = [...loaded.errors, ...built.errors];
+  // --complete: the files are the whole configuration, so nothing referred to can
+  // arrive later (RULES.md "Order independence").
+  const missing = (w: ConfigError): boolean => complete && w.code === 'EREFERENCE';
+  const errors = [...loaded.errors.filter((e) => !isWarning(e)), ...built.errors, ...built.warnings.filter(missing)];
   for (const note of built.notes) io.stdout(`note: ${note}\n`);
+  const warnings = [...loaded.errors.filter(isWarning), ...built.warnings.filter((w) => !missing(w))];
+  if (warnings.length > 0) io.stderr(warnings.map((w) => `warning: ${formatConfigError(w)}\n`).join(''));
   if (errors.length > 0) {
     io.stderr(errors.map((e) => formatConfigError(e) + '\n').join(''));
     io.stderr(`${errors.length} error${errors.length > 1 ? 's' : ''}: the configuration is not valid\n`);
@@ -71,7 +86,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   io.stdout(
     total === 0
       ? `valid, but no metallb.io object in ${namespace}: nothing would be configured\n`
-      : `${total} object${total > 1 ? 's' : ''} valid: ${summary}\n`,
+      : `${total} object${total > 1 ? 's' : ''} valid: ${summary}${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}\n`,
   );
   return 0;
 }

@@ -46,6 +46,20 @@ function invalid(objects: Obj[], code: ConfigErrorCode | ConfigErrorCode[], opti
   return lines;
 }
 
+/**
+ * Asserts that the objects build (no error) with exactly the warnings of these codes;
+ * returns the Config and the warning lines.
+ */
+function warned(objects: Obj[], code: ConfigErrorCode | ConfigErrorCode[], options?: BuildOptions): { config: Config; lines: string[] } {
+  const r = build(objects, options);
+  assert.deepEqual(r.errors.map(formatConfigError), []);
+  const lines = r.warnings.map(formatConfigError);
+  assert.deepEqual(r.warnings.map((e) => e.code), Array.isArray(code) ? code : [code], lines.join('\n'));
+  assert.ok(r.warnings.every((w) => w.severity === 'warning'));
+  assert.ok(r.config);
+  return { config: r.config, lines };
+}
+
 const P = pool('p', ['10.0.0.0/24']);
 
 describe('buildConfig: the tutorial', () => {
@@ -72,8 +86,8 @@ describe('buildConfig: error reports', () => {
   });
   it('reports every error at once, in file order', () => {
     const lines = invalid(
-      [pool('a', ['10.0.0.1']), peer('x', { myASN: 0 }), bgpAdv('ad', { ipAddressPools: ['nope'] }), pool('b', ['1.2.3.4/33'])],
-      ['EADDRESS', 'EASN', 'EREFERENCE', 'EADDRESS'],
+      [pool('a', ['10.0.0.1']), peer('x', { myASN: 0 }), bgpAdv('ad', { communities: ['1:65536'] }), pool('b', ['1.2.3.4/33'])],
+      ['EADDRESS', 'EASN', 'ECOMMUNITY', 'EADDRESS'],
     );
     const numbers = lines.map((l) => Number(l.split(':')[1]));
     assert.deepEqual(numbers, [...numbers].sort((x, y) => x - y));
@@ -290,8 +304,19 @@ describe('BGPPeer', () => {
   it('allows password or passwordSecret, not both', () => {
     assert.equal(valid([peer('r', { password: 'x' })]).bgpPeers[0]!.password, 'x');
     invalid([peer('r', { password: 'x', passwordSecret: { name: 's' } })], 'EPASSWORD');
-    invalid([peer('r', { passwordSecret: { namespace: NS } })], 'EPASSWORD');
     invalid([peer('r', { passwordSecret: { name: 's', namespace: 'default' } })], 'ESECRET');
+  });
+  it('reads passwordSecret without a name as unset, as MetalLB (its converter writes passwordSecret: {})', () => {
+    const r = build([peer('r', { passwordSecret: {} })]);
+    assert.deepEqual([r.errors, r.warnings], [[], []]);
+    assert.equal(r.config!.bgpPeers[0]!.passwordSecret, undefined);
+    assert.doesNotMatch(r.notes.join('\n'), /passwordSecret/);
+    // A password with an empty passwordSecret is not "both".
+    assert.equal(valid([peer('r', { password: 'x', passwordSecret: {} })]).bgpPeers[0]!.password, 'x');
+    // A namespace without a name is ignored, but said.
+    const ns = warned([peer('r', { passwordSecret: { namespace: NS } })], 'EPASSWORD');
+    assert.match(ns.lines[0]!, /spec\.passwordSecret\.namespace: .*no name: it is ignored/);
+    assert.equal(ns.config.bgpPeers[0]!.passwordSecret, undefined);
   });
   it('checks passwordSecret against the Secrets it is given', () => {
     const ref = [peer('r', { passwordSecret: { name: 'bgp' } })];
@@ -301,7 +326,10 @@ describe('BGPPeer', () => {
     assert.match(unchecked.notes.join('\n'), /passwordSecret references were not checked/);
     const secret = (type: string, keys: string[]) => ({ secrets: [{ name: 'bgp', namespace: NS, type, keys }] });
     valid(ref, secret('kubernetes.io/basic-auth', ['password']));
-    assert.match(invalid(ref, 'ESECRET', { secrets: [{ name: 'other', namespace: NS, keys: [] }] })[0]!, /no Secret metallb-system\/bgp/);
+    // A missing Secret may be created later: a warning, and the peer waits for it.
+    const missing = warned(ref, 'EREFERENCE', { secrets: [{ name: 'other', namespace: NS, keys: [] }] });
+    assert.match(missing.lines[0]!, /BGPPeer metallb-system\/r: spec\.passwordSecret\.name: no Secret metallb-system\/bgp: this peer does not take part until it exists/);
+    assert.deepEqual(missing.config.bgpPeers, []);
     assert.match(invalid(ref, 'ESECRET', secret('Opaque', ['password']))[0]!, /kubernetes\.io\/basic-auth is required/);
     assert.match(invalid(ref, 'ESECRET', secret('kubernetes.io/basic-auth', ['username']))[0]!, /no "password" key/);
     const secretDoc = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bgp', namespace: NS }, type: 'kubernetes.io/basic-auth', stringData: { password: 'p' } };
@@ -313,8 +341,11 @@ describe('BGPPeer', () => {
     invalid([resource('BGPPeer', 'r', { ...spec, dynamicASN: 'internal', ebgpMultiHop: true }, 'metallb.io/v1beta2')], 'EMULTIHOP');
     assert.equal(valid([peer('r', { ebgpMultiHop: true })]).bgpPeers[0]!.ebgpMultiHop, true);
   });
-  it('requires the BFD profile it names to exist', () => {
-    assert.match(invalid([peer('r', { bfdProfile: 'fast' })], 'EREFERENCE')[0]!, /no BFDProfile named "fast"/);
+  it('a peer naming a BFD profile that does not exist (yet) is a warning, and the peer waits for it', () => {
+    const r = warned([peer('r', { bfdProfile: 'fast' }), peer('other', { peerAddress: '10.0.0.2' })], 'EREFERENCE');
+    assert.match(r.lines[0]!, /BGPPeer metallb-system\/r: spec\.bfdProfile: no BFDProfile named "fast" in metallb-system: this peer does not take part until it exists/);
+    // Without BFD the session would not be what was asked for: the peer is left out.
+    assert.deepEqual(r.config.bgpPeers.map((p) => p.name), ['other']);
     assert.equal(valid([peer('r', { bfdProfile: 'fast' }), bfd('fast')]).bgpPeers[0]!.bfdProfile, 'fast');
   });
   it('checks node selectors and reads the remaining fields', () => {
@@ -369,7 +400,7 @@ describe('Community and BGPAdvertisement.communities', () => {
     invalid([community('c', [{ name: 'x' }])], 'ECOMMUNITY');
     invalid([P, bgpAdv('a', { communities: ['1:65536'] })], 'ECOMMUNITY');
     invalid([P, bgpAdv('a', { communities: ['large:1:2'] })], 'ECOMMUNITY');
-    assert.match(invalid([P, bgpAdv('a', { communities: ['gold'] })], 'ECOMMUNITY')[0]!, /"gold" is neither a community value .* nor a known Community alias/);
+    assert.match(warned([P, bgpAdv('a', { communities: ['gold'] })], 'EREFERENCE').lines[0]!, /no Community alias named "gold"/);
     invalid([community('c', [{ name: 'x', value: '1:1' }]), P, bgpAdv('a', { communities: ['x', '1:1'] })], 'EDUPLICATEENTRY');
   });
 });
@@ -382,9 +413,20 @@ describe('BGPAdvertisement', () => {
     assert.equal(a!.localPref, 100);
     assert.deepEqual(a!.peers, ['r']);
   });
-  it('refuses references to unknown pools and peers, and repeated names', () => {
-    assert.match(invalid([P, bgpAdv('a', { ipAddressPools: ['q'] })], 'EREFERENCE')[0]!, /spec\.ipAddressPools\[0\]: no IPAddressPool named "q"/);
-    assert.match(invalid([P, bgpAdv('a', { peers: ['r'] })], 'EREFERENCE')[0]!, /spec\.peers\[0\]: no BGPPeer named "r"/);
+  it('warns of references to unknown pools, peers and Community aliases; refuses repeated names', () => {
+    const pools = warned([P, bgpAdv('a', { ipAddressPools: ['q', 'p'] })], 'EREFERENCE');
+    assert.match(pools.lines[0]!, /spec\.ipAddressPools\[0\]: no IPAddressPool named "q"/);
+    // The name stays: the advertisement covers p now and q once it exists, never "every pool".
+    assert.deepEqual(pools.config.bgpAdvertisements[0]!.ipAddressPools, ['q', 'p']);
+    const peers = warned([P, bgpAdv('a', { peers: ['r'] })], 'EREFERENCE');
+    assert.match(peers.lines[0]!, /spec\.peers\[0\]: no BGPPeer named "r"/);
+    assert.deepEqual(peers.config.bgpAdvertisements[0]!.peers, ['r']);
+    // An alias (no ':') may be created later; the advertisement waits for it.
+    const alias = warned([P, bgpAdv('a', { communities: ['no-export'] }), bgpAdv('b')], 'EREFERENCE');
+    assert.match(alias.lines[0]!, /BGPAdvertisement metallb-system\/a: spec\.communities\[0\]: no Community alias named "no-export"/);
+    assert.deepEqual(alias.config.bgpAdvertisements.map((x) => x.name), ['b']);
+    // A value with ':' is wrong in itself.
+    invalid([P, bgpAdv('a', { communities: ['65536:1'] })], 'ECOMMUNITY');
     invalid([P, bgpAdv('a', { ipAddressPools: ['p', 'p'] })], 'EDUPLICATEENTRY');
   });
   it('checks aggregation length ranges', () => {
@@ -437,8 +479,23 @@ describe('L2Advertisement', () => {
     assert.equal(a!.serviceSelectors.length, 1);
     assert.deepEqual(valid([P, l2Adv('all')]).l2Advertisements[0]!.ipAddressPools, []);
   });
+  it("reads preferredNodeSelectors (MetalLB main): weights 1..100, label selector preferences, with a note that the election ignores them", () => {
+    const r = build([P, l2Adv('l', { preferredNodeSelectors: [{ weight: 100, preference: { matchLabels: { zone: 'primary' } } }, { weight: 50, preference: {} }] })]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.config!.l2Advertisements[0]!.preferredNodeSelectors, [
+      { weight: 100, preference: { matchLabels: { zone: 'primary' } } },
+      { weight: 50, preference: {} },
+    ]);
+    assert.match(r.notes.join('\n'), /L2Advertisement metallb-system\/l: preferredNodeSelectors is read and checked, but the L2 election does not use it yet/);
+    assert.deepEqual(valid([P, l2Adv('l')]).l2Advertisements[0]!.preferredNodeSelectors, []);
+    invalid([P, l2Adv('l', { preferredNodeSelectors: [{ weight: 0, preference: {} }] })], 'ERANGE');
+    invalid([P, l2Adv('l', { preferredNodeSelectors: [{ weight: 101, preference: {} }] })], 'ERANGE');
+    invalid([P, l2Adv('l', { preferredNodeSelectors: [{ preference: {} }] })], 'EREQUIRED');
+    invalid([P, l2Adv('l', { preferredNodeSelectors: [{ weight: 1, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: [] }] } }] })], 'ESELECTOR');
+    invalid([P, l2Adv('l', { preferredNodeSelectors: [{ weight: 1, preference: {}, extra: 1 }] })], 'EUNKNOWNFIELD');
+  });
   it('refuses unknown pools, bad selectors and repeated interfaces', () => {
-    invalid([P, l2Adv('l', { ipAddressPools: ['nope'] })], 'EREFERENCE');
+    assert.deepEqual(warned([P, l2Adv('l', { ipAddressPools: ['nope'] })], 'EREFERENCE').config.l2Advertisements[0]!.ipAddressPools, ['nope']);
     invalid([P, l2Adv('l', { nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: [] }] }] })], 'ESELECTOR');
     invalid([P, l2Adv('l', { ipAddressPoolSelectors: [{ matchLabels: { '-x': 'v' } }] })], 'ESELECTOR');
     invalid([P, l2Adv('l', { interfaces: ['eth0', 'eth0'] })], 'EDUPLICATEENTRY');

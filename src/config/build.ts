@@ -22,8 +22,8 @@ import {
   type Family,
 } from '../ipam/address.ts';
 import { formatCommunity, parseCommunity } from './community.ts';
-import { NANOS_PER_SECOND, parseGoDuration } from './duration.ts';
-import type { ConfigError, ConfigErrorCode } from './errors.ts';
+import { durationNumberHint, NANOS_PER_SECOND, parseGoDuration } from './duration.ts';
+import { isWarning, type ConfigError, type ConfigErrorCode } from './errors.ts';
 import type { SourceDocument } from './load.ts';
 import type {
   BFDProfile,
@@ -33,11 +33,13 @@ import type {
   Config,
   L2Advertisement,
   Pool,
+  PreferredNodeSelector,
   SecretReference,
   ServiceAllocation,
 } from './model.ts';
 import { checkDNSLabel, checkDNSSubdomain, checkInterfaceName, checkLabelKey, checkLabelValue, checkSelector, selectorKey, type SelectorProblem } from './names.ts';
 import { findOverlaps, type Span } from './overlap.ts';
+import { isLegacyConfigMap } from './legacy.ts';
 
 export const DEFAULT_NAMESPACE = 'metallb-system';
 
@@ -72,10 +74,16 @@ export interface ObjectRef {
 }
 
 export interface BuildResult {
-  /** Present only when there is no error. */
+  /** Present only when there is no error (warnings do not prevent it). */
   readonly config?: Config;
-  /** Sorted by file (in input order) and line. */
+  /** Severity error only; sorted by file (in input order) and line. */
   readonly errors: ConfigError[];
+  /**
+   * Severity warning, sorted as errors are: references to objects that do not exist
+   * (yet), whose referrer does not take part until they do (RULES.md "Order
+   * independence"), and what is read but not acted on.
+   */
+  readonly warnings: ConfigError[];
   readonly notes: string[];
   /** The metallb.io objects read from the load balancer's namespace, in input order. */
   readonly objects: ObjectRef[];
@@ -87,6 +95,7 @@ const DEFAULT_HOLD_SECONDS = 90; // MetalLB's default; RFC 4271 10 suggests 90 s
 const MAX_TIMER_SECONDS = 65535; // RFC 4271 4.2: the hold time is a 2-octet field
 const BFD_DEFAULTS = { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoInterval: 50, minimumTtl: 254 };
 const BASIC_AUTH = 'kubernetes.io/basic-auth';
+const DURATION_FIELDS = ['holdTime', 'keepaliveTime', 'connectTime'];
 
 interface Entry {
   readonly doc: SourceDocument;
@@ -127,10 +136,11 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
     faulted.add(key);
     return true;
   };
-  const fail = (e: Entry, path: FieldPath, code: ConfigErrorCode, message: string): void => {
+  const report = (severity: 'error' | 'warning', e: Entry, path: FieldPath, code: ConfigErrorCode, message: string): void => {
     if (!firstAt(e.kind, e.name, path)) return;
     errors.push({
       code,
+      ...(severity === 'warning' ? { severity } : {}),
       ...where(e.doc, path),
       kind: e.kind,
       namespace: e.namespace,
@@ -139,6 +149,13 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
       message,
     });
   };
+  const fail = (e: Entry, path: FieldPath, code: ConfigErrorCode, message: string): void => report('error', e, path, code, message);
+  const warn = (e: Entry, path: FieldPath, code: ConfigErrorCode, message: string): void => report('warning', e, path, code, message);
+  // Objects that stay out of the Config until what they refer to exists (RULES.md
+  // "Order independence"): a BGPPeer without its BFDProfile or Secret, a BGPAdvertisement
+  // with an unknown Community alias. Used without it, they would do something else than
+  // what was asked (a session without BFD, an announcement without its community).
+  const dormant = new Set<Entry>();
 
   // --- 1. Sort documents: metallb.io objects of our namespace, Secrets, the rest. ---
   for (const doc of documents) {
@@ -154,6 +171,24 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
         const type = asString(doc.object.type);
         secrets.push({ name, namespace, keys, ...(type !== undefined ? { type } : {}) });
       }
+      continue;
+    }
+    if (doc.apiVersion === 'v1' && doc.kind === 'ConfigMap' && isLegacyConfigMap(doc.object)) {
+      // MetalLB before v0.13 was configured by this ConfigMap; since then it is ignored,
+      // which would leave a user migrating with no configuration and no word why.
+      const name = asString(metadata?.name) ?? '';
+      errors.push({
+        code: 'ELEGACY',
+        severity: 'warning',
+        ...where(doc, ['data', 'config']),
+        kind: 'ConfigMap',
+        namespace: declaredNamespace ?? lbNamespace,
+        name,
+        path: 'data.config',
+        message:
+          "MetalLB's configuration format before v0.13, which MetalLB since v0.13 and ferrolb do not read: " +
+          `convert it with \`ferrolb migrate-config ${doc.file ?? 'FILE'}\` and apply the resources it prints`,
+      });
       continue;
     }
     if (group !== METALLB_GROUP) {
@@ -201,7 +236,13 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
     }
     const schema = manifestSchema(kind, doc.apiVersion);
     if (schema) {
-      for (const v of validateValue(doc.object, schema)) typeError(v.code, v.path, v.message);
+      for (const v of validateValue(doc.object, schema)) {
+        // `keepaliveTime: 90`: the schema's "must be a string" hides the fix, the unit.
+        const [top, field] = v.path;
+        const raw = top === 'spec' && v.path.length === 2 ? asRecord(doc.object.spec)?.[String(field)] : undefined;
+        const duration = kind === 'BGPPeer' && DURATION_FIELDS.includes(String(field)) && typeof raw === 'number';
+        typeError(v.code, v.path, duration ? durationNumberHint(raw) : v.message);
+      }
     }
     if (name === '') {
       typeError('ENAME', ['metadata', 'name'], 'metadata.name is required');
@@ -471,13 +512,17 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
       const password = nonEmpty(s.password);
       const secretRef = asRecord(s.passwordSecret);
       let passwordSecret: SecretReference | undefined;
-      if (secretRef) {
+      // MetalLB reads a passwordSecret without a name as unset: its converter writes
+      // `passwordSecret: {}` on every BGPPeer.
+      if (secretRef && nonEmpty(secretRef.name) === undefined && nonEmpty(secretRef.namespace) !== undefined) {
+        warn(e, ['spec', 'passwordSecret', 'namespace'], 'EPASSWORD', 'passwordSecret has a namespace but no name: it is ignored (no Secret is used)');
+      }
+      if (secretRef && nonEmpty(secretRef.name) !== undefined) {
         const name = nonEmpty(secretRef.name);
         const namespace = nonEmpty(secretRef.namespace);
         if (password !== undefined) {
           fail(e, sp('passwordSecret'), 'EPASSWORD', 'password and passwordSecret are mutually exclusive: set at most one');
         }
-        if (name === undefined) fail(e, ['spec', 'passwordSecret', 'name'], 'EPASSWORD', 'the Secret name is required');
         if (namespace !== undefined && namespace !== lbNamespace) {
           fail(e, ['spec', 'passwordSecret', 'namespace'], 'ESECRET', `the Secret must be in the load balancer's namespace ${lbNamespace}, not ${namespace}`);
         }
@@ -488,7 +533,8 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
           else {
             const secret = candidates.find((x) => x.name === name);
             if (!secret) {
-              fail(e, ['spec', 'passwordSecret', 'name'], 'ESECRET', `no Secret ${lbNamespace}/${name}`);
+              warn(e, ['spec', 'passwordSecret', 'name'], 'EREFERENCE', `no Secret ${lbNamespace}/${name}: this peer does not take part until it exists`);
+              dormant.add(e);
             } else if (secret.type !== BASIC_AUTH) {
               fail(e, ['spec', 'passwordSecret', 'name'], 'ESECRET', `Secret ${lbNamespace}/${name} has type ${secret.type ?? 'Opaque'}; ${BASIC_AUTH} is required`);
             } else if (!secret.keys.includes('password')) {
@@ -500,7 +546,8 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
 
       const bfdProfile = nonEmpty(s.bfdProfile);
       if (bfdProfile !== undefined && !bfdByName.has(bfdProfile)) {
-        fail(e, sp('bfdProfile'), 'EREFERENCE', `no BFDProfile named "${bfdProfile}" in ${lbNamespace}`);
+        warn(e, sp('bfdProfile'), 'EREFERENCE', `no BFDProfile named "${bfdProfile}" in ${lbNamespace}: this peer does not take part until it exists`);
+        dormant.add(e);
       }
       const ebgpMultiHop = asBoolean(s.ebgpMultiHop) ?? false;
       const internal = dynamicASN === 'internal' || (peerASN !== undefined && peerASN === myASN);
@@ -512,6 +559,13 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
       }
       const nodeSelectors = selectorList(e, sp('nodeSelectors'), s.nodeSelectors);
       const vrf = nonEmpty(s.vrf);
+      // Read and checked but not acted on yet (the BGP issue): say so, never silence.
+      if (vrf !== undefined) {
+        warn(e, sp('vrf'), 'EUNSUPPORTED', `vrf "${vrf}" is not acted on yet: ferrolb opens this session in the default VRF (the host's main routing table)`);
+      }
+      if (iface !== undefined && peerAddressText === undefined) {
+        warn(e, sp('interface'), 'EUNSUPPORTED', `unnumbered BGP (interface "${iface}") is not implemented yet: no session is opened for this peer`);
+      }
       peers.push({
         name: e.name,
         myASN: myASN ?? 0,
@@ -565,7 +619,7 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
     const names = nameList(e, ['spec', 'ipAddressPools'], e.spec.ipAddressPools);
     for (const n of names) {
       if (!poolByName.has(n.name)) {
-        fail(e, ['spec', 'ipAddressPools', n.index], 'EREFERENCE', `no IPAddressPool named "${n.name}" in ${lbNamespace}`);
+        warn(e, ['spec', 'ipAddressPools', n.index], 'EREFERENCE', `no IPAddressPool named "${n.name}" in ${lbNamespace}: its addresses are announced once it exists`);
       }
     }
     const selectors = selectorList(e, ['spec', 'ipAddressPoolSelectors'], e.spec.ipAddressPoolSelectors);
@@ -575,6 +629,26 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
       (p) => everyPool || names.some((n) => n.name === p.name) || selectors.some((s) => selectorMatches(s, p.labels)),
     );
     return { pools: chosen, names: names.map((n) => n.name), selectors };
+  };
+
+  // MetalLB main's L2Advertisement.preferredNodeSelectors: weights 1..100 (the schema's
+  // range), each preference a label selector over nodes.
+  const preferredNodeSelectors = (e: Entry, raw: unknown): PreferredNodeSelector[] => {
+    if (!Array.isArray(raw)) return [];
+    const out: PreferredNodeSelector[] = [];
+    raw.forEach((item, i) => {
+      const term = asRecord(item);
+      const weight = asInteger(term?.weight);
+      if (!term || weight === undefined || weight < 1 || weight > 100) return; // the schema reported it
+      const problems: SelectorProblem[] = [];
+      const preference = checkSelector(term.preference ?? {}, ['spec', 'preferredNodeSelectors', i, 'preference'], problems);
+      for (const p of problems) fail(e, p.path, 'ESELECTOR', p.message);
+      if (preference) out.push({ weight, preference });
+    });
+    if (out.length > 0) {
+      notes.push(`L2Advertisement ${e.namespace}/${e.name}: preferredNodeSelectors is read and checked, but the L2 election does not use it yet`);
+    }
+    return out;
   };
 
   // --- 6. L2 advertisements. ---
@@ -594,6 +668,7 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
           return n.name;
         }),
         serviceSelectors: selectorList(e, ['spec', 'serviceSelectors'], s.serviceSelectors),
+        preferredNodeSelectors: preferredNodeSelectors(e, s.preferredNodeSelectors),
       });
     });
   }
@@ -652,7 +727,12 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
         else {
           const parsed = parseCommunity(text);
           if ('reason' in parsed) {
-            fail(e, path, 'ECOMMUNITY', parsed.reason);
+            // MetalLB's rule: a name without ':' can only be a Community alias, which
+            // may be created later; with ':' it is a value, wrong in itself.
+            if (!text.includes(':')) {
+              warn(e, path, 'EREFERENCE', `no Community alias named "${text}" in ${lbNamespace}: this advertisement does not take part until it exists`);
+              dormant.add(e);
+            } else fail(e, path, 'ECOMMUNITY', parsed.reason);
             return;
           }
           community = parsed.community;
@@ -669,7 +749,7 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
       const peerNames = nameList(e, ['spec', 'peers'], s.peers);
       for (const p of peerNames) {
         if (!peerByName.has(p.name)) {
-          fail(e, ['spec', 'peers', p.index], 'EREFERENCE', `no BGPPeer named "${p.name}" in ${lbNamespace}`);
+          warn(e, ['spec', 'peers', p.index], 'EREFERENCE', `no BGPPeer named "${p.name}" in ${lbNamespace}: nothing is announced to it until it exists`);
         }
       }
       const localPref = asInteger(s.localPref);
@@ -763,17 +843,22 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
     .map((x, i) => ({ x, i }))
     .sort((a, b) => rank(a.x) - rank(b.x) || (a.x.line ?? 0) - (b.x.line ?? 0) || a.i - b.i)
     .map(({ x }) => x);
+  const warnings = sorted.filter(isWarning);
+  const failures = sorted.filter((x) => !isWarning(x));
 
-  if (sorted.length > 0) return { errors: sorted, notes, objects };
+  if (failures.length > 0) return { errors: failures, warnings, notes, objects };
   const byName = <T extends { name: string }>(xs: T[]): T[] => xs.sort((a, b) => compare(a.name, b.name));
+  const dormantNames = (kind: MetalLBKind): Set<string> => new Set([...dormant].filter((d) => d.kind === kind).map((d) => d.name));
+  const dormantPeers = dormantNames('BGPPeer');
+  const dormantAdvertisements = dormantNames('BGPAdvertisement');
   const config: Config = deepFreeze({
     pools: byName(pools),
     l2Advertisements: byName(l2Advertisements),
-    bgpAdvertisements: byName(bgpFacts.map((f) => f.advertisement)),
-    bgpPeers: byName(peers),
+    bgpAdvertisements: byName(bgpFacts.map((f) => f.advertisement).filter((a) => !dormantAdvertisements.has(a.name))),
+    bgpPeers: byName(peers.filter((p) => !dormantPeers.has(p.name))),
     bfdProfiles: byName(bfdProfiles),
   });
-  return { config, errors: [], notes, objects };
+  return { config, errors: [], warnings, notes, objects };
 }
 
 function localPrefSeparated(a: BGPAdvertisement, b: BGPAdvertisement, families: ReadonlySet<Family>): boolean {

@@ -53,3 +53,28 @@ export function parseGoDuration(text: string): { nanos: bigint } | { reason: str
 }
 
 export const NANOS_PER_SECOND = 1_000_000_000n;
+
+/**
+ * A whole number of seconds as Go's Duration.String() writes it ("30s", "1m30s",
+ * "2m0s", "1h0m0s", "0s"): how metav1.Duration fields come out of MetalLB's tools.
+ */
+export function formatGoSeconds(seconds: number): string {
+  if (seconds === 0) return '0s';
+  const sign = seconds < 0 ? '-' : '';
+  let rest = Math.abs(seconds);
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  const s = rest - m * 60;
+  if (h > 0) return `${sign}${h}h${m}m${s}s`;
+  if (m > 0) return `${sign}${m}m${s}s`;
+  return `${sign}${s}s`;
+}
+
+/**
+ * A duration written as a bare number (`keepaliveTime: 90`): YAML reads it as a number,
+ * which a Go duration field refuses; the fix is almost always the unit.
+ */
+export function durationNumberHint(value: number): string {
+  return `${value} is a number, not a duration: write "${value}s" for ${value} seconds (Go durations carry a unit: "90s", "1m30s")`;
+}

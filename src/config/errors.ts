@@ -42,10 +42,22 @@ export type ConfigErrorCode =
   | 'EAGGREGATION'
   | 'ELOCALPREF'
   | 'ENAMESPACE'
+  | 'EUNSUPPORTED' // a field read and checked but not acted on yet (a warning)
+  // MetalLB's configuration format before v0.13 (src/config/legacy.ts).
+  | 'ELEGACY' // a legacy ConfigMap where resources are expected; a legacy field that cannot be converted
   | 'EINTERNAL'; // a bug in ferrolb, reported rather than thrown
+
+/**
+ * An error makes the configuration invalid. A warning does not: the configuration is
+ * used, and what the warning names does not take part (a reference to an object that
+ * does not exist yet, RULES.md "Order independence") or is not acted on.
+ */
+export type Severity = 'error' | 'warning';
 
 export interface ConfigError {
   readonly code: ConfigErrorCode;
+  /** Absent: 'error'. */
+  readonly severity?: Severity;
   /** The file as the user named it, when the object was read from one. */
   readonly file?: string;
   /** 1-based line of the field at fault (or of its object, or of the YAML error). */
@@ -73,6 +85,10 @@ export function formatConfigError(e: ConfigError): string {
   if (e.path !== undefined && e.path !== '') parts.push(e.path);
   parts.push(e.message);
   return parts.join(': ');
+}
+
+export function isWarning(e: ConfigError): boolean {
+  return e.severity === 'warning';
 }
 
 export { formatPath, type FieldPath };

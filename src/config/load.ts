@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type ScalarTag } from 'yaml';
 import type { FieldPath } from '../api/schema.ts';
 import type { ConfigError } from './errors.ts';
+import { isLegacyConfigData } from './legacy.ts';
 
 export interface SourceDocument {
   /** The file as the user named it (directory entries joined to the directory). */
@@ -114,19 +115,92 @@ const GO_YAML_BOOL: ScalarTag = {
   resolve: (text) => /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/.test(text),
 };
 
-/**
- * Parses one multi-document YAML (or JSON) text. Empty documents between `---` are
- * skipped, as kubectl skips them; a text without any document is an error. A
- * `kind: List` (or any `*List` with `items`, as `kubectl get -o yaml` writes) is
- * expanded into its items.
- */
-export function parseDocuments(text: string, file?: string): LoadResult {
-  const documents: SourceDocument[] = [];
-  const errors: ConfigError[] = [];
-  const at = (line: number | undefined): { file?: string; line?: number } => ({
+/** One YAML document as plain data, before any Kubernetes meaning is given to it. */
+export interface YAMLDocument {
+  /** A mapping (documents that are not are reported as ENOTMAPPING). */
+  readonly value: Record<string, unknown>;
+  /** `document 2`, for messages. */
+  readonly ordinal: string;
+  /** Line of a field, or of its nearest ancestor present in the document. */
+  readonly lineOf: (path: FieldPath) => number | undefined;
+}
+
+function locationIn(file: string | undefined) {
+  return (line: number | undefined): { file?: string; line?: number } => ({
     ...(file !== undefined ? { file } : {}),
     ...(line !== undefined && line > 0 ? { line } : {}),
   });
+}
+
+/**
+ * Parses one multi-document YAML (or JSON) text, read as kubectl reads it (the header
+ * of GO_YAML_BOOL). Empty documents between `---` are skipped, as kubectl skips them;
+ * a text without any document is an error. Shared by parseDocuments and by the reader
+ * of MetalLB's legacy ConfigMap data, which has no apiVersion and kind.
+ */
+export function parseYAMLDocuments(text: string, file?: string): { documents: YAMLDocument[]; errors: ConfigError[] } {
+  const first = parseYAMLOnce(text, file);
+  if (!first.errors.some((e) => e.code === 'EYAML' && e.severity !== 'warning')) return first;
+  // A shell prompt, a path or a tool's log lines pasted above the manifest (the
+  // tutorial's `$ cat routing-config.yaml` copied with it) make the first document
+  // malformed. Blanking them keeps every line number; the warning says what was skipped.
+  const pasted = pastedPrefix(text);
+  if (!pasted) return first;
+  const lines = text.split('\n');
+  const blanked = [...lines.slice(0, pasted.lines).map(() => ''), ...lines.slice(pasted.lines)].join('\n');
+  const second = parseYAMLOnce(blanked, file);
+  if (second.errors.some((e) => e.code === 'EYAML' && e.severity !== 'warning')) return first;
+  const range = pasted.lines > 1 ? `lines 1-${pasted.lines} are` : 'line 1 is';
+  return {
+    documents: second.documents,
+    errors: [
+      {
+        code: 'EYAML',
+        severity: 'warning',
+        ...locationIn(file)(1),
+        message: `${range} not YAML but ${pasted.what.join(' and ')} pasted above the manifest: skipped (kubectl would refuse the file; delete ${pasted.lines > 1 ? 'them' : 'it'})`,
+      },
+      ...second.errors,
+    ],
+  };
+}
+
+/** Lines that are not YAML but land in manifests by copy and paste, by what they look like. */
+const PASTED_LINES: readonly { readonly what: string; readonly pattern: RegExp }[] = [
+  // `$ kubectl apply -f x.yaml`, `user@host:~/lab$ cat x.yaml`, `root@host:~# cat x.yaml`
+  { what: 'a shell prompt', pattern: /^(?:[$%>]|[\w.-]+@[\w.-]+(?::\S*)?\s*[$#%])\s*\S/ },
+  // `routing-config.yaml`, `examples/tutorial/routing-config.yaml:`
+  { what: 'a file name', pattern: /^[\w./~-]*\.(?:ya?ml|json):?$/ },
+  // `2022/09/11 19:58:19 MetalLB generator starting`
+  { what: 'log output', pattern: /^\d{4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}/ },
+  // `pod "configmaptocrs" deleted`, `ipaddresspool.metallb.io/first-pool created`
+  { what: 'kubectl output', pattern: /^(?:[\w.-]+ "[^"]+"|[\w.-]+\/[\w.-]+) (?:created|deleted|configured|unchanged)(?: \(.*\))?$/ },
+];
+
+function pastedKind(line: string): string | undefined {
+  return PASTED_LINES.find((p) => p.pattern.test(line.trim()))?.what;
+}
+
+/** The leading lines (blank ones and comments between them included) that were pasted. */
+function pastedPrefix(text: string): { lines: number; what: string[] } | undefined {
+  const lines = text.split('\n');
+  const what = new Set<string>();
+  let end = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '' || (line.startsWith('#') && !line.startsWith('#!'))) continue;
+    const kind = pastedKind(line);
+    if (!kind) break;
+    what.add(kind);
+    end = i + 1;
+  }
+  return what.size > 0 ? { lines: end, what: [...what] } : undefined;
+}
+
+function parseYAMLOnce(text: string, file?: string): { documents: YAMLDocument[]; errors: ConfigError[] } {
+  const documents: YAMLDocument[] = [];
+  const errors: ConfigError[] = [];
+  const at = locationIn(file);
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lineCounter = new LineCounter();
   let parsed: Document.Parsed[];
@@ -160,6 +234,13 @@ export function parseDocuments(text: string, file?: string): LoadResult {
     seen++;
     const rootLine = root.range ? lineAt(root.range[0]) : undefined;
     if (!isMap(root)) {
+      // The output of the command run after the manifest, pasted with it.
+      const sourceLines = isScalar(root) && typeof root.source === 'string' ? root.source.split('\n') : [];
+      const pasted = sourceLines.length > 0 && sourceLines.every((l) => pastedKind(l) !== undefined) ? pastedKind(sourceLines[0]!) : undefined;
+      if (pasted) {
+        errors.push({ code: 'EYAML', severity: 'warning', ...at(rootLine), message: `${ordinal} is not YAML but ${pasted} pasted with the manifest: skipped (kubectl would refuse the file; delete it)` });
+        return;
+      }
       const what = isSeq(root) ? 'a list' : 'a scalar';
       errors.push({ code: 'ENOTMAPPING', ...at(rootLine), message: `${ordinal} is ${what}, not a mapping with apiVersion and kind` });
       return;
@@ -173,11 +254,25 @@ export function parseDocuments(text: string, file?: string): LoadResult {
       return;
     }
     const lineOf = (path: FieldPath): number | undefined => locate(root, path, lineAt) ?? rootLine;
-    addObject(value as Record<string, unknown>, lineOf, [], ordinal);
+    documents.push({ value: value as Record<string, unknown>, ordinal, lineOf });
   });
   if (seen === 0 && errors.length === 0) {
     errors.push({ code: 'EEMPTY', ...at(undefined), message: 'holds no YAML document' });
   }
+  return { documents, errors };
+}
+
+/**
+ * Parses one multi-document YAML (or JSON) text into Kubernetes objects. A
+ * `kind: List` (or any `*List` with `items`, as `kubectl get -o yaml` writes) is
+ * expanded into its items.
+ */
+export function parseDocuments(text: string, file?: string): LoadResult {
+  const documents: SourceDocument[] = [];
+  const at = locationIn(file);
+  const parsed = parseYAMLDocuments(text, file);
+  const errors: ConfigError[] = parsed.errors;
+  for (const d of parsed.documents) addObject(d.value, d.lineOf, [], d.ordinal);
   return { documents, errors };
 
   function addObject(value: Record<string, unknown>, lineOf: (p: FieldPath) => number | undefined, prefix: FieldPath, ordinal: string): void {
@@ -191,7 +286,10 @@ export function parseDocuments(text: string, file?: string): LoadResult {
     else if (typeof kind !== 'string') problems.push('kind is not a string');
     if (problems.length > 0) {
       const where = prefix.length > 0 ? `${ordinal}, items[${String(prefix[1])}]` : ordinal;
-      errors.push({ code: 'ETYPEMETA', ...at(line), message: `${where}: ${problems.join(' and ')}` });
+      const legacy = prefix.length === 0 && isLegacyConfigData(value)
+        ? ": this is MetalLB's configuration format before v0.13 (the `config` data of ConfigMap metallb-system/config), which MetalLB and ferrolb no longer read; convert it with `ferrolb migrate-config FILE`"
+        : '';
+      errors.push({ code: 'ETYPEMETA', ...at(line), message: `${where}: ${problems.join(' and ')}${legacy}` });
       return;
     }
     const items = value.items;

@@ -22,6 +22,14 @@ export interface Pool {
   readonly serviceAllocation?: ServiceAllocation;
 }
 
+/** MetalLB main's soft node preference for the L2 election (PreferredSchedulingTerm's shape). */
+export interface PreferredNodeSelector {
+  /** 1..100; the weights of every preference a node matches add up. */
+  readonly weight: number;
+  /** An empty selector matches every node. */
+  readonly preference: LabelSelector;
+}
+
 export interface L2Advertisement {
   readonly name: string;
   readonly ipAddressPools: readonly string[];
@@ -29,6 +37,11 @@ export interface L2Advertisement {
   readonly nodeSelectors: readonly LabelSelector[];
   readonly interfaces: readonly string[];
   readonly serviceSelectors: readonly LabelSelector[];
+  /**
+   * Always set by buildConfig (optional only so that hand-built Configs in the election's
+   * tests need not spell it). Read and checked; the L2 election does not use it yet.
+   */
+  readonly preferredNodeSelectors?: readonly PreferredNodeSelector[];
 }
 
 /** RFC 1997 community (32 bits: high 16 ASN, low 16 value) or RFC 8092 large community. */

@@ -244,6 +244,9 @@ export class Controller {
     }
     m.configLoaded.set(1);
     m.configStale.set(0);
+    // Warnings (a reference to an object not created yet, ...) leave the configuration
+    // valid; what they name takes no part until fixed (RULES.md "Order independence").
+    if (built.warnings.length > 0) this.#log.warn({ warnings: built.warnings.map(formatConfigError) }, 'configuration warnings');
     this.#writeConfigurationState('Valid', '');
     const key = poolsKey(built.config.pools);
     const changed = key !== this.#configKey;

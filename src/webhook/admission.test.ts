@@ -53,13 +53,65 @@ describe('webhook admission', () => {
     assert.equal(admit(request('DELETE', obj('IPAddressPool', 'evil', {}, 'tenant')), [], NS).allowed, true);
   });
 
-  it('refuses deleting a BFDProfile a BGPPeer uses; allows it once the peer no longer does', () => {
+  it('order independence: an object may come before what it names, with an admission warning naming both', () => {
+    // The tutorial's L2Advertisement before its pool (kubectl apply -f dir/ sorting it first).
+    const l2 = obj('L2Advertisement', 'example', { ipAddressPools: ['first-pool'] });
+    const d = admit(request('CREATE', l2), [], NS);
+    assert.equal(d.allowed, true);
+    assert.equal(d.warnings?.length, 1);
+    assert.match(d.warnings![0]!, /^L2Advertisement metallb-system\/example: spec\.ipAddressPools\[0\]: no IPAddressPool named "first-pool"/);
+    // A BGPPeer before its BFDProfile; then the profile, which clears the warning.
+    const p = admit(request('CREATE', peer), [poolA], NS);
+    assert.equal(p.allowed, true);
+    assert.match(p.warnings!.join('\n'), /BGPPeer metallb-system\/router: spec\.bfdProfile: no BFDProfile named "fast"/);
+    assert.deepEqual(admit(request('CREATE', bfd), [poolA, peer], NS), { allowed: true });
+    // Re-applying an object repeats its own warnings (kubectl apply shows them each time).
+    assert.match(admit(request('UPDATE', peer), [poolA, peer], NS).warnings!.join('\n'), /no BFDProfile named "fast"/);
+    // A warning about another object, already there, is not repeated.
+    assert.deepEqual(admit(request('CREATE', obj('IPAddressPool', 'b', { addresses: ['198.18.1.0/24'] })), [poolA, peer], NS), { allowed: true });
+  });
+
+  it('never refuses a deletion for being referenced: deleting a BFDProfile or pool in use is allowed, with the dangling reference as a warning', () => {
     const d = admit(request('DELETE', bfd), [poolA, bfd, peer], NS);
-    assert.equal(d.allowed, false);
-    assert.match(d.message!, /^deleting BFDProfile metallb-system\/fast would make/);
-    assert.match(d.message!, /fast/);
+    assert.equal(d.allowed, true);
+    assert.match(d.warnings!.join('\n'), /BGPPeer metallb-system\/router: spec\.bfdProfile: no BFDProfile named "fast"/);
+    const l2 = obj('L2Advertisement', 'example', { ipAddressPools: ['a'] });
+    const pool = admit(request('DELETE', poolA), [poolA, l2], NS);
+    assert.equal(pool.allowed, true);
+    assert.match(pool.warnings!.join('\n'), /L2Advertisement metallb-system\/example: .*no IPAddressPool named "a"/);
     const unused = obj('BGPPeer', 'router', { myASN: 64513, peerASN: 64512, peerAddress: '198.18.0.1' });
-    assert.equal(admit(request('DELETE', bfd), [poolA, bfd, unused], NS).allowed, true);
+    assert.deepEqual(admit(request('DELETE', bfd), [poolA, bfd, unused], NS), { allowed: true });
+  });
+
+  it('every order of creating and of deleting a BGP set (pool, BFDProfile, peer, community, advertisement) is allowed', () => {
+    const community = obj('Community', 'communities', { communities: [{ name: 'no-export', value: '65535:65281' }] });
+    const adv = obj('BGPAdvertisement', 'adv', { ipAddressPools: ['a'], peers: ['router'], communities: ['no-export'] });
+    const set = [poolA, bfd, peer, community, adv];
+    const permutations = (xs: KubeObject[]): KubeObject[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest])));
+    let orders = 0;
+    for (const order of permutations(set)) {
+      let stored: KubeObject[] = [];
+      for (const o of order) {
+        const d = admit(request('CREATE', o), stored, NS);
+        assert.equal(d.allowed, true, `${order.map((x) => x.metadata?.name).join(',')}: ${d.message}`);
+        stored = [...stored, o];
+      }
+      for (const o of order) {
+        assert.equal(admit(request('DELETE', o), stored, NS).allowed, true);
+        stored = stored.filter((x) => x !== o);
+      }
+      orders++;
+    }
+    assert.equal(orders, 120);
+    // The complete set has no warning left.
+    assert.deepEqual(buildConfig(objectDocuments(set), { namespace: NS }).warnings, []);
+  });
+
+  it('still refuses what is wrong in combination, whatever the order: two peers opening one session', () => {
+    const twin = obj('BGPPeer', 'twin', { myASN: 64513, peerASN: 64512, peerAddress: '198.18.0.1' });
+    const d = admit(request('CREATE', twin), [peer], NS);
+    assert.equal(d.allowed, false);
+    assert.match(d.message!, /^creating BGPPeer metallb-system\/twin would make the metallb.io configuration invalid: .*already opens the session/);
   });
 
   it('errors already present do not block unrelated changes, but the broken object can be fixed', () => {
@@ -75,7 +127,7 @@ describe('webhook admission', () => {
     assert.equal(admit({ uid: 'u', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, operation: 'CREATE', namespace: 'x', name: 'y', object: {} }, [], NS).allowed, true);
   });
 
-  it('property: whatever is stored, an allowed change never adds an error; a refused one always names one', () => {
+  it('property: whatever is stored, a create or update is allowed exactly when it adds no error; a deletion always is', () => {
     const addr = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 24, max: 32 })).map(([o, len]) => `198.18.${o}.0/${len}`);
     const pool = fc.tuple(fc.constantFrom('p1', 'p2', 'p3'), fc.array(addr, { minLength: 1, maxLength: 2 })).map(([n, a]) => obj('IPAddressPool', n, { addresses: a }));
     fc.assert(
@@ -85,7 +137,7 @@ describe('webhook admission', () => {
         const after = op === 'DELETE' ? others : [...others, change];
         const before = new Set(errors(stored));
         const added = errors(after).filter((e) => !before.has(e));
-        assert.equal(d.allowed, added.length === 0, `${op} ${JSON.stringify((change as { spec?: unknown }).spec)} over ${JSON.stringify(stored.map((p) => (p as { spec?: unknown }).spec))}`);
+        assert.equal(d.allowed, op === 'DELETE' || added.length === 0, `${op} ${JSON.stringify((change as { spec?: unknown }).spec)} over ${JSON.stringify(stored.map((p) => (p as { spec?: unknown }).spec))}`);
         if (!d.allowed) assert.match(d.message!, /would make the metallb.io configuration invalid: .+/);
       }),
       { numRuns: 300 },

@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../k8s/client.ts';
 import type { Logger } from '../observability/logging.ts';
-import { admit, configurationErrors, type AdmissionRequest } from './admission.ts';
+import { admit, configurationFindings, type AdmissionRequest, type Findings } from './admission.ts';
 
 /** Where the serving certificate comes from; `stamp` changes when the material does. */
 export interface TLSSource {
@@ -63,8 +63,8 @@ export class WebhookServer {
   readonly #opts: WebhookOptions;
   #server: Server | undefined;
   #certStamp = '';
-  /** The current configuration's errors, until an object changes (by uid and resourceVersion). */
-  #errorsCache: { key: string; errors: Set<string> } | undefined;
+  /** The current configuration's errors and warnings, until an object changes (by uid and resourceVersion). */
+  #findingsCache: { key: string; findings: Findings } | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: WebhookOptions) {
@@ -97,10 +97,10 @@ export class WebhookServer {
     this.#server?.closeAllConnections();
   }
 
-  #currentErrors(current: readonly KubeObject[]): Set<string> {
+  #currentFindings(current: readonly KubeObject[]): Findings {
     const key = current.map((o) => `${o.kind}/${o.metadata?.name}/${o.metadata?.uid ?? ''}/${o.metadata?.resourceVersion ?? ''}`).join('|');
-    if (this.#errorsCache?.key !== key) this.#errorsCache = { key, errors: configurationErrors(current, this.#opts.namespace) };
-    return this.#errorsCache.errors;
+    if (this.#findingsCache?.key !== key) this.#findingsCache = { key, findings: configurationFindings(current, this.#opts.namespace) };
+    return this.#findingsCache.findings;
   }
 
   #reloadIfChanged(): void {
@@ -153,7 +153,7 @@ export class WebhookServer {
       try {
         const current = this.#opts.current();
         // Judging against an empty cache would let an overlapping pool through.
-        decision = current ? admit(request, current, this.#opts.namespace, this.#currentErrors(current)) : { allowed: false, message: 'the ferrolb controller has not loaded the configuration yet; retry in a few seconds' };
+        decision = current ? admit(request, current, this.#opts.namespace, this.#currentFindings(current)) : { allowed: false, message: 'the ferrolb controller has not loaded the configuration yet; retry in a few seconds' };
       } catch (err) {
         // A bug must not block every configuration change forever: refuse this one, say why.
         this.#opts.log.error({ err: String(err), kind: request.kind.kind, name: request.name }, 'webhook decision failed');

@@ -63,22 +63,73 @@ spec: {addresses: ["198.18.1.0/24"]}
     assert.match(r.stderr, /IPAddressPool tenant\/mine: metallb\.io configuration is read only from namespace metallb-system/);
   });
 
-  it('refuses deleting a BFDProfile a BGPPeer uses, then allows it once unused', () => {
-    assert.equal(applyYAML(`apiVersion: metallb.io/v1beta1
-kind: BFDProfile
-metadata: {name: fast, namespace: metallb-system}
-spec: {receiveInterval: 300, transmitInterval: 300}
----
-apiVersion: metallb.io/v1beta2
+  it("the tutorial's two objects in either order, applied and deleted in either order", () => {
+    const pool = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: tutorial-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.3.0/28"]}
+`;
+    const l2 = `apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: tutorial, namespace: metallb-system}
+spec: {ipAddressPools: [tutorial-pool]}
+`;
+    for (const applyOrder of [[pool, l2], [l2, pool]]) {
+      for (const deleteOrder of [['ipaddresspool/tutorial-pool', 'l2advertisement/tutorial'], ['l2advertisement/tutorial', 'ipaddresspool/tutorial-pool']]) {
+        for (const y of applyOrder) {
+          const r = applyYAML(y);
+          assert.equal(r.status, 0, r.stderr);
+          // The advertisement before its pool: accepted, and kubectl shows the webhook's warning.
+          if (y === l2 && applyOrder[0] === l2) assert.match(r.stderr, /Warning: L2Advertisement metallb-system\/tutorial: spec\.ipAddressPools\[0\]: no IPAddressPool named "tutorial-pool"/);
+        }
+        for (const o of deleteOrder) {
+          const r = kubectlTry(['delete', o, '-n', 'metallb-system']);
+          assert.equal(r.status, 0, r.stderr);
+        }
+      }
+    }
+  });
+
+  it('a BGP set applied dependents first and deleted referents first; a BFDProfile in use can be deleted', () => {
+    const objects = [
+      `apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: adv, namespace: metallb-system}
+spec: {ipAddressPools: [bgp-pool], peers: [router], communities: [no-export]}
+`,
+      `apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: router, namespace: metallb-system}
 spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, bfdProfile: fast}
-`).status, 0);
-    const refused = kubectlTry(['delete', 'bfdprofile', 'fast', '-n', 'metallb-system']);
-    assert.notEqual(refused.status, 0);
-    assert.match(refused.stderr, /denied the request: deleting BFDProfile metallb-system\/fast would make the metallb\.io configuration invalid: .*fast/);
-    assert.equal(kubectlTry(['delete', 'bgppeer', 'router', '-n', 'metallb-system']).status, 0);
-    assert.equal(kubectlTry(['delete', 'bfdprofile', 'fast', '-n', 'metallb-system']).status, 0);
+`,
+      `apiVersion: metallb.io/v1beta1
+kind: Community
+metadata: {name: communities, namespace: metallb-system}
+spec: {communities: [{name: no-export, value: "65535:65281"}]}
+`,
+      `apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: fast, namespace: metallb-system}
+spec: {receiveInterval: 300, transmitInterval: 300}
+`,
+      `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.4.0/28"]}
+`,
+    ];
+    for (const y of objects) {
+      const r = applyYAML(y);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    // The complete set has no warning left: a change to the peer comes back without one.
+    const changed = applyYAML(objects[1]!.replace('bfdProfile: fast}', 'bfdProfile: fast, holdTime: 60s}'));
+    assert.equal(changed.status, 0, changed.stderr);
+    assert.doesNotMatch(changed.stderr, /Warning/);
+    for (const o of ['ipaddresspool/bgp-pool', 'bfdprofile/fast', 'community/communities', 'bgppeer/router', 'bgpadvertisement/adv']) {
+      const r = kubectlTry(['delete', o, '-n', 'metallb-system']);
+      assert.equal(r.status, 0, r.stderr);
+    }
   });
 
   it('a deleted certificate Secret is issued again, the caBundle follows, and the webhook keeps working', async () => {
@@ -103,7 +154,8 @@ spec: {addresses: ["198.18.0.200/32"]}
   it('refused changes are counted in the controller\'s metrics', async () => {
     const lines = await metric('ferrolb_webhook_decisions_total');
     assert.match(lines, /ferrolb_webhook_decisions_total\{kind="IPAddressPool",operation="CREATE",allowed="false"\} [1-9]/);
-    assert.match(lines, /ferrolb_webhook_decisions_total\{kind="BFDProfile",operation="DELETE",allowed="false"\} 1/);
+    assert.match(lines, /ferrolb_webhook_decisions_total\{kind="L2Advertisement",operation="CREATE",allowed="true"\} [1-9]/);
+    assert.doesNotMatch(lines, /operation="DELETE"/, 'deletions are not sent to the webhook');
   });
 
   it('with no controller answering, changes are refused (failurePolicy Fail) and nothing else is affected', () => {

@@ -1,0 +1,66 @@
+// `ferrolb migrate-config FILE`: MetalLB's configuration before v0.13 (a ConfigMap
+// manifest, or its bare `config` data) → metallb.io resources on standard output, as
+// MetalLB's configmaptocrs writes them (src/config/legacy.ts), checked by the same
+// builder `validate` runs. Findings go to standard error.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { UsageError, type Command, type CommandIO } from './io.ts';
+import { migrateLegacyConfig } from '../config/legacy.ts';
+import { buildConfig } from '../config/build.ts';
+import { objectDocuments } from '../config/load.ts';
+import { formatConfigError, isWarning, type ConfigError } from '../config/errors.ts';
+
+const USAGE = `Usage: ferrolb migrate-config FILE
+
+Converts MetalLB's configuration format before v0.13 (ConfigMap metallb-system/config,
+as a manifest or as the YAML of its \`config\` key) into metallb.io resources
+(IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, BFDProfile, Community), the
+same objects MetalLB's own converter writes. Prints them as YAML; apply them with
+\`ferrolb migrate-config FILE > resources.yaml && kubectl apply -f resources.yaml\`.
+
+Fields the converter does not carry over are named on standard error. Exit 0 when the
+result is a valid configuration, 1 otherwise (the resources are still printed when the
+conversion itself succeeded).`;
+
+async function run(args: readonly string[], io: CommandIO): Promise<number> {
+  const positional = args.filter((a) => a !== '--');
+  const option = positional.find((a) => a.startsWith('-'));
+  if (option !== undefined) throw new UsageError(`unknown option ${option}`);
+  if (positional.length !== 1) throw new UsageError('give exactly one FILE');
+  const file = positional[0]!;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(resolve(io.cwd, file)));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    io.stderr(`${file}: ${code === 'ENOENT' ? 'no such file or directory' : code ? `cannot read: ${code}` : 'is not UTF-8 text'}\n`);
+    return 1;
+  }
+  const migration = migrateLegacyConfig(text, file);
+  const line = (e: ConfigError): string => `${isWarning(e) ? 'warning: ' : ''}${formatConfigError(e)}\n`;
+  for (const note of migration.notes) io.stderr(`note: ${note}\n`);
+  io.stderr(migration.findings.map(line).join(''));
+  if (migration.objects.length === 0) {
+    const failed = migration.findings.some((e) => !isWarning(e));
+    io.stderr(failed ? `${file}: not converted\n` : `${file}: holds no configuration to convert\n`);
+    return 1;
+  }
+  io.stdout(`# Converted by \`ferrolb migrate-config ${file}\` from MetalLB's ConfigMap format (before v0.13).\n`);
+  io.stdout(migration.objects.map((o) => stringify(o)).join('---\n'));
+  // The same check `validate` makes, on what was written: the legacy format allowed
+  // what the resources refuse (an overlapping pool, a bad address), and the user should
+  // know before applying.
+  const namespace = migration.objects.map((o) => (o.metadata as { namespace?: string }).namespace).find((n) => n !== undefined);
+  const built = buildConfig(objectDocuments(migration.objects), namespace !== undefined ? { namespace } : {});
+  const problems = [...built.errors, ...built.warnings];
+  if (problems.length > 0) io.stderr(`the converted resources: \n${problems.map((e) => '  ' + line(e)).join('')}`);
+  return built.errors.length > 0 ? 1 : 0;
+}
+
+export const migrateConfigCommand: Command = {
+  name: 'migrate-config',
+  summary: "convert MetalLB's legacy ConfigMap (before v0.13) into metallb.io resources",
+  usage: USAGE,
+  run,
+};
