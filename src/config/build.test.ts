@@ -164,6 +164,26 @@ describe('buildConfig: objects, kinds and namespaces', () => {
 });
 
 describe('IPAddressPool', () => {
+  it('warns of addresses that can never serve (0.0.0.0/0, loopback, multicast, link-local, IPv4-mapped), and still checks them', () => {
+    for (const [entry, what] of [
+      ['0.0.0.0/0', /"this network" addresses .*loopback addresses .*multicast addresses/],
+      ['127.0.0.1/32', /loopback addresses \(RFC 1122\), 127\.0\.0\.0\/8/],
+      ['224.0.0.10-224.0.0.20', /multicast addresses \(RFC 5771\), 224\.0\.0\.0\/4/],
+      ['169.254.1.0/24', /link-local addresses \(RFC 3927\)/],
+      ['fe80::/64', /link-local addresses \(RFC 4291\), fe80::\/10/],
+      ['ff02::1/128', /multicast addresses \(RFC 4291\)/],
+      ['::ffff:10.0.0.0/120', /IPv4-mapped addresses/],
+    ] as const) {
+      const r = warned([pool('p', [entry])], 'EADDRESS');
+      assert.match(r.lines[0]!, /IPAddressPool metallb-system\/p: spec\.addresses\[0\]: /);
+      assert.match(r.lines[0]!, what);
+      assert.match(r.lines[0]!, /can never be reached$/);
+    }
+    assert.deepEqual(build([pool('p', ['10.0.0.0/8', '2001:db8::/64', '223.255.255.0/24', '169.253.0.0/16'])]).warnings, []);
+    // The warning does not hide an error on the same entry.
+    invalid([pool('p', ['127.0.0.0/8']), pool('q', ['127.0.0.1/32'])], 'EOVERLAP');
+  });
+
   it('accepts IPv4 and IPv6 CIDRs, ranges with spaces, single addresses and dual-stack pools', () => {
     const cfg = valid([
       pool('v4', ['192.168.10.0/24', '192.168.9.1/32', '192.168.11.1 - 192.168.11.9']),
@@ -305,6 +325,19 @@ describe('BGPPeer', () => {
     assert.equal(valid([peer('r', { password: 'x' })]).bgpPeers[0]!.password, 'x');
     invalid([peer('r', { password: 'x', passwordSecret: { name: 's' } })], 'EPASSWORD');
     invalid([peer('r', { passwordSecret: { name: 's', namespace: 'default' } })], 'ESECRET');
+  });
+  it('warns that vrf and interface (unnumbered BGP) are read but not acted on yet', () => {
+    const vrf = warned([peer('r', { vrf: 'red' })], 'EUNSUPPORTED');
+    assert.match(vrf.lines[0]!, /BGPPeer metallb-system\/r: spec\.vrf: vrf "red" is not acted on yet: ferrolb opens this session in the default VRF/);
+    assert.equal(vrf.config.bgpPeers[0]!.vrf, 'red');
+    const { peerAddress: _, ...spec } = peer('r').spec as Obj;
+    const unnumbered = warned([resource('BGPPeer', 'r', { ...spec, interface: 'eth1' }, 'metallb.io/v1beta2')], 'EUNSUPPORTED');
+    assert.match(unnumbered.lines[0]!, /spec\.interface: unnumbered BGP \(interface "eth1"\) is not implemented yet: no session is opened/);
+    assert.deepEqual(build([peer('r')]).warnings, []);
+  });
+  it('tells a bare number in a duration field to carry its unit', () => {
+    assert.match(invalid([peer('r', { keepaliveTime: 90 })], 'ETYPE')[0]!, /spec\.keepaliveTime: 90 is a number, not a duration: write "90s" for 90 seconds/);
+    assert.match(invalid([peer('r', { holdTime: 180 })], 'ETYPE')[0]!, /write "180s"/);
   });
   it('reads passwordSecret without a name as unset, as MetalLB (its converter writes passwordSecret: {})', () => {
     const r = build([peer('r', { passwordSecret: {} })]);

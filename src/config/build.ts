@@ -18,6 +18,7 @@ import {
   parseAddressEntry,
   parseIP,
   rangeToCidrs,
+  unservableParts,
   type AddressRange,
   type Family,
 } from '../ipam/address.ts';
@@ -137,7 +138,8 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
     return true;
   };
   const report = (severity: 'error' | 'warning', e: Entry, path: FieldPath, code: ConfigErrorCode, message: string): void => {
-    if (!firstAt(e.kind, e.name, path)) return;
+    // A warning does not take the field's one slot: an error found later is still reported.
+    if (severity === 'warning' ? faulted.has(`${e.kind}\u0000${e.name}\u0000${formatPath(path)}`) : !firstAt(e.kind, e.name, path)) return;
     errors.push({
       code,
       ...(severity === 'warning' ? { severity } : {}),
@@ -403,6 +405,12 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
           if (isAddressEntryError(parsed)) {
             fail(e, ['spec', 'addresses', i], 'EADDRESS', parsed.reason);
             return;
+          }
+          // A warning, not an error: MetalLB accepts these, but no client can reach them.
+          const unservable = unservableParts(parsed);
+          if (unservable.length > 0) {
+            warn(e, ['spec', 'addresses', i], 'EADDRESS',
+              `"${text}" includes ${unservable.map((u) => `${u.what}, ${u.cidr}`).join('; and ')}: a Service given one can never be reached`);
           }
           ranges.push(parsed);
           spans.push({ family: parsed.family, first: parsed.first, last: parsed.last, owner: { pool: e, index: i, text } });

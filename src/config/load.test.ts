@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadDocuments, objectDocuments, parseDocuments } from './load.ts';
+import { decodeManifest, loadDocuments, objectDocuments, parseDocuments } from './load.ts';
 import { formatConfigError } from './errors.ts';
 
 const TWO = `apiVersion: metallb.io/v1beta1
@@ -138,5 +138,55 @@ describe('loadDocuments', () => {
     assert.deepEqual(r.errors.map((e) => [e.code, e.file]), [['ENOENT', 'nope.yaml'], ['EEMPTY', 'empty'], ['EREAD', 'latin1.yaml']]);
     assert.equal(formatConfigError(r.errors[0]!), 'nope.yaml: no such file or directory');
     assert.equal(r.documents.length, 1);
+  });
+});
+
+describe('mistakes users make in files (issue 14 item 7)', () => {
+  const POOL = 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: first-pool\nspec:\n  addresses:\n  - 10.0.0.0/24\n';
+  const lines = (text: string) => parseDocuments(text, 'f.yaml').errors.map(formatConfigError);
+  it('skips a shell prompt, a file name or log lines pasted above the manifest, with a warning, keeping line numbers', () => {
+    for (const [pasted, what] of [
+      ['$ cat routing-config.yaml', 'a shell prompt'],
+      ['user@host:~/metallb$ kubectl apply -f routing-config.yaml', 'a shell prompt'],
+      ['examples/tutorial/routing-config.yaml:', 'a file name'],
+      ['2022/09/11 19:58:19 MetalLB generator starting. commit: fb96318', 'log output'],
+    ] as const) {
+      const r = parseDocuments(`${pasted}\n${POOL}`, 'f.yaml');
+      assert.deepEqual(r.errors.map(formatConfigError), [`f.yaml:1: line 1 is not YAML but ${what} pasted above the manifest: skipped (kubectl would refuse the file; delete it)`]);
+      assert.equal(r.errors[0]!.severity, 'warning');
+      assert.equal(r.documents[0]!.lineOf(['spec', 'addresses', 0]), 8, 'lines still count from the top of the file');
+    }
+    // A malformed file without such lines is still an error, once.
+    assert.deepEqual(lines('apiVersion: [\nkind: x\n').length, 1);
+    assert.equal(parseDocuments('apiVersion: [\nkind: x\n', 'f.yaml').errors[0]!.severity, undefined);
+  });
+  it('skips a trailing document that is kubectl output pasted after the manifest', () => {
+    const r = parseDocuments(`${POOL}---\npod "configmaptocrs" deleted\n`, 'f.yaml');
+    assert.equal(r.documents.length, 1);
+    assert.deepEqual(r.errors.map((e) => [e.severity, e.line]), [['warning', 9]]);
+    // Any other scalar document is still refused.
+    assert.equal(parseDocuments(`${POOL}---\njust words\n`, 'f.yaml').errors[0]!.code, 'ENOTMAPPING');
+  });
+  it('points an unclosed quote or bracket at the line that opens it', () => {
+    assert.match(lines('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "a\ndata:\n  x: y\n')[0]!, /^f\.yaml:4: malformed YAML .*Missing closing "quote \(opened on line 4, still open on line \d+\)/);
+    assert.match(lines('apiVersion: v1\nkind: ConfigMap\nspec:\n  addresses: [10.0.0.0/24\n---\napiVersion: v1\n')[0]!, /^f\.yaml:4: malformed YAML .*end with a \] \(opened on line 4/);
+  });
+  it('names the encoding of a file that is not UTF-8', () => {
+    const utf16 = (le: boolean, bom: boolean) => {
+      const body = Buffer.from(POOL, 'utf16le');
+      if (!le) body.swap16();
+      return bom ? Buffer.concat([Buffer.from(le ? [0xff, 0xfe] : [0xfe, 0xff]), body]) : body;
+    };
+    const reason = (b: Uint8Array) => {
+      const d = decodeManifest(b);
+      return 'reason' in d ? d.reason : '';
+    };
+    assert.match(reason(utf16(true, true)), /^is UTF-16LE text \(it starts with a byte-order mark\), not UTF-8/);
+    assert.match(reason(utf16(false, true)), /^is UTF-16BE text \(it starts/);
+    assert.match(reason(utf16(true, false)), /^is UTF-16LE text \(every other byte is zero\)/);
+    assert.match(reason(utf16(false, false)), /^is UTF-16BE text/);
+    const latin1 = decodeManifest(Buffer.from('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n', 'latin1'));
+    assert.deepEqual(latin1, { reason: 'is not UTF-8: byte 0xE9 looks like a legacy 8-bit encoding (as Latin-1/Windows-1252 it is "é"); save the file as UTF-8 (e.g. `iconv -f WINDOWS-1252 -t UTF-8`)', line: 3 });
+    assert.deepEqual(decodeManifest(Buffer.from('name: café ✓\n', 'utf8')), { text: 'name: café ✓\n' });
   });
 });

@@ -49,19 +49,67 @@ export async function loadDocuments(paths: readonly string[], options: { cwd?: s
         errors.push({ code: 'EREAD', file, message: `cannot read: ${systemReason(err)}` });
         continue;
       }
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      } catch {
-        errors.push({ code: 'EREAD', file, message: 'is not UTF-8 text' });
+      const decoded = decodeManifest(bytes);
+      if ('reason' in decoded) {
+        errors.push({ code: 'EREAD', file, ...(decoded.line !== undefined ? { line: decoded.line } : {}), message: decoded.reason });
         continue;
       }
+      const text = decoded.text;
       const result = parseDocuments(text, file);
       documents.push(...result.documents);
       errors.push(...result.errors);
     }
   }
   return { documents, errors };
+}
+
+/**
+ * Manifests are UTF-8, as kubectl reads them. Anything else is named, so the user knows
+ * what to convert from: UTF-16 (what Windows PowerShell's `>` writes), UTF-32, or a
+ * legacy 8-bit encoding (Latin-1 / Windows-1252, from an old editor).
+ */
+export function decodeManifest(bytes: Uint8Array): { text: string } | { reason: string; line?: number } {
+  const starts = (...b: number[]) => b.every((x, i) => bytes[i] === x);
+  const convert = (found: string, how: string) => ({ reason: `is ${found} text (${how}), not UTF-8: save it as UTF-8 (e.g. \`iconv -f ${found} -t UTF-8\`)` });
+  const bom = 'it starts with a byte-order mark';
+  if (starts(0xff, 0xfe, 0, 0) || starts(0, 0, 0xfe, 0xff)) return convert(bytes[0] === 0xff ? 'UTF-32LE' : 'UTF-32BE', bom);
+  if (starts(0xff, 0xfe)) return convert('UTF-16LE', bom);
+  if (starts(0xfe, 0xff)) return convert('UTF-16BE', bom);
+  // Without a byte-order mark, UTF-16 text of ASCII characters has a zero in every other byte.
+  if (bytes.length >= 4) {
+    const sample = bytes.subarray(0, Math.min(bytes.length, 512));
+    let evenZeros = 0;
+    let oddZeros = 0;
+    sample.forEach((b, i) => {
+      if (b === 0) i % 2 === 0 ? evenZeros++ : oddZeros++;
+    });
+    const half = Math.floor(sample.length / 2);
+    if (oddZeros > half * 0.6 && evenZeros === 0) return convert('UTF-16LE', 'every other byte is zero');
+    if (evenZeros > half * 0.6 && oddZeros === 0) return convert('UTF-16BE', 'every other byte is zero');
+  }
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    // Name the first byte that is not UTF-8, with its line, read as Windows-1252.
+    let line = 1;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b === 0x0a) line++;
+      if (b < 0x80) continue;
+      const length = b >= 0xf0 && b < 0xf5 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b < 0xe0 ? 2 : 0;
+      const valid = length > 0 && Array.from({ length: length - 1 }, (_, k) => bytes[i + 1 + k]).every((c) => c !== undefined && (c & 0xc0) === 0x80);
+      if (valid) {
+        i += length - 1;
+        continue;
+      }
+      const shown = new TextDecoder('windows-1252').decode(bytes.subarray(i, i + 1));
+      return {
+        reason: `is not UTF-8: byte 0x${b.toString(16).toUpperCase()} looks like a legacy 8-bit encoding (as Latin-1/Windows-1252 it is "${shown}"); save the file as UTF-8 (e.g. \`iconv -f WINDOWS-1252 -t UTF-8\`)`,
+        line,
+      };
+    }
+    return { reason: 'is not UTF-8 text' };
+  }
 }
 
 async function expand(given: string, cwd: string, errors: ConfigError[]): Promise<string[]> {
@@ -139,17 +187,17 @@ function locationIn(file: string | undefined) {
  * of MetalLB's legacy ConfigMap data, which has no apiVersion and kind.
  */
 export function parseYAMLDocuments(text: string, file?: string): { documents: YAMLDocument[]; errors: ConfigError[] } {
-  const first = parseYAMLOnce(text, file);
-  if (!first.errors.some((e) => e.code === 'EYAML' && e.severity !== 'warning')) return first;
   // A shell prompt, a path or a tool's log lines pasted above the manifest (the
   // tutorial's `$ cat routing-config.yaml` copied with it) make the first document
-  // malformed. Blanking them keeps every line number; the warning says what was skipped.
+  // malformed, or (`routing-config.yaml:`) add a key no object has. Such lines are never
+  // a manifest's content: blanking them keeps every line number, and the warning says
+  // what was skipped.
   const pasted = pastedPrefix(text);
-  if (!pasted) return first;
+  if (!pasted) return parseYAMLOnce(text, file);
   const lines = text.split('\n');
   const blanked = [...lines.slice(0, pasted.lines).map(() => ''), ...lines.slice(pasted.lines)].join('\n');
   const second = parseYAMLOnce(blanked, file);
-  if (second.errors.some((e) => e.code === 'EYAML' && e.severity !== 'warning')) return first;
+  if (second.errors.some((e) => e.code === 'EYAML' && e.severity !== 'warning')) return parseYAMLOnce(text, file);
   const range = pasted.lines > 1 ? `lines 1-${pasted.lines} are` : 'line 1 is';
   return {
     documents: second.documents,
@@ -163,6 +211,24 @@ export function parseYAMLDocuments(text: string, file?: string): { documents: YA
       ...second.errors,
     ],
   };
+}
+
+/**
+ * For "Missing closing quote" and "... end with a ]" errors: the nearest line at or before
+ * `errorLine` where the quote or bracket is left open, by counting on each line.
+ */
+function openingLine(text: string, errorLine: number, message: string): number | undefined {
+  const pair = /closing "quote/.test(message) ? ['"', '"'] : /closing 'quote/.test(message) ? ["'", "'"] : /end with a \]/.test(message) ? ['[', ']'] : /end with a \}/.test(message) ? ['{', '}'] : undefined;
+  if (!pair) return undefined;
+  const [open, close] = pair as [string, string];
+  const lines = text.split('\n');
+  const count = (line: string, c: string) => line.split(c).length - 1;
+  for (let i = Math.min(errorLine, lines.length) - 1; i >= 0; i--) {
+    const line = lines[i]!.replace(/^\s*#.*$/, '');
+    const unbalanced = open === close ? count(line, open) % 2 === 1 : count(line, open) > count(line, close);
+    if (unbalanced) return i + 1;
+  }
+  return undefined;
 }
 
 /** Lines that are not YAML but land in manifests by copy and paste, by what they look like. */
@@ -224,8 +290,12 @@ function parseYAMLOnce(text: string, file?: string): { documents: YAMLDocument[]
     const ordinal = `document ${index + 1}`;
     const firstError = doc.errors[0];
     if (firstError) {
-      const line = firstError.linePos?.[0].line ?? lineAt(firstError.pos[0]);
-      errors.push({ code: 'EYAML', ...at(line), message: `malformed YAML (${ordinal}): ${firstLine(firstError)}` });
+      const found = firstError.linePos?.[0].line ?? lineAt(firstError.pos[0]);
+      // An unclosed quote or bracket is found where the text ends; the mistake is where it opens.
+      const opened = openingLine(source, found, firstError.message);
+      const line = opened ?? found;
+      const where = opened !== undefined && opened !== found ? ` (opened on line ${opened}, still open on line ${found})` : '';
+      errors.push({ code: 'EYAML', ...at(line), message: `malformed YAML (${ordinal}): ${firstLine(firstError)}${where}` });
       seen++;
       return;
     }

@@ -48,6 +48,11 @@ describe('parseAddressEntry', () => {
     assert.match(reason('10.0.0.9-10.0.0.1'), /reversed/);
     assert.match(reason('10.0.0.1-2001:db8::1'), /mixes IPv4 and IPv6/);
     assert.match(reason('10.0.0.1'), /neither a CIDR nor a range/);
+    // Space-padded CIDRs are refused as MetalLB (Go's net.ParseCIDR) refuses them; ranges are trimmed.
+    assert.match(reason(' 10.0.0.0/24'), /contains spaces, which MetalLB refuses in a CIDR \(write "10\.0\.0\.0\/24"\)/);
+    assert.match(reason('10.0.0.0 /24'), /contains spaces/);
+    assert.match(reason('2001:db8::/64 '), /contains spaces/);
+    assert.equal(rangeSize(entry(' 10.0.0.1 - 10.0.0.2 ')), 2n);
     assert.match(reason('  '), /empty/);
   });
 });

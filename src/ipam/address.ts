@@ -74,12 +74,17 @@ export type AddressEntryError = { reason: string };
 
 /**
  * Parses one `IPAddressPool.spec.addresses` entry: a CIDR (`198.18.1.0/24`, host bits
- * ignored as Go's net.ParseCIDR does) or an inclusive range `start-end` (spaces around
- * the dash allowed, same family, start <= end).
+ * ignored as Go's net.ParseCIDR does; no spaces) or an inclusive range `start-end`
+ * (spaces around either end allowed, as MetalLB trims them; same family, start <= end).
  */
 export function parseAddressEntry(text: string): AddressRange | AddressEntryError {
   const s = text.trim();
   if (s === '') return { reason: 'is empty' };
+  // MetalLB reads an entry without '-' as a CIDR with Go's net.ParseCIDR, which allows
+  // no space anywhere ("10.0.0.0/24 " is refused); only a range's two ends are trimmed.
+  if (!s.includes('-') && /\s/.test(text)) {
+    return { reason: `"${text}" is not a CIDR: it contains spaces, which MetalLB refuses in a CIDR (write "${s.replace(/\s+/g, '')}")` };
+  }
   if (s.includes('/')) {
     const [addr, len, extra] = s.split('/');
     if (extra !== undefined || addr === undefined || len === undefined) {
@@ -163,4 +168,30 @@ export function isBuggyIP(ip: IP): boolean {
   if (ip.family !== 'IPv4') return false;
   const last = ip.value & 0xffn;
   return last === 0n || last === 255n;
+}
+
+/**
+ * Address blocks that can never serve a LoadBalancer Service: traffic to them never
+ * reaches a node's ARP/NDP answer or a BGP route (RFC 6890 special-purpose registries).
+ */
+const UNSERVABLE: readonly { readonly cidr: string; readonly what: string }[] = [
+  { cidr: '0.0.0.0/8', what: '"this network" addresses (RFC 791; 0.0.0.0 means any)' },
+  { cidr: '127.0.0.0/8', what: 'loopback addresses (RFC 1122)' },
+  { cidr: '169.254.0.0/16', what: 'link-local addresses (RFC 3927)' },
+  { cidr: '224.0.0.0/4', what: 'multicast addresses (RFC 5771)' },
+  { cidr: '255.255.255.255/32', what: 'the limited broadcast address (RFC 919)' },
+  { cidr: '::/128', what: 'the unspecified address (RFC 4291)' },
+  { cidr: '::1/128', what: 'the loopback address (RFC 4291)' },
+  { cidr: '::ffff:0:0/96', what: 'IPv4-mapped addresses (RFC 4291 2.5.5.2; write the IPv4 address itself)' },
+  { cidr: 'fe80::/10', what: 'link-local addresses (RFC 4291)' },
+  { cidr: 'ff00::/8', what: 'multicast addresses (RFC 4291)' },
+];
+let unservableRanges: readonly { readonly range: AddressRange; readonly what: string }[] | undefined;
+
+/** The unservable blocks a range reaches into, each with what it is. */
+export function unservableParts(range: AddressRange): { cidr: string; what: string }[] {
+  unservableRanges ??= UNSERVABLE.map((b) => ({ range: parseAddressEntry(b.cidr) as AddressRange, what: b.what }));
+  return unservableRanges
+    .filter((b) => b.range.family === range.family && b.range.first <= range.last && range.first <= b.range.last)
+    .map((b) => ({ cidr: b.range.text, what: b.what }));
 }

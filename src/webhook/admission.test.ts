@@ -107,6 +107,13 @@ describe('webhook admission', () => {
     assert.deepEqual(buildConfig(objectDocuments(set), { namespace: NS }).warnings, []);
   });
 
+  it('returns fields read but not acted on (BGPPeer vrf) as admission warnings, and allows the change', () => {
+    const vrf = obj('BGPPeer', 'red', { myASN: 64513, peerASN: 64512, peerAddress: '198.18.0.9', vrf: 'red' });
+    const d = admit(request('CREATE', vrf), [], NS);
+    assert.equal(d.allowed, true);
+    assert.deepEqual(d.warnings, ['BGPPeer metallb-system/red: spec.vrf: vrf "red" is not acted on yet: ferrolb opens this session in the default VRF (the host\'s main routing table)']);
+  });
+
   it('still refuses what is wrong in combination, whatever the order: two peers opening one session', () => {
     const twin = obj('BGPPeer', 'twin', { myASN: 64513, peerASN: 64512, peerAddress: '198.18.0.1' });
     const d = admit(request('CREATE', twin), [peer], NS);
