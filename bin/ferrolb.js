@@ -2,15 +2,45 @@
 // --max-semi-space-size=2: a young generation of 2 MB instead of V8's default (up to
 // 32 MB per semi-space) keeps the controller's resident memory near its live heap; with
 // 10,000 services it is the difference between ~195 MB and the 150 MB budget.
-// npm `bin` entry. The sources are TypeScript run by Node 24's type stripping; Node
-// refuses to strip types under node_modules, so this shim only works from a checkout
-// (npx ferrolb) or a global link, which is how ferrolb is run today.
+//
+// npm `bin` entry and the image's entrypoint. It runs the compiled JavaScript in
+// build/js/ (scripts/build.sh) when that is at least as new as every TypeScript source,
+// and the sources themselves otherwise (Node 24 strips their types), so a checkout being
+// edited never runs stale code. The compiled form spares each process Node's type
+// stripper, about 30 MB of resident memory (docs/BENCHMARKS.md, "Footprint"). Node
+// refuses to strip types under node_modules, so from the sources this shim only works
+// from a checkout (npx ferrolb) or a global link.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
   process.stderr.write(`ferrolb needs Node.js >= 24 (this is ${process.version}); run it through npm (npx ferrolb) so the project's Node 24 is used\n`);
   process.exit(1);
 }
-await import('../src/cli/main.ts').then(async (m) => {
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** True when build/js was built after the last change to any source (or there are no sources, as in the image). */
+function compiledIsCurrent() {
+  const stamp = join(root, 'build', 'js', '.built');
+  if (!existsSync(stamp)) return false;
+  const built = statSync(stamp).mtimeMs;
+  const newer = (dir) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    return entries.some((e) => (e.isDirectory() ? newer(join(dir, e.name)) : e.name.endsWith('.ts') && statSync(join(dir, e.name)).mtimeMs > built));
+  };
+  return !newer(join(root, 'src'));
+}
+
+const entry = compiledIsCurrent() ? '../build/js/src/cli/main.js' : '../src/cli/main.ts';
+await import(entry).then(async (m) => {
   process.exitCode = await m.main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

@@ -30,5 +30,8 @@ fi
 # The packet socket addon (rebuilt only when its source changed).
 bash native/build.sh
 
+# The compiled JavaScript that bin/ferrolb.js runs (rebuilt only when a source changed).
+bash scripts/build.sh
+
 # The lab's kube-apiserver, kube-proxy, kubectl and etcd (cached by pin hash).
 bash lab/build.sh >/dev/null

@@ -1,9 +1,8 @@
 // A TCP connection signed with TCP MD5 (RFC 2385), for BGPPeers with a password: the
 // native addon (native/tcp_md5.c) sets the key before the SYN and connects; the
 // connected descriptor becomes an ordinary net.Socket.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { Socket } from 'node:net';
+import { loadAddon } from '../native-addon.ts';
 
 interface MD5Addon {
   connect(
@@ -12,8 +11,6 @@ interface MD5Addon {
   ): void;
 }
 
-const ADDON_PATH = fileURLToPath(new URL('../../../build/native/tcp_md5.node', import.meta.url));
-let addon: MD5Addon | undefined;
 
 export interface MD5ConnectOptions {
   readonly host: string;
@@ -24,8 +21,7 @@ export interface MD5ConnectOptions {
 }
 
 export function connectWithMD5(opts: MD5ConnectOptions): Promise<Socket> {
-  addon ??= createRequire(import.meta.url)(ADDON_PATH) as MD5Addon;
-  const a = addon;
+  const a = loadAddon<MD5Addon>('tcp_md5', 'TCP MD5');
   return new Promise((resolve, reject) => {
     a.connect(
       { host: opts.host, port: opts.port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}), key: Buffer.from(opts.password, 'utf8'), timeoutMs: opts.timeoutMs },

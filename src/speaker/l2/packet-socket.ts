@@ -1,8 +1,7 @@
 // Whole Ethernet frames in and out of one interface, through the native addon
 // (native/packet.c: an AF_PACKET socket whose kernel filter passes only ARP and ICMPv6
 // neighbour discovery). This is the speaker's only packet I/O edge.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadAddon as load } from '../native-addon.ts';
 
 interface PacketAddon {
   open(ifname: string, onFrame: (frame: Buffer) => void): object;
@@ -11,17 +10,8 @@ interface PacketAddon {
   stats(handle: object): { received: number; dropped: number; ifindex: number };
 }
 
-const ADDON_PATH = fileURLToPath(new URL('../../../build/native/packet.node', import.meta.url));
-let addon: PacketAddon | undefined;
-
 function loadAddon(): PacketAddon {
-  if (addon) return addon;
-  try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as PacketAddon;
-  } catch (err) {
-    throw new Error(`the packet socket addon ${ADDON_PATH} cannot be loaded (build it with \`bash native/build.sh\`): ${(err as Error).message}`);
-  }
-  return addon;
+  return load<PacketAddon>('packet', 'packet socket');
 }
 
 export class PacketSocket {

@@ -1,0 +1,154 @@
+// Footprint benchmark in the lab: what ferrolb's processes cost on a node, as users run
+// them (bin/ferrolb.js, whose shebang sets the V8 flags). L2 and BGP both configured:
+// half the services come from an L2-advertised pool, half from a BGP-advertised one
+// (peered with the lab's BIRD router). For each service count it reports, per process:
+//   peak RSS (VmHWM) once every service is assigned and announced, and RSS then;
+//   idle CPU in millicores over --idle-seconds with nothing changing (heartbeats on);
+//   time from process start to /healthz 200, restarting it with all services present.
+//
+// Run as root: npm run bench:footprint -- [--services 200] [--nodes 3] [--idle-seconds 60]
+// (--services takes a list, e.g. 100,1000,10000: a fresh lab for each count.)
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { KubeClient } from '../src/k8s/client.ts';
+import { loadKubeconfig } from '../src/k8s/kubeconfig.ts';
+import { kubectlJson, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
+import { waitFor } from '../lab/src/run.ts';
+import { nodeHost } from '../lab/src/layout.ts';
+import { controllerHealthy, speakerHealthy, startController, startSpeaker } from '../lab/src/ferrolb.ts';
+
+const { values } = parseArgs({ options: { services: { type: 'string', default: '200' }, nodes: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '60' } } });
+const COUNTS = values.services.split(',').map(Number);
+const NODES = Number(values.nodes);
+const IDLE_S = Number(values['idle-seconds']);
+if (COUNTS.some((n) => !(n >= 2 && n <= 12_000)) || !(NODES >= 1 && NODES <= 16) || !(IDLE_S >= 5 && IDLE_S <= 900)) {
+  throw new Error('--services 2-12000 (list), --nodes 1-16, --idle-seconds 5-900');
+}
+const CONCURRENCY = 16;
+const CLK_TCK = 100;
+
+const CONFIG = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: l2-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.16.0/20"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.32.0/19"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: l2, namespace: metallb-system}
+spec: {ipAddressPools: [l2-pool]}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router, namespace: metallb-system}
+spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bgp, namespace: metallb-system}
+spec: {ipAddressPools: [bgp-pool]}
+`;
+
+interface ProcStat {
+  readonly cpuTicks: number;
+  readonly rssMB: number;
+  readonly peakMB: number;
+}
+
+function stat(pid: number): ProcStat {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssMB: kb('VmRSS'), peakMB: kb('VmHWM') };
+}
+
+function pidOf(name: string): number {
+  return Number(readFileSync(`${stateDir}/pids/${name}.pid`, 'utf8').trim());
+}
+
+async function createServices(count: number): Promise<void> {
+  const admin = new KubeClient(loadKubeconfig(labOk(['kubeconfig', 'admin']).trim()));
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      await admin.create('/api/v1/namespaces/default/services', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: `svc-${i}`, namespace: 'default', annotations: { 'metallb.io/address-pool': i % 2 === 0 ? 'l2-pool' : 'bgp-pool' } },
+        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80 }] },
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+function assigned(): number {
+  const list = kubectlJson<{ items: { status?: { loadBalancer?: { ingress?: unknown[] } } }[] }>('get', 'services', '-n', 'default');
+  return list.items.filter((s) => (s.status?.loadBalancer?.ingress ?? []).length > 0).length;
+}
+
+function statusCount(kind: string): number {
+  return kubectlJson<{ items: unknown[] }>('get', kind, '-n', 'metallb-system').items.length;
+}
+
+/** Kills the process, starts it again, and times start -> healthz 200. */
+async function timeToReady(name: string, start: () => void, healthy: () => boolean | Promise<boolean | undefined>): Promise<number> {
+  const pid = pidOf(name);
+  process.kill(pid, 'SIGTERM');
+  await waitFor(`${name} stopped`, 10_000, () => {
+    try {
+      process.kill(pid, 0);
+      return undefined;
+    } catch {
+      return true;
+    }
+  }, 20);
+  const t0 = performance.now();
+  start();
+  await waitFor(`${name} ready`, 60_000, async () => ((await healthy()) ? true : undefined), 20);
+  return performance.now() - t0;
+}
+
+async function measure(count: number): Promise<string[]> {
+  labOk(['down'], 60_000);
+  labOk(['up', '--nodes', String(NODES), '--ferrolb'], 300_000);
+  const applied = spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: CONFIG, encoding: 'utf8' });
+  if (applied.status !== 0) throw new Error(applied.stderr);
+  labOk(['deploy', 'web', '--replicas', String(Math.min(NODES, 3))]);
+  const t0 = performance.now();
+  await createServices(count);
+  await waitFor(`${count} services assigned`, 600_000, () => (assigned() === count ? true : undefined), 1000);
+  const assignedS = (performance.now() - t0) / 1000;
+  await waitFor('every L2 service announced', 300_000, () => (statusCount('servicel2statuses') >= count / 2 ? true : undefined), 1000);
+  await waitFor('BGP services carried', 300_000, () => (statusCount('servicebgpstatuses') >= (count / 2) * NODES ? true : undefined), 1000);
+  await sleep(10_000);
+  const names = ['ferrolb-controller', ...Array.from({ length: NODES }, (_, i) => `ferrolb-speaker-node-${i + 1}`)];
+  const loaded = new Map(names.map((n) => [n, stat(pidOf(n))]));
+  await sleep(IDLE_S * 1000);
+  const idle = new Map(names.map((n) => [n, stat(pidOf(n))]));
+  const lines = [`${count} services (${count / 2} L2, ${count / 2} BGP), ${NODES} nodes; all assigned in ${assignedS.toFixed(1)} s; idle ${IDLE_S} s`];
+  for (const n of names) {
+    const a = loaded.get(n)!;
+    const b = idle.get(n)!;
+    const millicores = (((b.cpuTicks - a.cpuTicks) / CLK_TCK) * 1000) / IDLE_S;
+    lines.push(`  ${n.padEnd(24)} peak RSS ${b.peakMB.toFixed(1).padStart(6)} MB, RSS ${b.rssMB.toFixed(1).padStart(6)} MB, idle CPU ${millicores.toFixed(1).padStart(5)} millicores`);
+  }
+  const speakerReady = await timeToReady('ferrolb-speaker-node-1', () => startSpeaker(nodeHost(1)), () => speakerHealthy(nodeHost(1)));
+  const controllerReady = await timeToReady('ferrolb-controller', startController, controllerHealthy);
+  lines.push(`  start to /healthz 200: speaker ${speakerReady.toFixed(0)} ms, controller ${controllerReady.toFixed(0)} ms`);
+  return lines;
+}
+
+acquireLock();
+try {
+  for (const count of COUNTS) for (const line of await measure(count)) console.log(line);
+} finally {
+  lab(['down'], 60_000);
+  releaseLock();
+}
