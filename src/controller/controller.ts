@@ -246,8 +246,9 @@ export class Controller {
     m.configStale.set(0);
     // Warnings (a reference to an object not created yet, ...) leave the configuration
     // valid; what they name takes no part until fixed (RULES.md "Order independence").
-    if (built.warnings.length > 0) this.#log.warn({ warnings: built.warnings.map(formatConfigError) }, 'configuration warnings');
-    this.#writeConfigurationState('Valid', '');
+    const warnings = built.warnings.map(formatConfigError);
+    if (warnings.length > 0) this.#log.warn({ warnings }, 'configuration warnings');
+    this.#writeConfigurationState('Valid', '', warnings.join('; '));
     const key = poolsKey(built.config.pools);
     const changed = key !== this.#configKey;
     this.#config = built.config;
@@ -380,8 +381,8 @@ export class Controller {
     }
   }
 
-  #writeConfigurationState(result: ConfigResult, lastError: string): void {
-    if (this.isLeader) this.#configState.set(result, lastError);
+  #writeConfigurationState(result: ConfigResult, lastError: string, warnings = ''): void {
+    if (this.isLeader) this.#configState.set(result, lastError, warnings);
   }
 
 }

@@ -1,5 +1,7 @@
 // ConfigurationState objects (metallb.io/v1beta1): whether a component's view of the
-// configuration is valid, and the error when it is not. The controller writes
+// configuration is valid, the error when it is not, and its warnings (a condition of
+// type Warnings: references to objects not created yet, fields not acted on; issue 14
+// "never silence"). The controller writes
 // `controller`, each speaker `speaker-<node>` (MetalLB's names), so
 // `kubectl get configurationstates -n metallb-system` shows every component's verdict.
 //
@@ -22,7 +24,7 @@ export class ConfigurationStateWriter {
   readonly #name: string;
   readonly #clock: Clock;
   readonly #log: Logger;
-  #wanted: { result: ConfigResult; lastError: string } | undefined;
+  #wanted: { result: ConfigResult; lastError: string; warnings: string } | undefined;
   #written = '';
   #running = false;
   #retry: Timer | undefined;
@@ -37,8 +39,9 @@ export class ConfigurationStateWriter {
     this.#log = log;
   }
 
-  set(result: ConfigResult, lastError: string): void {
-    this.#wanted = { result, lastError };
+  /** `warnings`: the configuration's warnings, one line each joined by '; ' ('' = none). */
+  set(result: ConfigResult, lastError: string, warnings = ''): void {
+    this.#wanted = { result, lastError, warnings };
     void this.#write();
   }
 
@@ -54,9 +57,9 @@ export class ConfigurationStateWriter {
       for (;;) {
         const wanted = this.#wanted;
         if (!wanted) return;
-        const key = `${wanted.result}|${wanted.lastError}`;
+        const key = `${wanted.result}|${wanted.lastError}|${wanted.warnings}`;
         if (key === this.#written) return;
-        await this.#put(wanted.result, wanted.lastError);
+        await this.#put(wanted.result, wanted.lastError, wanted.warnings);
         this.#written = key;
         this.#failures = 0;
       }
@@ -70,7 +73,7 @@ export class ConfigurationStateWriter {
     }
   }
 
-  async #put(result: ConfigResult, lastError: string): Promise<void> {
+  async #put(result: ConfigResult, lastError: string, warnings: string): Promise<void> {
     try {
       await this.#client.get(`${this.#path}/${this.#name}`);
     } catch (err) {
@@ -87,7 +90,10 @@ export class ConfigurationStateWriter {
       status: {
         result,
         lastError,
-        conditions: [{ type: 'Valid', status: valid ? 'True' : 'False', reason: valid ? 'ConfigurationValid' : 'ConfigurationInvalid', message: lastError.slice(0, MAX_MESSAGE), lastTransitionTime: now }],
+        conditions: [
+          { type: 'Valid', status: valid ? 'True' : 'False', reason: valid ? 'ConfigurationValid' : 'ConfigurationInvalid', message: lastError.slice(0, MAX_MESSAGE), lastTransitionTime: now },
+          { type: 'Warnings', status: warnings ? 'True' : 'False', reason: warnings ? 'ConfigurationWarnings' : 'NoWarnings', message: warnings.slice(0, MAX_MESSAGE), lastTransitionTime: now },
+        ],
       },
     });
   }

@@ -1,0 +1,40 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigurationStateWriter } from './configuration-state.ts';
+import { ManualClock } from './clock.ts';
+import { createLogger } from '../observability/logging.ts';
+import type { KubeClient } from './client.ts';
+
+/** A client that holds one existing ConfigurationState and records status patches. */
+function fakeClient(patches: unknown[]): KubeClient {
+  return {
+    get: async () => ({}),
+    create: async () => ({}),
+    mergePatch: async (_path: string, body: unknown) => {
+      patches.push(body);
+      return {};
+    },
+  } as unknown as KubeClient;
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('ConfigurationStateWriter', () => {
+  it('writes warnings as a Warnings condition next to Valid, never silently dropped', async () => {
+    const patches: { status: { result: string; conditions: { type: string; status: string; reason: string; message: string }[] } }[] = [];
+    const w = new ConfigurationStateWriter(fakeClient(patches), 'metallb-system', 'controller', new ManualClock(), createLogger('test', 'fatal'));
+    w.set('Valid', '', 'BGPPeer metallb-system/r: spec.vrf: vrf "red" is not acted on yet');
+    await settle();
+    const [first] = patches;
+    assert.equal(first!.status.result, 'Valid');
+    assert.deepEqual(first!.status.conditions.map((c) => [c.type, c.status, c.reason]), [['Valid', 'True', 'ConfigurationValid'], ['Warnings', 'True', 'ConfigurationWarnings']]);
+    assert.match(first!.status.conditions[1]!.message, /vrf "red"/);
+    // The same verdict is not written twice; the warnings going away is a change.
+    w.set('Valid', '', 'BGPPeer metallb-system/r: spec.vrf: vrf "red" is not acted on yet');
+    await settle();
+    assert.equal(patches.length, 1);
+    w.set('Valid', '');
+    await settle();
+    assert.deepEqual(patches[1]!.status.conditions.map((c) => [c.type, c.status, c.message]), [['Valid', 'True', ''], ['Warnings', 'False', '']]);
+  });
+});
