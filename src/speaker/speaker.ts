@@ -146,6 +146,7 @@ export class Speaker {
       metrics: opts.metrics,
       node: opts.node,
       onConflict: (ip, mac, ifname) => this.#conflict(ip, mac, ifname),
+      carrierHoldOff: (opts.membership.suspectAfter ?? 500) + (opts.membership.interval ?? 100),
       ...opts.responder,
     });
     this.#bgp = new BGPSessions(opts.clock, opts.log, opts.metrics, () => this.#writeBGPStatuses());
@@ -250,7 +251,8 @@ export class Speaker {
     }
     m.configLoaded.set(1);
     m.configStale.set(0);
-    this.#configState.set('Valid', '');
+    // Warnings (a peer waiting for its BFDProfile, a vrf not acted on) are shown, not silenced.
+    this.#configState.set('Valid', '', built.warnings.map(formatConfigError).join('; '));
     this.#validConfig = built.config;
   }
 
