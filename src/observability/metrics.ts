@@ -1,7 +1,7 @@
 // Prometheus metrics. Families mirror MetalLB's (metallb_* → ferrolb_*; docs/METRICS.md
 // has the mapping), so dashboards and alerts carry over by renaming the prefix.
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, processMetrics } from './prometheus.ts';
 
 export class ControllerMetrics {
   readonly registry = new Registry();
@@ -34,7 +34,7 @@ export class ControllerMetrics {
 
 /** The families every ferrolb process has: process metrics and its API client's. */
 function clientMetrics(registry: Registry) {
-  collectDefaultMetrics({ register: registry, prefix: 'ferrolb_' });
+  processMetrics(registry, 'ferrolb_');
   return {
     updates: new Counter({ name: 'ferrolb_k8s_client_updates_total', help: 'Number of k8s object updates that have been processed', registers: [registry] }),
     updateErrors: new Counter({ name: 'ferrolb_k8s_client_update_errors_total', help: 'Number of k8s object updates that failed for some reason', registers: [registry] }),
@@ -80,10 +80,11 @@ export async function serveMetrics(registry: Registry, address: string, healthy:
   const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
-      registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        (err) => res.writeHead(500).end(String(err)),
-      );
+      try {
+        res.writeHead(200, { 'content-type': registry.contentType }).end(registry.metrics());
+      } catch (err) {
+        res.writeHead(500).end(String(err));
+      }
     } else if (req.url === '/healthz' || req.url === '/readyz') {
       const ok = healthy();
       res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : 'not ready\n');
