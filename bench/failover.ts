@@ -1,36 +1,52 @@
-// L2 failover benchmark in the lab: how long the LAN's clients keep sending to a node
-// that can no longer answer. For each round it finds the node announcing a service IP,
-// breaks it, and times the moment the client's own kernel moves its ARP entry for the IP
-// to another node's MAC (from `ip monitor neigh` in the client namespace, so the clock
-// stops when the client would send its next packet to the new node).
+// L2 failover benchmark in the lab, from the client's side. A client in the client
+// namespace sends 100 requests/s to a service IP, each over a new TCP connection with a
+// 250 ms timeout (bench/http-probe.ts); the outage of a round is the longest run of
+// failed requests (bench/outage.ts). The client's ARP/NDP cache is never flushed: each
+// round starts from whatever the previous rounds left in it, as on a real LAN.
 //
-// Scenarios:
-//   link-cut   the announcing node's LAN link goes down (a dead node or switch port);
-//              the others notice the silence (membership, 500 ms) and take over
-//   crash      the announcing speaker is SIGKILLed (node still up): same detection path
-//   sigterm    the announcing speaker stops cleanly: it says goodbye, hand-over at once
+// Each round breaks one node, restores it 3 s later, waits until the IP is back home
+// (ServiceL2Status) and past the owner's last announcement, then checks which MAC the
+// client's kernel holds. Rounds alternate their victim:
+//   owner      the node announcing the IP: a failover, then a hand-back on its return
+//   stand-in   the node that stood in last round: it announces nothing now, so a
+//              client left on its MAC by the hand-back (issue 15) sees an outage here,
+//              and a correct one sees none
+// Scenarios (how the victim breaks):
+//   link-cut   its LAN link goes down (`ip link set down` on its bridge port)
+//   crash      its speaker is SIGKILLed (node up); restarted to restore
+//   sigterm    its speaker stops cleanly (says goodbye); restarted to restore
 //
-// Run as root: npm run bench:failover -- [--rounds 10]
+// The service has externalTrafficPolicy Local, so what is measured is the load
+// balancer: with Cluster the new owner's kube-proxy also sends a share of the new
+// connections to the broken node's pods, which stay Ready until a node controller
+// notices (about 40 s in a real cluster; never in the lab), and those fail whatever the
+// load balancer does. `--cluster` measures that case instead, as what a user also sees.
+//
+// Run as root: npm run bench:failover -- [--rounds 10] [--scenarios link-cut,crash,sigterm] [--cluster]
 // It brings the lab up (3 nodes, ferrolb), runs, and brings it down again.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { kubectl, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
+import { parseArgs } from 'node:util';
+import { kubectl, kubectlJson, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
 import { startSpeaker } from '../lab/src/ferrolb.ts';
+import { outage, percentiles, type ProbeResult } from './outage.ts';
 
-const arg = process.argv.indexOf('--rounds');
-const ROUNDS = arg > 0 ? Number(process.argv[arg + 1]) : 10;
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '10' }, scenarios: { type: 'string', default: 'link-cut,crash,sigterm' }, cluster: { type: 'boolean', default: false } },
+});
+const ROUNDS = Number(values.rounds);
+const SCENARIOS = values.scenarios.split(',') as Scenario[];
+const POLICY = values.cluster ? 'Cluster' : 'Local';
 const NODES = ['node-1', 'node-2', 'node-3'];
+const BROKEN_MS = 3000;
 type Scenario = 'link-cut' | 'crash' | 'sigterm';
+for (const s of SCENARIOS) if (!['link-cut', 'crash', 'sigterm'].includes(s)) throw new Error(`unknown scenario "${s}"`);
+if (!(ROUNDS >= 1 && ROUNDS <= 200)) throw new Error('--rounds must be 1-200');
 
 function macOf(node: string): string {
   return labOk(['exec', node, 'cat', '/sys/class/net/eth0/address']).trim();
-}
-
-function arpAnswers(ip: string): string[] {
-  const r = lab(['exec', 'client', 'arping', '-c', '2', '-w', '2', '-I', 'eth0', ip], 15_000);
-  return [...new Set([...r.stdout.matchAll(/bytes from ([0-9a-f:]{17}) /gi)].map((m) => m[1]!.toLowerCase()))];
 }
 
 function clientNeighbour(ip: string): string | undefined {
@@ -38,14 +54,14 @@ function clientNeighbour(ip: string): string | undefined {
   return /lladdr ([0-9a-f:]{17})/.exec(r.stdout)?.[1];
 }
 
-/** Resolves with the time (performance.now()) the client's entry for ip first shows a MAC other than `from`. */
+/** Resolves with the wall-clock time the client's entry for ip first shows a MAC other than `from`. */
 function watchNeighbour(ip: string, from: string): { moved: Promise<{ at: number; mac: string }>; stop: () => void } {
   const mon = spawn('ip', ['-n', 'flb-client', 'monitor', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const moved = new Promise<{ at: number; mac: string }>((resolve) => {
     let rest = '';
     mon.stdout.setEncoding('utf8');
     mon.stdout.on('data', (chunk: string) => {
-      const at = performance.now();
+      const at = Date.now();
       const lines = (rest + chunk).split('\n');
       rest = lines.pop() ?? '';
       for (const line of lines) {
@@ -57,44 +73,121 @@ function watchNeighbour(ip: string, from: string): { moved: Promise<{ at: number
   return { moved, stop: () => mon.kill() };
 }
 
+/** The request loop in the client namespace; results collected until stop(). */
+function probe(url: string, durationMs: number): { ready: Promise<void>; stop: () => Promise<ProbeResult[]> } {
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', 'flb-client', process.execPath, 'bench/http-probe.ts', url, '--rate', '100', '--duration-ms', String(durationMs), '--timeout-ms', '250'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const results: ProbeResult[] = [];
+  let rest = '';
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === 'ready') onReady();
+      const m = /^(\d+) (ok|fail)$/.exec(line);
+      if (m) results.push({ start: Number(m[1]), ok: m[2] === 'ok' });
+    }
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    ready,
+    stop: async () => {
+      child.stdin!.end();
+      await Promise.race([exited, sleep(3000)]);
+      child.kill('SIGKILL');
+      return results;
+    },
+  };
+}
+
 function speakerPid(node: string): number {
   return Number(readFileSync(`${stateDir}/pids/ferrolb-speaker-${node}.pid`, 'utf8').trim());
 }
 
-async function settle(ip: string, macs: Map<string, string>): Promise<string> {
-  return waitFor(`one node answering for ${ip}`, 30_000, () => {
-    const a = arpAnswers(ip);
-    return a.length === 1 && macs.has(a[0]!) ? macs.get(a[0]!) : undefined;
-  }, 300);
+function owners(): string[] {
+  return kubectlJson<{ items: { status?: { node?: string; serviceName?: string } }[] }>('get', 'servicel2statuses', '-n', 'metallb-system').items
+    .filter((o) => o.status?.serviceName === 'web')
+    .map((o) => o.status?.node ?? '')
+    .sort();
 }
 
-async function round(scenario: Scenario, ip: string, macs: Map<string, string>): Promise<number> {
-  const node = await settle(ip, macs);
-  // The client talks to the IP, so its kernel holds a fresh entry for it.
-  lab(['exec', 'client', 'curl', '-s', '-m', '2', `http://${ip}/`]);
-  const from = clientNeighbour(ip) ?? '';
-  const watch = watchNeighbour(ip, from);
-  await sleep(200);
-  const t0 = performance.now();
+async function settledOwner(): Promise<string> {
+  return waitFor('one node announcing web', 30_000, () => {
+    const o = owners();
+    return o.length === 1 ? o[0] : undefined;
+  }, 100);
+}
+
+function breakNode(scenario: Scenario, node: string): void {
   if (scenario === 'link-cut') spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', node, 'down']);
   else process.kill(speakerPid(node), scenario === 'crash' ? 'SIGKILL' : 'SIGTERM');
-  const moved = await Promise.race([watch.moved, sleep(10_000).then(() => undefined)]);
-  watch.stop();
-  if (!moved) throw new Error(`${scenario}: the client's entry for ${ip} did not move within 10 s`);
-  // Restore, and let membership and the plan settle before the next round.
-  if (scenario === 'link-cut') spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', node, 'up']);
-  else {
-    startSpeaker(nodeHost(Number(node.split('-')[1])));
-    await waitFor(`${node}'s speaker`, 20_000, () => (lab(['exec', node, 'curl', '-s', '-m', '1', 'http://127.0.0.1:7472/healthz']).status === 0 ? true : undefined), 300);
-  }
-  await sleep(1500);
-  return moved.at - t0;
 }
 
-function summary(ms: number[]): string {
-  const s = [...ms].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return `min ${s[0]!.toFixed(0)} ms, p50 ${q(0.5).toFixed(0)} ms, p90 ${q(0.9).toFixed(0)} ms, max ${s[s.length - 1]!.toFixed(0)} ms (n=${s.length})`;
+async function restoreNode(scenario: Scenario, node: string): Promise<void> {
+  if (scenario === 'link-cut') {
+    spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', node, 'up']);
+    return;
+  }
+  await waitFor(`${node}'s speaker gone`, 5000, () => {
+    try {
+      process.kill(speakerPid(node), 0);
+      return undefined;
+    } catch {
+      return true;
+    }
+  }, 50);
+  startSpeaker(nodeHost(Number(node.split('-')[1])));
+  await waitFor(`${node}'s speaker`, 20_000, () => (lab(['exec', node, 'curl', '-s', '-m', '1', 'http://127.0.0.1:7472/healthz']).status === 0 ? true : undefined), 200);
+}
+
+interface Round {
+  readonly victim: 'owner' | 'stand-in';
+  readonly node: string;
+  readonly outageMs: number;
+  readonly failed: number;
+  readonly total: number;
+  readonly handBackOutageMs: number;
+  readonly arpMovedMs: number | undefined;
+  readonly standIn: string | undefined;
+  readonly clientRight: boolean;
+}
+
+async function round(scenario: Scenario, victim: 'owner' | 'stand-in', node: string, ip: string, url: string, macs: Map<string, string>): Promise<Round> {
+  const owner = await settledOwner();
+  const run = probe(url, 30_000);
+  await run.ready;
+  await sleep(1000);
+  const from = clientNeighbour(ip) ?? '';
+  const watch = watchNeighbour(ip, from);
+  const tBreak = Date.now();
+  breakNode(scenario, node);
+  await sleep(BROKEN_MS);
+  const moved = await Promise.race([watch.moved, sleep(0).then(() => undefined)]);
+  watch.stop();
+  const tRestore = Date.now();
+  await restoreNode(scenario, node);
+  await waitFor('the IP back home', 20_000, () => (owners().join() === owner ? true : undefined), 100);
+  await sleep(4500); // past the owner's last gratuitous announcement
+  const tEnd = Date.now();
+  const results = await run.stop();
+  const during = outage(results, tBreak, tRestore);
+  const after = outage(results, tRestore, tEnd);
+  const standIn = moved ? macs.get(moved.mac) : undefined;
+  return {
+    victim,
+    node,
+    outageMs: during.longestMs,
+    failed: during.failed,
+    total: during.total,
+    handBackOutageMs: after.longestMs,
+    arpMovedMs: moved ? moved.at - tBreak : undefined,
+    standIn,
+    clientRight: macs.get(clientNeighbour(ip) ?? '') === owner,
+  };
 }
 
 acquireLock();
@@ -112,17 +205,46 @@ metadata: {name: bench, namespace: metallb-system}
 `;
   spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: pool });
   labOk(['deploy', 'web', '--replicas', '3']);
-  kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer');
+  spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], {
+    input: `apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: ${POLICY}
+  selector: {app: web}
+  ports: [{port: 80}]
+`,
+  });
   const ip = await waitFor('an EXTERNAL-IP', 20_000, () => {
     const svc = JSON.parse(kubectl('get', 'service', 'web', '-o', 'json')) as { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } };
     return svc.status?.loadBalancer?.ingress?.[0]?.ip;
   });
+  const url = `http://${ip}/`;
   const macs = new Map(NODES.map((n) => [macOf(n), n]));
-  for (const scenario of ['link-cut', 'crash', 'sigterm'] as const) {
-    const times: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) times.push(await round(scenario, ip, macs));
-    console.log(`${scenario.padEnd(8)} client ARP entry moved after: ${summary(times)}`);
+  console.log(`service web ${ip}, externalTrafficPolicy ${POLICY}; 100 requests/s over new connections, 250 ms timeout; the node broken for ${BROKEN_MS} ms per round`);
+  const summary: string[] = [];
+  for (const scenario of SCENARIOS) {
+    const rounds: Round[] = [];
+    let standIn: string | undefined;
+    for (let i = 0; i < ROUNDS; i++) {
+      const owner = await settledOwner();
+      const victim = i % 2 === 1 && standIn && standIn !== owner ? 'stand-in' : 'owner';
+      const node = victim === 'owner' ? owner : standIn!;
+      const r = await round(scenario, victim, node, ip, url, macs);
+      if (victim === 'owner') standIn = r.standIn;
+      rounds.push(r);
+      console.log(
+        `${scenario.padEnd(8)} round ${String(i + 1).padStart(2)}: ${victim.padEnd(8)} ${node} broken: outage ${String(r.outageMs).padStart(5)} ms (${r.failed}/${r.total} failed)` +
+          `${r.arpMovedMs !== undefined ? `, client's ARP moved to ${r.standIn} after ${r.arpMovedMs} ms` : ''}; after restore: outage ${r.handBackOutageMs} ms, client on the owner: ${r.clientRight ? 'yes' : 'NO'}`,
+      );
+    }
+    const of = (v: 'owner' | 'stand-in') => rounds.filter((r) => r.victim === v);
+    summary.push(`${scenario.padEnd(8)} owner broken:    outage ${percentiles(of('owner').map((r) => r.outageMs))}`);
+    summary.push(`${scenario.padEnd(8)} stand-in broken: outage ${percentiles(of('stand-in').map((r) => r.outageMs))}`);
+    summary.push(`${scenario.padEnd(8)} after restore:   outage ${percentiles(rounds.map((r) => r.handBackOutageMs))}; client on the owner after ${rounds.filter((r) => r.clientRight).length}/${rounds.length} rounds`);
   }
+  console.log(`\nsummary (externalTrafficPolicy ${POLICY}):\n${summary.join('\n')}`);
 } finally {
   lab(['down'], 60_000);
   releaseLock();
