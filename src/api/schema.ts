@@ -188,8 +188,11 @@ function visit(value: unknown, schema: JSONSchema, path: FieldPath, out: SchemaV
   }
 }
 
-/** The known name nearest to a misspelt one, when it is near enough to be a typo. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
+/**
+ * The known name nearest to a misspelt one, when it is near enough to be a typo: the
+ * one "did you mean" of ferrolb (fields, kinds, commands, options).
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

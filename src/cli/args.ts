@@ -2,6 +2,7 @@
 // following argument up to the next option (`--config a.yaml dir/`), as the usage
 // strings promise. Unknown options are usage errors, never silently ignored.
 import { UsageError } from './io.ts';
+import { closest } from '../api/schema.ts';
 
 export interface ParsedArgs {
   readonly single: Partial<Record<string, string>>;
@@ -42,7 +43,8 @@ export function parseArgs(
       list = multi[name] ??= [];
       if (inline !== undefined) list.push(inline);
     } else {
-      throw new UsageError(`unknown option --${name}`);
+      const near = closest(name, [...(spec.single ?? []), ...(spec.multi ?? []), ...(spec.flags ?? [])]);
+      throw new UsageError(`unknown option --${name}${near ? ` (did you mean --${near}?)` : ''}`);
     }
   }
   return { single, multi, flags, positional };

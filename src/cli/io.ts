@@ -4,6 +4,8 @@ export interface CommandIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly cwd: string;
+  /** Standard input, for `-f -`; process.stdin when absent. */
+  readonly stdin?: () => Promise<Uint8Array>;
 }
 
 /** A command's outcome: the process exit code. */

@@ -1,6 +1,31 @@
 // `ferrolb <command>`: the single entry point for every ferrolb process and tool.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { commands } from './commands.ts';
+import { closest } from '../api/schema.ts';
+
+/**
+ * The version in ferrolb's package.json, found upwards from this file (it runs from
+ * src/cli/ and from the compiled build/js/src/cli/).
+ */
+export function ferrolbVersion(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'ferrolb' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here; look further up
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
+/** A usage error shows the synopsis (the usage up to its first blank line), not the whole help. */
+function synopsis(usage: string): string {
+  const blank = usage.indexOf('\n\n');
+  return blank < 0 ? usage : usage.slice(0, blank);
+}
 
 function help(list: readonly Command[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
@@ -12,7 +37,7 @@ function help(list: readonly Command[]): string {
     'Commands:',
     ...list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `ferrolb <command> --help` for the options of one command.',
+    'Run `ferrolb <command> --help` for the options of one command; `ferrolb version` for the version.',
   ].join('\n') + '\n';
 }
 
@@ -22,9 +47,14 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     io.stdout(help(commands));
     return name === undefined ? 2 : 0;
   }
+  if (name === 'version' || name === '--version') {
+    io.stdout(`ferrolb ${ferrolbVersion()} (Node.js ${process.version})\n`);
+    return 0;
+  }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`ferrolb: unknown command "${name}"\n` + help(commands));
+    const near = closest(name, commands.map((c) => c.name));
+    io.stderr(`ferrolb: unknown command "${name}"${near ? ` (did you mean ${near}?)` : ''}\nRun \`ferrolb --help\` for the commands.\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -35,7 +65,7 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`ferrolb ${name}: ${err.message}\n${command.usage}\n`);
+      io.stderr(`ferrolb ${name}: ${err.message}\n${synopsis(command.usage)}\nRun \`ferrolb ${name} --help\` for more.\n`);
       return 2;
     }
     // Never a stack trace for the user; the message names what failed.

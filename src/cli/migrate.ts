@@ -8,36 +8,45 @@ import { stringify } from 'yaml';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { migrateLegacyConfig } from '../config/legacy.ts';
 import { buildConfig } from '../config/build.ts';
-import { objectDocuments } from '../config/load.ts';
+import { decodeManifest, objectDocuments, readStandardInput, STDIN } from '../config/load.ts';
 import { formatConfigError, isWarning, type ConfigError } from '../config/errors.ts';
 
-const USAGE = `Usage: ferrolb migrate-config FILE
+const USAGE = `Usage: ferrolb migrate-config [-f] FILE
 
 Converts MetalLB's configuration format before v0.13 (ConfigMap metallb-system/config,
 as a manifest or as the YAML of its \`config\` key) into metallb.io resources
 (IPAddressPool, L2Advertisement, BGPAdvertisement, BGPPeer, BFDProfile, Community), the
 same objects MetalLB's own converter writes. Prints them as YAML; apply them with
 \`ferrolb migrate-config FILE > resources.yaml && kubectl apply -f resources.yaml\`.
+FILE "-" reads standard input (\`kubectl get cm config -n metallb-system -o yaml |
+ferrolb migrate-config -\`).
 
 Fields the converter does not carry over are named on standard error. Exit 0 when the
 result is a valid configuration, 1 otherwise (the resources are still printed when the
 conversion itself succeeded).`;
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const positional = args.filter((a) => a !== '--');
-  const option = positional.find((a) => a.startsWith('-'));
+  // -f / --filename as kubectl spells it; the file is the one operand either way.
+  const positional = args.filter((a) => a !== '--' && a !== '-f' && a !== '--filename');
+  const option = positional.find((a) => a.startsWith('-') && a !== '-');
   if (option !== undefined) throw new UsageError(`unknown option ${option}`);
   if (positional.length !== 1) throw new UsageError('give exactly one FILE');
-  const file = positional[0]!;
-  let text: string;
+  const given = positional[0]!;
+  const file = given === '-' ? STDIN : given;
+  let bytes: Uint8Array;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(resolve(io.cwd, file)));
+    bytes = given === '-' ? await (io.stdin ?? readStandardInput)() : await readFile(resolve(io.cwd, given));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    io.stderr(`${file}: ${code === 'ENOENT' ? 'no such file or directory' : code ? `cannot read: ${code}` : 'is not UTF-8 text'}\n`);
+    io.stderr(`${file}: ${code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code ?? (err as Error).message}`}\n`);
     return 1;
   }
-  const migration = migrateLegacyConfig(text, file);
+  const decoded = decodeManifest(bytes);
+  if ('reason' in decoded) {
+    io.stderr(`${file}${decoded.line !== undefined ? `:${decoded.line}` : ''}: ${decoded.reason}\n`);
+    return 1;
+  }
+  const migration = migrateLegacyConfig(decoded.text, file);
   const line = (e: ConfigError): string => `${isWarning(e) ? 'warning: ' : ''}${formatConfigError(e)}\n`;
   for (const note of migration.notes) io.stderr(`note: ${note}\n`);
   io.stderr(migration.findings.map(line).join(''));
@@ -46,7 +55,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     io.stderr(failed ? `${file}: not converted\n` : `${file}: holds no configuration to convert\n`);
     return 1;
   }
-  io.stdout(`# Converted by \`ferrolb migrate-config ${file}\` from MetalLB's ConfigMap format (before v0.13).\n`);
+  io.stdout(`# Converted by \`ferrolb migrate-config ${given}\` from MetalLB's ConfigMap format (before v0.13).\n`);
   io.stdout(migration.objects.map((o) => stringify(o)).join('---\n'));
   // The same check `validate` makes, on what was written: the legacy format allowed
   // what the resources refuse (an overlapping pool, a bad address), and the user should

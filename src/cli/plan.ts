@@ -136,8 +136,10 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   if (output !== 'table' && output !== 'json') throw new UsageError(`--output must be table or json, not "${output}"`);
   const namespace = opts.single.namespace ?? 'metallb-system';
 
-  const configDocs = await loadDocuments(configPaths, { cwd: io.cwd });
-  const serviceDocs = await loadDocuments(servicePaths, { cwd: io.cwd });
+  if ([...configPaths, ...servicePaths].filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read once only');
+  const stdin = io.stdin ? { stdin: io.stdin } : {};
+  const configDocs = await loadDocuments(configPaths, { cwd: io.cwd, ...stdin });
+  const serviceDocs = await loadDocuments(servicePaths, { cwd: io.cwd, ...stdin });
   const built = buildConfig(configDocs.documents, { namespace });
   const inputs = readServiceInputs(serviceDocs.documents);
   // Namespace manifests may sit with the configuration too.

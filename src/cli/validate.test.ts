@@ -97,6 +97,13 @@ describe('ferrolb validate', () => {
     assert.match(lines[2]!, /missing\.yaml: no such file or directory/);
     assert.ok(!r.err.includes('    at '));
   });
+  it('reads standard input for -f - (helm template ... | ferrolb validate -f -), naming it STDIN', async () => {
+    const text = 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec:\n  addresses: [10.0.0.300/24]\n';
+    let err = '';
+    const code = await main(['validate', '-f', '-'], { stdout: () => {}, stderr: (t) => void (err += t), cwd: REPO, stdin: async () => Buffer.from(text) });
+    assert.equal(code, 1);
+    assert.match(err, /^STDIN:5: IPAddressPool metallb-system\/p: spec\.addresses\[0\]: "10\.0\.0\.300\/24" is not a CIDR/);
+  });
   it('is a usage error without paths or with unknown options', async () => {
     const none = await run([]);
     assert.equal(none.code, 2);

@@ -19,7 +19,8 @@ accepts objects in any order.
 Options:
   -n, --namespace NS   the load balancer's namespace (default ${DEFAULT_NAMESPACE}); configuration
                        objects in other namespaces are ignored, as the controller ignores them
-  -f, --filename PATH  a file or directory, as kubectl spells it (same as a bare PATH)
+  -f, --filename PATH  a file or directory, as kubectl spells it (same as a bare PATH);
+                       - reads standard input (helm template ... | ferrolb validate -f -)
       --complete       the files hold the whole configuration: a reference to a missing
                        object is an error`;
 
@@ -65,7 +66,7 @@ export function parseValidateArgs(args: readonly string[]): ValidateArgs {
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const { namespace, complete, paths } = parseValidateArgs(args);
-  const loaded = await loadDocuments(paths, { cwd: io.cwd });
+  const loaded = await loadDocuments(paths, { cwd: io.cwd, ...(io.stdin ? { stdin: io.stdin } : {}) });
   const built = buildConfig(loaded.documents, { namespace });
   // --complete: the files are the whole configuration, so nothing referred to can
   // arrive later (RULES.md "Order independence").

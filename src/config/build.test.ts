@@ -137,6 +137,8 @@ describe('buildConfig: objects, kinds and namespaces', () => {
   it('refuses metallb.io kinds and versions MetalLB does not serve', () => {
     assert.match(invalid([resource('AddressPool', 'old', { protocol: 'layer2', addresses: ['10.0.0.0/24'] })], 'ENOTSERVED')[0]!, /removed in MetalLB v0\.14/);
     assert.match(invalid([resource('IPAddresspool', 'x', {})], 'ENOTSERVED')[0]!, /did you mean IPAddressPool/);
+    assert.match(invalid([resource('IPAdressPool', 'x', {})], 'ENOTSERVED')[0]!, /did you mean IPAddressPool\?/);
+    assert.match(invalid([resource('L2Advertisment', 'x', {})], 'ENOTSERVED')[0]!, /did you mean L2Advertisement\?/);
     assert.match(invalid([{ ...P, apiVersion: 'metallb.io/v1alpha1' }], 'ENOTSERVED')[0]!, /served as metallb\.io\/v1beta1, not metallb\.io\/v1alpha1/);
   });
   it('checks metadata: name, labels, unknown fields', () => {

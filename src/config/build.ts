@@ -10,7 +10,7 @@ import {
   type MetalLBKind,
 } from '../api/metallb.ts';
 import { crdSchema, manifestSchema } from '../api/metallb-schemas.ts';
-import { formatPath, validateValue, type FieldPath } from '../api/schema.ts';
+import { closest, formatPath, validateValue, type FieldPath } from '../api/schema.ts';
 import { selectorMatches, type LabelSelector, type Labels } from '../api/selector.ts';
 import {
   isAddressEntryError,
@@ -216,7 +216,7 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
         doc.kind === 'AddressPool'
           ? ': AddressPool was removed in MetalLB v0.14; write an IPAddressPool and an L2Advertisement or BGPAdvertisement'
           : (() => {
-              const near = Object.keys(SERVED_VERSIONS).find((k) => k.toLowerCase() === doc.kind.toLowerCase());
+              const near = closest(doc.kind, Object.keys(SERVED_VERSIONS));
               return near ? ` (did you mean ${near}?)` : '';
             })();
       typeError('ENOTSERVED', ['kind'], `${METALLB_GROUP} has no kind "${doc.kind}"${hint}`);

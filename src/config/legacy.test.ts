@@ -90,6 +90,12 @@ describe('ferrolb migrate-config and validate on legacy files', () => {
     assert.deepEqual(docs, goldenObjects('configmap-yaml_config-yaml-full.golden'));
     assert.match(r.err, /warning: .*protocol "l2"/);
   });
+  it('reads standard input for -', async () => {
+    let out = '';
+    const code = await main(['migrate-config', '-'], { stdout: (t) => void (out += t), stderr: () => {}, cwd: LEGACY, stdin: async () => readFileSync(join(LEGACY, 'configmap-yaml_config-yaml-peers.yaml')) });
+    assert.equal(code, 0);
+    assert.deepEqual(parseAllDocuments(out).map((d) => d.toJS()).filter((o) => o !== null), goldenObjects('configmap-yaml_config-yaml-peers.golden'));
+  });
   it('validate says what a legacy ConfigMap is and points to migrate-config; so for bare data', async () => {
     const cm = await run(['validate', 'configmap-yaml_config-yaml-peers.yaml']);
     assert.equal(cm.code, 0);

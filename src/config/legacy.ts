@@ -5,7 +5,7 @@
 // writes, object for object, so a user migrating gets what MetalLB's documentation
 // shows, and every field that does not convert is named (MetalLB's converter drops such
 // fields without a word). Pure: text in, objects and findings out.
-import { formatPath, type FieldPath } from '../api/schema.ts';
+import { closest, formatPath, type FieldPath } from '../api/schema.ts';
 import { durationNumberHint, formatGoSeconds, NANOS_PER_SECOND, parseGoDuration } from './duration.ts';
 import type { ConfigError } from './errors.ts';
 import { parseYAMLDocuments } from './load.ts';
@@ -110,7 +110,7 @@ export function migrateLegacyConfig(text: string, file?: string): Migration {
     }
     for (const key of Object.keys(m)) {
       if (!known.includes(key)) {
-        const near = known.find((k) => k.replace(/-/g, '') === key.toLowerCase().replace(/[-_]/g, ''));
+        const near = closest(key, known);
         report('warning', [...path, key], `not a field of MetalLB's legacy format${near ? ` (did you mean ${near}?)` : ''}: not converted`);
       }
     }

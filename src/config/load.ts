@@ -35,16 +35,17 @@ const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
  * not recursive, as `kubectl apply -f DIR`). Paths are resolved against `cwd` but
  * reported as given.
  */
-export async function loadDocuments(paths: readonly string[], options: { cwd?: string } = {}): Promise<LoadResult> {
+export async function loadDocuments(paths: readonly string[], options: { cwd?: string; stdin?: () => Promise<Uint8Array> } = {}): Promise<LoadResult> {
   const documents: SourceDocument[] = [];
   const errors: ConfigError[] = [];
   const cwd = options.cwd ?? process.cwd();
   for (const given of paths) {
-    const files = await expand(given, cwd, errors);
+    // `-` is standard input, as `kubectl apply -f -` reads it (`helm template ... | ferrolb validate -f -`).
+    const files = given === '-' ? [STDIN] : await expand(given, cwd, errors);
     for (const file of files) {
-      let bytes: Buffer;
+      let bytes: Uint8Array;
       try {
-        bytes = await readFile(resolve(cwd, file));
+        bytes = file === STDIN ? await (options.stdin ?? readStandardInput)() : await readFile(resolve(cwd, file));
       } catch (err) {
         errors.push({ code: 'EREAD', file, message: `cannot read: ${systemReason(err)}` });
         continue;
@@ -110,6 +111,15 @@ export function decodeManifest(bytes: Uint8Array): { text: string } | { reason: 
     }
     return { reason: 'is not UTF-8 text' };
   }
+}
+
+/** How standard input is named in messages (kubectl says STDIN too). */
+export const STDIN = 'STDIN';
+
+export async function readStandardInput(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 async function expand(given: string, cwd: string, errors: ConfigError[]): Promise<string[]> {
