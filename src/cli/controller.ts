@@ -6,12 +6,13 @@ import { ControllerMetrics, serveMetrics } from '../observability/metrics.ts';
 import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
+import { translateMetalLBFlags } from './metallb-flags.ts';
 import { filesTLS, WebhookServer, type TLSSource } from '../webhook/server.ts';
 import { WebhookCertificates } from '../webhook/certificates.ts';
 import { ensureMemberlistSecret } from '../controller/memberlist-secret.ts';
 
 const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metallb-system] [--lb-class NAME]
-                          [--metrics-addr HOST:PORT] [--log-level info]
+                          [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-level info]
                           [--leader-elect true|false] [--lease-duration 15s]
                           [--renew-deadline 10s] [--retry-period 2s]
                           [--webhook-mode enabled|disabled] [--webhook-port 9443]
@@ -24,7 +25,16 @@ Assigns IPs to Services of type LoadBalancer from the IPAddressPools in --namesp
 writing status.loadBalancer.ingress, the metallb.io/ip-allocated-from-pool annotation,
 Events, pool status and ConfigurationState "controller". Without --kubeconfig it uses
 the in-cluster service account. Metrics and /healthz on --metrics-addr (default
-0.0.0.0:7472; "off" disables). SIGTERM shuts down cleanly and hands the Lease over.
+0.0.0.0:7472; "off" disables), and on --health-addr too when given. SIGTERM shuts down
+cleanly and hands the Lease over.
+
+MetalLB's controller flags are accepted, so its manifests and Helm chart run ferrolb
+with only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP),
+--health-probe-port, --log-level (all..none), --webhook-mode, --lb-class,
+--ml-secret-name, --cert-dir, --cert-service-name, and METALLB_NAMESPACE and
+METALLB_ML_SECRET_NAME; with METALLB_POD_NAME set (MetalLB's manifests) /healthz and
+/readyz are also served on MetalLB's probe port 17472. Flags that mean nothing here
+(--tls-*, --pprof-bind-address, --webhook-secret, ...) are logged as warnings.
 
 The validating webhook (HTTPS on --webhook-port) refuses metallb.io changes that would
 make the configuration invalid and configuration objects outside --namespace; register
@@ -45,9 +55,10 @@ function seconds(name: string, text: string | undefined, dflt: number): number {
 }
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const o = parseArgs(args, {
-    single: ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'ml-secret-name'],
-  });
+  const options = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'ml-secret-name'];
+  // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
+  const metallb = translateMetalLBFlags('controller', args, process.env, options);
+  const o = parseArgs(metallb.args, { single: options });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const leaderElect = o.single['leader-elect'] ?? 'true';
   if (leaderElect !== 'true' && leaderElect !== 'false') throw new UsageError('--leader-elect must be true or false');
@@ -63,6 +74,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const webhookPort = Number(o.single['webhook-port'] ?? '9443');
   if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65535) throw new UsageError(`--webhook-port "${o.single['webhook-port']}" is not a port number`);
   const log = daemonLogger('controller', o.single['log-level']);
+  for (const warning of metallb.warnings) log.warn({ flag: warning.split(/[ :]/)[0] }, warning);
   const client = daemonClient('controller', o.single.kubeconfig, io);
   if (!client) return 1;
   const metrics = new ControllerMetrics();
@@ -78,6 +90,8 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   });
   const metricsAddr = o.single['metrics-addr'] ?? '0.0.0.0:7472';
   const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => controller.ready);
+  const healthAddr = o.single['health-addr'] ?? 'off';
+  const health = healthAddr === 'off' ? undefined : await serveMetrics(metrics.registry, healthAddr, () => controller.ready);
   log.info({ identity: controller.identity, namespace: o.single.namespace ?? 'metallb-system', server: client.server.href, metrics: metricsAddr }, 'controller starting');
   controller.start();
   let webhook: WebhookServer | undefined;
@@ -136,6 +150,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   certificates?.stop();
   await controller.stop();
   server?.close();
+  health?.close();
   client.close();
   return 0;
 }

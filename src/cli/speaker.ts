@@ -7,10 +7,11 @@ import { Speaker } from '../speaker/speaker.ts';
 import { SpeakerMetrics, serveMetrics } from '../observability/metrics.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
+import { translateMetalLBFlags } from './metallb-flags.ts';
 import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
 
 const USAGE = `Usage: ferrolb speaker [--node-name NAME] [--kubeconfig PATH] [--namespace metallb-system]
-                       [--lb-class NAME] [--metrics-addr HOST:PORT] [--log-level info]
+                       [--lb-class NAME] [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-level info]
                        [--ml-bind-addr ::] [--ml-bind-port 7946] [--ml-secret-key-path PATH]
 
 Answers ARP and NDP for the LoadBalancer IPs this node is elected to announce
@@ -19,8 +20,16 @@ heartbeats over UDP --ml-bind-port, without the API server, so a dead node's IPs
 within a second. With --ml-secret-key-path (or METALLB_ML_SECRET_KEY_PATH) heartbeats
 are authenticated with that file's contents. The node name defaults to
 METALLB_NODE_NAME, then NODE_NAME, then the host name. Metrics and /healthz on
---metrics-addr (default 0.0.0.0:7472; "off" disables). SIGTERM leaves cleanly: the
-other speakers take over this node's IPs at once.`;
+--metrics-addr (default 0.0.0.0:7472; "off" disables), and on --health-addr too when
+given. SIGTERM leaves cleanly: the other speakers take over this node's IPs at once.
+
+MetalLB's speaker flags are accepted, so its manifests and Helm chart run ferrolb with
+only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP), --health-probe-port,
+--log-level (all..none), --node-name, --ml-bindaddr, --ml-bindport, --ml-secret-key-path,
+--lb-class, and METALLB_ML_BIND_ADDR, METALLB_ML_BIND_PORT, METALLB_NAMESPACE; with
+METALLB_POD_NAME set (MetalLB's manifests) /healthz and /readyz are also served on
+MetalLB's probe port 17472. Flags that mean nothing here (--ml-labels, --frrk8s-*,
+--tls-*, ...) are logged as warnings.`;
 
 function port(text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -30,9 +39,10 @@ function port(text: string | undefined, dflt: number): number {
 }
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const o = parseArgs(args, {
-    single: ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path'],
-  });
+  const options = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path'];
+  // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
+  const metallb = translateMetalLBFlags('speaker', args, process.env, options);
+  const o = parseArgs(metallb.args, { single: options });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const node = o.single['node-name'] ?? process.env['METALLB_NODE_NAME'] ?? process.env['NODE_NAME'] ?? hostname();
   const mlPort = port(o.single['ml-bind-port'], 7946);
@@ -51,6 +61,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     }
   }
   const log = daemonLogger('speaker', o.single['log-level']);
+  for (const warning of metallb.warnings) log.warn({ flag: warning.split(/[ :]/)[0] }, warning);
   const client = daemonClient('speaker', o.single.kubeconfig, io);
   if (!client) return 1;
   const metrics = new SpeakerMetrics();
@@ -67,18 +78,22 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   });
   const metricsAddr = o.single['metrics-addr'] ?? '0.0.0.0:7472';
   const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => speaker.ready);
+  const healthAddr = o.single['health-addr'] ?? 'off';
+  const health = healthAddr === 'off' ? undefined : await serveMetrics(metrics.registry, healthAddr, () => speaker.ready);
   log.info({ node, namespace, server: client.server.href, metrics: metricsAddr, memberlistPort: mlPort, authenticated: key !== undefined }, 'speaker starting');
   try {
     await speaker.start();
   } catch (err) {
     io.stderr(`ferrolb speaker: cannot start: ${(err as Error).message}\n`);
     server?.close();
+    health?.close();
     client.close();
     return 1;
   }
   await untilSignal(log);
   await speaker.stop();
   server?.close();
+  health?.close();
   client.close();
   return 0;
 }

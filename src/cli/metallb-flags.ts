@@ -1,0 +1,157 @@
+// MetalLB's command-line flags and environment for its controller and speaker, read by
+// `ferrolb controller` and `ferrolb speaker`, so that MetalLB's manifests and Helm chart
+// run ferrolb with only the image changed (issue 14 item 6). Pure: MetalLB's arguments
+// and environment in, ferrolb's arguments and warnings out; a flag that means nothing
+// here is accepted with a warning naming it, never an exit.
+//
+// MetalLB parses flags with Go's flag package: `-name` and `--name`, `=value` or the next
+// argument, and booleans as `--name` or `--name=true|false`.
+
+export type Component = 'controller' | 'speaker';
+
+interface Flag {
+  readonly components: readonly Component[];
+  readonly bool?: boolean;
+  /** ferrolb has an option of this name too, whose values MetalLB spells differently. */
+  readonly shared?: boolean;
+  /** ferrolb's arguments for the value, and a warning when it means less here than in MetalLB. */
+  readonly translate: (value: string) => { readonly args?: readonly string[]; readonly warning?: string };
+}
+
+const BOTH: readonly Component[] = ['controller', 'speaker'];
+const same = (name: string) => (value: string) => ({ args: [`--${name}`, value] });
+const ignored = (why: string) => () => ({ warning: why });
+
+// MetalLB's log levels (all, debug, info, warn, error, none) as ferrolb's (pino's).
+const LOG_LEVELS: Readonly<Record<string, string>> = { all: 'trace', debug: 'debug', info: 'info', warn: 'warn', error: 'error', none: 'fatal' };
+
+const FLAGS: Readonly<Record<string, Flag>> = {
+  port: {
+    components: BOTH,
+    translate: (v) => {
+      if (v === '0') return { args: ['--metrics-addr', 'off'] };
+      if (!/^\d+$/.test(v)) return { warning: `--port "${v}" is not a port number; metrics stay on ferrolb's default address` };
+      return { args: ['--metrics-addr', `0.0.0.0:${v}`] };
+    },
+  },
+  'log-level': {
+    components: BOTH,
+    shared: true,
+    translate: (v) => (LOG_LEVELS[v] !== undefined ? { args: ['--log-level', LOG_LEVELS[v]!] } : { args: ['--log-level', v] }),
+  },
+  namespace: { components: BOTH, translate: same('namespace') },
+  'lb-class': { components: BOTH, translate: same('lb-class') },
+  'health-probe-port': {
+    components: BOTH,
+    translate: (v) => (/^\d+$/.test(v) ? { args: ['--health-addr', v === '0' ? 'off' : `0.0.0.0:${v}`] } : { warning: `--health-probe-port "${v}" is not a port number: ignored` }),
+  },
+  'pod-name': { components: BOTH, translate: ignored('--pod-name has no meaning in ferrolb (the Lease identity is the host name and a random suffix): ignored') },
+  'pprof-bind-address': { components: BOTH, translate: ignored('--pprof-bind-address: ferrolb has no pprof endpoint (Node.js: use --inspect): ignored') },
+  'tls-min-version': { components: BOTH, translate: ignored('--tls-min-version: ferrolb serves the webhook with TLS 1.2 or later and metrics over plain HTTP: ignored') },
+  'tls-cipher-suites': { components: BOTH, translate: ignored("--tls-cipher-suites: ferrolb uses Node.js's default TLS ciphers: ignored") },
+  'tls-curve-preferences': { components: BOTH, translate: ignored("--tls-curve-preferences: ferrolb uses Node.js's default curves: ignored") },
+  'metrics-cert-dir': { components: BOTH, translate: ignored('--metrics-cert-dir: ferrolb serves metrics over plain HTTP (scrape them with http, not https): ignored') },
+  // Controller.
+  'ml-secret-name': { components: ['controller'], translate: same('ml-secret-name') },
+  deployment: { components: ['controller'], translate: ignored('--deployment has no meaning in ferrolb: ignored') },
+  'disable-cert-rotation': { components: ['controller'], bool: true, translate: (v) => (v === 'true' ? { warning: '--disable-cert-rotation: ferrolb manages its certificate unless --cert-dir is given; give --cert-dir to serve your own' } : {}) },
+  'cert-dir': { components: ['controller'], translate: same('cert-dir') },
+  'cert-service-name': { components: ['controller'], translate: same('cert-service-name') },
+  'webhook-mode': {
+    components: ['controller'],
+    shared: true,
+    translate: (v) =>
+      v === 'onlywebhook'
+        ? { args: ['--webhook-mode', 'enabled'], warning: '--webhook-mode onlywebhook: ferrolb serves the webhook from the controller, which also assigns IPs' }
+        : { args: ['--webhook-mode', v] },
+  },
+  'webhook-secret': { components: ['controller'], translate: ignored('--webhook-secret: ferrolb keeps its webhook certificate in Secret ferrolb-webhook-cert: ignored') },
+  'webhook-http2': { components: ['controller'], bool: true, translate: ignored('--webhook-http2: ferrolb serves the webhook over HTTP/1.1: ignored') },
+  // Speaker.
+  'node-name': { components: ['speaker'], translate: same('node-name') },
+  'ml-bindaddr': { components: ['speaker'], translate: same('ml-bind-addr') },
+  'ml-bindport': { components: ['speaker'], translate: same('ml-bind-port') },
+  'ml-secret-key-path': { components: ['speaker'], translate: same('ml-secret-key-path') },
+  'ml-labels': { components: ['speaker'], translate: ignored('--ml-labels: ferrolb speakers find each other from the Nodes, not by pod labels: ignored') },
+  'ml-wan-config': { components: ['speaker'], bool: true, translate: ignored('--ml-wan-config: ferrolb heartbeats have no WAN profile: ignored') },
+  host: { components: ['speaker'], translate: ignored("--host: ferrolb takes the node's addresses from its Node object: ignored") },
+  'bgp-debounce-timeout': { components: ['speaker'], translate: ignored('--bgp-debounce-timeout: ferrolb updates BGP announcements as configuration arrives: ignored') },
+  'ignore-exclude-lb': { components: ['speaker'], bool: true, translate: ignored('--ignore-exclude-lb is not implemented in ferrolb: ignored') },
+  'frrk8s-namespace': { components: ['speaker'], translate: ignored('--frrk8s-namespace: ferrolb speaks BGP itself, without FRR or frr-k8s: ignored') },
+  'frrk8s-secret-passthrough': { components: ['speaker'], bool: true, translate: ignored('--frrk8s-secret-passthrough: ferrolb speaks BGP itself, without frr-k8s: ignored') },
+};
+
+// MetalLB's environment variables, read when the flag is not given (as MetalLB's flag
+// defaults read them).
+const ENV: readonly { readonly variable: string; readonly flag: string; readonly components: readonly Component[] }[] = [
+  { variable: 'METALLB_NAMESPACE', flag: 'namespace', components: BOTH },
+  { variable: 'METALLB_ML_SECRET_NAME', flag: 'ml-secret-name', components: ['controller'] },
+  { variable: 'METALLB_ML_BIND_ADDR', flag: 'ml-bindaddr', components: ['speaker'] },
+  { variable: 'METALLB_ML_BIND_PORT', flag: 'ml-bindport', components: ['speaker'] },
+];
+
+/** MetalLB's default health probe port, where its manifests' probes look. */
+export const METALLB_HEALTH_PROBE_PORT = 17472;
+
+export interface Translation {
+  /** The arguments for ferrolb's parser: ferrolb's own unchanged, MetalLB's translated. */
+  readonly args: string[];
+  /** One per MetalLB flag that means nothing here. */
+  readonly warnings: string[];
+}
+
+/**
+ * `ferrolbOptions`: the command's own option names, which pass through unchanged (a
+ * ferrolb name that MetalLB also uses, like --namespace, is ferrolb's).
+ */
+export function translateMetalLBFlags(
+  component: Component,
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  ferrolbOptions: readonly string[],
+): Translation {
+  const out: string[] = [];
+  const warnings: string[] = [];
+  const given = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const m = /^--?([a-z0-9][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
+    const name = m?.[1];
+    const known = name !== undefined ? FLAGS[name] : undefined;
+    const flag = known && (known.shared || !ferrolbOptions.includes(name!)) ? known : undefined;
+    if (!m || !flag || !flag.components.includes(component)) {
+      // ferrolb's own (or unknown, which ferrolb's parser reports): Go's single dash too.
+      out.push(m && arg.startsWith('-') && !arg.startsWith('--') && name !== undefined && ferrolbOptions.includes(name) ? `-${arg}` : arg);
+      continue;
+    }
+    let value = m[2];
+    if (value === undefined) {
+      if (flag.bool) value = 'true';
+      else {
+        value = args[++i];
+        if (value === undefined) {
+          warnings.push(`--${name} needs a value: ignored`);
+          continue;
+        }
+      }
+    }
+    given.add(name!);
+    const t = flag.translate(value);
+    if (t.warning !== undefined) warnings.push(t.warning);
+    out.push(...(t.args ?? []));
+  }
+  for (const e of ENV) {
+    const value = env[e.variable];
+    if (!e.components.includes(component) || value === undefined || value === '' || given.has(e.flag)) continue;
+    const translated = FLAGS[e.flag]!.translate(value).args ?? [];
+    const ferrolbName = translated[0]?.slice(2);
+    if (ferrolbName !== undefined && out.some((a) => a === `--${ferrolbName}` || a.startsWith(`--${ferrolbName}=`))) continue;
+    out.push(...translated);
+  }
+  // MetalLB's manifests (they set METALLB_POD_NAME) probe /healthz and /readyz on its
+  // default health port without passing the flag.
+  if (env['METALLB_POD_NAME'] && !given.has('health-probe-port') && !out.some((a) => a === '--health-addr' || a.startsWith('--health-addr='))) {
+    out.push('--health-addr', `0.0.0.0:${METALLB_HEALTH_PROBE_PORT}`);
+  }
+  return { args: out, warnings };
+}
