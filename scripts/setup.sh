@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the lab and the network tests use.
 packages=(iproute2 nftables iptables ipvsadm ipset conntrack socat openssl curl wget arping ndisc6 bird2 tcpdump procps psmisc kmod util-linux iputils-ping)
+# The lab's real nodes (lab up --real-nodes): the CRI runtime and CNI plugins.
+packages+=(containerd runc containernetworking-plugins)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -35,3 +37,6 @@ bash scripts/build.sh
 
 # The lab's kube-apiserver, kube-proxy, kubectl and etcd (cached by pin hash).
 bash lab/build.sh >/dev/null
+
+# The real nodes' kubelet and their locally built images (cached by input hash).
+bash lab/build-node.sh kubelet >/dev/null

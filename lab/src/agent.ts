@@ -129,9 +129,11 @@ export class Agent {
   #stopping = false;
   #namespacedResources?: string[];
 
-  constructor(kube: Kube, nodes: number) {
+  constructor(kube: Kube, nodes: number, real: ReadonlySet<number> = new Set()) {
     this.#kube = kube;
-    this.#nodes = Array.from({ length: nodes }, (_, i) => nodeHost(i + 1));
+    // Real nodes (lab up --real-nodes) have a kubelet of their own: the agent neither
+    // heartbeats them, nor schedules onto them, nor runs their pods.
+    this.#nodes = Array.from({ length: nodes }, (_, i) => nodeHost(i + 1)).filter((n) => !real.has(n.index));
     const changed = () => this.poke();
     // A list (o undefined) marks everything; one event marks what it can affect.
     const podChanged = (o?: KubeObject) => {
@@ -332,6 +334,7 @@ export class Agent {
   }
 
   async schedule(pods: Pod[]): Promise<void> {
+    if (this.#nodes.length === 0) return;
     for (const p of pods) {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
       const node = this.leastLoadedNode(pods);
@@ -704,7 +707,8 @@ async function main(): Promise<void> {
   const nodes = Number(process.argv[2]);
   if (!Number.isInteger(nodes) || nodes < 1) throw new Error('usage: agent.ts NODES');
   const kube = new Kube(tlsMaterial('admin'));
-  const agent = new Agent(kube, nodes);
+  const real = new Set((process.argv[4] ?? '').split(',').filter(Boolean).map(Number));
+  const agent = new Agent(kube, nodes, real);
   let exiting = false;
   const shutdown = async () => {
     if (exiting) return;

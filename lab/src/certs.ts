@@ -77,7 +77,11 @@ function b64(file: string): string {
 // The server is 127.0.0.1 everywhere: inside node namespaces a relay forwards that
 // address to the host's API server (see controlplane.ts).
 function writeKubeconfig(id: Identity): void {
-  const yaml = `apiVersion: v1
+  writeFileSync(kubeconfigPath(id), kubeconfigYaml(id), { mode: 0o600 });
+}
+
+function kubeconfigYaml(id: string): string {
+  return `apiVersion: v1
 kind: Config
 clusters:
 - name: ferrolb-lab
@@ -97,7 +101,25 @@ contexts:
     namespace: default
 current-context: ${id}@ferrolb-lab
 `;
-  writeFileSync(kubeconfigPath(id), yaml, { mode: 0o600 });
+}
+
+/**
+ * A kubelet's identity (real nodes, see realnode.ts): CN system:node:NAME in group
+ * system:nodes, what the API server's Node authorizer expects of a kubelet's client
+ * certificate. Returns the path of its kubeconfig.
+ */
+export function createNodeIdentity(nodeName: string): string {
+  const id = `node-${nodeName}`;
+  const p = (f: string) => join(paths.pki, f);
+  const s: Subject = { cn: `system:node:${nodeName}`, groups: ['system:nodes'] };
+  must('openssl', [
+    'req', '-x509', '-new', ...ecKey, '-keyout', p(`${id}.key`), '-out', p(`${id}.crt`),
+    '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-subj', dn(s), ...days,
+    '-addext', 'extendedKeyUsage=clientAuth', '-addext', 'basicConstraints=critical,CA:FALSE',
+  ]);
+  const file = join(paths.kubeconfigs, `${id}.yaml`);
+  writeFileSync(file, kubeconfigYaml(id), { mode: 0o600 });
+  return file;
 }
 
 export function tlsMaterial(id: Identity): { ca: Buffer; cert: Buffer; key: Buffer } {

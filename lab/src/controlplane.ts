@@ -23,7 +23,7 @@ export function startEtcd(binDir: string): void {
   ]);
 }
 
-export function startApiserver(binDir: string): void {
+export function startApiserver(binDir: string, opts: { realNodes?: boolean } = {}): void {
   const pki = (f: string) => join(paths.pki, f);
   daemon('kube-apiserver', join(binDir, 'kube-apiserver'), [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
@@ -37,7 +37,10 @@ export function startApiserver(binDir: string): void {
     '--allow-privileged=true',
     // RBAC only, so the controller's and speaker's certificates get exactly what the
     // RBAC objects in deploy/ grant them, as ServiceAccounts would in a cluster.
-    '--authorization-mode=RBAC',
+    // With real nodes (realnode.ts), kubelets authenticate as system:node:NAME and the
+    // Node authorizer with NodeRestriction gives each what a kubeadm cluster gives it.
+    opts.realNodes ? '--authorization-mode=Node,RBAC' : '--authorization-mode=RBAC',
+    ...(opts.realNodes ? ['--enable-admission-plugins=NodeRestriction'] : []),
     `--service-account-issuer=${apiserverUrl}/`,
     `--service-account-key-file=${pki('sa.pub')}`,
     `--service-account-signing-key-file=${pki('sa.key')}`,

@@ -106,6 +106,7 @@ export interface LabInfo {
   proxyMode: ProxyMode;
   strictArp: boolean;
   ferrolb: boolean;
+  realNodes?: number; // the last this many nodes are real (kubelet + containerd)
   binDir: string;
   startedAt: string;
 }

@@ -14,6 +14,8 @@ import { apiserverReady, kernelHasIpvs, kubeProxyConfigMap, kubeProxyHealthy, st
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
 import { birdAvailable, birdc, startRouter } from './router.ts';
+import { cleanupRealNodes, kubeletHealthy, nodeBuild, requireRuntime, startRealNode } from './realnode.ts';
+import { createNodeIdentity } from './certs.ts';
 import { controllerHealthy, controllerMetricsPort, installFerrolb, labWebhookConfiguration, speakerHealthy, speakerName, startController, startSpeaker } from './ferrolb.ts';
 
 export interface UpOptions {
@@ -21,6 +23,8 @@ export interface UpOptions {
   proxyMode: ProxyMode;
   strictArp: boolean;
   ferrolb: boolean;
+  /** The last this many nodes run a real kubelet and containerd (realnode.ts); 0: none. */
+  realNodes?: number;
 }
 
 interface Lock {
@@ -154,6 +158,9 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
     throw new LabError('no-ipvs', 'this kernel has no IPVS (CONFIG_IP_VS), which --proxy-mode ipvs needs; use nftables or iptables');
   }
   requireTools(opts.proxyMode);
+  const realCount = opts.realNodes ?? 0;
+  if (realCount > opts.nodes) throw new LabError('usage', `--real-nodes ${realCount} is more than --nodes ${opts.nodes}`);
+  if (realCount > 0) requireRuntime();
   takeLock();
   // From here on everything up creates is torn down again if up fails or is
   // interrupted: nothing half-created stays behind.
@@ -170,15 +177,19 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
       if (!(await portFree(port))) throw new LabError('port-taken', `port ${port} on 127.0.0.1 (${what}) is already in use; free it and retry`);
     }
     const binDir = binaries();
+    const nodeBins = realCount > 0 ? nodeBuild(labDir) : undefined;
     createPki();
     startEtcd(binDir);
-    startApiserver(binDir);
+    startApiserver(binDir, { realNodes: realCount > 0 });
     startHostRelay();
     // The network is built while etcd and the API server boot: `up`'s time is the
     // API server's start-up, not the sum.
     createNetwork(opts.nodes);
     const nodes = Array.from({ length: opts.nodes }, (_, i) => nodeHost(i + 1));
     for (const n of nodes) startNodeRelay(n);
+    // Real nodes are the last ones: node-1.. stay the agent's, as before.
+    const real = nodes.slice(opts.nodes - realCount);
+    const played = nodes.slice(0, opts.nodes - realCount);
 
     const kube = new Kube(tlsMaterial('admin'));
     try {
@@ -187,7 +198,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         requireAlive('kube-apiserver');
         return apiserverReady(kube);
       }, 200);
-      for (const n of nodes) {
+      for (const n of played) {
         try {
           await kube.create('/api/v1/nodes', nodeObject(n));
         } catch (err) {
@@ -205,8 +216,10 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         return true;
       }, 100);
       if (birdAvailable()) startRouter(nodes);
-      daemon('agent', nodeBinary, [join(labDir, 'src', 'agent.ts'), String(opts.nodes), stateDir]);
+      daemon('agent', nodeBinary, [join(labDir, 'src', 'agent.ts'), String(opts.nodes), stateDir, real.map((n) => n.index).join(',')]);
       for (const n of nodes) startKubeProxy(binDir, n, opts.proxyMode, opts.strictArp);
+      // A kube-proxy waits for its Node object, which on a real node its kubelet creates.
+      for (const n of real) await startRealNode(n, nodeBins!, createNodeIdentity(n.name));
       await waitFor('the agent (the lab\'s kubelet)', 30_000, () => {
         requireAlive('agent');
         return existsSync(paths.agentReady) ? true : undefined;
@@ -215,6 +228,16 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         for (const n of nodes) requireAlive(`kube-proxy-${n.name}`);
         return nodes.every(kubeProxyHealthy) ? true : undefined;
       }, 200);
+      if (real.length > 0) {
+        await waitFor('the kubelet on every real node (healthz, and its Node Ready)', 120_000, async () => {
+          if (!real.every(kubeletHealthy)) return undefined;
+          for (const n of real) {
+            const node = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/api/v1/nodes/${n.name}`).catch(() => undefined);
+            if (!node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return undefined;
+          }
+          return true;
+        }, 500);
+      }
       if (birdAvailable()) {
         await waitFor('the router (BIRD)', 20_000, () => {
           requireAlive('bird');
@@ -238,10 +261,10 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
     } finally {
       kube.close();
     }
-    const info: LabInfo = { nodes: opts.nodes, proxyMode: opts.proxyMode, strictArp: opts.strictArp, ferrolb: opts.ferrolb, binDir, startedAt: new Date().toISOString() };
+    const info: LabInfo = { nodes: opts.nodes, proxyMode: opts.proxyMode, strictArp: opts.strictArp, ferrolb: opts.ferrolb, binDir, startedAt: new Date().toISOString(), ...(realCount > 0 ? { realNodes: realCount } : {}) };
     writeFileSync(paths.info, JSON.stringify(info, null, 2) + '\n');
     writeLock('ready');
-    say(`lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${opts.nodes} nodes, kube-proxy ${opts.proxyMode}${opts.proxyMode === 'ipvs' ? ` (strictARP ${opts.strictArp})` : ''}${opts.ferrolb ? ', ferrolb controller and a speaker per node' : ''}`);
+    say(`lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${opts.nodes} nodes, kube-proxy ${opts.proxyMode}${opts.proxyMode === 'ipvs' ? ` (strictARP ${opts.strictArp})` : ''}${realCount > 0 ? `, ${realCount} real (kubelet + containerd)` : ''}${opts.ferrolb ? ', ferrolb controller and a speaker per node' : ''}`);
   } catch (err) {
     process.stderr.write(`lab: up failed; tearing down\n`);
     await down(() => {}, { force: true });
@@ -338,6 +361,8 @@ export async function down(say: (line: string) => void, opts: { force?: boolean 
   if (!opts.force) requireNotHeldByTests();
   const started = Date.now();
   const stopped = await stopProcesses();
+  // Real nodes' containers live in cgroups of their own, outside the lab's namespaces.
+  const real = await cleanupRealNodes();
   // Pods first, the LAN last: deleting a namespace deletes its veth ends.
   const names = labNetns().sort((a, b) => rank(a) - rank(b));
   for (const n of names) run('ip', ['netns', 'del', n]);
@@ -346,7 +371,7 @@ export async function down(say: (line: string) => void, opts: { force?: boolean 
   // Every firewall table the lab's kube-proxies made lives in a node namespace and went
   // with it; the lab adds none to the host's own namespace.
   rmSync(stateDir, { recursive: true, force: true });
-  say(`lab: down in ${((Date.now() - started) / 1000).toFixed(1)} s (${stopped} processes stopped, ${names.length} namespaces removed)`);
+  say(`lab: down in ${((Date.now() - started) / 1000).toFixed(1)} s (${stopped} processes stopped, ${names.length} namespaces removed${real.cgroups > 0 ? `, ${real.processes} container processes stopped, ${real.cgroups} cgroups removed` : ''})`);
 }
 
 function rank(netns: string): number {

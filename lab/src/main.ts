@@ -15,9 +15,10 @@ import { apiserverReady, kubeProxyHealthy } from './controlplane.ts';
 import { podPidFile } from './agent.ts';
 
 const usage = `usage: lab/lab COMMAND [ARGS]
-  up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb]
+  up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb] [--real-nodes K]
                          start the lab (builds the binaries first if a pin changed);
-                         --ferrolb also installs and runs ferrolb's controller and speakers
+                         --ferrolb also installs and runs ferrolb's controller and speakers;
+                         --real-nodes K: the last K nodes run a real kubelet and containerd
   down                   stop everything and remove every namespace, process and file
   status                 hosts, addresses, processes, health
   kubeconfig [admin|controller|speaker]
@@ -83,13 +84,15 @@ async function cmdUp(args: string[]): Promise<number> {
     'proxy-mode': { type: 'string' },
     'strict-arp': { type: 'string' },
     ferrolb: { type: 'boolean' },
+    'real-nodes': { type: 'string' },
   });
   const nodes = intOption(values['nodes'], 'nodes', 1, maxNodes, 3);
+  const realNodes = intOption(values['real-nodes'], 'real-nodes', 0, nodes, 0);
   const proxyMode = (values['proxy-mode'] ?? 'nftables') as ProxyMode;
   if (!proxyModes.includes(proxyMode)) throw new UsageError(`--proxy-mode must be one of ${proxyModes.join(', ')}, not "${String(proxyMode)}"`);
   const sa = values['strict-arp'] ?? 'false';
   if (sa !== 'true' && sa !== 'false') throw new UsageError(`--strict-arp must be true or false, not "${String(sa)}"`);
-  await up({ nodes, proxyMode, strictArp: sa === 'true', ferrolb: values['ferrolb'] === true }, say);
+  await up({ nodes, proxyMode, strictArp: sa === 'true', ferrolb: values['ferrolb'] === true, realNodes }, say);
   say(`
   kubectl:     lab/lab kubectl get nodes
   a workload:  lab/lab deploy hostname-deployment --replicas 3
@@ -165,6 +168,7 @@ async function cmdStatus(): Promise<number> {
   say('processes:');
   const daemons = ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)];
   if (birdAvailable()) daemons.push('bird');
+  for (let k = i.nodes - (i.realNodes ?? 0) + 1; k <= i.nodes; k++) daemons.push(`containerd-node-${k}`, `kubelet-node-${k}`);
   if (i.ferrolb) daemons.push('ferrolb-controller', ...Array.from({ length: i.nodes }, (_, k) => `ferrolb-speaker-node-${k + 1}`));
   for (const f of daemons) {
     let pid = 0;
