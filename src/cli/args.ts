@@ -13,7 +13,7 @@ export interface ParsedArgs {
 
 export function parseArgs(
   args: readonly string[],
-  spec: { single?: readonly string[]; multi?: readonly string[]; flags?: readonly string[] },
+  spec: { single?: readonly string[]; multi?: readonly string[]; flags?: readonly string[]; short?: Readonly<Record<string, string>> },
 ): ParsedArgs {
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
@@ -21,7 +21,11 @@ export function parseArgs(
   const positional: string[] = [];
   let list: string[] | undefined;
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
+    let arg = args[i]!;
+    // kubectl's short forms: `-o json`, `-o=json`, `-ojson`.
+    const short = /^-([a-zA-Z])(?:=?(.+))?$/.exec(arg);
+    const long = short ? spec.short?.[short[1]!] : undefined;
+    if (short && long) arg = short[2] !== undefined ? `--${long}=${short[2]}` : `--${long}`;
     if (!arg.startsWith('--') || arg === '--') {
       if (list) list.push(arg);
       else positional.push(arg);

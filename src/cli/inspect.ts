@@ -8,21 +8,22 @@ import { formatStatus } from '../inspect/status.ts';
 import { daemonClient } from './daemon.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
+import { formatData, outputFormat, SHORT_OPTIONS, type OutputFormat } from './output.ts';
 
-const COMMON = `[--kubeconfig PATH] [--namespace metallb-system] [--lb-class NAME] [--output text|json]`;
+const COMMON = `[--kubeconfig PATH] [-n|--namespace metallb-system] [--lb-class NAME]
+                      [-o|--output table|wide|json|yaml]`;
 
-async function readCluster(name: string, args: readonly string[], io: CommandIO): Promise<{ view: ClusterView; json: boolean } | number> {
-  const o = parseArgs(args, { single: ['kubeconfig', 'namespace', 'lb-class', 'output'] });
+async function readCluster(name: string, args: readonly string[], io: CommandIO): Promise<{ view: ClusterView; output: OutputFormat } | number> {
+  const o = parseArgs(args, { single: ['kubeconfig', 'namespace', 'lb-class', 'output'], short: SHORT_OPTIONS });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
-  const output = o.single.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, not "${output}"`);
+  const output = outputFormat(o.single.output);
   const kubeconfig = o.single.kubeconfig ?? process.env['KUBECONFIG'];
   const client: KubeClient | undefined = daemonClient(name, kubeconfig, io);
   if (!client) return 1;
   try {
     const snap = await takeSnapshot(client, o.single.namespace ?? 'metallb-system');
     const lbClass = o.single['lb-class'];
-    return { view: analyze(snap, lbClass !== undefined ? { loadBalancerClass: lbClass } : {}), json: output === 'json' };
+    return { view: analyze(snap, lbClass !== undefined ? { loadBalancerClass: lbClass } : {}), output };
   } catch (err) {
     io.stderr(`ferrolb ${name}: cannot read the cluster from ${client.server.href}: ${(err as Error).message}\n`);
     return 1;
@@ -39,12 +40,14 @@ export const statusCommand: Command = {
 Reads the cluster (as --kubeconfig, $KUBECONFIG or in-cluster) and prints the
 configuration's state per component, each pool's use and advertisements, and each
 LoadBalancer service's IPs and who announces them (from ServiceL2Status and
-ServiceBGPStatus), or why nobody does.`,
+ServiceBGPStatus), or why nobody does. -o wide is the default text (it has no more
+columns); json and yaml give the same data.`,
   async run(args, io) {
     const r = await readCluster('status', args, io);
     if (typeof r === 'number') return r;
     // The built Config is internal (bigint ranges); pools and services say what matters.
-    io.stdout(r.json ? JSON.stringify(r.view, (k, v: unknown) => (k === 'config' ? undefined : v), 2) + '\n' : formatStatus(r.view));
+    const data = (): unknown => JSON.parse(JSON.stringify(r.view, (k, v: unknown) => (k === 'config' ? undefined : v)));
+    io.stdout(r.output === 'json' || r.output === 'yaml' ? formatData(r.output, data()) : formatStatus(r.view));
     return 0;
   },
 };
@@ -58,12 +61,13 @@ Checks the cluster for the mistakes that make a load balancer fail quietly: kube
 in IPVS mode without strictARP, missing CRDs, an invalid configuration, a component
 rejecting it, nodes without a speaker, pools no advertisement covers, selectors that
 match no node, services left without an IP or without an announcing node (with the
-reason), and address conflicts. Exit status 1 when any check fails.`,
+reason), and address conflicts. Exit status 1 when any check fails. -o wide is the
+default text; json and yaml list the findings.`,
   async run(args, io) {
     const r = await readCluster('doctor', args, io);
     if (typeof r === 'number') return r;
     const findings = diagnose(r.view);
-    io.stdout(r.json ? JSON.stringify(findings, null, 2) + '\n' : formatFindings(findings));
+    io.stdout(r.output === 'json' || r.output === 'yaml' ? formatData(r.output, findings) : formatFindings(findings));
     return findings.some((f) => f.severity === 'fail') ? 1 : 0;
   },
 };

@@ -6,12 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { UsageError, type Command, type CommandIO } from './io.ts';
+import { parseArgs } from './args.ts';
+import { formatData, SHORT_OPTIONS } from './output.ts';
 import { migrateLegacyConfig } from '../config/legacy.ts';
 import { buildConfig } from '../config/build.ts';
 import { decodeManifest, objectDocuments, readStandardInput, STDIN } from '../config/load.ts';
 import { formatConfigError, isWarning, type ConfigError } from '../config/errors.ts';
 
-const USAGE = `Usage: ferrolb migrate-config [-f] FILE
+const USAGE = `Usage: ferrolb migrate-config [-o yaml|json] [-f] FILE
 
 Converts MetalLB's configuration format before v0.13 (ConfigMap metallb-system/config,
 as a manifest or as the YAML of its \`config\` key) into metallb.io resources
@@ -21,17 +23,18 @@ same objects MetalLB's own converter writes. Prints them as YAML; apply them wit
 FILE "-" reads standard input (\`kubectl get cm config -n metallb-system -o yaml |
 ferrolb migrate-config -\`).
 
-Fields the converter does not carry over are named on standard error. Exit 0 when the
+-o json prints a v1 List of them. Fields the converter does not carry over are named on standard error. Exit 0 when the
 result is a valid configuration, 1 otherwise (the resources are still printed when the
 conversion itself succeeded).`;
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  // -f / --filename as kubectl spells it; the file is the one operand either way.
-  const positional = args.filter((a) => a !== '--' && a !== '-f' && a !== '--filename');
-  const option = positional.find((a) => a.startsWith('-') && a !== '-');
-  if (option !== undefined) throw new UsageError(`unknown option ${option}`);
-  if (positional.length !== 1) throw new UsageError('give exactly one FILE');
-  const given = positional[0]!;
+  // -f / --filename as kubectl spells it, or the file as the one operand.
+  const o = parseArgs(args, { single: ['output', 'filename'], short: { ...SHORT_OPTIONS, f: 'filename' } });
+  const files = [...(o.single.filename !== undefined ? [o.single.filename] : []), ...o.positional.filter((a) => a !== '--')];
+  if (files.length !== 1) throw new UsageError('give exactly one FILE');
+  const output = o.single.output ?? 'yaml';
+  if (output !== 'yaml' && output !== 'json') throw new UsageError(`--output must be yaml or json (the resources are objects, not a table), not "${output}"`);
+  const given = files[0]!;
   const file = given === '-' ? STDIN : given;
   let bytes: Uint8Array;
   try {
@@ -55,8 +58,13 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     io.stderr(failed ? `${file}: not converted\n` : `${file}: holds no configuration to convert\n`);
     return 1;
   }
-  io.stdout(`# Converted by \`ferrolb migrate-config ${given}\` from MetalLB's ConfigMap format (before v0.13).\n`);
-  io.stdout(migration.objects.map((o) => stringify(o)).join('---\n'));
+  if (output === 'json') {
+    // Several objects as JSON: a v1 List, as `kubectl get -o json` prints them.
+    io.stdout(formatData('json', { apiVersion: 'v1', kind: 'List', items: migration.objects }));
+  } else {
+    io.stdout(`# Converted by \`ferrolb migrate-config ${given}\` from MetalLB's ConfigMap format (before v0.13).\n`);
+    io.stdout(migration.objects.map((x) => stringify(x)).join('---\n'));
+  }
   // The same check `validate` makes, on what was written: the legacy format allowed
   // what the resources refuse (an overlapping pool, a bad address), and the user should
   // know before applying.

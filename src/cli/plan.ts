@@ -9,8 +9,13 @@ import type { V1Service } from '../api/service.ts';
 import type { Labels } from '../api/selector.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
+import { formatData, outputFormat, SHORT_OPTIONS } from './output.ts';
+import { advertisementAnnounces } from '../config/select.ts';
+import { selectorKey } from '../config/names.ts';
+import type { Config, Pool } from '../config/model.ts';
+import type { LabelSelector } from '../api/selector.ts';
 
-const USAGE = `Usage: ferrolb plan --config FILE_OR_DIR... --services FILE_OR_DIR... [--output table|json]
+const USAGE = `Usage: ferrolb plan --config FILE_OR_DIR... --services FILE_OR_DIR... [-o table|wide|json|yaml]
                     [--namespace NS] [--lb-class NAME]
 
 Simulates the controller: for each Service (in file order, as creation order) prints
@@ -20,24 +25,49 @@ labels that serviceAllocation.namespaceSelectors match.
 
   --config       metallb.io configuration (files or directories; repeatable)
   --services     v1 Service and Namespace manifests (files or directories; repeatable)
-  --output       table (default) or json
+  -o, --output   table (default); wide adds which advertisements announce each IP (L2 or
+                 BGP, with the nodes or peers they select); json and yaml hold all of it,
+                 with the notes and warnings
+  -                as a path: standard input
   --namespace    the load balancer's namespace (default metallb-system)
   --lb-class     handle only services of this loadBalancerClass
 
 Exit status: 0 when the plan was computed (services without an IP are part of it),
 1 when the input is invalid.`;
 
+/** An advertisement that would announce a Service's IPs. */
+export interface Announcer {
+  kind: 'L2' | 'BGP';
+  name: string;
+  /** `every node`, or the nodeSelectors. */
+  nodes: string;
+  /** BGP: `every peer`, or the peer names. */
+  peers?: string;
+}
+
 export interface PlanEntryJSON {
   namespace: string;
   name: string;
   ips: string[];
   pool?: string;
+  announcedBy?: Announcer[];
   error?: { reason: string; message: string };
   skipped?: string;
   warnings?: string[];
 }
 
-export function planEntry(p: PlannedService): PlanEntryJSON {
+/** The advertisements of a Config that announce a Service's IPs from a pool. */
+export function announcersOf(config: Config, pool: Pool, serviceLabels: Labels): Announcer[] {
+  const nodes = (selectors: readonly LabelSelector[]) => (selectors.length === 0 ? 'every node' : selectors.map(selectorKey).join(' | '));
+  return [
+    ...config.l2Advertisements.filter((a) => advertisementAnnounces(a, pool, serviceLabels)).map((a): Announcer => ({ kind: 'L2', name: a.name, nodes: nodes(a.nodeSelectors) })),
+    ...config.bgpAdvertisements
+      .filter((a) => advertisementAnnounces(a, pool, serviceLabels))
+      .map((a): Announcer => ({ kind: 'BGP', name: a.name, nodes: nodes(a.nodeSelectors), peers: a.peers.length === 0 ? 'every peer' : a.peers.join(',') })),
+  ];
+}
+
+export function planEntry(p: PlannedService, config?: Config, serviceLabels: Labels = {}): PlanEntryJSON {
   const o = p.outcome;
   const held = assignmentOf(o);
   const entry: PlanEntryJSON = { namespace: p.namespace, name: p.name, ips: held ? held.ips.map(formatIP) : [] };
@@ -45,27 +75,41 @@ export function planEntry(p: PlannedService): PlanEntryJSON {
   if (o.kind === 'failed') entry.error = { reason: o.reason, message: o.message };
   if (o.kind === 'skipped') entry.skipped = o.reason;
   const warnings = p.events.filter((e) => e.type === 'Warning' && e.reason !== (o.kind === 'failed' ? o.reason : '')).map((e) => `${e.reason}: ${e.message}`);
+  const pool = held && config ? config.pools.find((x) => x.name === held.pool) : undefined;
+  if (pool && config) {
+    entry.announcedBy = announcersOf(config, pool, serviceLabels);
+    // The commonest silent mistake: the IP is assigned and nothing answers for it.
+    if (entry.announcedBy.length === 0) {
+      warnings.push(`NotAnnounced: no L2Advertisement or BGPAdvertisement announces pool ${pool.name} for this service, so nothing will answer for ${entry.ips.join(', ')}`);
+    }
+  }
   if (warnings.length > 0) entry.warnings = warnings;
   return entry;
 }
 
-function table(entries: readonly PlanEntryJSON[]): string {
-  const rows = [['NAMESPACE', 'NAME', 'EXTERNAL-IP', 'POOL', 'NOTE']];
+function table(entries: readonly PlanEntryJSON[], wide: boolean): string {
+  const rows = [['NAMESPACE', 'NAME', 'EXTERNAL-IP', 'POOL', ...(wide ? ['ANNOUNCED-BY'] : []), 'NOTE']];
   for (const e of entries) {
     const ip = e.ips.length > 0 ? e.ips.join(',') : e.skipped !== undefined ? '-' : '<pending>';
     const note = e.skipped !== undefined ? `skipped: ${e.skipped}` : e.error ? `${e.error.reason}: ${e.error.message}` : (e.warnings ?? []).join('; ');
-    rows.push([e.namespace, e.name, ip, e.pool ?? '', note]);
+    const by = (e.announcedBy ?? []).map((a) => `${a.kind} ${a.name} (${a.nodes}${a.peers !== undefined ? ` -> ${a.peers}` : ''})`).join(', ');
+    rows.push([e.namespace, e.name, ip, e.pool ?? '', ...(wide ? [by || '-'] : []), note]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 function serviceError(d: SourceDocument, code: ConfigError['code'], message: string, path?: string): ConfigError {
+  const meta = (d.object.metadata ?? {}) as Record<string, unknown>;
+  const name = typeof meta.name === 'string' && meta.name !== '' ? meta.name : undefined;
+  const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : d.kind === 'Service' ? 'default' : undefined;
   return {
     code,
     ...(d.file !== undefined ? { file: d.file } : {}),
     ...(d.line !== undefined ? { line: d.line } : {}),
     kind: d.kind,
+    // The Service named, so a mistake in a file of many Services is found at once.
+    ...(name !== undefined ? { name, ...(namespace !== undefined && d.kind === 'Service' ? { namespace } : {}) } : {}),
     ...(path !== undefined ? { path } : {}),
     message,
   };
@@ -126,14 +170,14 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const opts = parseArgs(args, {
     multi: ['config', 'services'],
     single: ['output', 'namespace', 'lb-class'],
+    short: SHORT_OPTIONS,
   });
   const configPaths = opts.multi.config ?? [];
   const servicePaths = opts.multi.services ?? [];
   if (configPaths.length === 0) throw new UsageError('--config is required');
   if (servicePaths.length === 0) throw new UsageError('--services is required');
   if (opts.positional.length > 0) throw new UsageError(`unexpected argument "${opts.positional[0]}"`);
-  const output = opts.single.output ?? 'table';
-  if (output !== 'table' && output !== 'json') throw new UsageError(`--output must be table or json, not "${output}"`);
+  const output = outputFormat(opts.single.output);
   const namespace = opts.single.namespace ?? 'metallb-system';
 
   if ([...configPaths, ...servicePaths].filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read once only');
@@ -156,11 +200,16 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   }
   const lbClass = opts.single['lb-class'];
   const plan = simulate(built.config, inputs.services, inputs.namespaces, lbClass !== undefined ? { loadBalancerClass: lbClass } : {});
-  const entries = plan.services.map(planEntry);
-  if (output === 'json') io.stdout(JSON.stringify({ services: entries }, null, 2) + '\n');
-  else {
-    for (const n of [...built.notes, ...inputs.notes]) io.stderr(`note: ${n}\n`);
-    io.stdout(table(entries));
+  const labelsOf = new Map(inputs.services.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.labels ?? {}]));
+  const config = built.config;
+  const entries = plan.services.map((p) => planEntry(p, config, labelsOf.get(`${p.namespace}/${p.name}`)));
+  const notes = [...built.notes, ...inputs.notes];
+  if (output === 'json' || output === 'yaml') {
+    // Everything the table shows and what it prints on the side, for scripts.
+    io.stdout(formatData(output, { services: entries, ...(notes.length > 0 ? { notes } : {}), ...(warnings.length > 0 ? { warnings: warnings.map(formatConfigError) } : {}) }));
+  } else {
+    for (const n of notes) io.stderr(`note: ${n}\n`);
+    io.stdout(table(entries, output === 'wide'));
   }
   return 0;
 }

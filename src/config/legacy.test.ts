@@ -90,6 +90,12 @@ describe('ferrolb migrate-config and validate on legacy files', () => {
     assert.deepEqual(docs, goldenObjects('configmap-yaml_config-yaml-full.golden'));
     assert.match(r.err, /warning: .*protocol "l2"/);
   });
+  it('-o json prints the same objects as a v1 List; a table is a usage error', async () => {
+    const r = await run(['migrate-config', '-o', 'json', 'configmap-data_config-data-full.yaml']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), { apiVersion: 'v1', kind: 'List', items: goldenObjects('configmap-data_config-data-full.golden') });
+    assert.equal((await run(['migrate-config', '-o', 'wide', 'configmap-data_config-data-full.yaml'])).code, 2);
+  });
   it('reads standard input for -', async () => {
     let out = '';
     const code = await main(['migrate-config', '-'], { stdout: (t) => void (out += t), stderr: () => {}, cwd: LEGACY, stdin: async () => readFileSync(join(LEGACY, 'configmap-yaml_config-yaml-peers.yaml')) });

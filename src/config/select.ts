@@ -19,3 +19,15 @@ export function advertisementSelectsPool(ad: PoolSelection, pool: Pool): boolean
 export function poolContains(pool: Pool, ip: IP): boolean {
   return pool.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last);
 }
+
+/**
+ * Whether an advertisement announces a Service's IPs from a pool: it selects the pool,
+ * and the Service when it has serviceSelectors (MetalLB's rule for both kinds).
+ */
+export function advertisementAnnounces(
+  ad: PoolSelection & { readonly serviceSelectors: Parameters<typeof anySelectorMatches>[0] },
+  pool: Pool,
+  serviceLabels: Parameters<typeof anySelectorMatches>[1],
+): boolean {
+  return advertisementSelectsPool(ad, pool) && (ad.serviceSelectors.length === 0 || anySelectorMatches(ad.serviceSelectors, serviceLabels));
+}

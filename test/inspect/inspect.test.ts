@@ -4,6 +4,7 @@
 // strictARP check reads kube-system/kube-proxy as the tutorial's step #4 edits it.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually, freshNamespace, isRoot, kubectl, labBin, labOk, repoDir, useLab } from '../helpers/lab.ts';
@@ -87,6 +88,8 @@ spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
     assert.match(doctor.stdout, /2 problem\(s\), 1 warning\(s\)\n$/);
 
     const json = JSON.parse(ferrolb('status', '--output', 'json').stdout) as { services: { name: string; l2: { node: string }[] }[] };
+    // -o yaml is the same data.
+    assert.deepEqual(parse(ferrolb('status', '-o', 'yaml').stdout).services, json.services);
     const a = json.services.find((s) => s.name === 'web-a');
     assert.equal(a?.l2.length, 1);
 
@@ -119,8 +122,8 @@ spec: {ipAddressPools: [lonely]}
     const r = spawnSync(bin, ['status', '--kubeconfig', '/nonexistent/kubeconfig'], { encoding: 'utf8', env, timeout: 30_000 });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^ferrolb status: cannot load kubeconfig \/nonexistent\/kubeconfig: /);
-    const usage = spawnSync(bin, ['doctor', '--output', 'yaml'], { encoding: 'utf8', env, timeout: 30_000 });
+    const usage = spawnSync(bin, ['doctor', '--output', 'xml'], { encoding: 'utf8', env, timeout: 30_000 });
     assert.equal(usage.status, 2);
-    assert.match(usage.stderr, /--output must be text or json/);
+    assert.match(usage.stderr, /--output must be one of table, wide, json, yaml, not "xml"/);
   });
 });
