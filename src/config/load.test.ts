@@ -156,6 +156,8 @@ describe('mistakes users make in files (issue 14 item 7)', () => {
       assert.equal(r.errors[0]!.severity, 'warning');
       assert.equal(r.documents[0]!.lineOf(['spec', 'addresses', 0]), 8, 'lines still count from the top of the file');
     }
+    // A key that merely starts with '$' is YAML, not a prompt.
+    assert.deepEqual(parseDocuments(`$schema: x\n${POOL}`, 'f.yaml').errors.map((e) => e.severity), []);
     // A malformed file without such lines is still an error, once.
     assert.deepEqual(lines('apiVersion: [\nkind: x\n').length, 1);
     assert.equal(parseDocuments('apiVersion: [\nkind: x\n', 'f.yaml').errors[0]!.severity, undefined);

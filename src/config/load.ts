@@ -244,7 +244,7 @@ function openingLine(text: string, errorLine: number, message: string): number |
 /** Lines that are not YAML but land in manifests by copy and paste, by what they look like. */
 const PASTED_LINES: readonly { readonly what: string; readonly pattern: RegExp }[] = [
   // `$ kubectl apply -f x.yaml`, `user@host:~/lab$ cat x.yaml`, `root@host:~# cat x.yaml`
-  { what: 'a shell prompt', pattern: /^(?:[$%>]|[\w.-]+@[\w.-]+(?::\S*)?\s*[$#%])\s*\S/ },
+  { what: 'a shell prompt', pattern: /^(?:[$%>]|[\w.-]+@[\w.-]+(?::\S*)?\s*[$#%])\s+\S/ },
   // `routing-config.yaml`, `examples/tutorial/routing-config.yaml:`
   { what: 'a file name', pattern: /^[\w./~-]*\.(?:ya?ml|json):?$/ },
   // `2022/09/11 19:58:19 MetalLB generator starting`

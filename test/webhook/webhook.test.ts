@@ -5,7 +5,8 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { eventually, isRoot, labBin, labOk, stateDir, useLab } from '../helpers/lab.ts';
+import { join } from 'node:path';
+import { eventually, isRoot, labBin, labOk, repoDir, stateDir, useLab } from '../helpers/lab.ts';
 
 function kubectlTry(args: readonly string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(labBin, ['kubectl', ...args], { ...(input !== undefined ? { input } : {}), encoding: 'utf8', timeout: 30_000 });
@@ -90,6 +91,21 @@ spec: {ipAddressPools: [tutorial-pool]}
     }
   });
 
+  it("the tutorial's routing-config.yaml: kubectl apply -f, then kubectl delete -f (the pool is deleted first)", () => {
+    const file = join(repoDir, 'examples', 'tutorial', 'routing-config.yaml');
+    const applied = kubectlTry(['apply', '-f', file]);
+    assert.equal(applied.status, 0, applied.stderr);
+    const deleted = kubectlTry(['delete', '-f', file]);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    assert.match(deleted.stdout, /ipaddresspool\.metallb\.io "first-pool" deleted/);
+    // first-pool was the before() hook's pool: put it back for the tests that follow.
+    assert.equal(applyYAML(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: first-pool, namespace: metallb-system}
+spec: {addresses: ["198.18.0.200-198.18.0.220"]}
+`).status, 0);
+  });
+
   it('a BGP set applied dependents first and deleted referents first; a BFDProfile in use can be deleted', () => {
     const objects = [
       `apiVersion: metallb.io/v1beta1
@@ -168,5 +184,16 @@ metadata: {name: l2, namespace: metallb-system}
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /failed calling webhook "l2advertisementsvalidationwebhook\.metallb\.io"/);
     assert.equal(kubectlTry(['create', 'configmap', 'unrelated', '-n', 'default']).status, 0);
+  });
+
+  it("with no controller answering, deletions still go through, and the tutorial's cleanup `kubectl delete namespace metallb-system` completes", async () => {
+    // Deletions are not sent to the webhook (deploy/webhook registers CREATE and UPDATE),
+    // so failurePolicy Fail cannot block them once the controller is gone.
+    assert.equal(kubectlTry(['get', 'ipaddresspool', 'first-pool', '-n', 'metallb-system']).status, 0, 'a configuration object to delete');
+    const all = kubectlTry(['delete', 'ipaddresspools', '--all', '-n', 'metallb-system']);
+    assert.equal(all.status, 0, all.stderr);
+    const r = kubectlTry(['delete', 'namespace', 'metallb-system', '--wait=false']);
+    assert.equal(r.status, 0, r.stderr);
+    await eventually('namespace metallb-system gone', 60_000, () => (kubectlTry(['get', 'namespace', 'metallb-system']).status !== 0 ? true : undefined), 1000);
   });
 });
