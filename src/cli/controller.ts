@@ -19,6 +19,7 @@ const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metall
                           [--cert-service-name ferrolb-webhook-service]
                           [--webhook-configuration-name ferrolb-webhook-configuration]
                           [--cert-extra-hosts NAME,IP,...] [--cert-dir DIR]
+                          [--cert-secret-name ferrolb-webhook-cert]
                           [--ml-secret-name ferrolb-memberlist]
 
 Assigns IPs to Services of type LoadBalancer from the IPAddressPools in --namespace,
@@ -31,15 +32,17 @@ cleanly and hands the Lease over.
 MetalLB's controller flags are accepted, so its manifests and Helm chart run ferrolb
 with only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP),
 --health-probe-port, --log-level (all..none), --webhook-mode, --lb-class,
---ml-secret-name, --cert-dir, --cert-service-name, and METALLB_NAMESPACE and
-METALLB_ML_SECRET_NAME; with METALLB_POD_NAME set (MetalLB's manifests) /healthz and
-/readyz are also served on MetalLB's probe port 17472. Flags that mean nothing here
+--ml-secret-name, --cert-dir, --cert-service-name, --webhook-secret, and
+METALLB_NAMESPACE and METALLB_ML_SECRET_NAME. With METALLB_POD_NAME set (MetalLB's
+manifests) /healthz and /readyz are also served on MetalLB's probe port 17472, and the
+webhook defaults to MetalLB's names (metallb-webhook-service,
+metallb-webhook-configuration, Secret metallb-webhook-cert). Flags that mean nothing here
 (--tls-*, --pprof-bind-address, --webhook-secret, ...) are logged as warnings.
 
 The validating webhook (HTTPS on --webhook-port) refuses metallb.io changes that would
 make the configuration invalid and configuration objects outside --namespace; register
 it with deploy/webhook/. Its certificate is the controller's own, kept in Secret
-ferrolb-webhook-cert (for --cert-service-name.<namespace>.svc and --cert-extra-hosts,
+--cert-secret-name (default ferrolb-webhook-cert; for --cert-service-name.<namespace>.svc and --cert-extra-hosts,
 renewed before expiry), with its CA written into the caBundle of
 --webhook-configuration-name; or, with --cert-dir, tls.crt/tls.key from that directory
 (cert-manager). Without a certificate the controller runs without it and says so.
@@ -55,7 +58,7 @@ function seconds(name: string, text: string | undefined, dflt: number): number {
 }
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const options = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'ml-secret-name'];
+  const options = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name'];
   // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
   const metallb = translateMetalLBFlags('controller', args, process.env, options);
   const o = parseArgs(metallb.args, { single: options });
@@ -100,6 +103,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const startWebhook = async () => {
     try {
       let tls: TLSSource;
+      const secretName = o.single['cert-secret-name'] ?? 'ferrolb-webhook-cert';
       const certDir = o.single['cert-dir'];
       if (certDir !== undefined) tls = filesTLS(certDir);
       else {
@@ -109,13 +113,14 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
           namespace,
           hosts: [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, ...extra],
           webhookConfiguration: o.single['webhook-configuration-name'] ?? 'ferrolb-webhook-configuration',
+          secretName,
           clock: realClock,
           log,
         });
         certificates = certs;
         await certs.start();
         tls = {
-          describe: `Secret ${namespace}/ferrolb-webhook-cert`,
+          describe: `Secret ${namespace}/${secretName}`,
           read: () => {
             const c = certs.current!;
             return { cert: c.tlsCert, key: c.tlsKey, stamp: c.tlsCert };

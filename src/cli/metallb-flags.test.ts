@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { translateMetalLBFlags } from './metallb-flags.ts';
 import { parseArgs } from './args.ts';
 
-const CONTROLLER = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'ml-secret-name'];
+const CONTROLLER = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name'];
 const SPEAKER = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path'];
 
 describe("MetalLB's flags", () => {
-  it("the native manifest's controller: --port and --log-level, MetalLB's env, health on 17472", () => {
+  it("the native manifest's controller: --port and --log-level, MetalLB's env, health on 17472, the webhook under MetalLB's names", () => {
     const env = { METALLB_POD_NAME: 'controller-abc', METALLB_ML_SECRET_NAME: 'memberlist', METALLB_DEPLOYMENT: 'controller' };
     const t = translateMetalLBFlags('controller', ['--port=9120', '--log-level=info'], env, CONTROLLER);
     assert.deepEqual(t.warnings, []);
@@ -18,7 +18,12 @@ describe("MetalLB's flags", () => {
       'log-level': 'info',
       'ml-secret-name': 'memberlist',
       'health-addr': '0.0.0.0:17472',
+      'cert-service-name': 'metallb-webhook-service',
+      'webhook-configuration-name': 'metallb-webhook-configuration',
+      'cert-secret-name': 'metallb-webhook-cert',
     });
+    // Outside MetalLB's manifests (no METALLB_POD_NAME), ferrolb's own defaults stay.
+    assert.deepEqual(translateMetalLBFlags('controller', ['--webhook-secret=mine'], {}, CONTROLLER).args, ['--cert-secret-name', 'mine']);
   });
   it("the native manifest's speaker: node, memberlist address and key from the environment", () => {
     const env = { METALLB_NODE_NAME: 'n1', METALLB_POD_NAME: 'speaker-x', METALLB_HOST: '10.0.0.5', METALLB_ML_BIND_ADDR: '10.244.0.7', METALLB_ML_LABELS: 'app=metallb,component=speaker', METALLB_ML_SECRET_KEY_PATH: '/etc/ml_secret_key' };

@@ -65,7 +65,7 @@ const FLAGS: Readonly<Record<string, Flag>> = {
         ? { args: ['--webhook-mode', 'enabled'], warning: '--webhook-mode onlywebhook: ferrolb serves the webhook from the controller, which also assigns IPs' }
         : { args: ['--webhook-mode', v] },
   },
-  'webhook-secret': { components: ['controller'], translate: ignored('--webhook-secret: ferrolb keeps its webhook certificate in Secret ferrolb-webhook-cert: ignored') },
+  'webhook-secret': { components: ['controller'], translate: same('cert-secret-name') },
   'webhook-http2': { components: ['controller'], bool: true, translate: ignored('--webhook-http2: ferrolb serves the webhook over HTTP/1.1: ignored') },
   // Speaker.
   'node-name': { components: ['speaker'], translate: same('node-name') },
@@ -148,10 +148,23 @@ export function translateMetalLBFlags(
     if (ferrolbName !== undefined && out.some((a) => a === `--${ferrolbName}` || a.startsWith(`--${ferrolbName}=`))) continue;
     out.push(...translated);
   }
-  // MetalLB's manifests (they set METALLB_POD_NAME) probe /healthz and /readyz on its
-  // default health port without passing the flag.
-  if (env['METALLB_POD_NAME'] && !given.has('health-probe-port') && !out.some((a) => a === '--health-addr' || a.startsWith('--health-addr='))) {
-    out.push('--health-addr', `0.0.0.0:${METALLB_HEALTH_PROBE_PORT}`);
+  // MetalLB's manifests (they set METALLB_POD_NAME) rely on MetalLB's defaults without
+  // passing them: health probes on port 17472, and the webhook's Service, configuration
+  // and certificate Secret under MetalLB's names.
+  if (env['METALLB_POD_NAME']) {
+    const defaults: [string, string][] = [
+      ['health-addr', `0.0.0.0:${METALLB_HEALTH_PROBE_PORT}`],
+      ...(component === 'controller'
+        ? ([
+            ['cert-service-name', 'metallb-webhook-service'],
+            ['webhook-configuration-name', 'metallb-webhook-configuration'],
+            ['cert-secret-name', 'metallb-webhook-cert'],
+          ] as [string, string][])
+        : []),
+    ];
+    for (const [option, value] of defaults) {
+      if (!out.some((a) => a === `--${option}` || a.startsWith(`--${option}=`))) out.push(`--${option}`, value);
+    }
   }
   return { args: out, warnings };
 }

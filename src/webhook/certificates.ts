@@ -66,12 +66,15 @@ export interface WebhookCertificatesOptions {
   readonly hosts: readonly string[];
   /** The ValidatingWebhookConfiguration whose caBundle is kept current. */
   readonly webhookConfiguration: string;
+  /** The Secret holding the certificate (default ferrolb-webhook-cert; MetalLB's manifests: metallb-webhook-cert). */
+  readonly secretName?: string;
   readonly clock: Clock;
   readonly log: Logger;
 }
 
 interface SecretObject {
   metadata?: { resourceVersion?: string };
+  type?: string;
   data?: Record<string, string>;
 }
 
@@ -136,11 +139,16 @@ export class WebhookCertificates {
     return `/api/v1/namespaces/${this.#opts.namespace}/secrets${name ? `/${name}` : ''}`;
   }
 
+  get #secret(): string {
+    return this.#opts.secretName ?? CERT_SECRET;
+  }
+
   async #ensureSecret(): Promise<CertificateSet> {
+    const name = this.#secret;
     for (let attempt = 0; attempt < 5; attempt++) {
       let secret: SecretObject | undefined;
       try {
-        secret = await this.#client.get<SecretObject>(this.#path(CERT_SECRET));
+        secret = await this.#client.get<SecretObject>(this.#path(name));
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
       }
@@ -152,18 +160,19 @@ export class WebhookCertificates {
       const data = Object.fromEntries(Object.entries(KEYS).map(([field, key]) => [key, Buffer.from(next[field as keyof CertificateSet]).toString('base64')]));
       try {
         if (secret) {
-          await this.#client.replace(this.#path(CERT_SECRET), { apiVersion: 'v1', kind: 'Secret', metadata: { name: CERT_SECRET, namespace: this.#opts.namespace, resourceVersion: secret.metadata?.resourceVersion }, type: 'kubernetes.io/tls', data });
+          // A Secret's type cannot change: MetalLB's manifests create this one Opaque.
+          await this.#client.replace(this.#path(name), { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: this.#opts.namespace, resourceVersion: secret.metadata?.resourceVersion }, type: secret.type ?? 'kubernetes.io/tls', data });
         } else {
-          await this.#client.create(this.#path(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: CERT_SECRET, namespace: this.#opts.namespace }, type: 'kubernetes.io/tls', data });
+          await this.#client.create(this.#path(), { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: this.#opts.namespace }, type: 'kubernetes.io/tls', data });
         }
-        this.#opts.log.info({ secret: CERT_SECRET, why }, 'webhook certificate issued');
+        this.#opts.log.info({ secret: name, why }, 'webhook certificate issued');
         return next;
       } catch (err) {
         // Another replica wrote first: use what it stored.
         if (!isStatus(err, 409)) throw err;
       }
     }
-    throw new Error(`Secret ${CERT_SECRET} kept changing under us`);
+    throw new Error(`Secret ${name} kept changing under us`);
   }
 
   async #injectCABundle(caCert: string): Promise<void> {
