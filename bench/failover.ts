@@ -23,6 +23,7 @@
 // load balancer does. `--cluster` measures that case instead, as what a user also sees.
 //
 // Run as root: npm run bench:failover -- [--rounds 10] [--scenarios link-cut,crash,sigterm] [--cluster]
+// (BENCH_LOGS=DIR copies the lab's logs there before the lab goes down.)
 // It brings the lab up (3 nodes, ferrolb), runs, and brings it down again.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -246,6 +247,8 @@ spec:
   }
   console.log(`\nsummary (externalTrafficPolicy ${POLICY}):\n${summary.join('\n')}`);
 } finally {
+  // BENCH_LOGS=DIR keeps the lab's logs (they go with `lab down`) for a look afterwards.
+  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
   lab(['down'], 60_000);
   releaseLock();
 }

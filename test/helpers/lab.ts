@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before } from 'node:test';
 import { ancestors, isAlive, sleep, waitFor } from '../../lab/src/run.ts';
 
@@ -110,6 +110,9 @@ export function useLab(opts: { up?: readonly string[]; } = {}): void {
   const teardown = () => {
     if (!held) return;
     held = false;
+    // FERROLB_TEST_LOGS=DIR keeps each file's lab logs (they go with `lab down`).
+    const keep = process.env['FERROLB_TEST_LOGS'];
+    if (keep) spawnSync('cp', ['-r', join(stateDir, 'logs'), join(keep, `${basename(process.argv[1] ?? 'test')}-${Date.now()}`)], { timeout: 30_000 });
     lab(['down'], 60_000);
     releaseLock();
   };

@@ -64,6 +64,13 @@ export interface ResponderOptions {
   readonly onConflict?: (ip: string, mac: string, ifname: string) => void;
   /** How often each announced IP is probed for another owner, ms (default 10 s). */
   readonly probeInterval?: number;
+  /**
+   * How long a link that regained its carrier stays unanswered, ms (default 600): long
+   * enough for membership to hear the peers again (a detection period and a heartbeat)
+   * so that a node back from isolation, which took every IP for itself while it heard
+   * nobody, announces only what the plan leaves it, and no stand-in's IP.
+   */
+  readonly carrierHoldOff?: number;
 }
 
 const CONFLICT_REPORT_EVERY_MS = 10_000;
@@ -92,6 +99,8 @@ export class L2Responder {
   /** "ip/mac" -> when another MAC was first and last seen claiming the IP. */
   readonly #suspects = new Map<string, { first: number; last: number; recheck: Timer }>();
   readonly #openFailures = new Map<string, string>();
+  /** Links back from a carrier loss, and until when they stay unanswered. */
+  readonly #heldUntil = new Map<string, number>();
   #multicast: Socket | undefined;
   #links: Link[] = [];
   #rescan: Timer | undefined;
@@ -171,12 +180,35 @@ export class L2Responder {
     if (this.#stopped) return;
     this.#rescan?.cancel();
     const before = this.#answering();
-    this.#links = (this.#opts.readLinks ?? readLinks)();
+    this.#links = this.#holdReturningLinks((this.#opts.readLinks ?? readLinks)());
     this.#sync();
     const after = this.#answering();
     for (const key of before) if (!after.has(key)) this.#giveUp(key);
     for (const key of after) if (!before.has(key)) this.#takeOver(key);
-    this.#rescan = this.#opts.clock.setTimeout(() => this.#scan(), this.#opts.rescanInterval ?? 1000);
+    const now = this.#opts.clock.now();
+    const next = Math.min(this.#opts.rescanInterval ?? 1000, ...[...this.#heldUntil.values()].map((until) => until - now));
+    this.#rescan = this.#opts.clock.setTimeout(() => this.#scan(), Math.max(0, next));
+  }
+
+  /** Links whose carrier came back less than carrierHoldOff ago count as having none yet. */
+  #holdReturningLinks(read: readonly Link[]): Link[] {
+    const now = this.#opts.clock.now();
+    const previous = new Map(this.#links.map((l) => [l.name, l]));
+    for (const link of read) {
+      if (previous.get(link.name)?.carrier === false && link.carrier !== false && !this.#heldUntil.has(link.name)) {
+        this.#heldUntil.set(link.name, now + (this.#opts.carrierHoldOff ?? 600));
+        this.#log.info({ interface: link.name }, 'carrier back; answering again once membership has heard the peers');
+      }
+    }
+    return read.map((link) => {
+      const until = this.#heldUntil.get(link.name);
+      if (until === undefined) return link;
+      if (now >= until || !read.some((l) => l.name === link.name)) {
+        this.#heldUntil.delete(link.name);
+        return link;
+      }
+      return { ...link, carrier: false };
+    });
   }
 
   /** Opens sockets on the links some announcement needs; closes the others. */
@@ -389,7 +421,7 @@ export class L2Responder {
         this.#pump();
       }, HANDOVER_WINDOW_MS);
       this.#suspects.set(key, { first: now, last: now, recheck });
-      this.#log.debug({ ip, mac, interface: open.link.name }, 'another host claims an announced IP; checking again after the handover window');
+      this.#log.info({ ip, mac, interface: open.link.name }, 'another host claims an announced IP; checking again after the handover window');
       return;
     }
     suspect.last = now;
