@@ -86,6 +86,7 @@ export class WebhookCertificates {
   #current: CertificateSet | undefined;
   #timer: Timer | undefined;
   #stopped = false;
+  #conversionWarned = false;
 
   constructor(client: KubeClient, opts: WebhookCertificatesOptions) {
     this.#client = client;
@@ -133,6 +134,39 @@ export class WebhookCertificates {
   async #check(): Promise<void> {
     this.#current = await this.#ensureSecret();
     await this.#injectCABundle(this.#current.caCert);
+    await this.#injectConversionCABundle(this.#current.caCert);
+  }
+
+  /**
+   * MetalLB's CRDs (not ferrolb's) convert BGPPeers through this webhook's /convert: a
+   * CRD whose conversion webhook is a Service of our namespace gets our CA too, as
+   * MetalLB's controller does it. Without the CRD, with strategy None, or without the
+   * RBAC to update CRDs (ferrolb's own manifests grant none), nothing is done.
+   */
+  async #injectConversionCABundle(caCert: string): Promise<void> {
+    const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io';
+    type CRD = { spec?: { conversion?: { strategy?: string; webhook?: { clientConfig?: { caBundle?: string; service?: { namespace?: string } } } } } } & Record<string, unknown>;
+    let crd: CRD;
+    try {
+      crd = await this.#client.get<CRD>(path);
+    } catch (err) {
+      if (isStatus(err, 404) || isStatus(err, 403)) return;
+      throw err;
+    }
+    const conversion = crd.spec?.conversion;
+    const clientConfig = conversion?.webhook?.clientConfig;
+    if (conversion?.strategy !== 'Webhook' || !clientConfig || clientConfig.service?.namespace !== this.#opts.namespace) return;
+    const bundle = Buffer.from(caCert).toString('base64');
+    if (clientConfig.caBundle === bundle) return;
+    clientConfig.caBundle = bundle;
+    try {
+      await this.#client.replace(path, crd);
+      this.#opts.log.info({ crd: 'bgppeers.metallb.io' }, 'conversion webhook caBundle updated');
+    } catch (err) {
+      if (!isStatus(err, 403)) throw err;
+      if (!this.#conversionWarned) this.#opts.log.warn({ crd: 'bgppeers.metallb.io' }, 'cannot update the CRD conversion caBundle (no RBAC): BGPPeer conversion calls will fail TLS');
+      this.#conversionWarned = true;
+    }
   }
 
   #path(name = ''): string {

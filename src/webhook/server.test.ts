@@ -57,6 +57,11 @@ describe('webhook server', () => {
       assert.equal(ok.status, 200);
       assert.deepEqual(JSON.parse(ok.text), { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'abc', allowed: true } });
 
+      // MetalLB's CRDs convert BGPPeers through /convert.
+      const conv = await post(server.port, ca, '/convert', JSON.stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'c1', desiredAPIVersion: 'metallb.io/v1beta2', objects: [{ apiVersion: 'metallb.io/v1beta1', kind: 'BGPPeer', metadata: { name: 'r' }, spec: { myASN: 1 } }] } }));
+      assert.equal(conv.status, 200);
+      assert.deepEqual(JSON.parse(conv.text), { apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: { uid: 'c1', convertedObjects: [{ apiVersion: 'metallb.io/v1beta2', kind: 'BGPPeer', metadata: { name: 'r' }, spec: { myASN: 1 } }], result: { status: 'Success' } } });
+      assert.equal((await post(server.port, ca, '/convert', '{"request": {}}')).status, 400);
       const bad = await post(server.port, ca, '/validate-metallb-io-v1beta1-ipaddresspool', review({ metadata: { name: 'p' }, spec: { addresses: ['nope'] } }));
       const response = JSON.parse(bad.text).response;
       assert.equal(response.allowed, false);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { KubeObject } from '../k8s/client.ts';
 import type { Logger } from '../observability/logging.ts';
 import { admit, configurationFindings, type AdmissionRequest, type Findings } from './admission.ts';
+import { convertObjects, type ConversionRequest } from './conversion.ts';
 
 /** Where the serving certificate comes from; `stamp` changes when the material does. */
 export interface TLSSource {
@@ -103,6 +104,19 @@ export class WebhookServer {
     return this.#findingsCache.findings;
   }
 
+  /** A ConversionReview (MetalLB's CRDs convert BGPPeers through /convert). */
+  #convert(review: { apiVersion?: unknown; request?: unknown }, res: ServerResponse): void {
+    const r = review.request as Partial<ConversionRequest> | undefined;
+    if (typeof r !== 'object' || r === null || typeof r.uid !== 'string' || typeof r.desiredAPIVersion !== 'string' || !Array.isArray(r.objects)) {
+      res.writeHead(400).end('not a ConversionReview: request.uid, request.desiredAPIVersion and request.objects are required\n');
+      return;
+    }
+    const response = convertObjects(r as ConversionRequest);
+    if (response.result.status !== 'Success') this.#opts.log.warn({ why: response.result.message }, 'conversion refused');
+    const apiVersion = typeof review.apiVersion === 'string' ? review.apiVersion : 'apiextensions.k8s.io/v1';
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ apiVersion, kind: 'ConversionReview', response }));
+  }
+
   #reloadIfChanged(): void {
     try {
       const tls = this.#opts.tls.read();
@@ -120,7 +134,8 @@ export class WebhookServer {
       res.writeHead(200).end('ok\n');
       return;
     }
-    if (req.method !== 'POST' || !req.url?.startsWith('/validate-')) {
+    const converting = req.url === '/convert';
+    if (req.method !== 'POST' || (!req.url?.startsWith('/validate-') && !converting)) {
       res.writeHead(404).end();
       return;
     }
@@ -142,6 +157,10 @@ export class WebhookServer {
         review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof review;
       } catch (err) {
         res.writeHead(400).end(`not JSON: ${(err as Error).message}\n`);
+        return;
+      }
+      if (converting) {
+        this.#convert(review as { apiVersion?: unknown; request?: unknown }, res);
         return;
       }
       const request = review?.request;
