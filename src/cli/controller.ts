@@ -36,7 +36,8 @@ with only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP),
 METALLB_NAMESPACE and METALLB_ML_SECRET_NAME. With METALLB_POD_NAME set (MetalLB's
 manifests) /healthz and /readyz are also served on MetalLB's probe port 17472, and the
 webhook defaults to MetalLB's names (metallb-webhook-service,
-metallb-webhook-configuration, Secret metallb-webhook-cert). Flags that mean nothing here
+metallb-webhook-configuration, Secret metallb-webhook-cert) and --leader-elect to false
+(MetalLB's controller runs alone, and its RBAC grants no Leases). Flags that mean nothing here
 (--tls-*, --pprof-bind-address, --webhook-secret, ...) are logged as warnings.
 
 The validating webhook (HTTPS on --webhook-port) refuses metallb.io changes that would

@@ -21,6 +21,8 @@ describe("MetalLB's flags", () => {
       'cert-service-name': 'metallb-webhook-service',
       'webhook-configuration-name': 'metallb-webhook-configuration',
       'cert-secret-name': 'metallb-webhook-cert',
+      // MetalLB's RBAC has no Leases; its controller runs as one replica without election.
+      'leader-elect': 'false',
     });
     // Outside MetalLB's manifests (no METALLB_POD_NAME), ferrolb's own defaults stay.
     assert.deepEqual(translateMetalLBFlags('controller', ['--webhook-secret=mine'], {}, CONTROLLER).args, ['--cert-secret-name', 'mine']);

@@ -150,7 +150,8 @@ export function translateMetalLBFlags(
   }
   // MetalLB's manifests (they set METALLB_POD_NAME) rely on MetalLB's defaults without
   // passing them: health probes on port 17472, and the webhook's Service, configuration
-  // and certificate Secret under MetalLB's names.
+  // and certificate Secret under MetalLB's names. MetalLB's controller is one replica
+  // without leader election, and its RBAC grants no Leases: ferrolb's election is off.
   if (env['METALLB_POD_NAME']) {
     const defaults: [string, string][] = [
       ['health-addr', `0.0.0.0:${METALLB_HEALTH_PROBE_PORT}`],
@@ -159,6 +160,7 @@ export function translateMetalLBFlags(
             ['cert-service-name', 'metallb-webhook-service'],
             ['webhook-configuration-name', 'metallb-webhook-configuration'],
             ['cert-secret-name', 'metallb-webhook-cert'],
+            ['leader-elect', 'false'],
           ] as [string, string][])
         : []),
     ];
