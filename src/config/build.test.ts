@@ -166,6 +166,13 @@ describe('buildConfig: objects, kinds and namespaces', () => {
 });
 
 describe('IPAddressPool', () => {
+  it('says when an entry is two list items joined by a misindented line', () => {
+    const r = buildConfig(parseDocuments('apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec:\n  addresses:\n  - 10.0.0.0/24\n   - 10.0.1.0/24\n', 'f.yaml').documents);
+    assert.deepEqual(r.errors.map(formatConfigError), ['f.yaml:6: IPAddressPool metallb-system/p: spec.addresses[0]: "10.0.0.0/24 - 10.0.1.0/24" is not a CIDR (it reads as 2 entries joined: is the next line\'s "- " indented more than this one\'s?)']);
+    // A real range with spaces stays a range.
+    const range = valid([pool('p', ['10.0.0.1 - 10.0.0.9'])]).pools[0]!.ranges[0]!;
+    assert.equal(range.last - range.first, 8n);
+  });
   it('warns of addresses that can never serve (0.0.0.0/0, loopback, multicast, link-local, IPv4-mapped), and still checks them', () => {
     for (const [entry, what] of [
       ['0.0.0.0/0', /"this network" addresses .*loopback addresses .*multicast addresses/],
@@ -596,7 +603,7 @@ describe('buildConfig never throws', () => {
 
 describe('buildConfig on API objects', () => {
   it('reports errors without file or line', async () => {
-    const { objectDocuments } = await import('./load.ts');
+    const { objectDocuments } = await import('./documents.ts');
     const r = buildConfig(objectDocuments([pool('p', ['10.0.0.0/24', 'bad'])]));
     assert.deepEqual(r.errors.map(formatConfigError), ['IPAddressPool metallb-system/p: spec.addresses[1]: "bad" is neither a CIDR nor a range (a single address is written as /32 or /128)']);
   });

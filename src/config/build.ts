@@ -25,7 +25,7 @@ import {
 import { formatCommunity, parseCommunity } from './community.ts';
 import { durationNumberHint, NANOS_PER_SECOND, parseGoDuration } from './duration.ts';
 import { isWarning, type ConfigError, type ConfigErrorCode } from './errors.ts';
-import type { SourceDocument } from './load.ts';
+import type { SourceDocument } from './documents.ts';
 import type {
   BFDProfile,
   BGPAdvertisement,
@@ -40,7 +40,7 @@ import type {
 } from './model.ts';
 import { checkDNSLabel, checkDNSSubdomain, checkInterfaceName, checkLabelKey, checkLabelValue, checkSelector, selectorKey, type SelectorProblem } from './names.ts';
 import { findOverlaps, type Span } from './overlap.ts';
-import { isLegacyConfigMap } from './legacy.ts';
+import { isLegacyConfigMap } from './legacy-format.ts';
 
 export const DEFAULT_NAMESPACE = 'metallb-system';
 
@@ -403,7 +403,11 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
           if (typeof text !== 'string') return;
           const parsed = parseAddressEntry(text);
           if (isAddressEntryError(parsed)) {
-            fail(e, ['spec', 'addresses', i], 'EADDRESS', parsed.reason);
+            // `- 10.0.0.0/24` followed by a line `   - 10.0.1.0/24` indented one space
+            // more is YAML for one string "10.0.0.0/24 - 10.0.1.0/24": say so.
+            const parts = text.split(/\s+-\s+/);
+            const joined = parts.length > 1 && parts.every((p) => !isAddressEntryError(parseAddressEntry(p)));
+            fail(e, ['spec', 'addresses', i], 'EADDRESS', joined ? `${parsed.reason} (it reads as ${parts.length} entries joined: is the next line's "- " indented more than this one's?)` : parsed.reason);
             return;
           }
           // A warning, not an error: MetalLB accepts these, but no client can reach them.
