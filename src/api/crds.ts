@@ -2,22 +2,10 @@
 // in metallb-schemas.ts, so the API server enforces the same shapes `ferrolb validate`
 // does. deploy/crds/ holds the output (`npm run gen:crds`); a test keeps it in sync.
 import { stringify } from 'yaml';
-import { KIND, METALLB_GROUP, SERVED_VERSIONS, V1BETA2, type MetalLBKind } from './metallb.ts';
+import { KIND, METALLB_GROUP, PLURAL, SERVED_VERSIONS, V1BETA2, type MetalLBKind } from './metallb.ts';
 import { crdSchema } from './metallb-schemas.ts';
 import type { JSONSchema } from './schema.ts';
 
-/** Plural resource names, as MetalLB's CRDs name them (and RBAC rules must). */
-export const PLURAL: Readonly<Record<MetalLBKind, string>> = {
-  IPAddressPool: 'ipaddresspools',
-  L2Advertisement: 'l2advertisements',
-  BGPAdvertisement: 'bgpadvertisements',
-  BGPPeer: 'bgppeers',
-  BFDProfile: 'bfdprofiles',
-  Community: 'communities',
-  ServiceL2Status: 'servicel2statuses',
-  ServiceBGPStatus: 'servicebgpstatuses',
-  ConfigurationState: 'configurationstates',
-};
 
 /** Kinds whose status is written through the status subresource. */
 const WITH_STATUS: readonly MetalLBKind[] = ['IPAddressPool', 'ServiceL2Status', 'ServiceBGPStatus', 'ConfigurationState'];

@@ -337,3 +337,16 @@ export type MetalLBResource =
   | ServiceL2Status
   | ServiceBGPStatus
   | ConfigurationState;
+
+/** Plural resource names, as MetalLB's CRDs name them (and RBAC rules must). */
+export const PLURAL: Readonly<Record<MetalLBKind, string>> = {
+  IPAddressPool: 'ipaddresspools',
+  L2Advertisement: 'l2advertisements',
+  BGPAdvertisement: 'bgpadvertisements',
+  BGPPeer: 'bgppeers',
+  BFDProfile: 'bfdprofiles',
+  Community: 'communities',
+  ServiceL2Status: 'servicel2statuses',
+  ServiceBGPStatus: 'servicebgpstatuses',
+  ConfigurationState: 'configurationstates',
+};

@@ -10,7 +10,8 @@ import { parseArgs } from './args.ts';
 import { formatData, SHORT_OPTIONS } from './output.ts';
 import { migrateLegacyConfig } from '../config/legacy.ts';
 import { buildConfig } from '../config/build.ts';
-import { decodeManifest, objectDocuments, readStandardInput, STDIN } from '../config/load.ts';
+import { decodeManifest, readStandardInput, STDIN } from '../config/load.ts';
+import { objectDocuments } from '../config/documents.ts';
 import { formatConfigError, isWarning, type ConfigError } from '../config/errors.ts';
 
 const USAGE = `Usage: ferrolb migrate-config [-o yaml|json] [-f] FILE

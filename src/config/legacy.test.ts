@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { isLegacyConfigMap, migrateLegacyConfig } from './legacy.ts';
+import { migrateLegacyConfig } from './legacy.ts';
+import { isLegacyConfigMap } from './legacy-format.ts';
 import { formatConfigError } from './errors.ts';
 import { main } from '../cli/main.ts';
 

@@ -9,25 +9,11 @@ import { closest, formatPath, type FieldPath } from '../api/schema.ts';
 import { durationNumberHint, formatGoSeconds, NANOS_PER_SECOND, parseGoDuration } from './duration.ts';
 import type { ConfigError } from './errors.ts';
 import { parseYAMLDocuments } from './load.ts';
+import { isLegacyConfigData, TOP_KEYS } from './legacy-format.ts';
 
-/** The top-level keys of the legacy `config` data. */
-const TOP_KEYS = ['peers', 'bgp-communities', 'address-pools', 'bfd-profiles'] as const;
 const DEFAULT_NAMESPACE = 'metallb-system';
 // configmaptocrs: a name already fit for Kubernetes is kept as it is.
 const K8S_NAME = /^[a-z][-a-z0-9]{0,61}[a-z0-9]$/;
-
-/** Whether a mapping is the legacy `config` data (it has no apiVersion and kind). */
-export function isLegacyConfigData(value: Readonly<Record<string, unknown>>): boolean {
-  return TOP_KEYS.some((k) => k in value) && !('apiVersion' in value) && !('kind' in value);
-}
-
-/** Whether a v1 ConfigMap holds legacy configuration in its `config` key. */
-export function isLegacyConfigMap(object: Readonly<Record<string, unknown>>): boolean {
-  const data = object.data;
-  if (typeof data !== 'object' || data === null) return false;
-  const config = (data as Record<string, unknown>).config;
-  return typeof config === 'string' && new RegExp(`^(?:${TOP_KEYS.join('|')})\\s*:`, 'm').test(config);
-}
 
 export interface Migration {
   /** The metallb.io resources, in configmaptocrs' order; empty when an error prevents it. */

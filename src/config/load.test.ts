@@ -4,7 +4,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { decodeManifest, loadDocuments, objectDocuments, parseDocuments } from './load.ts';
+import { decodeManifest, loadDocuments, parseDocuments } from './load.ts';
+import { objectDocuments } from './documents.ts';
 import { formatConfigError } from './errors.ts';
 
 const TWO = `apiVersion: metallb.io/v1beta1

@@ -7,20 +7,10 @@ import { join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type ScalarTag } from 'yaml';
 import type { FieldPath } from '../api/schema.ts';
 import type { ConfigError } from './errors.ts';
-import { isLegacyConfigData } from './legacy.ts';
+import type { SourceDocument } from './documents.ts';
 
-export interface SourceDocument {
-  /** The file as the user named it (directory entries joined to the directory). */
-  readonly file?: string;
-  /** 1-based line where the object starts. */
-  readonly line?: number;
-  readonly apiVersion: string;
-  readonly kind: string;
-  /** The document as plain data (a mapping with apiVersion and kind strings). */
-  readonly object: Readonly<Record<string, unknown>>;
-  /** Line of a field, or of its nearest ancestor present in the document. */
-  readonly lineOf: (path: FieldPath) => number | undefined;
-}
+export type { SourceDocument } from './documents.ts';
+import { isLegacyConfigData } from './legacy-format.ts';
 
 export interface LoadResult {
   readonly documents: SourceDocument[];
@@ -420,20 +410,3 @@ function firstLine(err: unknown): string {
   return (message.split('\n')[0] ?? message).trim();
 }
 
-/**
- * Objects that came from the API server rather than from files (the controller's
- * informers), as documents for buildConfig: no file, no line. Objects without string
- * apiVersion and kind are dropped (the API server always sets them on list items it
- * returns through ferrolb's client).
- */
-export function objectDocuments(objects: readonly unknown[]): SourceDocument[] {
-  const out: SourceDocument[] = [];
-  for (const o of objects) {
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) continue;
-    const object = o as Record<string, unknown>;
-    const { apiVersion, kind } = object;
-    if (typeof apiVersion !== 'string' || typeof kind !== 'string') continue;
-    out.push({ apiVersion, kind, object, lineOf: () => undefined });
-  }
-  return out;
-}

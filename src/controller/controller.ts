@@ -21,7 +21,7 @@ import type { Config, Pool } from '../config/model.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
 import { ConfigurationStateWriter, type ConfigResult } from '../k8s/configuration-state.ts';
 import { V1BETA1 } from '../api/metallb.ts';
-import { PLURAL } from '../api/crds.ts';
+import { PLURAL } from '../api/metallb.ts';
 import { serviceWrites, POOL_ANNOTATION } from './service-status.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logging.ts';

@@ -6,7 +6,7 @@
 import { parse as parseYAML } from 'yaml';
 import type { KubeObject } from '../k8s/client.ts';
 import { buildConfig } from '../config/build.ts';
-import { objectDocuments } from '../config/load.ts';
+import { objectDocuments } from '../config/documents.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Config } from '../config/model.ts';
 import { advertisementSelectsPool } from '../config/select.ts';

@@ -4,7 +4,7 @@
 import type { KubeClient, KubeObject } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
 import { CONFIGURATION_KINDS, V1BETA1, V1BETA2 } from '../api/metallb.ts';
-import { PLURAL } from '../api/crds.ts';
+import { PLURAL } from '../api/metallb.ts';
 import type { V1Service } from '../api/service.ts';
 import type { EndpointSliceObject, NodeObject } from '../speaker/election/l2-plan.ts';
 

@@ -6,9 +6,9 @@ import type { KubeClient, KubeObject } from './client.ts';
 import { WatchedResource, type WatchOptions } from './informer.ts';
 import type { Timer } from './clock.ts';
 import { buildConfig, type BuildResult } from '../config/build.ts';
-import { objectDocuments } from '../config/load.ts';
+import { objectDocuments } from '../config/documents.ts';
 import { CONFIGURATION_KINDS, V1BETA1, V1BETA2, type MetalLBKind } from '../api/metallb.ts';
-import { PLURAL } from '../api/crds.ts';
+import { PLURAL } from '../api/metallb.ts';
 
 /** Changes are gathered this long before one rebuild: `kubectl apply -f` of a file
  * with several resources arrives as several events within a few milliseconds. */

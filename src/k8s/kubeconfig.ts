@@ -7,7 +7,7 @@
 // Exec plugins and auth providers are refused with a clear message.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 
 export interface Connection {
   readonly server: URL;
@@ -44,11 +44,22 @@ function str(o: Record<string, unknown>, k: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/**
+ * A kubeconfig is YAML, and often JSON (which is YAML too): JSON is parsed as JSON, and
+ * the YAML parser is loaded only for the rest. In a cluster the processes use their
+ * ServiceAccount token and never load it (docs/BENCHMARKS.md, "Footprint").
+ */
+function parseKubeconfig(text: string): unknown {
+  if (/^\s*\{/.test(text)) return JSON.parse(text);
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text);
+}
+
 /** Reads a kubeconfig file's current context. */
 export function loadKubeconfig(file: string): Connection {
   let doc: unknown;
   try {
-    doc = parse(readFileSync(file, 'utf8'));
+    doc = parseKubeconfig(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new KubeconfigError(`${file}: ${(err as Error).message}`);
   }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { admit, type AdmissionRequest } from './admission.ts';
 import type { KubeObject } from '../k8s/client.ts';
 import { buildConfig } from '../config/build.ts';
-import { objectDocuments } from '../config/load.ts';
+import { objectDocuments } from '../config/documents.ts';
 import { formatConfigError } from '../config/errors.ts';
 
 const errors = (objects: readonly KubeObject[]) => buildConfig(objectDocuments(objects), { namespace: 'metallb-system' }).errors.map(formatConfigError);

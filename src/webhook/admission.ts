@@ -20,7 +20,7 @@
 // be ignored, and a tenant must not be able to create a pool (REFERENCE.md "Resources").
 import type { KubeObject } from '../k8s/client.ts';
 import { buildConfig } from '../config/build.ts';
-import { objectDocuments } from '../config/load.ts';
+import { objectDocuments } from '../config/documents.ts';
 import { formatConfigError } from '../config/errors.ts';
 import { CONFIGURATION_KINDS, type MetalLBKind } from '../api/metallb.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { buildConfig } from '../../config/build.ts';
-import { objectDocuments } from '../../config/load.ts';
+import { objectDocuments } from '../../config/documents.ts';
 import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
 import { anySelectorMatches, type LabelSelector, type Labels } from '../../api/selector.ts';
 import type { V1Service } from '../../api/service.ts';
