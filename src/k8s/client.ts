@@ -2,6 +2,7 @@
 // Plain REST keeps every verb and content type visible: status writes are merge patches
 // on the status subresource, Lease updates carry resourceVersion, every error keeps its
 // HTTP status, and watches are streams of JSON lines read here (see informer.ts).
+import { applyMergePatch } from './merge-patch.ts';
 import { request, Agent } from 'node:https';
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
 import { resolveConnection, type Connection } from './kubeconfig.ts';
@@ -241,9 +242,26 @@ export class KubeClient {
     return this.request<T>('PUT', path, body);
   }
 
-  /** RFC 7386 JSON merge patch. */
-  mergePatch<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PATCH', path, body, 'application/merge-patch+json');
+  /**
+   * RFC 7386 JSON merge patch. When RBAC refuses the PATCH (403) the same change is
+   * written as GET + PUT (resourceVersion-checked, retried on a conflict): MetalLB's
+   * Roles, which ferrolb must run under unchanged, grant `update` but not `patch` on
+   * services, services/status and ipaddresspools/status.
+   */
+  async mergePatch<T>(path: string, body: unknown): Promise<T> {
+    try {
+      return await this.request<T>('PATCH', path, body, 'application/merge-patch+json');
+    } catch (err) {
+      if (!isStatus(err, 403)) throw err;
+      for (let attempt = 0; ; attempt++) {
+        const current = await this.get<unknown>(path);
+        try {
+          return await this.replace<T>(path, applyMergePatch(current, body));
+        } catch (conflict) {
+          if (!isStatus(conflict, 409) || attempt >= 4) throw conflict;
+        }
+      }
+    }
   }
 
   /** DELETE, with DeleteOptions (preconditions, grace period) when given. */
