@@ -116,6 +116,7 @@ async function timeToReady(name: string, start: () => void, healthy: () => boole
 }
 
 async function measure(count: number): Promise<string[]> {
+  spawnSync('bash', ['scripts/build.sh'], { stdio: 'inherit' }); // what users run: build/js
   labOk(['down'], 60_000);
   labOk(['up', '--nodes', String(NODES), '--ferrolb'], 300_000);
   const applied = spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: CONFIG, encoding: 'utf8' });
@@ -137,7 +138,9 @@ async function measure(count: number): Promise<string[]> {
     const a = loaded.get(n)!;
     const b = idle.get(n)!;
     const millicores = (((b.cpuTicks - a.cpuTicks) / CLK_TCK) * 1000) / IDLE_S;
-    lines.push(`  ${n.padEnd(24)} peak RSS ${b.peakMB.toFixed(1).padStart(6)} MB, RSS ${b.rssMB.toFixed(1).padStart(6)} MB, idle CPU ${millicores.toFixed(1).padStart(5)} millicores`);
+    // bin/ferrolb.js says so when it runs the sources instead of build/js (a source changed after the build).
+    const mode = readFileSync(`${stateDir}/logs/${n}.log`, 'utf8').includes('running the TypeScript sources') ? 'sources' : 'compiled';
+    lines.push(`  ${n.padEnd(24)} (${mode}) peak RSS ${b.peakMB.toFixed(1).padStart(6)} MB, RSS ${b.rssMB.toFixed(1).padStart(6)} MB, idle CPU ${millicores.toFixed(1).padStart(5)} millicores`);
   }
   const speakerReady = await timeToReady('ferrolb-speaker-node-1', () => startSpeaker(nodeHost(1)), () => speakerHealthy(nodeHost(1)));
   const controllerReady = await timeToReady('ferrolb-controller', startController, controllerHealthy);

@@ -22,7 +22,10 @@ if (major < 24) {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** True when build/js was built after the last change to any source (or there are no sources, as in the image). */
+/**
+ * True when build/js was built after the last change to any source (or there are no
+ * sources, as in the image). A stale build is said on standard error, once per start.
+ */
 function compiledIsCurrent() {
   const stamp = join(root, 'build', 'js', '.built');
   if (!existsSync(stamp)) return false;
@@ -32,11 +35,18 @@ function compiledIsCurrent() {
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {
-      return false;
+      return undefined;
     }
-    return entries.some((e) => (e.isDirectory() ? newer(join(dir, e.name)) : e.name.endsWith('.ts') && statSync(join(dir, e.name)).mtimeMs > built));
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      const found = e.isDirectory() ? newer(path) : e.name.endsWith('.ts') && statSync(path).mtimeMs > built ? path : undefined;
+      if (found) return found;
+    }
+    return undefined;
   };
-  return !newer(join(root, 'src'));
+  const changed = newer(join(root, 'src'));
+  if (changed) process.stderr.write(`ferrolb: running the TypeScript sources: ${changed.slice(root.length + 1)} changed after the last build (bash scripts/build.sh)\n`);
+  return changed === undefined;
 }
 
 const entry = compiledIsCurrent() ? '../build/js/src/cli/main.js' : '../src/cli/main.ts';
