@@ -106,7 +106,7 @@ spec: {addresses: ["198.18.0.200-198.18.0.220"]}
 `).status, 0);
   });
 
-  it('a BGP set applied dependents first and deleted referents first; a BFDProfile in use can be deleted', () => {
+  it('a BGP set applied dependents first and deleted referents first, then in Helm\'s order; a BFDProfile in use can be deleted', () => {
     const objects = [
       `apiVersion: metallb.io/v1beta1
 kind: BGPAdvertisement
@@ -146,6 +146,13 @@ spec: {addresses: ["198.18.4.0/28"]}
       const r = kubectlTry(['delete', o, '-n', 'metallb-system']);
       assert.equal(r.status, 0, r.stderr);
     }
+    // As a Helm chart installs them: one stream, kinds in alphabetical order (BFDProfile,
+    // BGPAdvertisement, BGPPeer, Community, IPAddressPool), then deleted the same way.
+    const helmOrder = [objects[3]!, objects[0]!, objects[1]!, objects[2]!, objects[4]!].join('---\n');
+    const installed = kubectlTry(['apply', '-f', '-'], helmOrder);
+    assert.equal(installed.status, 0, installed.stderr);
+    const uninstalled = kubectlTry(['delete', '-f', '-'], helmOrder);
+    assert.equal(uninstalled.status, 0, uninstalled.stderr);
   });
 
   it('a deleted certificate Secret is issued again, the caBundle follows, and the webhook keeps working', async () => {
