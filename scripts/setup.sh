@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 packages=(iproute2 nftables iptables ipvsadm ipset conntrack socat openssl curl wget arping ndisc6 bird2 tcpdump procps psmisc kmod util-linux iputils-ping)
 # The lab's real nodes (lab up --real-nodes): the CRI runtime and CNI plugins.
 packages+=(containerd runc containernetworking-plugins)
+# And the ferrolb image built from the Dockerfile without a registry (lab/build-image.sh).
+packages+=(buildah mmdebstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -40,3 +42,5 @@ bash lab/build.sh >/dev/null
 
 # The real nodes' kubelet and their locally built images (cached by input hash).
 bash lab/build-node.sh kubelet >/dev/null
+# The ferrolb image from the Dockerfile (buildah; cached by the Dockerfile's inputs).
+bash lab/build-image.sh >/dev/null

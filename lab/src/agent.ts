@@ -108,6 +108,7 @@ const ns = (o: KubeObject) => o.metadata.namespace ?? 'default';
 export class Agent {
   readonly #kube: Kube;
   readonly #nodes: Host[];
+  readonly #realScheduler: boolean;
   readonly #pods = new Map<string, PodRuntime>(); // by pod uid
   readonly #nextHost = new Map<number, number>(); // node index -> next host number
   readonly #namespaces: Informer<Namespace>;
@@ -134,6 +135,7 @@ export class Agent {
     // Real nodes (lab up --real-nodes) have a kubelet of their own: the agent neither
     // heartbeats them, nor schedules onto them, nor runs their pods.
     this.#nodes = Array.from({ length: nodes }, (_, i) => nodeHost(i + 1)).filter((n) => !real.has(n.index));
+    this.#realScheduler = real.size > 0;
     const changed = () => this.poke();
     // A list (o undefined) marks everything; one event marks what it can affect.
     const podChanged = (o?: KubeObject) => {
@@ -317,7 +319,8 @@ export class Agent {
         ...(d.spec.template.metadata?.annotations ? { annotations: d.spec.template.metadata.annotations } : {}),
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid ?? '', controller: true }],
       },
-      spec: { ...d.spec.template.spec, nodeName: this.leastLoadedNode(pods).name },
+      // With real nodes, kube-scheduler places the pod; otherwise the agent does, here.
+      spec: this.#realScheduler ? { ...d.spec.template.spec } : { ...d.spec.template.spec, nodeName: this.leastLoadedNode(pods).name },
     };
   }
 
@@ -334,7 +337,8 @@ export class Agent {
   }
 
   async schedule(pods: Pod[]): Promise<void> {
-    if (this.#nodes.length === 0) return;
+    // With real nodes the real kube-scheduler binds every pod (played nodes included).
+    if (this.#nodes.length === 0 || this.#realScheduler) return;
     for (const p of pods) {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
       const node = this.leastLoadedNode(pods);

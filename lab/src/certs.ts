@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { apiserverUrl, kubeconfigPath, paths, type Identity } from './layout.ts';
 import { must } from './run.ts';
 
-interface Subject {
+export interface Subject {
   cn: string;
   groups: readonly string[];
 }
@@ -109,9 +109,12 @@ current-context: ${id}@ferrolb-lab
  * certificate. Returns the path of its kubeconfig.
  */
 export function createNodeIdentity(nodeName: string): string {
-  const id = `node-${nodeName}`;
+  return createIdentity(`node-${nodeName}`, { cn: `system:node:${nodeName}`, groups: ['system:nodes'] });
+}
+
+/** An extra client identity (a certificate signed by the lab CA, and its kubeconfig). */
+export function createIdentity(id: string, s: Subject): string {
   const p = (f: string) => join(paths.pki, f);
-  const s: Subject = { cn: `system:node:${nodeName}`, groups: ['system:nodes'] };
   must('openssl', [
     'req', '-x509', '-new', ...ecKey, '-keyout', p(`${id}.key`), '-out', p(`${id}.crt`),
     '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-subj', dn(s), ...days,

@@ -14,8 +14,8 @@ import { apiserverReady, kernelHasIpvs, kubeProxyConfigMap, kubeProxyHealthy, st
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
 import { birdAvailable, birdc, startRouter } from './router.ts';
-import { cleanupRealNodes, kubeletHealthy, nodeBuild, requireRuntime, startRealNode } from './realnode.ts';
-import { createNodeIdentity } from './certs.ts';
+import { cleanupRealNodes, controllerManagerHealthy, ferrolbImageBuild, kubeletHealthy, nodeBuild, requireRuntime, schedulerHealthy, startControllerManager, startRealNode, startScheduler } from './realnode.ts';
+import { createIdentity, createNodeIdentity } from './certs.ts';
 import { controllerHealthy, controllerMetricsPort, installFerrolb, labWebhookConfiguration, speakerHealthy, speakerName, startController, startSpeaker } from './ferrolb.ts';
 
 export interface UpOptions {
@@ -25,6 +25,8 @@ export interface UpOptions {
   ferrolb: boolean;
   /** The last this many nodes run a real kubelet and containerd (realnode.ts); 0: none. */
   realNodes?: number;
+  /** Build the ferrolb image from the Dockerfile and load it into every real node. */
+  ferrolbImage?: boolean;
 }
 
 interface Lock {
@@ -161,6 +163,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
   const realCount = opts.realNodes ?? 0;
   if (realCount > opts.nodes) throw new LabError('usage', `--real-nodes ${realCount} is more than --nodes ${opts.nodes}`);
   if (realCount > 0) requireRuntime();
+  if (opts.ferrolbImage && realCount === 0) throw new LabError('usage', '--ferrolb-image needs --real-nodes');
   takeLock();
   // From here on everything up creates is torn down again if up fails or is
   // interrupted: nothing half-created stays behind.
@@ -177,7 +180,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
       if (!(await portFree(port))) throw new LabError('port-taken', `port ${port} on 127.0.0.1 (${what}) is already in use; free it and retry`);
     }
     const binDir = binaries();
-    const nodeBins = realCount > 0 ? nodeBuild(labDir) : undefined;
+    const nodeBins = realCount > 0 ? { ...nodeBuild(labDir), extraImages: opts.ferrolbImage ? [ferrolbImageBuild(labDir)] : [] } : undefined;
     createPki();
     startEtcd(binDir);
     startApiserver(binDir, { realNodes: realCount > 0 });
@@ -217,6 +220,10 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
       }, 100);
       if (birdAvailable()) startRouter(nodes);
       daemon('agent', nodeBinary, [join(labDir, 'src', 'agent.ts'), String(opts.nodes), stateDir, real.map((n) => n.index).join(',')]);
+      if (real.length > 0) {
+        startScheduler(nodeBins!.binDir, createIdentity('kube-scheduler', { cn: 'system:kube-scheduler', groups: [] }));
+        startControllerManager(nodeBins!.binDir, createIdentity('kube-controller-manager', { cn: 'system:kube-controller-manager', groups: [] }));
+      }
       for (const n of nodes) startKubeProxy(binDir, n, opts.proxyMode, opts.strictArp);
       // A kube-proxy waits for its Node object, which on a real node its kubelet creates.
       for (const n of real) await startRealNode(n, nodeBins!, createNodeIdentity(n.name));
@@ -229,11 +236,13 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         return nodes.every(kubeProxyHealthy) ? true : undefined;
       }, 200);
       if (real.length > 0) {
-        await waitFor('the kubelet on every real node (healthz, and its Node Ready)', 120_000, async () => {
-          if (!real.every(kubeletHealthy)) return undefined;
+        await waitFor('the kubelet on every real node (healthz, its Node Ready and untainted), kube-scheduler and kube-controller-manager', 120_000, async () => {
+          if (!real.every(kubeletHealthy) || !schedulerHealthy() || !controllerManagerHealthy()) return undefined;
           for (const n of real) {
-            const node = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/api/v1/nodes/${n.name}`).catch(() => undefined);
+            const node = await kube.get<{ spec?: { taints?: { key: string }[] }; status?: { conditions?: { type: string; status: string }[] } }>(`/api/v1/nodes/${n.name}`).catch(() => undefined);
             if (!node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return undefined;
+            // Schedulable: the node lifecycle controller has lifted the not-ready taint.
+            if (node.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready')) return undefined;
           }
           return true;
         }, 500);

@@ -18,7 +18,8 @@ const usage = `usage: lab/lab COMMAND [ARGS]
   up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb] [--real-nodes K]
                          start the lab (builds the binaries first if a pin changed);
                          --ferrolb also installs and runs ferrolb's controller and speakers;
-                         --real-nodes K: the last K nodes run a real kubelet and containerd
+                         --real-nodes K: the last K nodes run a real kubelet and containerd;
+                         --ferrolb-image: build the Dockerfile's image (buildah) and load it there
   down                   stop everything and remove every namespace, process and file
   status                 hosts, addresses, processes, health
   kubeconfig [admin|controller|speaker]
@@ -85,6 +86,7 @@ async function cmdUp(args: string[]): Promise<number> {
     'strict-arp': { type: 'string' },
     ferrolb: { type: 'boolean' },
     'real-nodes': { type: 'string' },
+    'ferrolb-image': { type: 'boolean' },
   });
   const nodes = intOption(values['nodes'], 'nodes', 1, maxNodes, 3);
   const realNodes = intOption(values['real-nodes'], 'real-nodes', 0, nodes, 0);
@@ -92,7 +94,7 @@ async function cmdUp(args: string[]): Promise<number> {
   if (!proxyModes.includes(proxyMode)) throw new UsageError(`--proxy-mode must be one of ${proxyModes.join(', ')}, not "${String(proxyMode)}"`);
   const sa = values['strict-arp'] ?? 'false';
   if (sa !== 'true' && sa !== 'false') throw new UsageError(`--strict-arp must be true or false, not "${String(sa)}"`);
-  await up({ nodes, proxyMode, strictArp: sa === 'true', ferrolb: values['ferrolb'] === true, realNodes }, say);
+  await up({ nodes, proxyMode, strictArp: sa === 'true', ferrolb: values['ferrolb'] === true, realNodes, ferrolbImage: values['ferrolb-image'] === true }, say);
   say(`
   kubectl:     lab/lab kubectl get nodes
   a workload:  lab/lab deploy hostname-deployment --replicas 3
@@ -169,6 +171,7 @@ async function cmdStatus(): Promise<number> {
   const daemons = ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)];
   if (birdAvailable()) daemons.push('bird');
   for (let k = i.nodes - (i.realNodes ?? 0) + 1; k <= i.nodes; k++) daemons.push(`containerd-node-${k}`, `kubelet-node-${k}`);
+  if (i.realNodes) daemons.push('kube-scheduler', 'kube-controller-manager');
   if (i.ferrolb) daemons.push('ferrolb-controller', ...Array.from({ length: i.nodes }, (_, k) => `ferrolb-speaker-node-${k + 1}`));
   for (const f of daemons) {
     let pid = 0;

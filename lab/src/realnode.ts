@@ -25,6 +25,7 @@ import { LabError, daemon, isAlive, must, run, sleep, waitFor } from './run.ts';
 export const images = {
   pause: 'lab.ferrolb.io/pause:1',
   hostname: 'lab.ferrolb.io/hostname:1',
+  ferrolb: 'lab.ferrolb.io/ferrolb:dev', // with up --ferrolb-image
 } as const;
 
 const cgroupFs = '/sys/fs/cgroup';
@@ -42,14 +43,22 @@ const socket = (node: Host) => join(realNodeDir(node), 'containerd.sock');
 
 /** Builds (or finds cached) kubelet and images: lab/build-node.sh. */
 export function nodeBuild(labDir: string): { binDir: string; imageDir: string } {
-  const r = spawnSync('bash', [join(labDir, 'build-node.sh'), 'kubelet'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 60 * 60_000 });
+  const r = spawnSync('bash', [join(labDir, 'build-node.sh'), 'kubelet', 'kube-scheduler', 'kube-controller-manager'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 60 * 60_000 });
   const lines = (r.stdout ?? '').trim().split('\n');
   const imageDir = lines.pop() ?? '';
   const binDir = lines.pop() ?? '';
-  if (r.status !== 0 || !existsSync(join(binDir, 'kubelet')) || !existsSync(join(imageDir, 'pause.tar'))) {
+  if (r.status !== 0 || !existsSync(join(binDir, 'kubelet')) || !existsSync(join(binDir, 'kube-scheduler')) || !existsSync(join(binDir, 'kube-controller-manager')) || !existsSync(join(imageDir, 'pause.tar'))) {
     throw new LabError('build-failed', `lab/build-node.sh failed (exit ${r.status}); see its output above`);
   }
   return { binDir, imageDir };
+}
+
+/** Builds (or finds cached) the ferrolb image from the repository's Dockerfile: lab/build-image.sh. */
+export function ferrolbImageBuild(labDir: string): string {
+  const r = spawnSync('bash', [join(labDir, 'build-image.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 60 * 60_000 });
+  const archive = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !existsSync(archive)) throw new LabError('build-failed', `lab/build-image.sh failed (exit ${r.status}); see its output above`);
+  return archive;
 }
 
 export function requireRuntime(): void {
@@ -317,7 +326,7 @@ export function ctr(node: Host, args: readonly string[], timeoutMs = 60_000): st
   return must(cmd, a, { timeoutMs });
 }
 
-export async function startRealNode(node: Host, bins: { binDir: string; imageDir: string }, kubeconfig: string): Promise<void> {
+export async function startRealNode(node: Host, bins: { binDir: string; imageDir: string; extraImages?: string[] }, kubeconfig: string): Promise<void> {
   const dir = realNodeDir(node);
   for (const d of ['containerd', 'kubelet', 'pod-logs']) mkdirSync(join(dir, d), { recursive: true });
   createCgroups(node);
@@ -341,6 +350,7 @@ export async function startRealNode(node: Host, bins: { binDir: string; imageDir
   for (const image of ['pause', 'hostname']) {
     ctr(node, ['images', 'import', '--snapshotter', 'overlayfs', join(bins.imageDir, `${image}.tar`)]);
   }
+  for (const archive of bins.extraImages ?? []) ctr(node, ['images', 'import', '--snapshotter', 'overlayfs', archive], 120_000);
 
   const [k, ka] = inNode(node, join(bins.binDir, 'kubelet'), [
     `--config=${kubeletConfig}`,
@@ -370,6 +380,57 @@ function requireUp(name: string): void {
     }
     throw new LabError('daemon-died', `${name} exited: ${last} (log: ${join(paths.logs, `${name}.log`)})`);
   }
+}
+
+/**
+ * The real kube-scheduler (same pin), on the host, as system:kube-scheduler (the
+ * bootstrap RBAC binds that user to what it needs). With real nodes it replaces the
+ * agent's scheduler, for played and real nodes alike.
+ */
+export function startScheduler(binDir: string, kubeconfig: string): void {
+  daemon('kube-scheduler', join(binDir, 'kube-scheduler'), [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    '--secure-port=10259',
+    '--v=1',
+  ]);
+}
+
+/**
+ * The real kube-controller-manager (same pin), with only the node lifecycle controller
+ * for now: it removes the node.kubernetes.io/not-ready taint that admission puts on a
+ * registering kubelet's Node once the kubelet reports Ready (and would taint a node
+ * whose kubelet stops). The agent keeps its other controllers (docs/LAB.md).
+ */
+export function startControllerManager(binDir: string, kubeconfig: string): void {
+  daemon('kube-controller-manager', join(binDir, 'kube-controller-manager'), [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    '--secure-port=10257',
+    '--controllers=nodelifecycle',
+    // As kubeadm runs it: each controller acts as its own ServiceAccount in kube-system
+    // (tokens by the TokenRequest API), bound by the bootstrap RBAC roles.
+    '--use-service-account-credentials=true',
+    '--v=1',
+  ]);
+}
+
+export function controllerManagerHealthy(): boolean {
+  requireUp('kube-controller-manager');
+  const r = run('curl', ['-sk', '-m', '1', 'https://127.0.0.1:10257/healthz'], { timeoutMs: 3000 });
+  return r.stdout.trim() === 'ok';
+}
+
+export function schedulerHealthy(): boolean {
+  requireUp('kube-scheduler');
+  const r = run('curl', ['-sk', '-m', '1', 'https://127.0.0.1:10259/healthz'], { timeoutMs: 3000 });
+  return r.stdout.trim() === 'ok';
 }
 
 /** The kubelet answers ok on its healthz port (inside the node). */

@@ -3,11 +3,12 @@
 // bound to it runs the lab's own hostname image (built locally, imported without a
 // registry), turns Ready by the kubelet's own probe, and answers at its pod IP (from the
 // other node) and through a NodePort on either node (from the client); a hostNetwork pod
-// sees the node's LAN address; and `lab down` leaves no container, shim, mount, cgroup,
-// namespace or process.
+// sees the node's LAN address; the ferrolb image, built from the repository's Dockerfile
+// by buildah (lab/build-image.sh), runs `ferrolb --help` as its non-root user; and
+// `lab down` leaves no container, shim, mount, cgroup, namespace or process.
 //
-// Needs root and the Debian packages containerd, runc and containernetworking-plugins
-// (scripts/setup.sh installs them). Without them the suite is skipped, except under
+// Needs root and the Debian packages containerd, runc, containernetworking-plugins,
+// buildah and mmdebstrap (scripts/setup.sh installs them). Without them the suite is skipped, except under
 // CI=true, where a skipped lab suite would hide a broken machine: there it fails.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,11 +19,12 @@ import { curlFrom, eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab
 
 const realNodeIp = '198.18.0.12'; // node-2
 const hostnameImage = 'lab.ferrolb.io/hostname:1';
+const ferrolbImage = 'lab.ferrolb.io/ferrolb:dev';
 
 function missing(): string | undefined {
   if (!isRoot()) return 'the lab needs root';
-  for (const tool of ['containerd', 'runc', 'ctr']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install containerd runc)`;
+  for (const tool of ['containerd', 'runc', 'ctr', 'buildah', 'mmdebstrap']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install containerd runc buildah mmdebstrap)`;
   }
   if (!existsSync('/usr/lib/cni/bridge')) return 'the CNI plugins are not installed (apt-get install containernetworking-plugins)';
   return undefined;
@@ -48,8 +50,12 @@ if (why && ci) {
       // A cold machine builds the kubelet first (minutes); outside `up`'s timeout.
       const build = spawnSync('bash', [join(repoDir, 'lab', 'build-node.sh'), 'kubelet'], { encoding: 'utf8', timeout: 60 * 60_000 });
       if (build.status !== 0) throw new Error(`lab/build-node.sh failed: ${build.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      // And the ferrolb image from the Dockerfile (a minute when the sources changed;
+      // about ten on a machine without the stand-in bases).
+      const image = spawnSync('bash', [join(repoDir, 'lab', 'build-image.sh')], { encoding: 'utf8', timeout: 60 * 60_000 });
+      if (image.status !== 0) throw new Error(`lab/build-image.sh failed: ${image.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     });
-    useLab({ up: ['--nodes', '2', '--real-nodes', '1'] });
+    useLab({ up: ['--nodes', '2', '--real-nodes', '1', '--ferrolb-image'] });
 
     it('node-2 is registered by its own kubelet (v1.37.2, containerd) and Ready; node-1 stays the agent\'s', () => {
       interface NodeList { items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string; containerRuntimeVersion: string }; addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] } }[] }
@@ -102,6 +108,45 @@ if (why && ci) {
       kubectl('delete', 'namespace', ns, '--wait=false');
     });
 
+    it('the real kube-scheduler spreads a Deployment over the played and the real node; a NodePort reaches every pod', async () => {
+      const ns = freshNamespace('realnode-deploy');
+      kubectlApply({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'spread', namespace: ns, labels: { app: 'spread' } },
+        spec: {
+          replicas: 4,
+          selector: { matchLabels: { app: 'spread' } },
+          template: {
+            metadata: { labels: { app: 'spread' } },
+            spec: {
+              topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }],
+              containers: [{ name: 'web', image: hostnameImage, ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 1 } }],
+            },
+          },
+        },
+      });
+      interface PodList { items: { metadata: { name: string }; spec: { nodeName?: string }; status: { conditions?: { type: string; status: string }[] } }[] }
+      const pods = await eventually('4 Ready pods', 60_000, () => {
+        const list = kubectlJson<PodList>('get', 'pods', '-n', ns, '-l', 'app=spread').items;
+        const ready = list.filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        return ready.length === 4 ? ready : undefined;
+      }, 500);
+      const perNode = new Map<string, number>();
+      for (const p of pods) perNode.set(p.spec.nodeName ?? '', (perNode.get(p.spec.nodeName ?? '') ?? 0) + 1);
+      assert.deepEqual(Object.fromEntries(perNode), { 'node-1': 2, 'node-2': 2 });
+      kubectl('expose', 'deployment', 'spread', '--port', '80', '--type', 'NodePort', '-n', ns);
+      const nodePort = Number(kubectl('get', 'service', 'spread', '-n', ns, '-o', 'jsonpath={.spec.ports[0].nodePort}'));
+      const want = pods.map((p) => p.metadata.name).sort();
+      const seen = new Set<string>();
+      await eventually('answers from all 4 pods through the NodePort', 30_000, () => {
+        const a = curlFrom('client', `http://${realNodeIp}:${nodePort}/`);
+        if (a) seen.add(a);
+        return want.every((w) => seen.has(w)) ? true : undefined;
+      }, 50);
+      kubectl('delete', 'namespace', ns, '--wait=false');
+    });
+
     it('a hostNetwork pod runs in the node\'s network namespace and sees its LAN address', async () => {
       const ns = freshNamespace('realnode-host');
       kubectlApply({
@@ -131,6 +176,28 @@ if (why && ci) {
       kubectl('delete', 'namespace', ns, '--wait=false');
     });
 
+    it('the ferrolb image, built from the Dockerfile, runs `ferrolb --help` as the Dockerfile\'s user 65534', async () => {
+      const ns = freshNamespace('realnode-image');
+      const run = (name: string, extra: Record<string, unknown>) => kubectlApply({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: ns },
+        spec: { nodeName: 'node-2', restartPolicy: 'Never', containers: [{ name: 'ferrolb', image: ferrolbImage, imagePullPolicy: 'Never', ...extra }] },
+      });
+      run('help', { args: ['--help'] });
+      run('whoami', { command: ['node', '-e', 'console.log(`${process.getuid()}:${process.getgid()}`)'] });
+      for (const name of ['help', 'whoami']) {
+        await eventually(`pod ${name} Succeeded`, 60_000, () => {
+          const p = kubectlJson<{ status: { phase?: string } }>('get', 'pod', name, '-n', ns);
+          if (p.status.phase === 'Failed') throw new Error(`pod ${name} failed: ${podLog(ns, name)}`);
+          return p.status.phase === 'Succeeded' ? true : undefined;
+        }, 500);
+      }
+      assert.match(podLog(ns, 'help'), /Usage: ferrolb <command>/);
+      assert.equal(podLog(ns, 'whoami').trim(), '65534:65534');
+      kubectl('delete', 'namespace', ns, '--wait=false');
+    });
+
     it('lab down leaves no container, shim, mount, cgroup, namespace or process', async () => {
       // A pod that is still running when down comes: down must stop it without the kubelet.
       const ns = freshNamespace('realnode-down');
@@ -155,6 +222,19 @@ if (why && ci) {
       assert.deepEqual(machinePaths.filter((p) => existsSync(p)), machinePathsBefore);
     });
   });
+}
+
+/**
+ * A container's output, from the kubelet's log file on the node (the API server, on the
+ * host's loopback, cannot reach the kubelet's port inside the node for `kubectl logs`).
+ */
+function podLog(ns: string, pod: string): string {
+  const dir = join(stateDir, 'nodes', 'node-2', 'pod-logs');
+  const podDir = readdirSync(dir).find((d) => d.startsWith(`${ns}_${pod}_`));
+  if (!podDir) return '';
+  const lines = readFileSync(join(dir, podDir, 'ferrolb', '0.log'), 'utf8').split('\n').filter(Boolean);
+  // CRI log format: TIMESTAMP STREAM TAG MESSAGE
+  return lines.map((l) => l.split(' ').slice(3).join(' ')).join('\n');
 }
 
 function kubectlApply(obj: unknown): void {
