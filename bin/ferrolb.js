@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
@@ -21,6 +22,16 @@ if (major < 24) {
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// V8 flags, set before any of ferrolb's code is compiled. The speaker runs on every
+// node, and its work (heartbeats, a few ARP/NDP frames and BGP messages a second, a plan
+// when something changes) never needs V8's optimising compilers: without them, and with
+// V8's size-over-speed heuristics, it stays about 20 MB smaller (docs/BENCHMARKS.md,
+// "Footprint", with the failover figures measured the same way). FERROLB_V8_FLAGS
+// replaces the choice for any command.
+const V8_FLAGS = { speaker: '--no-opt --no-maglev --optimize-for-size' };
+const v8Flags = process.env.FERROLB_V8_FLAGS ?? V8_FLAGS[process.argv[2]];
+if (v8Flags) setFlagsFromString(v8Flags);
 
 /**
  * True when build/js was built after the last change to any source (or there are no
