@@ -40,7 +40,8 @@ bash scripts/build.sh
 # The lab's kube-apiserver, kube-proxy, kubectl and etcd (cached by pin hash).
 bash lab/build.sh >/dev/null
 
-# The real nodes' kubelet and their locally built images (cached by input hash).
-bash lab/build-node.sh kubelet >/dev/null
+# The real nodes' kubelet, kube-scheduler and kube-controller-manager, and the small
+# images (cached by input hash).
+bash lab/build-node.sh >/dev/null
 # The ferrolb image from the Dockerfile (buildah; cached by the Dockerfile's inputs).
 bash lab/build-image.sh >/dev/null

@@ -47,8 +47,8 @@ if (why && ci) {
 } else {
   describe('real nodes', { skip: why ?? false }, () => {
     before(() => {
-      // A cold machine builds the kubelet first (minutes); outside `up`'s timeout.
-      const build = spawnSync('bash', [join(repoDir, 'lab', 'build-node.sh'), 'kubelet'], { encoding: 'utf8', timeout: 60 * 60_000 });
+      // A cold machine builds the kubelet and the controllers first (minutes), outside `up`'s timeout.
+      const build = spawnSync('bash', [join(repoDir, 'lab', 'build-node.sh')], { encoding: 'utf8', timeout: 60 * 60_000 });
       if (build.status !== 0) throw new Error(`lab/build-node.sh failed: ${build.stderr.trim().split('\n').slice(-3).join(' | ')}`);
       // And the ferrolb image from the Dockerfile (a minute when the sources changed;
       // about ten on a machine without the stand-in bases).
