@@ -19,7 +19,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { apiserverUrl, clusterCidr, paths, podRange, stateDir, type Host } from './layout.ts';
+import { paths, podRange, stateDir, type Host } from './layout.ts';
 import { LabError, daemon, isAlive, must, run, sleep, waitFor } from './run.ts';
 
 export const images = {
@@ -98,10 +98,6 @@ function createCgroups(node: Host): void {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(dir, f), readFileSync(join(cgroupFs, h, f), 'utf8'));
     }
   }
-}
-
-export function hostnameOf(_node: Host): string {
-  return readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
 }
 
 // The values kubelet's container manager requires (setupKernelTunables).
@@ -517,5 +513,3 @@ export async function cleanupRealNodes(): Promise<{ processes: number; cgroups: 
   if (left.length > 0) throw new LabError('cgroups-left', `could not remove cgroups: ${left.slice(0, 3).join(', ')}`);
   return { processes: killed, cgroups: removed };
 }
-
-export { apiserverUrl, clusterCidr };

@@ -198,6 +198,48 @@ if (why && ci) {
       kubectl('delete', 'namespace', ns, '--wait=false');
     });
 
+    it('the speaker\'s securityContext (deploy/ferrolb.yaml) gives the container NET_RAW alone: its packet socket opens; without NET_RAW it does not', async () => {
+      const ns = freshNamespace('realnode-caps');
+      // What the speaker needs from its capabilities: an AF_PACKET socket on the node's
+      // interface, through the image's own addon. Prints the effective capability set.
+      const probe = [
+        "const caps = require('fs').readFileSync('/proc/self/status', 'utf8').match(/CapEff:\\s*(\\w+)/)[1];",
+        "try { const a = require('/app/build/native/packet.node'); const h = a.open('eth0', () => {}); a.close(h); console.log(`CapEff ${caps} packet socket open`); }",
+        "catch (e) { console.log(`CapEff ${caps} ${e.code ?? e.message}`); }",
+        'process.exit(0);',
+      ].join(' ');
+      const pod = (name: string, add: string[]) => kubectlApply({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: ns },
+        spec: {
+          nodeName: 'node-2',
+          hostNetwork: true,
+          restartPolicy: 'Never',
+          containers: [{
+            name: 'ferrolb',
+            image: ferrolbImage,
+            imagePullPolicy: 'Never',
+            command: ['node', '-e', probe],
+            securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add } },
+          }],
+        },
+      });
+      pod('speaker', ['NET_RAW']);
+      pod('nocaps', []);
+      for (const name of ['speaker', 'nocaps']) {
+        await eventually(`pod ${name} Succeeded`, 60_000, () => {
+          const p = kubectlJson<{ status: { phase?: string } }>('get', 'pod', name, '-n', ns);
+          if (p.status.phase === 'Failed') throw new Error(`pod ${name} failed: ${podLog(ns, name)}`);
+          return p.status.phase === 'Succeeded' ? true : undefined;
+        }, 500);
+      }
+      // CAP_NET_RAW is bit 13.
+      assert.equal(podLog(ns, 'speaker').trim(), 'CapEff 0000000000002000 packet socket open');
+      assert.match(podLog(ns, 'nocaps').trim(), /^CapEff 0000000000000000 (EPERM|socket\(AF_PACKET\).*)$/);
+      kubectl('delete', 'namespace', ns, '--wait=false');
+    });
+
     it('lab down leaves no container, shim, mount, cgroup, namespace or process', async () => {
       // A pod that is still running when down comes: down must stop it without the kubelet.
       const ns = freshNamespace('realnode-down');
