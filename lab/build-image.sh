@@ -26,11 +26,16 @@ node_bin=$repo/node_modules/node/bin/node
 npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 ca=/etc/ssl/certs/ca-certificates.crt
 
-base_key=$( (sed -n '/^# ---- bases/,/^# ---- image/p' "$0"; sha256sum "$node_bin" "$ca"; cat "$npm_dir/package.json") | sha256sum | cut -c1-16)
+# Contents only, never paths: a clone elsewhere (CI's) must find the same bases.
+base_key=$( (sed -n '/^# ---- bases/,/^# ---- image/p' "$0"; sha256sum < "$node_bin"; sha256sum < "$ca"; cat "$npm_dir/package.json") | sha256sum | cut -c1-16)
 image_key=$( (echo "$base_key"; cd "$repo" && cat Dockerfile package.json package-lock.json && find native bin src -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 out="$cache/images/ferrolb-$image_key.tar"
 if [ -f "$out" ]; then echo "$out"; exit 0; fi
 mkdir -p "$cache/images" "$cache/containers"
+# One build at a time (CI's setup and a test run may both ask): buildah's storage is shared.
+exec 9>"$cache/containers/build.lock"
+flock 9
+if [ -f "$out" ]; then echo "$out"; exit 0; fi
 
 # ---- bases
 base_done="$cache/containers/bases-$base_key.done"
@@ -54,7 +59,7 @@ if [ ! -f "$base_done" ]; then
       ln -s ../lib/node_modules/npm/bin/npm-cli.js "$m/usr/local/bin/npm"
       ln -s ../lib/node_modules/npm/bin/npx-cli.js "$m/usr/local/bin/npx"
       cp "$ca" "$m/etc/ssl/certs/ca-certificates.crt"
-      buildah "${storage[@]}" config --env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt "$c"
+      buildah "${storage[@]}" config --env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt --env npm_config_update_notifier=false "$c"
     fi
     buildah "${storage[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$c"
     buildah "${storage[@]}" unmount "$c" >/dev/null

@@ -26,6 +26,10 @@ bin_key=$( (sed -n '/^# ---- binaries/,/^# ---- images/p' "$0"; cat "$here/node/
 img_key=$( (sed -n '/^# ---- images/,$p' "$0"; cat "$here/images/pause.c" "$here/images/hostname/go.mod" "$here/images/hostname/main.go"; go version; gcc --version | head -1) | sha256sum | cut -c1-16)
 bin_out="$cache/node-bin/$bin_key"
 img_out="$cache/images/$img_key"
+# One build at a time: two would write the same temporary files.
+mkdir -p "$cache"
+exec 9>"$cache/build-node.lock"
+flock 9
 
 # ---- binaries
 want=("$@")

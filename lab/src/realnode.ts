@@ -396,10 +396,11 @@ export function startScheduler(binDir: string, kubeconfig: string): void {
 }
 
 /**
- * The real kube-controller-manager (same pin), with only the node lifecycle controller
- * for now: it removes the node.kubernetes.io/not-ready taint that admission puts on a
- * registering kubelet's Node once the kubelet reports Ready (and would taint a node
- * whose kubelet stops). The agent keeps its other controllers (docs/LAB.md).
+ * The real kube-controller-manager (same pin), with two controllers for now: node
+ * lifecycle, which removes the node.kubernetes.io/not-ready taint that admission puts on
+ * a registering kubelet's Node once the kubelet reports Ready (and would taint a node
+ * whose kubelet stops), and DaemonSets, which the agent never played. The agent keeps
+ * its other controllers (docs/LAB.md).
  */
 export function startControllerManager(binDir: string, kubeconfig: string): void {
   daemon('kube-controller-manager', join(binDir, 'kube-controller-manager'), [
@@ -409,7 +410,7 @@ export function startControllerManager(binDir: string, kubeconfig: string): void
     '--leader-elect=false',
     '--bind-address=127.0.0.1',
     '--secure-port=10257',
-    '--controllers=nodelifecycle',
+    '--controllers=nodelifecycle,daemonset',
     // As kubeadm runs it: each controller acts as its own ServiceAccount in kube-system
     // (tokens by the TokenRequest API), bound by the bootstrap RBAC roles.
     '--use-service-account-credentials=true',

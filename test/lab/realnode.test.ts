@@ -176,6 +176,37 @@ if (why && ci) {
       kubectl('delete', 'namespace', ns, '--wait=false');
     });
 
+    it('the real DaemonSet controller puts a hostNetwork pod on every node; the real node\'s runs in its namespace', async () => {
+      const ns = freshNamespace('realnode-ds');
+      kubectlApply({
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'hostds', namespace: ns },
+        spec: {
+          selector: { matchLabels: { app: 'hostds' } },
+          template: {
+            metadata: { labels: { app: 'hostds' } },
+            spec: {
+              hostNetwork: true,
+              containers: [{ name: 'web', image: hostnameImage, env: [{ name: 'PORT', value: '18081' }], readinessProbe: { httpGet: { path: '/healthz', port: 18081 }, periodSeconds: 1 } }],
+            },
+          },
+        },
+      });
+      interface Ds { status?: { desiredNumberScheduled?: number; numberReady?: number } }
+      await eventually('the DaemonSet ready on both nodes', 60_000, () => {
+        const s = kubectlJson<Ds>('get', 'daemonset', 'hostds', '-n', ns).status;
+        return s?.desiredNumberScheduled === 2 && s.numberReady === 2 ? true : undefined;
+      }, 500);
+      interface PodList { items: { spec: { nodeName?: string }; status: { podIP?: string } }[] }
+      const pods = kubectlJson<PodList>('get', 'pods', '-n', ns, '-l', 'app=hostds').items;
+      assert.deepEqual(pods.map((p) => p.spec.nodeName).sort(), ['node-1', 'node-2']);
+      assert.equal(pods.find((p) => p.spec.nodeName === 'node-2')?.status.podIP, realNodeIp);
+      const addrs = (await eventually('the real node\'s DaemonSet pod', 10_000, () => curlFrom('client', `http://${realNodeIp}:18081/addrs`))).split('\n');
+      assert.ok(addrs.includes(realNodeIp), `addresses seen by the pod: ${addrs.join(' ')}`);
+      kubectl('delete', 'namespace', ns, '--wait=false');
+    });
+
     it('the ferrolb image, built from the Dockerfile, runs `ferrolb --help` as the Dockerfile\'s user 65534', async () => {
       const ns = freshNamespace('realnode-image');
       const run = (name: string, extra: Record<string, unknown>) => kubectlApply({
