@@ -70,10 +70,12 @@ kind: Service
 metadata: {name: web-lonely, namespace: ${ns}, annotations: {metallb.io/address-pool: lonely}}
 spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
 `);
-    const status = await eventually('both L2 services announced, in status', 20_000, () => {
+    // The controller writes pool status at most once a second (debounced), so the counts
+    // may trail the services by that much.
+    const status = await eventually('both L2 services announced and the pools counted, in status', 20_000, () => {
       const out = ferrolb('status').stdout;
       const announced = out.split('\n').filter((l) => l.includes(ns) && /L2 node-[12] \(eth0\)/.test(l));
-      return announced.length === 2 && /web-c\s+<pending>/.test(out) ? out : undefined;
+      return announced.length === 2 && /web-c\s+<pending>/.test(out) && /lonely\s+\S+\s+1\s/.test(out) ? out : undefined;
     }, 500);
     assert.match(status, /first-pool\s+198\.18\.0\.200-198\.18\.0\.201\s+2\s+0\s+L2:example/);
     assert.match(status, /lonely\s+198\.18\.1\.0\/28\s+1\s+15\s+\(none\)/);
