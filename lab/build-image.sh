@@ -28,7 +28,7 @@ ca=/etc/ssl/certs/ca-certificates.crt
 
 # Contents only, never paths: a clone elsewhere (CI's) must find the same bases.
 base_key=$( (sed -n '/^# ---- bases/,/^# ---- image/p' "$0"; sha256sum < "$node_bin"; sha256sum < "$ca"; cat "$npm_dir/package.json") | sha256sum | cut -c1-16)
-image_key=$( (echo "$base_key"; cd "$repo" && cat Dockerfile package.json package-lock.json && find native bin src -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+image_key=$( (echo "$base_key"; cd "$repo" && cat Dockerfile package.json package-lock.json && find native bin src scripts/build.sh tsconfig.json tsconfig.build.json -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 out="$cache/images/ferrolb-$image_key.tar"
 if [ -f "$out" ]; then echo "$out"; exit 0; fi
 mkdir -p "$cache/images" "$cache/containers"
