@@ -81,8 +81,6 @@ export class Speaker {
   #lastPlan: L2Plan | undefined;
   /** The live members last reported, this node included. */
   #live: ReadonlySet<string> = new Set();
-  /** Set once the first plan was applied: joins before it are the start-up, not a return. */
-  #announcing = false;
   #lastBGPPlan: readonly PeerRoutes[] = [];
 
   constructor(client: KubeClient, opts: SpeakerOptions) {
@@ -127,7 +125,8 @@ export class Speaker {
         // side) took this node for dead and may have announced its IPs meanwhile, so
         // clients may hold that peer's MAC. The plan has just given up what the peer
         // takes back; what stays here is announced again (docs/L2.md "Taking over").
-        if (returned.length > 0 && this.#announcing) this.#responder.reannounce(`${returned.join(', ')} reachable again`);
+        // Joins before the first plan are the start-up, not a return.
+        if (returned.length > 0 && this.#lastPlan) this.#responder.reannounce(`${returned.join(', ')} reachable again`);
       },
       onRejected: (from, reason) => {
         opts.metrics.heartbeatsRejected.inc();
@@ -284,7 +283,6 @@ export class Speaker {
     this.#opts.metrics.updates.inc();
     const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
     this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
-    this.#announcing = true;
     this.#report(mine);
     this.#statuses.set([...mine.values()].flatMap((a) => a.services.map((service) => ({ service, detail: { interfaces: this.#responder.interfacesFor(a.ip).map((name) => ({ name })) } }))));
     const before = [...this.#mine.keys()].join(',');

@@ -137,13 +137,7 @@ export class L2Responder {
 
   /** The IPs this node announces now; takeovers are announced at once. */
   setAnnouncements(list: readonly Announcement[]): void {
-    const next = new Map(list.map((a) => [a.ip, a]));
-    const before = this.#answering();
-    this.#announced = next;
-    this.#sync();
-    const after = this.#answering();
-    for (const key of before) if (!after.has(key)) this.#giveUp(key);
-    for (const key of after) if (!before.has(key)) this.#takeOver(key);
+    this.#changeAnswering(() => (this.#announced = new Map(list.map((a) => [a.ip, a]))));
   }
 
   /**
@@ -179,15 +173,26 @@ export class L2Responder {
   #scan(): void {
     if (this.#stopped) return;
     this.#rescan?.cancel();
+    this.#changeAnswering(() => (this.#links = this.#holdReturningLinks((this.#opts.readLinks ?? readLinks)())));
+    const now = this.#opts.clock.now();
+    const next = Math.min(this.#opts.rescanInterval ?? 1000, ...[...this.#heldUntil.values()].map((until) => until - now));
+    this.#rescan = this.#opts.clock.setTimeout(() => this.#scan(), Math.max(0, next));
+  }
+
+  /**
+   * Applies a change to the announcements or the links, opens and closes sockets to
+   * match, and gives up or takes over each (IP, interface) pair that changed.
+   */
+  #changeAnswering(change: () => void): void {
     const before = this.#answering();
-    this.#links = this.#holdReturningLinks((this.#opts.readLinks ?? readLinks)());
+    change();
     this.#sync();
     const after = this.#answering();
     for (const key of before) if (!after.has(key)) this.#giveUp(key);
     for (const key of after) if (!before.has(key)) this.#takeOver(key);
-    const now = this.#opts.clock.now();
-    const next = Math.min(this.#opts.rescanInterval ?? 1000, ...[...this.#heldUntil.values()].map((until) => until - now));
-    this.#rescan = this.#opts.clock.setTimeout(() => this.#scan(), Math.max(0, next));
+    // The first announcements go out now, not on the next turn of the event loop (every
+    // millisecond here is a millisecond of failover), and in one pass for all of them.
+    this.#pump();
   }
 
   /** Links whose carrier came back less than carrierHoldOff ago count as having none yet. */
@@ -200,15 +205,8 @@ export class L2Responder {
         this.#log.info({ interface: link.name }, 'carrier back; answering again once membership has heard the peers');
       }
     }
-    return read.map((link) => {
-      const until = this.#heldUntil.get(link.name);
-      if (until === undefined) return link;
-      if (now >= until || !read.some((l) => l.name === link.name)) {
-        this.#heldUntil.delete(link.name);
-        return link;
-      }
-      return { ...link, carrier: false };
-    });
+    for (const [name, until] of this.#heldUntil) if (now >= until || !read.some((l) => l.name === name)) this.#heldUntil.delete(name);
+    return read.map((link) => (this.#heldUntil.has(link.name) ? { ...link, carrier: false } : link));
   }
 
   /** Opens sockets on the links some announcement needs; closes the others. */
@@ -247,9 +245,6 @@ export class L2Responder {
     const [ip, ifname] = splitKey(key);
     if (ip.includes(':')) this.#membership(ip, ifname, true);
     this.#announce(ip, ifname, true);
-    // The first announcement goes out now, not on the next turn of the event loop:
-    // every millisecond here is a millisecond of failover.
-    this.#pump();
     this.#log.info({ ip, interface: ifname }, 'announcing');
   }
 
