@@ -4,7 +4,9 @@
 // Deployment controller (without ReplicaSets: `kubectl expose deployment` only needs the
 // Deployment's selector), the EndpointSlice controller, the garbage collector for what
 // it owns, and the namespace controller's cleanup. Everything it reports is observed:
-// a pod is Ready only while its server process is listening.
+// a pod is Ready only while its server process is listening. In a lab with real nodes
+// the real kube-scheduler and kube-controller-manager do all but the first part: the
+// agent is then the kubelet of the played nodes only (docs/LAB.md).
 //
 // Usage: node agent.ts NODES (run by `lab up`; the state directory comes from layout.ts)
 import { createHash, randomInt } from 'node:crypto';
@@ -108,7 +110,9 @@ const ns = (o: KubeObject) => o.metadata.namespace ?? 'default';
 export class Agent {
   readonly #kube: Kube;
   readonly #nodes: Host[];
-  readonly #realScheduler: boolean;
+  // With real nodes, kube-scheduler and kube-controller-manager run (realnode.ts):
+  // the agent is then only the kubelet of the played nodes.
+  readonly #realControllers: boolean;
   readonly #pods = new Map<string, PodRuntime>(); // by pod uid
   readonly #nextHost = new Map<number, number>(); // node index -> next host number
   readonly #namespaces: Informer<Namespace>;
@@ -135,7 +139,7 @@ export class Agent {
     // Real nodes (lab up --real-nodes) have a kubelet of their own: the agent neither
     // heartbeats them, nor schedules onto them, nor runs their pods.
     this.#nodes = Array.from({ length: nodes }, (_, i) => nodeHost(i + 1)).filter((n) => !real.has(n.index));
-    this.#realScheduler = real.size > 0;
+    this.#realControllers = real.size > 0;
     const changed = () => this.poke();
     // A list (o undefined) marks everything; one event marks what it can affect.
     const podChanged = (o?: KubeObject) => {
@@ -162,7 +166,7 @@ export class Agent {
   }
 
   get #informers() {
-    return [this.#namespaces, this.#deployments, this.#podCache, this.#services, this.#slices];
+    return this.#realControllers ? [this.#podCache] : [this.#namespaces, this.#deployments, this.#podCache, this.#services, this.#slices];
   }
 
   /** Starts the watches; resolves once every cache holds a first list (at most 30 s). */
@@ -217,6 +221,10 @@ export class Agent {
   async tick(): Promise<void> {
     if (Date.now() - this.#lastHeartbeat > 10_000) await this.heartbeat();
     this.#dirty = false;
+    if (this.#realControllers) {
+      await this.runPods(this.#podCache.list());
+      return;
+    }
     const namespaces = this.#namespaces.list();
     const deployments = this.#deployments.list();
     const pods = this.#podCache.list();
@@ -319,8 +327,7 @@ export class Agent {
         ...(d.spec.template.metadata?.annotations ? { annotations: d.spec.template.metadata.annotations } : {}),
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid ?? '', controller: true }],
       },
-      // With real nodes, kube-scheduler places the pod; otherwise the agent does, here.
-      spec: this.#realScheduler ? { ...d.spec.template.spec } : { ...d.spec.template.spec, nodeName: this.leastLoadedNode(pods).name },
+      spec: { ...d.spec.template.spec, nodeName: this.leastLoadedNode(pods).name },
     };
   }
 
@@ -337,8 +344,7 @@ export class Agent {
   }
 
   async schedule(pods: Pod[]): Promise<void> {
-    // With real nodes the real kube-scheduler binds every pod (played nodes included).
-    if (this.#nodes.length === 0 || this.#realScheduler) return;
+    if (this.#nodes.length === 0) return;
     for (const p of pods) {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
       const node = this.leastLoadedNode(pods);

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { apiserverUrl, kubeconfigPath, paths, type Identity } from './layout.ts';
+import { apiserverUrl, control, kubeconfigPath, paths, type Identity } from './layout.ts';
 import { must } from './run.ts';
 
 export interface Subject {
@@ -44,12 +44,12 @@ export function createPki(): void {
   mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
   const p = (f: string) => join(paths.pki, f);
   must('openssl', ['req', '-x509', '-new', ...ecKey, '-keyout', p('ca.key'), '-out', p('ca.crt'), '-subj', '/CN=ferrolb-lab-ca', ...days]);
-  // The serving certificate also names the `kubernetes` Service's cluster IP so clients
-  // inside the lab could use the in-cluster address.
+  // The serving certificate also names the control host's LAN address and the
+  // `kubernetes` Service's cluster IP, so pods (in-cluster configuration) verify it.
   must('openssl', [
     'req', '-x509', '-new', ...ecKey, '-keyout', p('apiserver.key'), '-out', p('apiserver.crt'),
     '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-subj', '/CN=kube-apiserver', ...days,
-    '-addext', 'subjectAltName=IP:127.0.0.1,IP:198.18.128.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+    '-addext', `subjectAltName=IP:127.0.0.1,IP:${control.v4},IP:198.18.128.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
     '-addext', 'extendedKeyUsage=serverAuth', '-addext', 'basicConstraints=critical,CA:FALSE',
   ]);
   for (const [id, s] of Object.entries(subjects)) {
@@ -59,6 +59,13 @@ export function createPki(): void {
       '-addext', 'extendedKeyUsage=clientAuth', '-addext', 'basicConstraints=critical,CA:FALSE',
     ]);
   }
+  // The API server's identity towards kubelets (kubeadm's apiserver-kubelet-client):
+  // real nodes' kubelets accept any lab-CA certificate and authorize everything.
+  must('openssl', [
+    'req', '-x509', '-new', ...ecKey, '-keyout', p('kubelet-client.key'), '-out', p('kubelet-client.crt'),
+    '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-subj', dn({ cn: 'kube-apiserver-kubelet-client', groups: ['system:masters'] }), ...days,
+    '-addext', 'extendedKeyUsage=clientAuth', '-addext', 'basicConstraints=critical,CA:FALSE',
+  ]);
   // The API server signs and verifies ServiceAccount tokens with this pair; nothing in
   // the lab uses such tokens, but the API server refuses to start without it.
   const sa = generateKeyPairSync('ec', { namedCurve: 'P-256' });

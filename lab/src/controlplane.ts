@@ -1,14 +1,15 @@
-// The control plane and the per-node daemons: etcd and kube-apiserver on the host's
-// loopback, and in each node namespace a relay to the API server and a real kube-proxy.
+// The control plane and the per-node daemons: etcd and kube-apiserver in the control
+// host's namespace (on the LAN, layout.ts `control`), relays that bring the API server to
+// the host's loopback and to every node's, and in each node namespace a real kube-proxy.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiserverUrl, clusterCidr, kubeconfigPath, paths, ports, serviceCidr, serviceCidrV6, stateDir, type Host, type ProxyMode } from './layout.ts';
+import { apiserverUrl, clusterCidr, control, kubeconfigPath, paths, ports, serviceCidr, serviceCidrV6, stateDir, type Host, type ProxyMode } from './layout.ts';
 import { daemon, run } from './run.ts';
 import type { Kube } from './kube.ts';
 
 export function startEtcd(binDir: string): void {
   const local = (p: number) => `http://127.0.0.1:${p}`;
-  daemon('etcd', join(binDir, 'etcd'), [
+  daemon('etcd', 'ip', ['netns', 'exec', control.netns, join(binDir, 'etcd'),
     '--name=lab',
     `--data-dir=${paths.etcdData}`,
     `--listen-client-urls=${local(ports.etcdClient)}`,
@@ -25,11 +26,13 @@ export function startEtcd(binDir: string): void {
 
 export function startApiserver(binDir: string, opts: { realNodes?: boolean } = {}): void {
   const pki = (f: string) => join(paths.pki, f);
-  daemon('kube-apiserver', join(binDir, 'kube-apiserver'), [
+  daemon('kube-apiserver', 'ip', ['netns', 'exec', control.netns, join(binDir, 'kube-apiserver'),
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     `--secure-port=${ports.apiserver}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    // Its namespace's loopback (the relays' side) and its LAN address (pods, through
+    // the `kubernetes` Service, whose endpoint is the advertised address).
+    '--bind-address=0.0.0.0',
+    `--advertise-address=${control.v4}`,
     `--tls-cert-file=${pki('apiserver.crt')}`,
     `--tls-private-key-file=${pki('apiserver.key')}`,
     `--client-ca-file=${pki('ca.crt')}`,
@@ -44,13 +47,21 @@ export function startApiserver(binDir: string, opts: { realNodes?: boolean } = {
     `--service-account-issuer=${apiserverUrl}/`,
     `--service-account-key-file=${pki('sa.pub')}`,
     `--service-account-signing-key-file=${pki('sa.key')}`,
-    // No kubelets register API server endpoints here and the lab has no second API
-    // server; the `kubernetes` Service needs no endpoints.
-    '--endpoint-reconciler-type=none',
-    // The ServiceAccount admission plugin rejects pods until a token controller has
-    // created each namespace's `default` ServiceAccount; the lab runs no such
-    // controller and its pods use no tokens.
-    '--disable-admission-plugins=ServiceAccount',
+    // A webhook behind a Service is called at its endpoints (pod addresses, routed over
+    // the LAN from the control host) rather than at the cluster IP: the control host
+    // runs no kube-proxy, like many real control planes whose API servers use
+    // aggregator routing for the same reason.
+    '--enable-aggregator-routing=true',
+    // `kubectl logs`, `exec` and `port-forward` on real nodes: the API server calls the
+    // kubelet (port 10250 on the node's LAN address) with this lab-CA certificate,
+    // which the kubelet's x509 authentication accepts (realnode.ts).
+    `--kubelet-client-certificate=${pki('kubelet-client.crt')}`,
+    `--kubelet-client-key=${pki('kubelet-client.key')}`,
+    '--kubelet-preferred-address-types=InternalIP',
+    // Without real nodes no controller creates each namespace's `default`
+    // ServiceAccount, and the ServiceAccount admission plugin would reject every pod.
+    // With them, kube-controller-manager does, and pods get their projected tokens.
+    ...(opts.realNodes ? [] : ['--disable-admission-plugins=ServiceAccount']),
     '--profiling=false',
     '--v=1',
   ]);
@@ -66,15 +77,27 @@ export async function apiserverReady(kube: Kube): Promise<true | undefined> {
 }
 
 /**
- * The API server listens on the host's loopback, which node namespaces cannot reach. A
- * Unix socket crosses namespaces (it lives in the file system), so a host-side relay
- * exposes the API server on one, and a relay in each node namespace listens on that
- * namespace's own 127.0.0.1 at the same port. The result: `https://127.0.0.1:16443`
- * and the serving certificate for 127.0.0.1 are valid on the host and on every node,
- * and TLS passes through untouched.
+ * The API server listens in the control namespace. A Unix socket crosses namespaces (it
+ * lives in the file system), so a relay there exposes the API server on one, and a
+ * relay on the host and in each node namespace listens on its own 127.0.0.1 at the
+ * same port. The result: `https://127.0.0.1:16443` and the serving certificate for
+ * 127.0.0.1 are valid on the host and on every node, TLS passes through untouched, and
+ * a node whose LAN link is cut still reaches the API server (the lab's failover tests
+ * cut the LAN, not the management network).
  */
-export function startHostRelay(): void {
-  daemon('relay-host', 'socat', [`UNIX-LISTEN:${paths.apiSocket},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${ports.apiserver}`]);
+export function startApiRelays(): void {
+  daemon('relay-control', 'ip', ['netns', 'exec', control.netns, 'socat', `UNIX-LISTEN:${paths.apiSocket},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${ports.apiserver}`]);
+  daemon('relay-host', 'socat', [`TCP-LISTEN:${ports.apiserver},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${paths.apiSocket}`]);
+}
+
+/**
+ * The other way: a ferrolb controller run on the host (process mode) serves its
+ * webhook on the host's 127.0.0.1:PORT, and the lab's webhook configuration names that
+ * URL; inside the control namespace the same address leads there.
+ */
+export function startWebhookRelays(port: number): void {
+  daemon('relay-webhook-host', 'socat', [`UNIX-LISTEN:${paths.webhookSocket},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${port}`]);
+  daemon('relay-webhook-control', 'ip', ['netns', 'exec', control.netns, 'socat', `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${paths.webhookSocket}`]);
 }
 
 export function startNodeRelay(node: Host): void {

@@ -43,7 +43,7 @@ export const serviceCidrV6 = '2001:db8:128::/112';
 export const clusterCidr = '198.18.64.0/18';
 export const maxNodes = 16; // 16 x /26 pod ranges fill 198.18.64.0/22; plenty for 2 cores.
 
-export type HostRole = 'router' | 'client' | 'node';
+export type HostRole = 'router' | 'client' | 'control' | 'node';
 
 export interface Host {
   readonly name: string; // what `lab exec` and docs call it
@@ -60,13 +60,18 @@ function host(name: string, role: HostRole, last: number, index: number): Host {
 
 export const router = host('router', 'router', 1, 0);
 export const client = host('client', 'client', 2, 0);
+// The control plane's host: etcd and kube-apiserver run in this namespace, on the LAN,
+// as on a real cluster's control-plane machine. So the API server reaches what a real
+// one reaches: a webhook behind a Service (at its pods' addresses), kubelets on port
+// 10250 (`kubectl logs`, `exec`), and pods reach it through the `kubernetes` Service.
+export const control = host('control', 'control', 3, 0);
 
 export function nodeHost(i: number): Host {
   return host(`node-${i}`, 'node', 10 + i, i);
 }
 
 export function hosts(nodes: number): Host[] {
-  const list = [router, client];
+  const list = [router, client, control];
   for (let i = 1; i <= nodes; i++) list.push(nodeHost(i));
   return list;
 }
@@ -89,6 +94,7 @@ export const paths = {
   pods: join(stateDir, 'pods'),
   etcdData: join(stateDir, 'etcd'),
   apiSocket: join(stateDir, 'apiserver.sock'),
+  webhookSocket: join(stateDir, 'webhook.sock'),
   agentReady: join(stateDir, 'agent.ready'),
   info: join(stateDir, 'lab.json'),
 } as const;

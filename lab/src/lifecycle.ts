@@ -9,14 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { labDir, lanNetns, netnsPrefix, nodeBinary, paths, ports, stateDir, type LabInfo, type ProxyMode, nodeHost } from './layout.ts';
 import { LabError, ancestors, daemon, isAlive, run, sleep, waitFor } from './run.ts';
 import { createPki, tlsMaterial } from './certs.ts';
-import { createNetwork, labNetns } from './network.ts';
-import { apiserverReady, kernelHasIpvs, kubeProxyConfigMap, kubeProxyHealthy, startApiserver, startEtcd, startHostRelay, startKubeProxy, startNodeRelay } from './controlplane.ts';
+import { createControlNamespace, createNetwork, labNetns } from './network.ts';
+import { apiserverReady, kernelHasIpvs, kubeProxyConfigMap, kubeProxyHealthy, startApiRelays, startApiserver, startEtcd, startKubeProxy, startNodeRelay, startWebhookRelays } from './controlplane.ts';
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
 import { birdAvailable, birdc, startRouter } from './router.ts';
 import { cleanupRealNodes, controllerManagerHealthy, ferrolbImageBuild, kubeletHealthy, nodeBuild, requireRuntime, schedulerHealthy, startControllerManager, startRealNode, startScheduler } from './realnode.ts';
 import { createIdentity, createNodeIdentity } from './certs.ts';
-import { controllerHealthy, controllerMetricsPort, installFerrolb, labWebhookConfiguration, speakerHealthy, speakerName, startController, startSpeaker } from './ferrolb.ts';
+import { controllerHealthy, controllerMetricsPort, installFerrolb, labWebhookConfiguration, speakerHealthy, speakerName, startController, startSpeaker, webhookPort } from './ferrolb.ts';
 
 export interface UpOptions {
   nodes: number;
@@ -182,9 +182,11 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
     const binDir = binaries();
     const nodeBins = realCount > 0 ? { ...nodeBuild(labDir), extraImages: opts.ferrolbImage ? [ferrolbImageBuild(labDir)] : [] } : undefined;
     createPki();
+    createControlNamespace();
     startEtcd(binDir);
     startApiserver(binDir, { realNodes: realCount > 0 });
-    startHostRelay();
+    startApiRelays();
+    startWebhookRelays(webhookPort);
     // The network is built while etcd and the API server boot: `up`'s time is the
     // API server's start-up, not the sum.
     createNetwork(opts.nodes);
@@ -236,7 +238,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         return nodes.every(kubeProxyHealthy) ? true : undefined;
       }, 200);
       if (real.length > 0) {
-        await waitFor('the kubelet on every real node (healthz, its Node Ready and untainted), kube-scheduler and kube-controller-manager', 120_000, async () => {
+        await waitFor('the kubelet on every real node (healthz, its Node Ready and untainted), kube-scheduler and kube-controller-manager (the default ServiceAccount)', 120_000, async () => {
           if (!real.every(kubeletHealthy) || !schedulerHealthy() || !controllerManagerHealthy()) return undefined;
           for (const n of real) {
             const node = await kube.get<{ spec?: { taints?: { key: string }[] }; status?: { conditions?: { type: string; status: string }[] } }>(`/api/v1/nodes/${n.name}`).catch(() => undefined);
@@ -244,7 +246,9 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
             // Schedulable: the node lifecycle controller has lifted the not-ready taint.
             if (node.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready')) return undefined;
           }
-          return true;
+          // ServiceAccount admission refuses pods in a namespace until its `default`
+          // ServiceAccount exists; kube-controller-manager creates it.
+          return (await kube.get('/api/v1/namespaces/default/serviceaccounts/default').catch(() => undefined)) ? true : undefined;
         }, 500);
       }
       if (birdAvailable()) {

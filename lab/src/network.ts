@@ -4,7 +4,7 @@
 // Nodes route each other's pod ranges over the LAN, as a flat routed pod network
 // (Calico without encapsulation, or static routes on a bare-metal switch) would.
 import { readdirSync } from 'node:fs';
-import { lan, lanNetns, netnsPrefix, podRange, hosts, router, type Host } from './layout.ts';
+import { control, lan, lanNetns, netnsPrefix, podRange, hosts, router, type Host } from './layout.ts';
 import { ipBatch, must, run } from './run.ts';
 
 export function netnsExists(name: string): boolean {
@@ -29,9 +29,15 @@ function sysctl(netns: string, settings: Record<string, string>): void {
   must('ip', args);
 }
 
+/** The control host's namespace comes first: etcd and the API server start in it while the rest is built. */
+export function createControlNamespace(): void {
+  must('ip', ['netns', 'add', control.netns]);
+  ipBatch(['link set lo up'], control.netns);
+}
+
 export function createNetwork(nodes: number): void {
   const all = hosts(nodes);
-  for (const ns of [lanNetns, ...all.map((h) => h.netns)]) must('ip', ['netns', 'add', ns]);
+  for (const ns of [lanNetns, ...all.map((h) => h.netns)]) if (!netnsExists(ns)) must('ip', ['netns', 'add', ns]);
 
   // STP off and no forward delay: ports forward at once instead of after 30 s of
   // listening/learning, and a lab has no loops.
@@ -61,6 +67,11 @@ export function createNetwork(nodes: number): void {
       // output hook rewrites the destination, as on any real node.
       cmds.push(`route add default via ${router.v4}`, `route add default via ${router.v6}`);
     }
+    if (h.role === 'control') {
+      // The API server answers pods (the `kubernetes` Service) and calls webhooks at
+      // pod addresses: it routes every node's pod range via that node.
+      for (const other of all) if (other.role === 'node') cmds.push(`route add ${podRange(other.index).cidr} via ${other.v4}`);
+    }
     if (h.role === 'node') {
       const own = podRange(h.index);
       cmds.push(
@@ -75,8 +86,8 @@ export function createNetwork(nodes: number): void {
     }
     ipBatch(cmds, h.netns);
     const settings: Record<string, string> = {
-      'net.ipv4.ip_forward': h.role === 'client' ? '0' : '1',
-      'net.ipv6.conf.all.forwarding': h.role === 'client' ? '0' : '1',
+      'net.ipv4.ip_forward': h.role === 'client' || h.role === 'control' ? '0' : '1',
+      'net.ipv6.conf.all.forwarding': h.role === 'client' || h.role === 'control' ? '0' : '1',
       // Masqueraded NodePort traffic comes back asymmetric during failover tests;
       // strict reverse-path filtering would drop it silently.
       'net.ipv4.conf.all.rp_filter': '0',

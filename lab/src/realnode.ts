@@ -19,7 +19,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { paths, podRange, stateDir, type Host } from './layout.ts';
+import { paths, podRange, serviceCidr, serviceCidrV6, stateDir, type Host } from './layout.ts';
 import { LabError, daemon, isAlive, must, run, sleep, waitFor } from './run.ts';
 
 export const images = {
@@ -396,11 +396,12 @@ export function startScheduler(binDir: string, kubeconfig: string): void {
 }
 
 /**
- * The real kube-controller-manager (same pin), with two controllers for now: node
- * lifecycle, which removes the node.kubernetes.io/not-ready taint that admission puts on
- * a registering kubelet's Node once the kubelet reports Ready (and would taint a node
- * whose kubelet stops), and DaemonSets, which the agent never played. The agent keeps
- * its other controllers (docs/LAB.md).
+ * The real kube-controller-manager (same pin) with every on-by-default controller, as
+ * kubeadm runs it: Deployments and ReplicaSets, DaemonSets, EndpointSlices, namespaces,
+ * garbage collection, ServiceAccounts and the kube-root-ca.crt ConfigMap that projected
+ * tokens need, and node lifecycle (it lifts the node.kubernetes.io/not-ready taint that
+ * admission puts on a registering kubelet's Node once the kubelet reports Ready). The
+ * agent then plays none of these (agent.ts).
  */
 export function startControllerManager(binDir: string, kubeconfig: string): void {
   daemon('kube-controller-manager', join(binDir, 'kube-controller-manager'), [
@@ -410,10 +411,16 @@ export function startControllerManager(binDir: string, kubeconfig: string): void
     '--leader-elect=false',
     '--bind-address=127.0.0.1',
     '--secure-port=10257',
-    '--controllers=nodelifecycle,daemonset',
+    '--controllers=*',
     // As kubeadm runs it: each controller acts as its own ServiceAccount in kube-system
     // (tokens by the TokenRequest API), bound by the bootstrap RBAC roles.
     '--use-service-account-credentials=true',
+    `--root-ca-file=${join(paths.pki, 'ca.crt')}`,
+    `--service-account-private-key-file=${join(paths.pki, 'sa.key')}`,
+    `--service-cluster-ip-range=${serviceCidr},${serviceCidrV6}`,
+    // A lab's pods and Deployments come and go in seconds; the defaults batch nothing
+    // either, but say so: EndpointSlices follow readiness at once.
+    '--endpointslice-updates-batch-period=0s',
     '--v=1',
   ]);
 }

@@ -1,5 +1,5 @@
 // Faults injected into the lab for tests: the API server killed and started again.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, stateDir } from './lab.ts';
@@ -34,7 +34,8 @@ export async function restartApiserver(downMs: number, whileDown?: () => Promise
   await new Promise((r) => setTimeout(r, downMs));
   await whileDown?.();
   const log = openSync(join(stateDir, 'logs', 'kube-apiserver.log'), 'a');
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
+  // It runs in the control host's namespace (lab/src/layout.ts `control`).
+  const child = spawn('ip', ['netns', 'exec', CONTROL_NETNS, ...argv], { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
   // `lab down` finds it by its pid file, and by its command line in any case.
@@ -42,12 +43,16 @@ export async function restartApiserver(downMs: number, whileDown?: () => Promise
 }
 
 
+// etcd listens on the control namespace's loopback only: reach it from inside.
+const CONTROL_NETNS = 'flb-control';
 const ETCD = 'http://127.0.0.1:12379';
 
 async function etcdCall<T>(path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${ETCD}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  const r = spawnSync('ip', ['netns', 'exec', CONTROL_NETNS, 'curl', '-sS', '-m', '10', '-w', '\n%{http_code}', '-H', 'content-type: application/json', '--data-binary', JSON.stringify(body), `${ETCD}${path}`], { encoding: 'utf8', timeout: 15_000 });
+  const lines = (r.stdout ?? '').trimEnd().split('\n');
+  const code = lines.pop();
+  if (r.status !== 0 || code !== '200') throw new Error(`etcd ${path}: ${code ?? ''} ${lines.join('\n')} ${r.stderr ?? ''}`);
+  return JSON.parse(lines.join('\n')) as T;
 }
 
 /**

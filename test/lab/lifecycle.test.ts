@@ -14,7 +14,7 @@ describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
 
   it('after up (iptables mode, serving a NodePort): nothing left; and down twice in a row', async () => {
     labOk(['up', '--nodes', '2', '--proxy-mode', 'iptables']);
-    assert.deepEqual(labNetns().sort(), ['flb-client', 'flb-lan', 'flb-node-1', 'flb-node-2', 'flb-router']);
+    assert.deepEqual(labNetns().sort(), ['flb-client', 'flb-control', 'flb-lan', 'flb-node-1', 'flb-node-2', 'flb-router']);
     // kube-proxy's iptables mode works like nftables mode: a NodePort answers on both nodes.
     labOk(['deploy', 'web']);
     kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'NodePort');
