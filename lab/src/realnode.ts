@@ -54,6 +54,10 @@ export function nodeBuild(labDir: string): { binDir: string; imageDir: string } 
 }
 
 /** Builds (or finds cached) the ferrolb image from the repository's Dockerfile: lab/build-image.sh. */
+/** The name lab/build-image.sh gives the ferrolb image, and the name deploy/ uses for it. */
+export const ferrolbImageRef = 'lab.ferrolb.io/ferrolb:dev';
+export const ferrolbImageAlias = 'docker.io/library/ferrolb:dev';
+
 export function ferrolbImageBuild(labDir: string): string {
   const r = spawnSync('bash', [join(labDir, 'build-image.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 60 * 60_000 });
   const archive = (r.stdout ?? '').trim().split('\n').pop() ?? '';
@@ -347,6 +351,9 @@ export async function startRealNode(node: Host, bins: { binDir: string; imageDir
     ctr(node, ['images', 'import', '--snapshotter', 'overlayfs', join(bins.imageDir, `${image}.tar`)]);
   }
   for (const archive of bins.extraImages ?? []) ctr(node, ['images', 'import', '--snapshotter', 'overlayfs', archive], 120_000);
+  // deploy/ names the image `ferrolb:dev`, what `docker build -t ferrolb:dev .` makes;
+  // the CRI normalizes that reference to docker.io/library/ferrolb:dev.
+  if ((bins.extraImages ?? []).length > 0) ctr(node, ['images', 'tag', '--force', ferrolbImageRef, ferrolbImageAlias]);
 
   const [k, ka] = inNode(node, join(bins.binDir, 'kubelet'), [
     `--config=${kubeletConfig}`,

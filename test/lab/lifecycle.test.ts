@@ -24,7 +24,7 @@ describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
     }
     assert.match(labOk(['exec', 'node-1', 'iptables-save', '-t', 'nat']), /KUBE-NODEPORTS/);
     const down = labOk(['down']);
-    assert.match(down, /lab: down in [\d.]+ s \(\d+ processes stopped, 6 namespaces removed\)/);
+    assert.match(down, /lab: down in [\d.]+ s \(\d+ processes stopped, 7 namespaces removed\)/);
     assert.deepEqual(leftovers(), nothingLeft);
     const again = labOk(['down']);
     assert.match(again, /\(0 processes stopped, 0 namespaces removed\)/);
