@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient } from '../src/k8s/client.ts';
 import { WatchedResource } from '../src/k8s/informer.ts';
-import { realClock } from '../src/k8s/clock.ts';
+import { realClock } from '../src/time/clock.ts';
 import type { V1Service } from '../src/api/service.ts';
 import { kubectl, labOk, lab, repoDir, acquireLock, releaseLock } from '../test/helpers/lab.ts';
 

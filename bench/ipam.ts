@@ -5,9 +5,10 @@
 // Purely in memory: the addresses below are never put on a network.
 import { execFileSync } from 'node:child_process';
 import { Allocator } from '../src/ipam/allocator.ts';
-import { parseAddressEntry, isAddressEntryError, formatIP } from '../src/ipam/address.ts';
+import { parseAddressEntry, isAddressEntryError } from '../src/net/range.ts';
+import { formatIP } from '../src/net/ip.ts';
 import type { Pool } from '../src/config/model.ts';
-import type { ServiceRequest } from '../src/ipam/request.ts';
+import type { ServiceRequest } from '../src/api/service-request.ts';
 
 const argIndex = process.argv.indexOf('--services');
 const SERVICES = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 100_000;

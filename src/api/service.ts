@@ -1,8 +1,8 @@
 // The parts of a v1 Service that a load balancer reads, and the metallb.io annotations,
 // under both the current `metallb.io/` prefix and the legacy `metallb.universe.tf/`
 // one (REFERENCE: Services).
-import { parseIP, formatIP, type Family, type IP } from '../ipam/address.ts';
-import type { IPFamilyPolicy, Protocol, ServicePort, ServiceRequest } from '../ipam/request.ts';
+import { parseIP, formatIP, type Family, type IP } from '../net/ip.ts';
+import type { IPFamilyPolicy, Protocol, ServicePort, ServiceRequest } from './service-request.ts';
 import type { Labels } from './selector.ts';
 import type { ObjectMeta } from './metallb.ts';
 
@@ -122,8 +122,9 @@ export function readService(svc: V1Service, namespaceLabels: Labels = {}): Servi
   const requestedText = ipsAnnotation ?? spec.loadBalancerIP ?? '';
   const source = ipsAnnotation !== undefined ? 'loadBalancerIPs annotation' : 'spec.loadBalancerIP';
   if (requestedText.trim() !== '') {
+    // A comma-separated list: spaces after a comma are the list's, not the address's.
     for (const part of requestedText.split(',')) {
-      const ip = parseIP(part);
+      const ip = parseIP(part.trim());
       if (!ip) return fail(`${source}: "${part.trim()}" is not an IP address`);
       requestedIPs.push(ip);
     }

@@ -1,5 +1,5 @@
 // `ferrolb controller`: assigns LoadBalancer IPs, as MetalLB's controller does.
-import { realClock } from '../k8s/clock.ts';
+import { realClock } from '../time/clock.ts';
 import { DEFAULT_TIMING, validateTiming, type ElectionTiming } from '../k8s/leader-election.ts';
 import { Controller } from '../controller/controller.ts';
 import { ControllerMetrics, serveMetrics } from '../observability/metrics.ts';

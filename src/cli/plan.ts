@@ -4,7 +4,7 @@ import { loadDocuments, type SourceDocument } from '../config/load.ts';
 import { buildConfig } from '../config/build.ts';
 import { formatConfigError, isWarning, type ConfigError } from '../config/errors.ts';
 import { simulate, assignmentOf, type PlannedService } from '../controller/simulate.ts';
-import { formatIP } from '../ipam/address.ts';
+import { formatIP } from '../net/ip.ts';
 import type { V1Service } from '../api/service.ts';
 import type { Labels } from '../api/selector.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';

@@ -2,7 +2,7 @@
 // does (L2 mode: ARP/NDP).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { realClock } from '../k8s/clock.ts';
+import { realClock } from '../time/clock.ts';
 import { Speaker } from '../speaker/speaker.ts';
 import { SpeakerMetrics, serveMetrics } from '../observability/metrics.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';

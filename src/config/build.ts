@@ -12,16 +12,8 @@ import {
 import { crdSchema, manifestSchema } from '../api/metallb-schemas.ts';
 import { closest, formatPath, validateValue, type FieldPath } from '../api/schema.ts';
 import { selectorMatches, type LabelSelector, type Labels } from '../api/selector.ts';
-import {
-  isAddressEntryError,
-  isBuggyIP,
-  parseAddressEntry,
-  parseIP,
-  rangeToCidrs,
-  unservableParts,
-  type AddressRange,
-  type Family,
-} from '../ipam/address.ts';
+import { isAddressEntryError, isBuggyIP, parseAddressEntry, rangeToCidrs, unservableParts, type AddressRange } from '../net/range.ts';
+import { parseIP, type Family } from '../net/ip.ts';
 import { formatCommunity, parseCommunity } from './community.ts';
 import { durationNumberHint, NANOS_PER_SECOND, parseGoDuration } from './duration.ts';
 import { isWarning, type ConfigError, type ConfigErrorCode } from './errors.ts';

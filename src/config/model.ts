@@ -1,7 +1,7 @@
 // The validated, immutable configuration: what the metallb.io resources in the load
 // balancer's namespace mean once every rule in REFERENCE.md holds. The controller, the
 // speakers and the offline commands (validate, plan) all work from this one shape.
-import type { AddressRange } from '../ipam/address.ts';
+import type { AddressRange } from '../net/range.ts';
 import type { LabelSelector, Labels } from '../api/selector.ts';
 
 export interface ServiceAllocation {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { findOverlaps, type Span } from './overlap.ts';
-import type { Family } from '../ipam/address.ts';
+import type { Family } from '../net/ip.ts';
 
 const span = (family: Family, first: number, last: number, owner: number): Span<number> => ({ family, first: BigInt(first), last: BigInt(last), owner });
 const overlaps = (a: Span<number>, b: Span<number>) => a.family === b.family && a.first <= b.last && b.first <= a.last;

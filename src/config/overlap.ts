@@ -1,7 +1,7 @@
 // Overlap detection between address ranges by one sort and one sweep: O(n log n) in
 // the number of entries, never in the number of addresses (a /8 or a /64 costs the
 // same as a /32).
-import type { Family } from '../ipam/address.ts';
+import type { Family } from '../net/ip.ts';
 
 export interface Span<T> {
   readonly family: Family;

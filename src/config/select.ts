@@ -1,7 +1,7 @@
 // Which pools an advertisement covers and which pool holds an IP: the two questions
 // the L2 election, the BGP plan and `doctor` all ask of a Config.
 import { anySelectorMatches } from '../api/selector.ts';
-import type { IP } from '../ipam/address.ts';
+import type { IP } from '../net/ip.ts';
 import type { Pool } from './model.ts';
 
 /** The pool fields of L2Advertisement and BGPAdvertisement. */

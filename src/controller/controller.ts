@@ -12,7 +12,7 @@ import { WorkQueue } from '../k8s/workqueue.ts';
 import { EventRecorder } from '../k8s/events.ts';
 import { LeaderElector, type ElectionTiming } from '../k8s/leader-election.ts';
 import { ApiLeaseStore } from '../k8s/lease-store.ts';
-import type { Clock, Timer } from '../k8s/clock.ts';
+import type { Clock, Timer } from '../time/clock.ts';
 import { Allocator, type Assignment } from '../ipam/allocator.ts';
 import { reconcileService, restoreService, type ReconcileOptions, type ServiceOutcome } from '../ipam/reconcile.ts';
 import { readService, type V1Service } from '../api/service.ts';

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
-import { backoffDelay, type Clock } from '../k8s/clock.ts';
+import { backoffDelay } from '../time/backoff.ts';
+import { type Clock } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
 
 export const MEMBERLIST_KEY = 'secretkey';

@@ -1,7 +1,7 @@
 // What must change on a Service object for it to show a reconcile outcome: its
 // status.loadBalancer.ingress and the metallb.io/ip-allocated-from-pool annotation.
 // Pure, so the writes the controller makes are tested without an API server.
-import { formatIP } from '../ipam/address.ts';
+import { formatIP } from '../net/ip.ts';
 import { ANNOTATION_PREFIX, Annotation, type V1Service } from '../api/service.ts';
 import type { ServiceOutcome } from '../ipam/reconcile.ts';
 

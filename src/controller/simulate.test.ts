@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { simulate, assignmentOf } from './simulate.ts';
-import { formatIP } from '../ipam/address.ts';
+import { formatIP } from '../net/ip.ts';
 import { allocation, pool } from '../ipam/fixtures.test-support.ts';
 import { EMPTY_CONFIG, type Config, type Pool } from '../config/model.ts';
 import type { V1Service } from '../api/service.ts';

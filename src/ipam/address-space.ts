@@ -9,7 +9,8 @@
 //
 // The lowest free address is the lowest hole if there is one, else the cursor: the rule
 // that gives the tutorial's services .3 then .4, and a released IP to the next service.
-import { isBuggyIP, rangeSize, type AddressRange, type Family } from './address.ts';
+import { isBuggyIP, rangeSize, type AddressRange } from '../net/range.ts';
+import { type Family } from '../net/ip.ts';
 import { MinHeap } from './min-heap.ts';
 
 export class AddressSpace {

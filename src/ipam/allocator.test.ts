@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Allocator, familyChoices } from './allocator.ts';
-import { formatIP, type IP } from './address.ts';
+import { formatIP, type IP } from '../net/ip.ts';
 import { allocation, ip, pool, request } from './fixtures.test-support.ts';
 
 const ips = (a: { ips: readonly IP[] }): string[] => a.ips.map(formatIP);

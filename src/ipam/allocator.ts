@@ -2,9 +2,9 @@
 // deterministic: no I/O, no clock; the same calls in the same order give the same
 // result. Cost per call is O(log n) in the addresses in use (plus the number of pools a
 // service may draw from), never proportional to a pool's size.
-import { formatIP, type Family, type IP } from './address.ts';
+import { formatIP, type Family, type IP } from '../net/ip.ts';
 import { AddressSpace } from './address-space.ts';
-import { portsConflict, type ServiceRequest, type ServicePort } from './request.ts';
+import type { ServiceRequest, ServicePort } from '../api/service-request.ts';
 import { anySelectorMatches } from '../api/selector.ts';
 import type { Pool } from '../config/model.ts';
 
@@ -403,4 +403,10 @@ function keyOf(ip: IP): string {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Whether two port lists use the same protocol/port pair (which forbids sharing an IP). */
+function portsConflict(a: readonly ServicePort[], b: readonly ServicePort[]): boolean {
+  const seen = new Set(a.map((p) => `${p.protocol}/${p.port}`));
+  return b.some((p) => seen.has(`${p.protocol}/${p.port}`));
 }

@@ -1,7 +1,8 @@
 // Builders for allocator tests: a pool or a service request from a few words.
-import { parseAddressEntry, parseIP, isAddressEntryError, type AddressRange, type IP } from './address.ts';
+import { parseAddressEntry, isAddressEntryError, type AddressRange } from '../net/range.ts';
+import { parseIP, type IP } from '../net/ip.ts';
 import type { Pool, ServiceAllocation } from '../config/model.ts';
-import type { ServiceRequest } from './request.ts';
+import type { ServiceRequest } from '../api/service-request.ts';
 
 export function pool(name: string, addresses: string[], extra: Partial<Omit<Pool, 'name' | 'ranges'>> = {}): Pool {
   const ranges: AddressRange[] = addresses.map((a) => {

@@ -1,9 +1,9 @@
 // What the controller decides for one Service, given the allocator's state. Pure: the
 // controller applies the outcome to the API server; `ferrolb plan` prints it.
-import { formatIP, type IP } from './address.ts';
+import { formatIP, type IP } from '../net/ip.ts';
 import { Allocator, type Assignment } from './allocator.ts';
 import type { ServiceEvent, ServiceView } from '../api/service.ts';
-import type { ServiceRequest } from './request.ts';
+import type { ServiceRequest } from '../api/service-request.ts';
 
 export interface ReconcileOptions {
   /** --lb-class: handle only services of this class; unset = only services without one. */

@@ -4,7 +4,7 @@
 // configuration identically.
 import type { KubeClient, KubeObject } from './client.ts';
 import { WatchedResource, type WatchOptions } from './informer.ts';
-import type { Timer } from './clock.ts';
+import type { Timer } from '../time/clock.ts';
 import { buildConfig, type BuildResult } from '../config/build.ts';
 import { objectDocuments } from '../config/documents.ts';
 import { CONFIGURATION_KINDS, V1BETA1, V1BETA2, type MetalLBKind } from '../api/metallb.ts';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigurationStateWriter } from './configuration-state.ts';
-import { ManualClock } from './clock.ts';
+import { ManualClock } from '../time/clock.ts';
 import { createLogger } from '../observability/logging.ts';
 import type { KubeClient } from './client.ts';
 

@@ -9,7 +9,8 @@
 // written, and writing the same verdict twice is skipped.
 import type { KubeClient } from './client.ts';
 import { isStatus } from './client.ts';
-import { backoffDelay, type Clock, type Timer } from './clock.ts';
+import { backoffDelay } from '../time/backoff.ts';
+import { type Clock, type Timer } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
 import { V1BETA1 } from '../api/metallb.ts';
 

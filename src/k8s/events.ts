@@ -5,7 +5,7 @@
 // failing in a loop cannot flood the API server. Recording never throws and never
 // blocks the caller.
 import type { KubeClient } from './client.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../time/clock.ts';
 
 export interface ObjectReference {
   readonly apiVersion: string;

@@ -11,7 +11,8 @@
 //   dead and is replaced.
 import type { KubeClient, KubeObject, WatchStream } from './client.ts';
 import { ApiError } from './client.ts';
-import type { Clock, Timer } from './clock.ts';
+import type { Clock, Timer } from '../time/clock.ts';
+import { backoffDelay } from '../time/backoff.ts';
 
 export type ChangeType = 'add' | 'update' | 'delete';
 
@@ -117,10 +118,7 @@ export class WatchedResource<T extends KubeObject> {
     } catch (err) {
       if (generation !== this.#generation || this.#stopped) return;
       if (err instanceof ApiError && err.status === 410) this.#resourceVersion = '';
-      const min = this.#opts.minBackoff ?? 500;
-      const max = this.#opts.maxBackoff ?? 30_000;
-      const delay = Math.min(max, min * 2 ** Math.min(this.#failures, 20));
-      this.#failures++;
+      const delay = backoffDelay(this.#failures++, this.#opts.minBackoff ?? 500, this.#opts.maxBackoff ?? 30_000);
       this.#opts.onError?.(this.path, err, delay);
       this.#schedule(generation, delay);
     }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { electionStep, LeaderElector, DEFAULT_TIMING, type LeaseRecord, type LeaseStore, type StoredLease } from './leader-election.ts';
-import { ManualClock } from './clock.ts';
+import { ManualClock } from '../time/clock.ts';
 
 /** An in-memory Lease with the API server's optimistic concurrency (resourceVersion). */
 class MemoryLeaseStore implements LeaseStore {

@@ -7,7 +7,7 @@
 // - the leader renews every retryPeriod and gives up leadership when it has not renewed
 //   successfully for renewDeadline, before anyone else may take the lease
 //   (renewDeadline < leaseDuration), so two leaders never write at once.
-import type { Clock, Timer } from './clock.ts';
+import type { Clock, Timer } from '../time/clock.ts';
 
 export interface LeaseRecord {
   readonly holderIdentity: string;

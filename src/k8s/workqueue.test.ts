@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkQueue } from './workqueue.ts';
-import { ManualClock } from './clock.ts';
+import { ManualClock } from '../time/clock.ts';
 
 describe('WorkQueue', () => {
   it('de-duplicates waiting keys and keeps order', async () => {

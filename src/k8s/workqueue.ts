@@ -2,7 +2,8 @@
 // is queued once however often it is added; a key being processed that is added again
 // is processed once more after it is done (never twice at once); failures are retried
 // with per-key exponential backoff.
-import type { Clock, Timer } from './clock.ts';
+import type { Clock, Timer } from '../time/clock.ts';
+import { backoffDelay } from '../time/backoff.ts';
 
 export interface RetryPolicy {
   /** First retry delay, ms (client-go: 5 ms). */
@@ -54,7 +55,7 @@ export class WorkQueue {
   addRateLimited(key: string): number {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
-    const delay = Math.min(this.#retry.maxDelay, this.#retry.baseDelay * 2 ** Math.min(failures, 40));
+    const delay = backoffDelay(failures, this.#retry.baseDelay, this.#retry.maxDelay);
     this.addAfter(key, delay);
     return delay;
   }

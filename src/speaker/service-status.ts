@@ -11,7 +11,8 @@
 import { createHash } from 'node:crypto';
 import type { KubeClient } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
-import { backoffDelay, type Clock, type Timer } from '../k8s/clock.ts';
+import { backoffDelay } from '../time/backoff.ts';
+import { type Clock, type Timer } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
 import { V1BETA1 } from '../api/metallb.ts';
 

@@ -11,7 +11,7 @@ import { WatchedResource, type WatchOptions } from '../k8s/informer.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
 import { ConfigurationStateWriter } from '../k8s/configuration-state.ts';
 import { EventRecorder } from '../k8s/events.ts';
-import type { Clock, Timer } from '../k8s/clock.ts';
+import type { Clock, Timer } from '../time/clock.ts';
 import type { V1Service } from '../api/service.ts';
 import type { Config } from '../config/model.ts';
 import { formatConfigError } from '../config/errors.ts';

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebhookCertificates } from './certificates.ts';
 import { ApiError, type KubeClient } from '../k8s/client.ts';
-import { ManualClock } from '../k8s/clock.ts';
+import { ManualClock } from '../time/clock.ts';
 import { createLogger } from '../observability/logging.ts';
 
 describe('WebhookCertificates', () => {

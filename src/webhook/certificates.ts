@@ -10,7 +10,8 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { KubeClient } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
-import { backoffDelay, type Clock, type Timer } from '../k8s/clock.ts';
+import { backoffDelay } from '../time/backoff.ts';
+import { type Clock, type Timer } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
 import { createCA, issueServingCert } from './x509.ts';
 

@@ -3,7 +3,7 @@
 // SHA-256 (RFC 5758 3.2), DER-encoded here (ITU-T X.690) and signed with node:crypto.
 // Node can parse and verify certificates (X509Certificate) but not create them.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { parseIPv4, parseIPv6 } from '../speaker/l2/inet.ts';
+import { parseIPv4, parseIPv6 } from '../net/ip.ts';
 
 // --- DER (X.690 8, 10) ----------------------------------------------------------------
 

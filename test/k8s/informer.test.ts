@@ -7,7 +7,7 @@ import { useLab, labOk, eventually, freshNamespace, isRoot } from '../helpers/la
 import { compactEtcd, restartApiserver } from '../helpers/faults.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { WatchedResource, type ChangeType } from '../../src/k8s/informer.ts';
-import { realClock } from '../../src/k8s/clock.ts';
+import { realClock } from '../../src/time/clock.ts';
 
 const skip = isRoot() ? false : 'the lab needs root';
 

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
-import { realClock } from '../../src/k8s/clock.ts';
+import { realClock } from '../../src/time/clock.ts';
 import { BGPSession, type SessionState } from '../../src/speaker/bgp/session.ts';
 import { encode } from '../../src/speaker/bgp/encode.ts';
 import { MessageReader } from '../../src/speaker/bgp/decode.ts';

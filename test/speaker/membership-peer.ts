@@ -2,7 +2,7 @@
 // no "leaving" heartbeat) or SIGTERM it (a clean stop). argv: node name, bind address,
 // port, then peers as NAME=ADDRESS. Prints "live A,B" whenever the live set changes.
 import { Membership } from '../../src/speaker/membership/membership.ts';
-import { realClock } from '../../src/k8s/clock.ts';
+import { realClock } from '../../src/time/clock.ts';
 
 const [node, bind, port, ...peerArgs] = process.argv.slice(2);
 const peers = new Map(peerArgs.map((p) => [p.split('=')[0]!, [p.split('=')[1]!]] as const));

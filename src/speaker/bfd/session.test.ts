@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { realClock } from '../../k8s/clock.ts';
+import { realClock } from '../../time/clock.ts';
 import { createLogger } from '../../observability/logging.ts';
 import { BFDSession, BFD_PORT } from './session.ts';
 import { encodeControl, parseControl, type BFDState, type ControlPacket } from './packet.ts';

@@ -8,7 +8,7 @@
 // received packets have TTL 255 (Node cannot read a datagram's TTL).
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import type { Clock, Timer } from '../../k8s/clock.ts';
+import type { Clock, Timer } from '../../time/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { BFDProfile } from '../../config/model.ts';
 import { DIAG, encodeControl, parseControl, type BFDState, type ControlPacket } from './packet.ts';

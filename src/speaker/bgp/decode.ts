@@ -40,7 +40,7 @@
 // requiring capabilities (see unsupportedCapability in encode.ts), hold-time policy beyond
 // 1 and 2, NEXT_HOP semantics (RFC 4271 §5.1.3), FSM errors.
 
-import { formatIPv4, formatIPv6 } from '../l2/inet.ts';
+import { formatIPv4, formatIPv6 } from '../../net/ip.ts';
 import {
   ATTRIBUTE,
   ATTRIBUTE_FLAG,

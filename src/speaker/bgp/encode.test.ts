@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatIPv4, formatIPv6 } from '../l2/inet.ts';
+import { formatIPv4, formatIPv6 } from '../../net/ip.ts';
 import { decode } from './decode.ts';
 import { encode, endOfRIB, updatesFor } from './encode.ts';
 import { END_OF_RIB_IPV4, END_OF_RIB_IPV6, OPEN_MESSAGE, UPDATE_IPV4_MESSAGE } from './fixtures.test-support.ts';

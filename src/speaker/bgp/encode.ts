@@ -7,7 +7,7 @@
 // mandatory attribute, a message over 4096 bytes, and so on. Every refusal is a
 // RangeError naming the field.
 
-import { parseIPv4, parseIPv6 } from '../l2/inet.ts';
+import { parseIPv4, parseIPv6 } from '../../net/ip.ts';
 import {
   ATTRIBUTE,
   ATTRIBUTE_FLAG,

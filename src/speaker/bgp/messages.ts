@@ -2,7 +2,7 @@
 // The codec (encode.ts, decode.ts) turns these into bytes and back; nothing here does I/O.
 //
 // Addresses and prefixes are strings so the session can compare them with ===: dotted
-// quad for IPv4, RFC 5952 canonical text for IPv6 (what ../l2/inet.ts produces), and
+// quad for IPv4, RFC 5952 canonical text for IPv6 (what ../../net/ip.ts produces), and
 // prefixes as "address/length" with the host bits zero ("198.18.1.0/24", "2001:db8::/64").
 
 /** The address families this speaker negotiates (RFC 4760 AFI 1/2, SAFI 1). */

@@ -1,7 +1,7 @@
 // Prefix text <-> the RFC 4271 §4.3 NLRI encoding (length in bits, then just enough
 // bytes to hold it), shared by the encoder and the decoder.
 
-import { formatIPv4, formatIPv6, IPV4_LENGTH, IPV6_LENGTH, parseIPv4, parseIPv6 } from '../l2/inet.ts';
+import { formatIPv4, formatIPv6, IPV4_LENGTH, IPV6_LENGTH, parseIPv4, parseIPv6 } from '../../net/ip.ts';
 import type { AFI_SAFI } from './messages.ts';
 
 export interface ParsedPrefix {

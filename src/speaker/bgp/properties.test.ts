@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../l2/inet.ts';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../net/ip.ts';
 import { decode, MessageReader, type DecodeError } from './decode.ts';
 import { encode } from './encode.ts';
 import { FIXTURES } from './fixtures.test-support.ts';

@@ -5,7 +5,8 @@
 import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
 import { anySelectorMatches } from '../../api/selector.ts';
 import type { BGPAdvertisement, BGPPeer, Config, Pool } from '../../config/model.ts';
-import { formatIP, ipFromValue, maskIP, parseIP, type IP } from '../../ipam/address.ts';
+import { formatIP, ipFromValue, parseIP, type IP } from '../../net/ip.ts';
+import { maskIP } from '../../net/range.ts';
 import type { L2ServiceView, NodeView } from '../election/l2-plan.ts';
 
 export interface RouteAttributes {

@@ -8,7 +8,8 @@
 // words when it sent a NOTIFICATION, or with ours when we sent one.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { Clock, Timer } from '../../k8s/clock.ts';
+import type { Clock, Timer } from '../../time/clock.ts';
+import { backoffDelay } from '../../time/backoff.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { BGPPeer } from '../../config/model.ts';
 import type { RouteAttributes } from './routes.ts';
@@ -423,10 +424,10 @@ export class BGPSession {
     const wasEstablished = this.#state === 'established';
     this.#close(why);
     if (this.#stopped) return;
-    const delay = Math.min(MAX_RETRY_S, (this.#opts.minRetry ?? this.#peer.connectTime ?? 2) * 2 ** Math.min(this.#failures++, 6));
-    this.#log[wasEstablished ? 'warn' : 'info']({ why, retryInS: delay }, wasEstablished ? 'BGP session lost' : 'BGP session not established');
+    const delayMs = backoffDelay(this.#failures++, (this.#opts.minRetry ?? this.#peer.connectTime ?? 2) * 1000, MAX_RETRY_S * 1000);
+    this.#log[wasEstablished ? 'warn' : 'info']({ why, retryInS: delayMs / 1000 }, wasEstablished ? 'BGP session lost' : 'BGP session not established');
     this.#retryTimer?.cancel();
-    this.#retryTimer = this.#opts.clock.setTimeout(() => this.#connect(), delay * 1000);
+    this.#retryTimer = this.#opts.clock.setTimeout(() => this.#connect(), delayMs);
   }
 }
 

@@ -1,7 +1,7 @@
 // The set of BGP sessions of one node: one per BGPPeer that selects the node, created,
 // replaced (when the peer's settings change) and stopped as the configuration changes,
 // and fed the routes the plan gives each peer.
-import type { Clock } from '../../k8s/clock.ts';
+import type { Clock } from '../../time/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { SpeakerMetrics } from '../../observability/metrics.ts';
 import type { BFDProfile, BGPPeer } from '../../config/model.ts';

@@ -2,7 +2,7 @@
 // native addon (native/tcp_md5.c) sets the key before the SYN and connects; the
 // connected descriptor becomes an ordinary net.Socket.
 import { Socket } from 'node:net';
-import { loadAddon } from '../native-addon.ts';
+import { loadAddon } from '../../native/addon.ts';
 
 interface MD5Addon {
   connect(

@@ -12,7 +12,8 @@
 // of the cap (ceil(IPs / nodes)) is sampled. Deterministic (fixed seed).
 import { hash } from 'node:crypto';
 import type { Config } from '../../config/model.ts';
-import { isAddressEntryError, parseAddressEntry, parseIP } from '../../ipam/address.ts';
+import { isAddressEntryError, parseAddressEntry } from '../../net/range.ts';
+import { parseIP } from '../../net/ip.ts';
 import { ipOrderKey, planL2, type L2ServiceView } from './l2-plan.ts';
 
 // ---------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import { objectDocuments } from '../../config/documents.ts';
 import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
 import { anySelectorMatches, type LabelSelector, type Labels } from '../../api/selector.ts';
 import type { V1Service } from '../../api/service.ts';
-import { isAddressEntryError, parseAddressEntry, parseIP, formatIP } from '../../ipam/address.ts';
+import { isAddressEntryError, parseAddressEntry } from '../../net/range.ts';
+import { parseIP, formatIP } from '../../net/ip.ts';
 import {
   EXCLUDE_FROM_LB_LABEL,
   NO_READY_ENDPOINTS,

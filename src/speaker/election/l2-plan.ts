@@ -11,7 +11,7 @@ import { hash as digest } from 'node:crypto';
 import { anySelectorMatches, type Labels } from '../../api/selector.ts';
 import { Annotation, readAnnotation, type V1Service } from '../../api/service.ts';
 import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
-import { formatIP, ipKey, parseIP, type IP } from '../../ipam/address.ts';
+import { formatIP, ipKey, parseIP, type IP } from '../../net/ip.ts';
 
 // ---------------------------------------------------------------------------------
 // Inputs and output

@@ -3,8 +3,8 @@
 // and probes (RFC 5227 §2.1.1).
 
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE, allocFrame, ignored, invalid, u16, type Ignored, type Invalid } from './ethernet.ts';
-import { formatIPv4, requireIPv4 } from './inet.ts';
-import { formatMAC, requireMAC, type MAC } from './mac.ts';
+import { formatIPv4, requireIPv4 } from '../../net/ip.ts';
+import { formatMAC, requireMAC, type MAC } from '../../net/mac.ts';
 
 export interface ARPRequest {
   readonly type: 'arp-request';

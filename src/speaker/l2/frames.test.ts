@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatIPv6, parseFrame, parseIPv4, parseIPv6, parseMAC, type L2Message } from './frames.ts';
+import { parseFrame, type L2Message } from './frames.ts';
+import { formatIPv6, parseIPv4, parseIPv6 } from '../../net/ip.ts';
+import { parseMAC } from '../../net/mac.ts';
 import {
   ARP_ANNOUNCEMENT, ARP_PROBE, ARP_REPLY, ARP_REQUEST, DAD_NS, DAD_NS_NONCE, GARP_REPLY, GARP_REQUEST, ICMP_OFFSET, NA, NA_FROM_ROUTER, NS, UNSOLICITED_NA,
   doctored, hex,

@@ -1,8 +1,8 @@
 // The L2 speaker's codec entry point: one Ethernet II frame, as read from an AF_PACKET
 // SOCK_RAW socket, in; one typed message out. The socket sees much unrelated traffic, so
 // the common "not for us" answers are shared constant objects decided from a few bytes.
-// Builders and helpers from arp.ts, ndp.ts, inet.ts and mac.ts are re-exported here so
-// that the speaker imports one module.
+// Builders and helpers from arp.ts and ndp.ts are re-exported here so that the speaker
+// imports one module; address text and bytes are src/net's.
 
 import { parseARP, type ARPReply, type ARPRequest } from './arp.ts';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE, MIN_ETHERTYPE, ignored, invalid, u16, type Ignored, type Invalid } from './ethernet.ts';
@@ -31,8 +31,6 @@ export type {
   UnsolicitedNeighborAdvertisementParams,
 } from './ndp.ts';
 export type { Ignored, Invalid } from './ethernet.ts';
-export { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './inet.ts';
-export { formatMAC, parseMAC, type MAC } from './mac.ts';
 
 // A tagged frame is not decoded: the speaker serves a VLAN through that VLAN's own
 // interface (e.g. eth0.100), where the kernel has already removed the tag. 802.1ad and

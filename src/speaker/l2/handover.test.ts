@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { ManualClock } from '../../k8s/clock.ts';
+import { ManualClock } from '../../time/clock.ts';
 import { L2Responder } from './responder.ts';
 import type { Link } from './interfaces.ts';
 import { arpRequest, parseFrame } from './frames.ts';

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   icmpv6Checksum, multicastMAC, neighborAdvertisement, neighborSolicitation, parseFrame, solicitedNodeMulticast, unsolicitedNeighborAdvertisement,
-  formatIPv6, type L2Message,
+  type L2Message,
 } from './frames.ts';
+import { formatIPv6 } from '../../net/ip.ts';
 import {
   CLIENT_IPV6, CLIENT_MAC, DAD_NS, DAD_NS_NONCE, ICMP_OFFSET, IPV6_HOP_LIMIT_OFFSET, NA, NA_FROM_ROUTER, NS, SPEAKER_MAC, UNSOLICITED_NA, VIP_IPV6,
   doctored, hex, pseudoHeaderAndMessage, rfc1071,

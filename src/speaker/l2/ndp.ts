@@ -4,8 +4,8 @@
 // conflict. Everything else that arrives in IPv6 is 'ignored'.
 
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE, allocFrame, ignored, invalid, u16, type Ignored, type Invalid } from './ethernet.ts';
-import { IPV6_LENGTH, formatIPv6, requireIPv6 } from './inet.ts';
-import { formatMAC, requireMAC, type MAC } from './mac.ts';
+import { IPV6_LENGTH, formatIPv6, requireIPv6 } from '../../net/ip.ts';
+import { formatMAC, requireMAC, type MAC } from '../../net/mac.ts';
 
 export interface NeighborSolicitation {
   readonly type: 'neighbor-solicitation';

@@ -1,7 +1,7 @@
 // Whole Ethernet frames in and out of one interface, through the native addon
 // (native/packet.c: an AF_PACKET socket whose kernel filter passes only ARP and ICMPv6
 // neighbour discovery). This is the speaker's only packet I/O edge.
-import { loadAddon as load } from '../native-addon.ts';
+import { loadAddon as load } from '../../native/addon.ts';
 
 interface PacketAddon {
   open(ifname: string, onFrame: (frame: Buffer) => void): object;

@@ -2,7 +2,7 @@
 // for which frame, on which interface, and when.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../k8s/clock.ts';
+import { ManualClock } from '../../time/clock.ts';
 import { pino } from 'pino';
 import { L2Responder, type FrameSocket } from './responder.ts';
 import type { Link } from './interfaces.ts';

@@ -21,7 +21,7 @@
 // claim only makes the IP suspect and schedules a new probe after the handover window;
 // a claim seen again after that window is a conflict.
 import { createSocket, type Socket } from 'node:dgram';
-import type { Clock, Timer } from '../../k8s/clock.ts';
+import type { Clock, Timer } from '../../time/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { SpeakerMetrics } from '../../observability/metrics.ts';
 import { answeringLinks, readLinks, type Link } from './interfaces.ts';

@@ -8,7 +8,7 @@
 // key, only with a valid HMAC), so a host on the LAN cannot keep a dead node "alive" by
 // forging its name, unless it also spoofs that node's address; use a key against that.
 import { createSocket, type Socket } from 'node:dgram';
-import type { Clock, Timer } from '../../k8s/clock.ts';
+import type { Clock, Timer } from '../../time/clock.ts';
 import { encodeHeartbeat, parseHeartbeat, type HeartbeatType } from './heartbeat.ts';
 import { MemberTable } from './members.ts';
 

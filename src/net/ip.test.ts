@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './inet.ts';
+import { formatIP, formatIPv4, formatIPv6, parseIP, parseIPv4, parseIPv6 } from './ip.ts';
 import { formatMAC, parseMAC } from './mac.ts';
 
 const v6 = (text: string): string => formatIPv6(parseIPv6(text)!);
@@ -102,5 +102,47 @@ describe('MAC', () => {
     for (const bad of ['', '52:54:00:ab:cd', '52:54:00:ab:cd:ef:01', '52-54-00-ab-cd-ef', '5254.00ab.cdef', '52:54:0:ab:cd:ef', '52:54:00:ab:cd:eg']) {
       assert.equal(parseMAC(bad), undefined, bad);
     }
+  });
+});
+
+describe('parseIP / formatIP', () => {
+  it('accepts canonical forms and refuses ambiguous ones', () => {
+    assert.equal(formatIP(parseIP('198.18.0.1')!), '198.18.0.1');
+    assert.equal(formatIP(parseIP('2001:0db8:0:0:0:0:0:1')!), '2001:db8::1');
+    assert.equal(parseIP('::ffff:198.18.0.1')!.family, 'IPv6');
+    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '0x1.2.3.4', '1.2.3.4 5', 'fe80::1%eth0', '2001:db8:::1', 'abc']) {
+      assert.equal(parseIP(bad), undefined, bad);
+    }
+  });
+
+  it('round-trips every IPv4 and IPv6 value', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }), (v) => assert.equal(parseIP(formatIP({ family: 'IPv4', value: v }))!.value, v)));
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 128n - 1n }), (v) => assert.equal(parseIP(formatIP({ family: 'IPv6', value: v }))!.value, v)));
+  });
+});
+
+describe('one grammar for both forms', () => {
+  it('parseIP and parseIPv4/parseIPv6 agree on every text: the same verdict, the same address', () => {
+    const token = fc.constantFrom(':', '::', '.', '0', '01', '1', '255', '256', 'ffff', 'FFFF', '12345', '1.2.3.4', '%', 'g', ' ');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(token, fc.integer({ min: 0, max: 0xffff }).map((w) => w.toString(16))), { maxLength: 10 }), (parts) => {
+        const text = parts.join('');
+        const ip = parseIP(text);
+        const bytes = text.includes(':') ? parseIPv6(text) : parseIPv4(text);
+        assert.equal(ip === undefined, bytes === undefined, text);
+        if (ip && bytes) assert.equal(ip.value, BigInt(`0x${bytes.toString('hex')}`), text);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('refuses whitespace anywhere: a field that tolerates spaces trims them itself', () => {
+    for (const bad of [' 10.0.0.1', '10.0.0.1 ', '10.0.0.1\n', ' ::1', '2001:db8::1 ', '\t::1']) assert.equal(parseIP(bad), undefined, JSON.stringify(bad));
+  });
+
+  it('reads the IPv4-compatible form as written (RFC 4291 2.5.5.1), not as IPv4-mapped', () => {
+    assert.equal(formatIP(parseIP('::1.2.3.4')!), '::102:304');
+    assert.equal(formatIP(parseIP('::ffff:1.2.3.4')!), '::ffff:102:304');
+    assert.equal(parseIP('1::01.2.3.4'), undefined, 'a leading zero is refused in an embedded dotted quad too');
   });
 });

@@ -1,5 +1,5 @@
-// Time, injected: production uses the real clock; tests drive a manual one, so retry
-// and lease timing are tested without sleeping.
+// Time, injected: production uses the real clock; tests drive a manual one, so retry,
+// lease, hold and detection timing are tested without sleeping.
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): Timer;
@@ -17,14 +17,6 @@ export const realClock: Clock = {
     return { cancel: () => clearTimeout(t) };
   },
 };
-
-/**
- * Exponential backoff for a retried write: `minMs` doubled per failure, capped at
- * `maxMs`, so an API server that is down is asked about twice a minute, not flooded.
- */
-export function backoffDelay(failures: number, minMs = 1000, maxMs = 30_000): number {
-  return Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));
-}
 
 /** A clock that moves only when told to; timers fire in due order during advance(). */
 export class ManualClock implements Clock {

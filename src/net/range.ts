@@ -1,16 +1,6 @@
-// Address math for pools: IPv4 and IPv6 addresses as bigints, so that a /8 or a /64
-// is two numbers, never a list of its members.
-import ipaddr from 'ipaddr.js';
-
-export type Family = 'IPv4' | 'IPv6';
-
-export const FAMILY_BITS: Readonly<Record<Family, number>> = { IPv4: 32, IPv6: 128 };
-
-/** One IP address. `value` is the address as an unsigned integer of its family's width. */
-export interface IP {
-  readonly family: Family;
-  readonly value: bigint;
-}
+// Address ranges: a pool's entries (CIDRs and start-end ranges) as two bigints each,
+// their CIDR cover and masks, and which addresses can serve a LoadBalancer at all.
+import { FAMILY_BITS, parseIP, type Family, type IP } from './ip.ts';
 
 /** An inclusive run of addresses of one family, as written in a pool. */
 export interface AddressRange {
@@ -19,55 +9,6 @@ export interface AddressRange {
   readonly last: bigint;
   /** The entry as the user wrote it (for messages and status). */
   readonly text: string;
-}
-
-/**
- * Parses one IP address in its canonical text forms: dotted quad for IPv4 (no octal,
- * hex or short forms, which Go's net.ParseIP also refuses) and RFC 4291 2.2 text for
- * IPv6 without a zone. An IPv4-mapped IPv6 address stays IPv6.
- */
-export function parseIP(text: string): IP | undefined {
-  const s = text.trim();
-  if (s === '' || s.includes('%')) return undefined;
-  if (s.includes(':')) {
-    if (!ipaddr.IPv6.isValid(s)) return undefined;
-    const bytes = ipaddr.IPv6.parse(s).toByteArray();
-    return { family: 'IPv6', value: bytesToBigint(bytes) };
-  }
-  if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return undefined;
-  // Leading zeros are ambiguous (octal in some parsers): Go refuses them since 1.17.
-  if (s.split('.').some((part) => part.length > 1 && part.startsWith('0'))) return undefined;
-  return { family: 'IPv4', value: bytesToBigint(ipaddr.IPv4.parse(s).toByteArray()) };
-}
-
-function bytesToBigint(bytes: readonly number[]): bigint {
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v;
-}
-
-/** Formats an address: dotted quad, or RFC 5952 canonical IPv6. */
-export function formatIP(ip: IP): string {
-  if (ip.family === 'IPv4') {
-    const v = ip.value;
-    return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
-  }
-  const parts: number[] = [];
-  for (let s = 112n; s >= 0n; s -= 16n) parts.push(Number((ip.value >> s) & 0xffffn));
-  return new ipaddr.IPv6(parts).toRFC5952String();
-}
-
-export function ipFromValue(family: Family, value: bigint): IP {
-  return { family, value };
-}
-
-export function sameIP(a: IP, b: IP): boolean {
-  return a.family === b.family && a.value === b.value;
-}
-
-/** A stable string key for maps: family tag + value. */
-export function ipKey(ip: IP): string {
-  return (ip.family === 'IPv4' ? '4:' : '6:') + ip.value.toString(16);
 }
 
 export type AddressEntryError = { reason: string };

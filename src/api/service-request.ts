@@ -1,7 +1,7 @@
 // What the allocator needs to know of a Service: its identity, what it asks for, and
-// what decides whether it may share an IP. Built from a v1 Service by src/api/service.ts.
-import type { Family, IP } from './address.ts';
-import type { Labels } from '../api/selector.ts';
+// what decides whether it may share an IP. Built from a v1 Service by ./service.ts.
+import type { Family, IP } from '../net/ip.ts';
+import type { Labels } from './selector.ts';
 
 export type IPFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
 
@@ -32,10 +32,4 @@ export interface ServiceRequest {
   readonly ipFamilyPolicy: IPFamilyPolicy;
   /** Families in preference order (spec.ipFamilies); SingleStack uses the first only. */
   readonly ipFamilies: readonly Family[];
-}
-
-/** Whether two port lists use the same protocol/port pair (which forbids sharing an IP). */
-export function portsConflict(a: readonly ServicePort[], b: readonly ServicePort[]): boolean {
-  const seen = new Set(a.map((p) => `${p.protocol}/${p.port}`));
-  return b.some((p) => seen.has(`${p.protocol}/${p.port}`));
 }
