@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything ferrolb's tests and lab need on a fresh Debian machine, and does
 # nothing that is already done: Debian packages (as root), npm packages (Node 24 comes
-# from the npm registry's `node` package), and the lab's Go-built control plane.
+# from the npm registry's `node` package), the lab's Go-built control plane and helm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,3 +45,7 @@ bash lab/build.sh >/dev/null
 bash lab/build-node.sh >/dev/null
 # The ferrolb image from the Dockerfile (buildah; cached by the Dockerfile's inputs).
 bash lab/build-image.sh >/dev/null
+
+# helm, for charts/ferrolb's tests and for installing the chart (cached by pin hash;
+# scripts/helm-path.sh prints where it is).
+bash tools/helm/build.sh >/dev/null
