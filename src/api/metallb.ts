@@ -158,7 +158,7 @@ export interface BGPPeerSpecV1beta2 {
   /** Exactly one of peerASN and dynamicASN. */
   peerASN?: number;
   dynamicASN?: DynamicASNMode;
-  /** The ASN presented to this peer instead of myASN (REFERENCE.md). */
+  /** The ASN presented to this peer instead of myASN (docs/COMPATIBILITY.md "BGPPeer"). */
   localASN?: number;
   /** Exactly one of peerAddress and interface (unnumbered BGP). */
   peerAddress?: string;

@@ -26,7 +26,7 @@ export interface ServiceRequest {
   readonly requestedPool?: string;
   /** metallb.io/allow-shared-ip; '' = does not share. */
   readonly sharingKey: string;
-  /** '' for externalTrafficPolicy Cluster; the pod selector for Local (REFERENCE: sharing). */
+  /** '' for externalTrafficPolicy Cluster; the pod selector for Local (docs/COMPATIBILITY.md "Sharing an IP"). */
   readonly backendKey: string;
   readonly ports: readonly ServicePort[];
   readonly ipFamilyPolicy: IPFamilyPolicy;

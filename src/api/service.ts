@@ -1,6 +1,6 @@
 // The parts of a v1 Service that a load balancer reads, and the metallb.io annotations,
 // under both the current `metallb.io/` prefix and the legacy `metallb.universe.tf/`
-// one (REFERENCE: Services).
+// one (docs/COMPATIBILITY.md "What a Service asks for").
 import { parseIP, formatIP, type Family, type IP } from '../net/ip.ts';
 import type { IPFamilyPolicy, Protocol, ServicePort, ServiceRequest } from './service-request.ts';
 import type { Labels } from './selector.ts';
@@ -157,7 +157,7 @@ export function readService(svc: V1Service, namespaceLabels: Labels = {}): Servi
 
   const pool = read(Annotation.addressPool);
   const sharingKey = read(Annotation.allowSharedIP) ?? '';
-  // REFERENCE (sharing): with externalTrafficPolicy Local, services may share an IP only
+  // docs/COMPATIBILITY.md "Sharing an IP": with externalTrafficPolicy Local, services may share an IP only
   // when they select the same pods, since the announcing node must hold their endpoints.
   const backendKey = spec.externalTrafficPolicy === 'Local' ? canonicalSelector(spec.selector ?? {}) : '';
   const request: ServiceRequest = {

@@ -1,5 +1,5 @@
 // Raw metallb.io documents → one validated, immutable Config, enforcing every rule of
-// REFERENCE.md. Pure: no I/O, no clock. Every error is collected (never only the
+// docs/COMPATIBILITY.md. Pure: no I/O, no clock. Every error is collected (never only the
 // first) and names the file, line, kind, namespace/name and field at fault.
 import {
   CONFIGURATION_KINDS,
@@ -220,8 +220,9 @@ export function buildConfig(documents: readonly SourceDocument[], options: Build
       continue;
     }
     if (declaredNamespace !== undefined && declaredNamespace !== lbNamespace) {
-      // REFERENCE.md: configuration is read only from the load balancer's namespace (a
-      // tenant must not be able to create a pool); MetalLB's webhook denies it.
+      // Read only from the load balancer's namespace (a tenant must not be able to create
+      // a pool; docs/COMPATIBILITY.md "Where configuration lives"); MetalLB's webhook
+      // denies it.
       notes.push(
         `${doc.file !== undefined ? `${doc.file}${doc.line !== undefined ? `:${doc.line}` : ''}: ` : ''}${kind} ${declaredNamespace}/${name} ignored: ` +
           `configuration is read only from the namespace ${lbNamespace}`,

@@ -1,5 +1,5 @@
 // The validated, immutable configuration: what the metallb.io resources in the load
-// balancer's namespace mean once every rule in REFERENCE.md holds. The controller, the
+// balancer's namespace mean once every rule of docs/COMPATIBILITY.md holds. The controller, the
 // speakers and the offline commands (validate, plan) all work from this one shape.
 import type { AddressRange } from '../net/range.ts';
 import type { LabelSelector, Labels } from '../api/selector.ts';

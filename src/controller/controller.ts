@@ -367,7 +367,7 @@ export class Controller {
       m.addressesInUse.set({ pool: pool.name }, u.assignedIPv4 + u.assignedIPv6);
       m.addressesTotal.set({ pool: pool.name }, Number(u.availableIPv4 + u.availableIPv6 + BigInt(u.assignedIPv4 + u.assignedIPv6)));
       if (!this.isLeader) continue;
-      // int64 counts; a family of 2^63 addresses or more saturates (REFERENCE: status).
+      // int64 counts; a family of 2^63 addresses or more saturates (docs/COMPATIBILITY.md "IPAddressPool").
       const sat = (n: bigint) => (JSON as unknown as { rawJSON(t: string): unknown }).rawJSON(String(n > INT64_MAX ? INT64_MAX : n));
       const status = { assignedIPv4: u.assignedIPv4, assignedIPv6: u.assignedIPv6, availableIPv4: sat(u.availableIPv4), availableIPv6: sat(u.availableIPv6) };
       const text = JSON.stringify(status);

@@ -148,7 +148,7 @@ export class Allocator {
   }
 
   /**
-   * Whether a pool may serve a service (REFERENCE: serviceAllocation): in a listed
+   * Whether a pool may serve a service (docs/COMPATIBILITY.md "IPAddressPool"): in a listed
    * namespace (by name or selector) when any are listed, AND matching a service
    * selector when any are listed. A pool without serviceAllocation serves everyone.
    */
@@ -288,8 +288,8 @@ export class Allocator {
   }
 
   /**
-   * Chooses and records IPs for a service that holds none (REFERENCE: pool choice
-   * order): requested IPs > requested pool > matching pools by priority > any other
+   * Chooses and records IPs for a service that holds none (docs/COMPATIBILITY.md
+   * "Controller: assigning IPs"): requested IPs > requested pool > matching pools by priority > any other
    * auto-assign pool. Within a pool, a service with a sharing key joins the lowest
    * compatible IP already shared under that key, else takes the lowest free address.
    */
@@ -369,7 +369,7 @@ function freeIP(space: AddressSpace): IP | undefined {
 /**
  * The family sets to try, in order. SingleStack: the primary family. RequireDualStack:
  * both, from one pool. PreferDualStack: both from one pool if any pool can, else the
- * primary family, else the other (REFERENCE: "both if possible, else one").
+ * primary family, else the other (docs/COMPATIBILITY.md "What a Service asks for").
  */
 export function familyChoices(svc: ServiceRequest): Family[][] {
   const order = svc.ipFamilies.length > 0 ? [...svc.ipFamilies] : ['IPv4' as Family];

@@ -57,7 +57,7 @@ export function invalidReason(alloc: Allocator, req: ServiceRequest, ips: readon
 }
 
 /**
- * Start-up restore (REFERENCE: restart stability): records the IPs a service already
+ * Start-up restore (docs/COMPATIBILITY.md "Controller: assigning IPs"): records the IPs a service already
  * shows in its status when they are still valid, and nothing else. Run for every
  * service before the first `reconcileService`, so no new allocation can take an IP that
  * a later service in the list already holds. Idempotent.

@@ -17,7 +17,7 @@
 // refused deletion would block `kubectl delete -f` and namespace deletion.
 //
 // Objects of these kinds outside the load balancer's namespace are refused: they would
-// be ignored, and a tenant must not be able to create a pool (REFERENCE.md "Resources").
+// be ignored, and a tenant must not be able to create a pool (docs/COMPATIBILITY.md "Where configuration lives").
 import type { KubeObject } from '../k8s/client.ts';
 import { buildConfig } from '../config/build.ts';
 import { objectDocuments } from '../config/documents.ts';

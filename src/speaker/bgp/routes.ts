@@ -1,5 +1,5 @@
-// Which prefixes this node announces to which BGP peer (REFERENCE.md "Speaker, BGP
-// mode"; BGPAdvertisement.spec). Pure: the same function for every node; each node
+// Which prefixes this node announces to which BGP peer (docs/COMPATIBILITY.md "Speaker, BGP
+// mode", "BGPAdvertisement"). Pure: the same function for every node; each node
 // computes only its own routes. Unlike L2 there is no election: every eligible node
 // announces, and the routers spread traffic over them by ECMP.
 import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
@@ -42,7 +42,7 @@ export function planBGP(input: BGPPlanInput): PeerRoutes[] {
   if (peers.length === 0 || node.networkUnavailable) return [...out.values()];
   for (const svc of [...input.services].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const usable = svc.endpoints.filter((e) => e.ready || e.serving);
-    // No ready endpoint anywhere: withdraw (REFERENCE: "loses its endpoints").
+    // No ready endpoint anywhere: withdraw (docs/COMPATIBILITY.md "Speaker, BGP mode").
     if (usable.length === 0) continue;
     // Local policy: only nodes holding a ready endpoint announce, so routers never send
     // traffic to a node that would have to forward it (and lose the client's address).

@@ -1,7 +1,7 @@
 // One BGP session from this node to one peer (RFC 4271): connect, OPEN, keepalives,
 // then the node's routes for that peer as UPDATEs, kept in step with what the plan says
 // (announce what is new or changed, withdraw what is gone). Routes received are
-// ignored: the speaker only announces (REFERENCE.md "Speaker, BGP mode").
+// ignored: the speaker only announces (docs/COMPATIBILITY.md "Speaker, BGP mode").
 //
 // The session is active only (the node connects; MetalLB's speakers do the same), and
 // retries with backoff after any failure. Every failure is logged with the peer's
@@ -348,7 +348,7 @@ export class BGPSession {
     this.#write(update);
   }
 
-  /** REFERENCE.md: ORIGIN IGP; AS_PATH empty for iBGP, [myASN] for eBGP; LOCAL_PREF for iBGP only (RFC 4271 5.1.5). */
+  /** docs/COMPATIBILITY.md "Speaker, BGP mode": ORIGIN IGP; AS_PATH empty for iBGP, [myASN] for eBGP; LOCAL_PREF for iBGP only (RFC 4271 5.1.5). */
   #pathAttributes(r: RouteAttributes): PathAttributes {
     const myAS = this.#peer.localASN ?? this.#peer.myASN;
     const internal = this.#peerAS === myAS;
@@ -362,7 +362,7 @@ export class BGPSession {
   }
 
   /**
-   * NEXT_HOP is this end of the session (REFERENCE.md). For the other family over the
+   * NEXT_HOP is this end of the session (docs/COMPATIBILITY.md "Speaker, BGP mode"). For the other family over the
    * same session (IPv6 prefixes on an IPv4 session), a global address of that family on
    * the interface that carries the session.
    */

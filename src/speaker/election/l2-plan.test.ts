@@ -722,7 +722,7 @@ const arbWorld: fc.Arbitrary<World> = fc
 
 /**
  * The candidate set of every announceable IP, computed the slow, obvious way straight
- * from REFERENCE.md (no caching, no indexes), as an oracle for the properties.
+ * from docs/COMPATIBILITY.md "Speaker, L2 mode" (no caching, no indexes), as an oracle for the properties.
  */
 function oracle(input: L2PlanInput): Map<string, { services: string[]; candidates: string[] }> {
   const byIP = new Map<string, { services: string[]; candidates: string[] }>();

@@ -1,5 +1,5 @@
-// Which node announces which load-balancer IP in L2 mode (REFERENCE: "Speaker, L2
-// mode", "L2Advertisement.spec"). Pure: no I/O, no clock, no globals. Every speaker
+// Which node announces which load-balancer IP in L2 mode (docs/COMPATIBILITY.md "Speaker, L2
+// mode", "L2Advertisement"). Pure: no I/O, no clock, no globals. Every speaker
 // runs it on the same snapshot and reaches the same answer, so exactly one node answers
 // ARP/NDP for each IP without any coordination beyond membership (liveNodes).
 //

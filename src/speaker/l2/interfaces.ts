@@ -1,4 +1,4 @@
-// Which interfaces the L2 speaker answers on (REFERENCE.md "Speaker, L2 mode"): up,
+// Which interfaces the L2 speaker answers on (docs/COMPATIBILITY.md "Speaker, L2 mode"): up,
 // able to broadcast, ARP-capable, not enslaved to a bridge or bond (the master answers
 // for it), and not one of the virtual interfaces a container network creates for pods
 // (veth ends, CNI bridges, tunnels): answering there would leak the LB IP into pods.
