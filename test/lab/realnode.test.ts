@@ -10,310 +10,268 @@
 // Needs root and the Debian packages containerd, runc, containernetworking-plugins,
 // buildah and mmdebstrap (scripts/setup.sh installs them). Without them the suite is skipped, except under
 // CI=true, where a skipped lab suite would hide a broken machine: there it fails.
-import { before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { curlFrom, eventually, freshNamespace, isRoot, kubectl, kubectlJson, labOk, leftovers, nothingLeft, repoDir, stateDir, useLab } from '../helpers/lab.ts';
+import { curlFrom, eventually, freshNamespace, kubectl, kubectlJson, labOk, leftovers, nothingLeft, stateDir, useLab } from '../helpers/lab.ts';
+import { buildRealNodeInputs, describeRealNodes, kubectlApply } from '../helpers/realnodes.ts';
 
 const realNodeIp = '198.18.0.12'; // node-2
 const hostnameImage = 'lab.ferrolb.io/hostname:1';
 const ferrolbImage = 'lab.ferrolb.io/ferrolb:dev';
-
-function missing(): string | undefined {
-  if (!isRoot()) return 'the lab needs root';
-  for (const tool of ['containerd', 'runc', 'ctr', 'buildah', 'mmdebstrap']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install containerd runc buildah mmdebstrap)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'the CNI plugins are not installed (apt-get install containernetworking-plugins)';
-  return undefined;
-}
 
 // Paths a kubelet or containerd would create on the machine by default; the lab keeps
 // them inside each node's private mount namespace, and down removes the mount points.
 const machinePaths = ['/var/lib/kubelet', '/var/log/containers', '/var/log/pods', '/usr/libexec/kubernetes', '/var/lib/containerd', '/run/containerd', '/etc/kubernetes', '/var/lib/cni'];
 const machinePathsBefore = machinePaths.filter((p) => existsSync(p));
 
-const why = missing();
-const ci = process.env['CI'] === 'true';
+describeRealNodes('real nodes', () => {
+  before(buildRealNodeInputs);
+  useLab({ up: ['--nodes', '2', '--real-nodes', '1', '--ferrolb-image'] });
 
-if (why && ci) {
-  describe('real nodes', () => {
-    it('can run under CI', () => {
-      assert.fail(`the real-node lab suite cannot run here (${why}); under CI=true that is a failure, not a skip`);
-    });
+  it('node-2 is registered by its own kubelet (v1.37.2, containerd) and Ready; node-1 stays the agent\'s', () => {
+    interface NodeList { items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string; containerRuntimeVersion: string }; addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] } }[] }
+    const nodes = kubectlJson<NodeList>('get', 'nodes').items;
+    assert.deepEqual(nodes.map((n) => n.metadata.name).sort(), ['node-1', 'node-2']);
+    const real = nodes.find((n) => n.metadata.name === 'node-2')!;
+    assert.equal(real.status.nodeInfo.kubeletVersion, 'v1.37.2');
+    assert.match(real.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\//);
+    assert.ok(real.status.addresses.some((a) => a.type === 'InternalIP' && a.address === realNodeIp));
+    assert.equal(real.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
+    const played = nodes.find((n) => n.metadata.name === 'node-1')!;
+    assert.equal(played.status.nodeInfo.containerRuntimeVersion, 'lab://1');
   });
-} else {
-  describe('real nodes', { skip: why ?? false }, () => {
-    before(() => {
-      // A cold machine builds the kubelet and the controllers first (minutes), outside `up`'s timeout.
-      const build = spawnSync('bash', [join(repoDir, 'lab', 'build-node.sh')], { encoding: 'utf8', timeout: 60 * 60_000 });
-      if (build.status !== 0) throw new Error(`lab/build-node.sh failed: ${build.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-      // And the ferrolb image from the Dockerfile (a minute when the sources changed;
-      // about ten on a machine without the stand-in bases).
-      const image = spawnSync('bash', [join(repoDir, 'lab', 'build-image.sh')], { encoding: 'utf8', timeout: 60 * 60_000 });
-      if (image.status !== 0) throw new Error(`lab/build-image.sh failed: ${image.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    });
-    useLab({ up: ['--nodes', '2', '--real-nodes', '1', '--ferrolb-image'] });
 
-    it('node-2 is registered by its own kubelet (v1.37.2, containerd) and Ready; node-1 stays the agent\'s', () => {
-      interface NodeList { items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string; containerRuntimeVersion: string }; addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] } }[] }
-      const nodes = kubectlJson<NodeList>('get', 'nodes').items;
-      assert.deepEqual(nodes.map((n) => n.metadata.name).sort(), ['node-1', 'node-2']);
-      const real = nodes.find((n) => n.metadata.name === 'node-2')!;
-      assert.equal(real.status.nodeInfo.kubeletVersion, 'v1.37.2');
-      assert.match(real.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\//);
-      assert.ok(real.status.addresses.some((a) => a.type === 'InternalIP' && a.address === realNodeIp));
-      assert.equal(real.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
-      const played = nodes.find((n) => n.metadata.name === 'node-1')!;
-      assert.equal(played.status.nodeInfo.containerRuntimeVersion, 'lab://1');
-    });
+  it('a pod on the real node runs the local image, is Ready by its probe, and answers at its IP and through a NodePort', async () => {
+    const ns = freshNamespace('realnode');
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: ns, labels: { app: 'web' } },
+      spec: {
+        nodeName: 'node-2', // bound to the real node: this test is about its kubelet
+        containers: [{
+          name: 'web',
+          image: hostnameImage,
+          imagePullPolicy: 'Never',
+          ports: [{ containerPort: 80 }],
+          readinessProbe: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 1 },
+        }],
+      },
+    };
+    kubectlApply(pod);
+    interface Pod { status: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; started?: boolean; imageID: string }[] } }
+    const ready = await eventually('the pod Ready by its readiness probe', 60_000, () => {
+      const p = kubectlJson<Pod>('get', 'pod', 'web', '-n', ns);
+      return p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+    }, 500);
+    assert.equal(ready.status.phase, 'Running');
+    const ip = ready.status.podIP ?? '';
+    // node-2's /26 of the pod range: 198.18.64.64/26, gateway .65 (cbr0).
+    assert.match(ip, /^198\.18\.64\.(6[6-9]|[7-9]\d|1[01]\d|12[0-6])$/);
+    // Pod ranges are routed between nodes (the client reaches pods through Services).
+    assert.equal(await eventually('an answer from the pod IP, from node-1', 10_000, () => curlFrom('node-1', `http://${ip}/`)), 'web');
 
-    it('a pod on the real node runs the local image, is Ready by its probe, and answers at its IP and through a NodePort', async () => {
-      const ns = freshNamespace('realnode');
-      const pod = {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'web', namespace: ns, labels: { app: 'web' } },
-        spec: {
-          nodeName: 'node-2', // no kube-scheduler in the lab yet; the agent schedules only onto its own nodes
-          containers: [{
-            name: 'web',
-            image: hostnameImage,
-            imagePullPolicy: 'Never',
-            ports: [{ containerPort: 80 }],
-            readinessProbe: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 1 },
-          }],
-        },
-      };
-      kubectlApply(pod);
-      interface Pod { status: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; started?: boolean; imageID: string }[] } }
-      const ready = await eventually('the pod Ready by its readiness probe', 60_000, () => {
-        const p = kubectlJson<Pod>('get', 'pod', 'web', '-n', ns);
-        return p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
-      }, 500);
-      assert.equal(ready.status.phase, 'Running');
-      const ip = ready.status.podIP ?? '';
-      // node-2's /26 of the pod range: 198.18.64.64/26, gateway .65 (cbr0).
-      assert.match(ip, /^198\.18\.64\.(6[6-9]|[7-9]\d|1[01]\d|12[0-6])$/);
-      // Pod ranges are routed between nodes (the client reaches pods through Services).
-      assert.equal(await eventually('an answer from the pod IP, from node-1', 10_000, () => curlFrom('node-1', `http://${ip}/`)), 'web');
+    kubectl('expose', 'pod', 'web', '--port', '80', '--type', 'NodePort', '-n', ns);
+    const nodePort = Number(kubectl('get', 'service', 'web', '-n', ns, '-o', 'jsonpath={.spec.ports[0].nodePort}'));
+    for (const node of ['198.18.0.11', realNodeIp]) {
+      assert.equal(await eventually(`an answer through ${node}:${nodePort}`, 20_000, () => curlFrom('client', `http://${node}:${nodePort}/`)), 'web');
+    }
+    kubectl('delete', 'namespace', ns, '--wait=false');
+  });
 
-      kubectl('expose', 'pod', 'web', '--port', '80', '--type', 'NodePort', '-n', ns);
-      const nodePort = Number(kubectl('get', 'service', 'web', '-n', ns, '-o', 'jsonpath={.spec.ports[0].nodePort}'));
-      for (const node of ['198.18.0.11', realNodeIp]) {
-        assert.equal(await eventually(`an answer through ${node}:${nodePort}`, 20_000, () => curlFrom('client', `http://${node}:${nodePort}/`)), 'web');
-      }
-      kubectl('delete', 'namespace', ns, '--wait=false');
-    });
-
-    it('the real kube-scheduler spreads a Deployment over the played and the real node; a NodePort reaches every pod', async () => {
-      const ns = freshNamespace('realnode-deploy');
-      kubectlApply({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'spread', namespace: ns, labels: { app: 'spread' } },
-        spec: {
-          replicas: 4,
-          selector: { matchLabels: { app: 'spread' } },
-          template: {
-            metadata: { labels: { app: 'spread' } },
-            spec: {
-              topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }],
-              containers: [{ name: 'web', image: hostnameImage, ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 1 } }],
-            },
+  it('the real kube-scheduler spreads a Deployment over the played and the real node; a NodePort reaches every pod', async () => {
+    const ns = freshNamespace('realnode-deploy');
+    kubectlApply({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'spread', namespace: ns, labels: { app: 'spread' } },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: { app: 'spread' } },
+        template: {
+          metadata: { labels: { app: 'spread' } },
+          spec: {
+            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }],
+            containers: [{ name: 'web', image: hostnameImage, ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 1 } }],
           },
         },
-      });
-      interface PodList { items: { metadata: { name: string }; spec: { nodeName?: string }; status: { conditions?: { type: string; status: string }[] } }[] }
-      const pods = await eventually('4 Ready pods', 60_000, () => {
-        const list = kubectlJson<PodList>('get', 'pods', '-n', ns, '-l', 'app=spread').items;
-        const ready = list.filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-        return ready.length === 4 ? ready : undefined;
-      }, 500);
-      const perNode = new Map<string, number>();
-      for (const p of pods) perNode.set(p.spec.nodeName ?? '', (perNode.get(p.spec.nodeName ?? '') ?? 0) + 1);
-      assert.deepEqual(Object.fromEntries(perNode), { 'node-1': 2, 'node-2': 2 });
-      kubectl('expose', 'deployment', 'spread', '--port', '80', '--type', 'NodePort', '-n', ns);
-      const nodePort = Number(kubectl('get', 'service', 'spread', '-n', ns, '-o', 'jsonpath={.spec.ports[0].nodePort}'));
-      const want = pods.map((p) => p.metadata.name).sort();
-      const seen = new Set<string>();
-      await eventually('answers from all 4 pods through the NodePort', 30_000, () => {
-        const a = curlFrom('client', `http://${realNodeIp}:${nodePort}/`);
-        if (a) seen.add(a);
-        return want.every((w) => seen.has(w)) ? true : undefined;
-      }, 50);
-      kubectl('delete', 'namespace', ns, '--wait=false');
+      },
     });
+    interface PodList { items: { metadata: { name: string }; spec: { nodeName?: string }; status: { conditions?: { type: string; status: string }[] } }[] }
+    const pods = await eventually('4 Ready pods', 60_000, () => {
+      const list = kubectlJson<PodList>('get', 'pods', '-n', ns, '-l', 'app=spread').items;
+      const ready = list.filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return ready.length === 4 ? ready : undefined;
+    }, 500);
+    const perNode = new Map<string, number>();
+    for (const p of pods) perNode.set(p.spec.nodeName ?? '', (perNode.get(p.spec.nodeName ?? '') ?? 0) + 1);
+    assert.deepEqual(Object.fromEntries(perNode), { 'node-1': 2, 'node-2': 2 });
+    kubectl('expose', 'deployment', 'spread', '--port', '80', '--type', 'NodePort', '-n', ns);
+    const nodePort = Number(kubectl('get', 'service', 'spread', '-n', ns, '-o', 'jsonpath={.spec.ports[0].nodePort}'));
+    const want = pods.map((p) => p.metadata.name).sort();
+    const seen = new Set<string>();
+    await eventually('answers from all 4 pods through the NodePort', 30_000, () => {
+      const a = curlFrom('client', `http://${realNodeIp}:${nodePort}/`);
+      if (a) seen.add(a);
+      return want.every((w) => seen.has(w)) ? true : undefined;
+    }, 50);
+    kubectl('delete', 'namespace', ns, '--wait=false');
+  });
 
-    it('a hostNetwork pod runs in the node\'s network namespace and sees its LAN address', async () => {
-      const ns = freshNamespace('realnode-host');
-      kubectlApply({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'hostnet', namespace: ns },
-        spec: {
-          nodeName: 'node-2',
-          hostNetwork: true,
-          containers: [{
-            name: 'web',
-            image: hostnameImage,
-            imagePullPolicy: 'Never',
-            env: [{ name: 'PORT', value: '18080' }],
-            readinessProbe: { httpGet: { path: '/healthz', port: 18080 }, periodSeconds: 1 },
-          }],
-        },
-      });
-      const ip = await eventually('the hostNetwork pod Ready', 60_000, () => {
-        const p = kubectlJson<{ status: { podIP?: string; conditions?: { type: string; status: string }[] } }>('get', 'pod', 'hostnet', '-n', ns);
-        return p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p.status.podIP : undefined;
-      }, 500);
-      assert.equal(ip, realNodeIp);
-      const addrs = (await eventually('the pod\'s addresses', 10_000, () => curlFrom('client', `http://${realNodeIp}:18080/addrs`))).split('\n');
-      assert.ok(addrs.includes(realNodeIp), `addresses seen by the pod: ${addrs.join(' ')}`);
-      assert.ok(addrs.includes('198.18.64.65'), 'the node\'s pod bridge cbr0 is in the same namespace');
-      kubectl('delete', 'namespace', ns, '--wait=false');
+  it('a hostNetwork pod runs in the node\'s network namespace and sees its LAN address', async () => {
+    const ns = freshNamespace('realnode-host');
+    kubectlApply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hostnet', namespace: ns },
+      spec: {
+        nodeName: 'node-2',
+        hostNetwork: true,
+        containers: [{
+          name: 'web',
+          image: hostnameImage,
+          imagePullPolicy: 'Never',
+          env: [{ name: 'PORT', value: '18080' }],
+          readinessProbe: { httpGet: { path: '/healthz', port: 18080 }, periodSeconds: 1 },
+        }],
+      },
     });
+    const ip = await eventually('the hostNetwork pod Ready', 60_000, () => {
+      const p = kubectlJson<{ status: { podIP?: string; conditions?: { type: string; status: string }[] } }>('get', 'pod', 'hostnet', '-n', ns);
+      return p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p.status.podIP : undefined;
+    }, 500);
+    assert.equal(ip, realNodeIp);
+    const addrs = (await eventually('the pod\'s addresses', 10_000, () => curlFrom('client', `http://${realNodeIp}:18080/addrs`))).split('\n');
+    assert.ok(addrs.includes(realNodeIp), `addresses seen by the pod: ${addrs.join(' ')}`);
+    assert.ok(addrs.includes('198.18.64.65'), 'the node\'s pod bridge cbr0 is in the same namespace');
+    kubectl('delete', 'namespace', ns, '--wait=false');
+  });
 
-    it('the real DaemonSet controller puts a hostNetwork pod on every node; the real node\'s runs in its namespace', async () => {
-      const ns = freshNamespace('realnode-ds');
-      kubectlApply({
-        apiVersion: 'apps/v1',
-        kind: 'DaemonSet',
-        metadata: { name: 'hostds', namespace: ns },
-        spec: {
-          selector: { matchLabels: { app: 'hostds' } },
-          template: {
-            metadata: { labels: { app: 'hostds' } },
-            spec: {
-              hostNetwork: true,
-              containers: [{ name: 'web', image: hostnameImage, env: [{ name: 'PORT', value: '18081' }], readinessProbe: { httpGet: { path: '/healthz', port: 18081 }, periodSeconds: 1 } }],
-            },
+  it('the real DaemonSet controller puts a hostNetwork pod on every node; the real node\'s runs in its namespace', async () => {
+    const ns = freshNamespace('realnode-ds');
+    kubectlApply({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'hostds', namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: 'hostds' } },
+        template: {
+          metadata: { labels: { app: 'hostds' } },
+          spec: {
+            hostNetwork: true,
+            containers: [{ name: 'web', image: hostnameImage, env: [{ name: 'PORT', value: '18081' }], readinessProbe: { httpGet: { path: '/healthz', port: 18081 }, periodSeconds: 1 } }],
           },
         },
-      });
-      interface Ds { status?: { desiredNumberScheduled?: number; numberReady?: number } }
-      await eventually('the DaemonSet ready on both nodes', 60_000, () => {
-        const s = kubectlJson<Ds>('get', 'daemonset', 'hostds', '-n', ns).status;
-        return s?.desiredNumberScheduled === 2 && s.numberReady === 2 ? true : undefined;
-      }, 500);
-      interface PodList { items: { spec: { nodeName?: string }; status: { podIP?: string } }[] }
-      const pods = kubectlJson<PodList>('get', 'pods', '-n', ns, '-l', 'app=hostds').items;
-      assert.deepEqual(pods.map((p) => p.spec.nodeName).sort(), ['node-1', 'node-2']);
-      assert.equal(pods.find((p) => p.spec.nodeName === 'node-2')?.status.podIP, realNodeIp);
-      const addrs = (await eventually('the real node\'s DaemonSet pod', 10_000, () => curlFrom('client', `http://${realNodeIp}:18081/addrs`))).split('\n');
-      assert.ok(addrs.includes(realNodeIp), `addresses seen by the pod: ${addrs.join(' ')}`);
-      kubectl('delete', 'namespace', ns, '--wait=false');
+      },
     });
-
-    it('the ferrolb image, built from the Dockerfile, runs `ferrolb --help` as the Dockerfile\'s user 65534', async () => {
-      const ns = freshNamespace('realnode-image');
-      const run = (name: string, extra: Record<string, unknown>) => kubectlApply({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: ns },
-        spec: { nodeName: 'node-2', restartPolicy: 'Never', containers: [{ name: 'ferrolb', image: ferrolbImage, imagePullPolicy: 'Never', ...extra }] },
-      });
-      run('help', { args: ['--help'] });
-      run('whoami', { command: ['node', '-e', 'console.log(`${process.getuid()}:${process.getgid()}`)'] });
-      for (const name of ['help', 'whoami']) {
-        await eventually(`pod ${name} Succeeded`, 60_000, () => {
-          const p = kubectlJson<{ status: { phase?: string } }>('get', 'pod', name, '-n', ns);
-          if (p.status.phase === 'Failed') throw new Error(`pod ${name} failed: ${podLog(ns, name)}`);
-          return p.status.phase === 'Succeeded' ? true : undefined;
-        }, 500);
-      }
-      assert.match(podLog(ns, 'help'), /Usage: ferrolb <command>/);
-      assert.equal(podLog(ns, 'whoami').trim(), '65534:65534');
-      kubectl('delete', 'namespace', ns, '--wait=false');
-    });
-
-    it('the speaker\'s securityContext (deploy/ferrolb.yaml) gives the container NET_RAW alone: its packet socket opens; without NET_RAW it does not', async () => {
-      const ns = freshNamespace('realnode-caps');
-      // What the speaker needs from its capabilities: an AF_PACKET socket on the node's
-      // interface, through the image's own addon. Prints the effective capability set.
-      const probe = [
-        "const caps = require('fs').readFileSync('/proc/self/status', 'utf8').match(/CapEff:\\s*(\\w+)/)[1];",
-        "try { const a = require('/app/build/native/packet.node'); const h = a.open('eth0', () => {}); a.close(h); console.log(`CapEff ${caps} packet socket open`); }",
-        "catch (e) { console.log(`CapEff ${caps} ${e.code ?? e.message}`); }",
-        'process.exit(0);',
-      ].join(' ');
-      const pod = (name: string, add: string[]) => kubectlApply({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: ns },
-        spec: {
-          nodeName: 'node-2',
-          hostNetwork: true,
-          restartPolicy: 'Never',
-          containers: [{
-            name: 'ferrolb',
-            image: ferrolbImage,
-            imagePullPolicy: 'Never',
-            command: ['node', '-e', probe],
-            securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add } },
-          }],
-        },
-      });
-      pod('speaker', ['NET_RAW']);
-      pod('nocaps', []);
-      for (const name of ['speaker', 'nocaps']) {
-        await eventually(`pod ${name} Succeeded`, 60_000, () => {
-          const p = kubectlJson<{ status: { phase?: string } }>('get', 'pod', name, '-n', ns);
-          if (p.status.phase === 'Failed') throw new Error(`pod ${name} failed: ${podLog(ns, name)}`);
-          return p.status.phase === 'Succeeded' ? true : undefined;
-        }, 500);
-      }
-      // CAP_NET_RAW is bit 13.
-      assert.equal(podLog(ns, 'speaker').trim(), 'CapEff 0000000000002000 packet socket open');
-      assert.match(podLog(ns, 'nocaps').trim(), /^CapEff 0000000000000000 (EPERM|socket\(AF_PACKET\).*)$/);
-      kubectl('delete', 'namespace', ns, '--wait=false');
-    });
-
-    it('lab down leaves no container, shim, mount, cgroup, namespace or process', async () => {
-      // A pod that is still running when down comes: down must stop it without the kubelet.
-      const ns = freshNamespace('realnode-down');
-      kubectlApply({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'last', namespace: ns },
-        spec: { nodeName: 'node-2', containers: [{ name: 'web', image: hostnameImage, imagePullPolicy: 'Never' }] },
-      });
-      await eventually('the last pod Running', 60_000, () => {
-        const p = kubectlJson<{ status: { phase?: string } }>('get', 'pod', 'last', '-n', ns);
-        return p.status.phase === 'Running' ? true : undefined;
-      }, 500);
-      const running = containerProcesses();
-      assert.ok(running.some((p) => p.endsWith(' /hostname')) && running.some((p) => p.endsWith(' /pause')), `container processes: ${running.join(', ')}`);
-      labOk(['down'], 60_000);
-      assert.deepEqual(leftovers(), nothingLeft);
-      assert.deepEqual(containerProcesses(), []);
-      assert.deepEqual(labCgroups(), []);
-      assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(stateDir) || l.includes('lab-netns') || l.includes('lab-containerd')), []);
-      assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith('cni-')), []);
-      assert.deepEqual(machinePaths.filter((p) => existsSync(p)), machinePathsBefore);
-    });
+    interface Ds { status?: { desiredNumberScheduled?: number; numberReady?: number } }
+    await eventually('the DaemonSet ready on both nodes', 60_000, () => {
+      const s = kubectlJson<Ds>('get', 'daemonset', 'hostds', '-n', ns).status;
+      return s?.desiredNumberScheduled === 2 && s.numberReady === 2 ? true : undefined;
+    }, 500);
+    interface PodList { items: { spec: { nodeName?: string }; status: { podIP?: string } }[] }
+    const pods = kubectlJson<PodList>('get', 'pods', '-n', ns, '-l', 'app=hostds').items;
+    assert.deepEqual(pods.map((p) => p.spec.nodeName).sort(), ['node-1', 'node-2']);
+    assert.equal(pods.find((p) => p.spec.nodeName === 'node-2')?.status.podIP, realNodeIp);
+    const addrs = (await eventually('the real node\'s DaemonSet pod', 10_000, () => curlFrom('client', `http://${realNodeIp}:18081/addrs`))).split('\n');
+    assert.ok(addrs.includes(realNodeIp), `addresses seen by the pod: ${addrs.join(' ')}`);
+    kubectl('delete', 'namespace', ns, '--wait=false');
   });
-}
 
-/**
- * A container's output, from the kubelet's log file on the node (the API server, on the
- * host's loopback, cannot reach the kubelet's port inside the node for `kubectl logs`).
- */
+  it('the ferrolb image, built from the Dockerfile, runs `ferrolb --help` as the Dockerfile\'s user 65534', async () => {
+    const ns = freshNamespace('realnode-image');
+    const run = (name: string, extra: Record<string, unknown>) => kubectlApply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns },
+      spec: { nodeName: 'node-2', restartPolicy: 'Never', containers: [{ name: 'ferrolb', image: ferrolbImage, imagePullPolicy: 'Never', ...extra }] },
+    });
+    run('help', { args: ['--help'] });
+    run('whoami', { command: ['node', '-e', 'console.log(`${process.getuid()}:${process.getgid()}`)'] });
+    for (const name of ['help', 'whoami']) {
+      await eventually(`pod ${name} Succeeded`, 60_000, () => {
+        const p = kubectlJson<{ status: { phase?: string } }>('get', 'pod', name, '-n', ns);
+        if (p.status.phase === 'Failed') throw new Error(`pod ${name} failed: ${podLog(ns, name)}`);
+        return p.status.phase === 'Succeeded' ? true : undefined;
+      }, 500);
+    }
+    assert.match(podLog(ns, 'help'), /Usage: ferrolb <command>/);
+    assert.equal(podLog(ns, 'whoami').trim(), '65534:65534');
+    kubectl('delete', 'namespace', ns, '--wait=false');
+  });
+
+  it('the speaker\'s securityContext (deploy/ferrolb.yaml) gives the container NET_RAW alone: its packet socket opens; without NET_RAW it does not', async () => {
+    const ns = freshNamespace('realnode-caps');
+    // What the speaker needs from its capabilities: an AF_PACKET socket on the node's
+    // interface, through the image's own addon. Prints the effective capability set.
+    const probe = [
+      "const caps = require('fs').readFileSync('/proc/self/status', 'utf8').match(/CapEff:\\s*(\\w+)/)[1];",
+      "try { const a = require('/app/build/native/packet.node'); const h = a.open('eth0', () => {}); a.close(h); console.log(`CapEff ${caps} packet socket open`); }",
+      "catch (e) { console.log(`CapEff ${caps} ${e.code ?? e.message}`); }",
+      'process.exit(0);',
+    ].join(' ');
+    const pod = (name: string, add: string[]) => kubectlApply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns },
+      spec: {
+        nodeName: 'node-2',
+        hostNetwork: true,
+        restartPolicy: 'Never',
+        containers: [{
+          name: 'ferrolb',
+          image: ferrolbImage,
+          imagePullPolicy: 'Never',
+          command: ['node', '-e', probe],
+          securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add } },
+        }],
+      },
+    });
+    pod('speaker', ['NET_RAW']);
+    pod('nocaps', []);
+    for (const name of ['speaker', 'nocaps']) {
+      await eventually(`pod ${name} Succeeded`, 60_000, () => {
+        const p = kubectlJson<{ status: { phase?: string } }>('get', 'pod', name, '-n', ns);
+        if (p.status.phase === 'Failed') throw new Error(`pod ${name} failed: ${podLog(ns, name)}`);
+        return p.status.phase === 'Succeeded' ? true : undefined;
+      }, 500);
+    }
+    // CAP_NET_RAW is bit 13.
+    assert.equal(podLog(ns, 'speaker').trim(), 'CapEff 0000000000002000 packet socket open');
+    assert.match(podLog(ns, 'nocaps').trim(), /^CapEff 0000000000000000 (EPERM|socket\(AF_PACKET\).*)$/);
+    kubectl('delete', 'namespace', ns, '--wait=false');
+  });
+
+  it('lab down leaves no container, shim, mount, cgroup, namespace or process', async () => {
+    // A pod that is still running when down comes: down must stop it without the kubelet.
+    const ns = freshNamespace('realnode-down');
+    kubectlApply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'last', namespace: ns },
+      spec: { nodeName: 'node-2', containers: [{ name: 'web', image: hostnameImage, imagePullPolicy: 'Never' }] },
+    });
+    await eventually('the last pod Running', 60_000, () => {
+      const p = kubectlJson<{ status: { phase?: string } }>('get', 'pod', 'last', '-n', ns);
+      return p.status.phase === 'Running' ? true : undefined;
+    }, 500);
+    const running = containerProcesses();
+    assert.ok(running.some((p) => p.endsWith(' /hostname')) && running.some((p) => p.endsWith(' /pause')), `container processes: ${running.join(', ')}`);
+    labOk(['down'], 60_000);
+    assert.deepEqual(leftovers(), nothingLeft);
+    assert.deepEqual(containerProcesses(), []);
+    assert.deepEqual(labCgroups(), []);
+    assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(stateDir) || l.includes('lab-netns') || l.includes('lab-containerd')), []);
+    assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith('cni-')), []);
+    assert.deepEqual(machinePaths.filter((p) => existsSync(p)), machinePathsBefore);
+  });
+});
+
+/** A container's output, through `kubectl logs` (the API server calls the node's kubelet). */
 function podLog(ns: string, pod: string): string {
-  const dir = join(stateDir, 'nodes', 'node-2', 'pod-logs');
-  const podDir = readdirSync(dir).find((d) => d.startsWith(`${ns}_${pod}_`));
-  if (!podDir) return '';
-  const lines = readFileSync(join(dir, podDir, 'ferrolb', '0.log'), 'utf8').split('\n').filter(Boolean);
-  // CRI log format: TIMESTAMP STREAM TAG MESSAGE
-  return lines.map((l) => l.split(' ').slice(3).join(' ')).join('\n');
-}
-
-function kubectlApply(obj: unknown): void {
-  const file = join(stateDir, `apply-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(obj));
-  kubectl('apply', '-f', file);
+  return kubectl('logs', '-n', ns, pod);
 }
 
 /** Processes of containers and their runtime: by executable, independent of the lab's code. */
