@@ -17,6 +17,9 @@ export const Annotation = {
 } as const;
 export type AnnotationName = (typeof Annotation)[keyof typeof Annotation];
 
+/** The annotation the controller writes (always under the current prefix): the pool the IPs came from. */
+export const POOL_ANNOTATION = ANNOTATION_PREFIX + Annotation.ipAllocatedFromPool;
+
 /** A v1 Service as read from the API server or a manifest (only the fields ferrolb reads). */
 export interface V1Service {
   apiVersion?: string;

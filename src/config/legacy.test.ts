@@ -5,20 +5,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import { migrateLegacyConfig } from './legacy.ts';
 import { isLegacyConfigMap } from './legacy-format.ts';
 import { formatConfigError } from './errors.ts';
-import { main } from '../cli/main.ts';
+import { goldenObjects, LEGACY } from './legacy-samples.test-support.ts';
 
-const LEGACY = fileURLToPath(new URL('../../test/fixtures/metallb-samples/legacy/', import.meta.url));
 const inputs = readdirSync(LEGACY).filter((f) => f.endsWith('.yaml')).sort();
-
-const goldenObjects = (file: string): unknown[] =>
-  parseAllDocuments(readFileSync(join(LEGACY, file), 'utf8'))
-    .map((d) => d.toJS())
-    .filter((o) => o !== null);
 
 describe("migrate-config: MetalLB's converter test data", () => {
   it('has both forms of every case (12 inputs, each with its golden)', () => {
@@ -74,41 +66,5 @@ describe('migrate-config: fields that do not convert, and bad input', () => {
     assert.equal(isLegacyConfigMap({ data: { config: 'address-pools:\n- name: a\n' } }), true);
     assert.equal(isLegacyConfigMap({ data: { config: 'log-level: info\n' } }), false);
     assert.equal(isLegacyConfigMap({ data: {} }), false);
-  });
-});
-
-describe('ferrolb migrate-config and validate on legacy files', () => {
-  const run = async (args: string[]) => {
-    let out = '';
-    let err = '';
-    const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t), cwd: LEGACY });
-    return { code, out, err };
-  };
-  it('prints the resources as YAML that validate accepts', async () => {
-    const r = await run(['migrate-config', 'configmap-yaml_config-yaml-full.yaml']);
-    assert.equal(r.code, 0, r.err);
-    const docs = parseAllDocuments(r.out).map((d) => d.toJS()).filter((o) => o !== null);
-    assert.deepEqual(docs, goldenObjects('configmap-yaml_config-yaml-full.golden'));
-    assert.match(r.err, /warning: .*protocol "l2"/);
-  });
-  it('-o json prints the same objects as a v1 List; a table is a usage error', async () => {
-    const r = await run(['migrate-config', '-o', 'json', 'configmap-data_config-data-full.yaml']);
-    assert.equal(r.code, 0, r.err);
-    assert.deepEqual(JSON.parse(r.out), { apiVersion: 'v1', kind: 'List', items: goldenObjects('configmap-data_config-data-full.golden') });
-    assert.equal((await run(['migrate-config', '-o', 'wide', 'configmap-data_config-data-full.yaml'])).code, 2);
-  });
-  it('reads standard input for -', async () => {
-    let out = '';
-    const code = await main(['migrate-config', '-'], { stdout: (t) => void (out += t), stderr: () => {}, cwd: LEGACY, stdin: async () => readFileSync(join(LEGACY, 'configmap-yaml_config-yaml-peers.yaml')) });
-    assert.equal(code, 0);
-    assert.deepEqual(parseAllDocuments(out).map((d) => d.toJS()).filter((o) => o !== null), goldenObjects('configmap-yaml_config-yaml-peers.golden'));
-  });
-  it('validate says what a legacy ConfigMap is and points to migrate-config; so for bare data', async () => {
-    const cm = await run(['validate', 'configmap-yaml_config-yaml-peers.yaml']);
-    assert.equal(cm.code, 0);
-    assert.match(cm.err, /warning: configmap-yaml_config-yaml-peers\.yaml:\d+: ConfigMap metallb-system\/config: data\.config: MetalLB's configuration format before v0\.13.*`ferrolb migrate-config configmap-yaml_config-yaml-peers\.yaml`/);
-    const bare = await run(['validate', 'configmap-data_config-data-peers.yaml']);
-    assert.equal(bare.code, 1);
-    assert.match(bare.err, /apiVersion is missing and kind is missing: this is MetalLB's configuration format before v0\.13 .*`ferrolb migrate-config FILE`/);
   });
 });

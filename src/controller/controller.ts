@@ -15,14 +15,14 @@ import { ApiLeaseStore } from '../k8s/lease-store.ts';
 import type { Clock, Timer } from '../time/clock.ts';
 import { Allocator, type Assignment } from '../ipam/allocator.ts';
 import { reconcileService, restoreService, type ReconcileOptions, type ServiceOutcome } from '../ipam/reconcile.ts';
-import { readService, type V1Service } from '../api/service.ts';
+import { POOL_ANNOTATION, readService, type V1Service } from '../api/service.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Config, Pool } from '../config/model.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
 import { ConfigurationStateWriter, type ConfigResult } from '../k8s/configuration-state.ts';
 import { V1BETA1 } from '../api/metallb.ts';
 import { PLURAL } from '../api/metallb.ts';
-import { serviceWrites, POOL_ANNOTATION } from './service-status.ts';
+import { serviceWrites } from './service-status.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logging.ts';
 

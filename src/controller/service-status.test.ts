@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { serviceWrites, POOL_ANNOTATION } from './service-status.ts';
+import { serviceWrites } from './service-status.ts';
+import { POOL_ANNOTATION } from '../api/service.ts';
 import { ip } from '../ipam/fixtures.test-support.ts';
 import type { V1Service } from '../api/service.ts';
 

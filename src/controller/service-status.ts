@@ -2,10 +2,8 @@
 // status.loadBalancer.ingress and the metallb.io/ip-allocated-from-pool annotation.
 // Pure, so the writes the controller makes are tested without an API server.
 import { formatIP } from '../net/ip.ts';
-import { ANNOTATION_PREFIX, Annotation, type V1Service } from '../api/service.ts';
+import { POOL_ANNOTATION, type V1Service } from '../api/service.ts';
 import type { ServiceOutcome } from '../ipam/reconcile.ts';
-
-export const POOL_ANNOTATION = ANNOTATION_PREFIX + Annotation.ipAllocatedFromPool;
 
 export interface ServiceWrites {
   /** New status.loadBalancer.ingress (empty = clear), when it differs. */

@@ -11,7 +11,7 @@ import { formatConfigError } from '../config/errors.ts';
 import type { Config } from '../config/model.ts';
 import { advertisementSelectsPool } from '../config/select.ts';
 import { anySelectorMatches } from '../api/selector.ts';
-import { POOL_ANNOTATION } from '../controller/service-status.ts';
+import { POOL_ANNOTATION } from '../api/service.ts';
 import { nodeViewFromObject, planL2, serviceViewFromObjects, SERVICE_NAME_LABEL, type L2ServiceView, type NodeView } from '../speaker/election/l2-plan.ts';
 import { planBGP } from '../speaker/bgp/routes.ts';
 import type { EventObject, Snapshot } from './snapshot.ts';

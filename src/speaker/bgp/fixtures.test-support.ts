@@ -6,7 +6,7 @@
 // Cast: the router (AS 64512, 198.18.0.1) peers with the speaker (198.18.0.11), which
 // announces the load-balancer addresses 198.18.1.10 and 2001:db8:18::200.
 
-import { hex } from '../l2/fixtures.test-support.ts';
+import { hex } from '../../net/hex.test-support.ts';
 import type { BGPMessage } from './messages.ts';
 
 export { hex };

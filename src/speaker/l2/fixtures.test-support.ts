@@ -7,12 +7,9 @@
 // load-balancer address 192.0.2.10 / 2001:db8:18::c8, which the speaker
 // 52:54:00:ab:cd:ef announces.
 
-/** Joins hex fields (spaces allowed) into bytes; every field is commented at its use. */
-export function hex(...fields: string[]): Buffer {
-  const text = fields.join('').replaceAll(' ', '');
-  if (!/^([0-9a-f]{2})*$/.test(text)) throw new Error(`bad fixture hex: ${text}`);
-  return Buffer.from(text, 'hex');
-}
+import { hex } from '../../net/hex.test-support.ts';
+
+export { hex };
 
 export const CLIENT_MAC = '52:54:00:12:34:56';
 export const SPEAKER_MAC = '52:54:00:ab:cd:ef';

@@ -6,10 +6,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { main } from '../cli/main.ts';
-import { loadDocuments } from './load.ts';
-import { buildConfig } from './build.ts';
-import { formatConfigError } from './errors.ts';
+import { main } from './main.ts';
+import { loadDocuments } from '../config/load.ts';
+import { buildConfig } from '../config/build.ts';
+import { formatConfigError } from '../config/errors.ts';
 
 const CRS = fileURLToPath(new URL('../../test/fixtures/metallb-samples/crs/', import.meta.url));
 const files = readdirSync(CRS).filter((f) => f.endsWith('.yaml')).sort();

@@ -1,0 +1,154 @@
+// Keeps docs/ARCHITECTURE.md "Layers" true: every relative import under src/ goes to a
+// lower layer, or sideways only where the document lists it, and no two folders import
+// each other, directly or round a cycle. The layer table is read from the document
+// itself, so the rule is written in one place.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SRC = dirname(fileURLToPath(import.meta.url));
+const DOC = join(SRC, '..', 'docs', 'ARCHITECTURE.md');
+
+interface Layering {
+  /** Folder (relative to src/, `speaker/l2` style) -> layer number. */
+  readonly layers: ReadonlyMap<string, number>;
+  /** "from -> to" pairs allowed within one layer. */
+  readonly sideways: ReadonlySet<string>;
+}
+
+interface Import {
+  readonly file: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** The table rows `| 3 | \`ipam\`, \`speaker/election\` | ... |` and the `- \`a\` → \`b\`:` lines. */
+function readLayering(markdown: string): Layering {
+  const layers = new Map<string, number>();
+  const sideways = new Set<string>();
+  for (const line of markdown.split('\n')) {
+    const row = /^\|\s*(\d+)\s*\|([^|]*)\|/.exec(line);
+    if (row) for (const [, folder] of row[2]!.matchAll(/`([^`]+)`/g)) layers.set(folder!, Number(row[1]));
+    const side = /^- `([^`]+)` → `([^`]+)`:/.exec(line);
+    if (side) sideways.add(`${side[1]} -> ${side[2]}`);
+  }
+  return { layers, sideways };
+}
+
+/** The folder a file counts in: its first directory under src/, `speaker/<sub>` for the speaker's subfolders. */
+function folderOf(pathInSrc: string): string {
+  const parts = pathInSrc.split(sep);
+  if (parts.length === 1) return '.';
+  if (parts[0] === 'speaker' && parts.length > 2) return `speaker/${parts[1]}`;
+  return parts[0]!;
+}
+
+/** Relative specifiers of static imports and re-exports, and of import() with a literal. */
+function specifiers(source: string): string[] {
+  const out: string[] = [];
+  const staticForm = /^\s*(?:import|export)\s(?:[^'";]*?\sfrom\s*)?['"](\.{1,2}\/[^'"]+)['"]/gm;
+  const dynamicForm = /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+  for (const m of source.matchAll(staticForm)) out.push(m[1]!);
+  for (const m of source.matchAll(dynamicForm)) out.push(m[1]!);
+  return out;
+}
+
+function importsUnder(root: string): Import[] {
+  const out: Import[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) {
+        const file = relative(root, path);
+        for (const spec of specifiers(readFileSync(path, 'utf8'))) {
+          const target = relative(root, resolve(dirname(path), spec));
+          if (target.startsWith('..')) continue; // outside src/ (package.json and the like)
+          out.push({ file, from: folderOf(file), to: folderOf(target) });
+        }
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** One line per import against the layering, and per folder cycle. Pure. */
+function violations(imports: readonly Import[], layering: Layering): string[] {
+  const out: string[] = [];
+  const edges = new Map<string, Set<string>>();
+  for (const { file, from, to } of imports) {
+    if (from === to || from === '.') continue;
+    if (!edges.has(from)) edges.set(from, new Set());
+    edges.get(from)!.add(to);
+    const a = layering.layers.get(from);
+    const b = layering.layers.get(to);
+    if (a === undefined) out.push(`${file}: folder ${from} is in no layer of docs/ARCHITECTURE.md`);
+    else if (b === undefined) out.push(`${file}: imports ${to}, a folder in no layer of docs/ARCHITECTURE.md`);
+    else if (b > a) out.push(`${file}: ${from} (layer ${a}) imports ${to} (layer ${b}), a higher layer`);
+    else if (b === a && !layering.sideways.has(`${from} -> ${to}`)) out.push(`${file}: ${from} imports ${to} in its own layer ${a}, not a listed sideways import`);
+  }
+  // Folder cycles (even through listed sideways imports): depth-first, grey = on the path.
+  const colour = new Map<string, 'grey' | 'black'>();
+  const path: string[] = [];
+  const visit = (node: string): void => {
+    colour.set(node, 'grey');
+    path.push(node);
+    for (const next of [...(edges.get(node) ?? [])].sort()) {
+      if (colour.get(next) === 'grey') out.push(`folder cycle: ${[...path.slice(path.indexOf(next)), next].join(' -> ')}`);
+      else if (!colour.has(next)) visit(next);
+    }
+    path.pop();
+    colour.set(node, 'black');
+  };
+  for (const node of [...edges.keys()].sort()) if (!colour.has(node)) visit(node);
+  return [...new Set(out)];
+}
+
+describe('layering (docs/ARCHITECTURE.md "Layers")', () => {
+  const layering = readLayering(readFileSync(DOC, 'utf8'));
+
+  it('reads the layer table from the document', () => {
+    assert.equal(layering.layers.get('net'), 0);
+    assert.equal(layering.layers.get('cli'), 6);
+    assert.ok(layering.sideways.has('speaker/bgp -> speaker/bfd'));
+    const folders = new Set(readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
+    for (const f of folders) if (f !== 'speaker') assert.ok(layering.layers.has(f), `src/${f} has a layer`);
+  });
+
+  it('finds no import against the layers and no folder cycle under src/', () => {
+    const imports = importsUnder(SRC);
+    assert.ok(imports.length > 300, `read the imports (${imports.length})`);
+    assert.deepEqual(violations(imports, layering), []);
+  });
+
+  it('would report an upward import, an unlisted sideways one and a cycle', () => {
+    const imp = (file: string, to: string): Import => ({ file, from: folderOf(file), to: folderOf(to) });
+    const found = violations(
+      [imp('net/ip.ts', 'api/service.ts'), imp('ipam/allocator.ts', 'speaker/election/l2-plan.ts'), imp('speaker/election/x.ts', 'ipam/allocator.ts'), imp('speaker/bgp/session.ts', 'speaker/bfd/session.ts')],
+      layering,
+    );
+    assert.deepEqual(found, [
+      `${join('net', 'ip.ts')}: net (layer 0) imports api (layer 1), a higher layer`,
+      `${join('ipam', 'allocator.ts')}: ipam imports speaker/election in its own layer 3, not a listed sideways import`,
+      `${join('speaker', 'election', 'x.ts')}: speaker/election imports ipam in its own layer 3, not a listed sideways import`,
+      'folder cycle: ipam -> speaker/election -> ipam',
+    ]);
+  });
+
+  it('reads every form of import', () => {
+    const source = [
+      "import { a } from './a.ts';",
+      "import type { B } from '../b/b.ts';",
+      'import {\n  c,\n  d,\n} from "./c.ts";',
+      "export { e } from './e.ts';",
+      "import './side-effect.ts';",
+      "const f = await import('./f.ts');",
+      "import { readFileSync } from 'node:fs';",
+      "// a comment that mentions from './not-an-import.ts' is not at a line start",
+    ].join('\n');
+    assert.deepEqual(specifiers(source), ['./a.ts', '../b/b.ts', './c.ts', './e.ts', './side-effect.ts', './f.ts']);
+  });
+});
