@@ -162,11 +162,7 @@ export function renderNative(sources: readonly Source[], options: NativeOptions 
   if (image.trim() === '' || /\s/.test(image)) throw new Error(`--image "${image}" is not an image reference`);
   const imageLine = new RegExp(`^(\\s*(?:- )?image:[ \\t]*)(["']?)${sourceImage.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2[ \\t]*$`, 'gm');
 
-  const ordered = APPLY_ORDER.flatMap((kind) => docs.filter((d) => d.kind === kind));
-  const body = ordered.map((d) => {
-    const text = d.images.length > 0 ? d.text.replace(imageLine, `$1${image}`) : d.text;
-    return `---\n# Source: ${d.source}\n${text}\n`;
-  });
+  const body = layOut(docs, (d) => (d.images.length > 0 ? d.text.replace(imageLine, `$1${image}`) : d.text));
   const header = [
     '# ferrolb in one file: the metallb-system namespace, the metallb.io CRDs, RBAC, the',
     '# controller Deployment, the speaker DaemonSet, the metrics Services and the validating',
@@ -178,7 +174,14 @@ export function renderNative(sources: readonly Source[], options: NativeOptions 
     '# identities and grants, workloads, Services, webhook configuration); do not edit: edit',
     '# the sources named above each object and regenerate.',
   ];
-  return { text: `${header.join('\n')}\n${body.join('')}`, image };
+  return { text: `${header.join('\n')}\n${body}`, image };
+}
+
+/** The documents in APPLY_ORDER (source order within a kind), each under the name of its source. */
+function layOut(docs: readonly Doc[], text: (d: Doc) => string): string {
+  return APPLY_ORDER.flatMap((kind) => docs.filter((d) => d.kind === kind))
+    .map((d) => `---\n# Source: ${d.source}\n${text(d)}\n`)
+    .join('');
 }
 
 /**
@@ -188,17 +191,14 @@ export function renderNative(sources: readonly Source[], options: NativeOptions 
  * pointing at the wrong namespace, and `{{`, which Helm would take for a template.
  */
 export function renderChartRbac(sources: readonly Source[]): string {
-  const docs = documents(sources).filter((d) => RBAC_KINDS.has(d.kind));
-  const ordered = APPLY_ORDER.flatMap((kind) => docs.filter((d) => d.kind === kind));
-  const body = ordered.map((d) => {
-    const namespaceLine = new RegExp(`^(\\s*namespace:[ \\t]*)${NAMESPACE}[ \\t]*$`);
+  const namespaceLine = new RegExp(`^(\\s*namespace:[ \\t]*)${NAMESPACE}[ \\t]*$`);
+  const body = layOut(documents(sources).filter((d) => RBAC_KINDS.has(d.kind)), (d) => {
     for (const line of d.text.split('\n')) {
       if (line.includes('{{')) throw new Error(`${d.source}: ${d.id}: "${line.trim()}" holds "{{", which Helm would read as a template`);
       const code = line.replace(/^\s*#.*$/, '');
       if (code.includes(NAMESPACE) && !namespaceLine.test(line)) throw new Error(`${d.source}: ${d.id}: "${line.trim()}" names ${NAMESPACE} other than as its namespace; the chart cannot move it to the release namespace`);
     }
-    const text = d.text.replace(new RegExp(namespaceLine.source, 'gm'), '$1{{ .Release.Namespace }}');
-    return `---\n# Source: ${d.source}\n${text}\n`;
+    return d.text.replace(new RegExp(namespaceLine.source, 'gm'), '$1{{ .Release.Namespace }}');
   });
   const header = [
     '{{- /*',
@@ -207,7 +207,7 @@ export function renderChartRbac(sources: readonly Source[]): string {
     'edit deploy/rbac/ and regenerate.',
     '*/ -}}',
   ];
-  return `${header.join('\n')}\n${body.join('')}`;
+  return `${header.join('\n')}\n${body}`;
 }
 
 /** Every file the generator owns, by path relative to the repository. */
