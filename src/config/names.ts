@@ -137,3 +137,14 @@ export function checkInterfaceName(name: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Whether two node selector lists are taken to select disjoint nodes, from
+ * configuration alone: both are set and no selector of one is identical (same
+ * requirements) to a selector of the other. An empty list selects every node.
+ */
+export function nodesDisjoint(a: readonly LabelSelector[], b: readonly LabelSelector[]): boolean {
+  if (a.length === 0 || b.length === 0) return false;
+  const keys = new Set(a.map(selectorKey));
+  return !b.some((s) => keys.has(selectorKey(s)));
+}
