@@ -18,7 +18,7 @@ import { connectWithMD5 } from './tcp-md5.ts';
 import { BFDSession } from '../bfd/session.ts';
 import type { BFDProfile } from '../../config/model.ts';
 import { MessageReader } from './decode.ts';
-import { describeNotification, type AFI_SAFI, type BGPMessage, type OpenMessage, type PathAttributes, type UpdateMessage } from './messages.ts';
+import { BGP_VERSION, CEASE_SUBCODE, ERROR, OPEN_SUBCODE, describeNotification, twoOctetAS, type AFI_SAFI, type BGPMessage, type OpenMessage, type PathAttributes, type UpdateMessage } from './messages.ts';
 
 export type SessionState = 'idle' | 'connect' | 'open-sent' | 'open-confirm' | 'established';
 
@@ -41,14 +41,10 @@ export interface SessionOptions {
 
 /** RFC 4724 Restart Time we announce, seconds (FRR's default, as MetalLB's FRR mode). */
 export const GR_RESTART_TIME_S = 120;
-const AS_TRANS = 23456; // RFC 6793 9: the 2-byte stand-in for a 4-byte ASN
 const OPEN_SENT_HOLD_S = 240; // RFC 4271 8.2.2: "a large value", suggested 4 minutes
 const MAX_RETRY_S = 60;
-const CEASE = 6;
-const CEASE_ADMIN_SHUTDOWN = 2;
-const OPEN_ERROR = 2;
-const BAD_PEER_AS = 2;
-const HOLD_TIMER_EXPIRED = 4;
+/** RFC 4271 4.5: subcode 0 where no specific one is defined or chosen. */
+const UNSPECIFIC = 0;
 
 export class BGPSession {
   readonly #opts: SessionOptions;
@@ -109,7 +105,7 @@ export class BGPSession {
     this.#retryTimer?.cancel();
     const graceful = opts.restarting === true && this.#gracefulRestartNegotiated;
     if (!graceful && this.#socket && (this.#state === 'established' || this.#state === 'open-confirm' || this.#state === 'open-sent')) {
-      this.#write({ type: 'notification', code: CEASE, subcode: CEASE_ADMIN_SHUTDOWN, data: Buffer.alloc(0) });
+      this.#write({ type: 'notification', code: ERROR.cease, subcode: CEASE_SUBCODE.administrativeShutdown, data: Buffer.alloc(0) });
     }
     if (graceful) this.#log.info({ restartTime: GR_RESTART_TIME_S }, 'closing without NOTIFICATION: the peer keeps our routes while we restart (graceful restart)');
     this.#close('stopped');
@@ -164,8 +160,8 @@ export class BGPSession {
     const asn = this.#peer.localASN ?? this.#peer.myASN;
     return {
       type: 'open',
-      version: 4,
-      myAS: asn > 0xffff ? AS_TRANS : asn,
+      version: BGP_VERSION,
+      myAS: twoOctetAS(asn),
       holdTime: this.#peer.holdTime,
       routerID: this.#peer.routerID ?? this.#opts.routerID,
       capabilities: {
@@ -227,7 +223,7 @@ export class BGPSession {
 
   #onOpen(open: OpenMessage): void {
     if (this.#state !== 'open-sent') {
-      this.#notify(5, 0, `OPEN received in state ${this.#state}`); // RFC 4271 6.6 FSM error
+      this.#notify(ERROR.fsm, UNSPECIFIC, `OPEN received in state ${this.#state}`); // RFC 4271 6.6 FSM error
       return;
     }
     // Graceful restart holds when both sides advertised it (RFC 4724 3).
@@ -240,7 +236,7 @@ export class BGPSession {
     if (!ok) {
       const data = Buffer.alloc(2);
       data.writeUInt16BE(open.myAS);
-      this.#notify(OPEN_ERROR, BAD_PEER_AS, `peer AS ${peerAS}, expected ${expected ?? this.#peer.dynamicASN}`, data);
+      this.#notify(ERROR.open, OPEN_SUBCODE.badPeerAS, `peer AS ${peerAS}, expected ${expected ?? this.#peer.dynamicASN}`, data);
       return;
     }
     this.#peerAS = peerAS;
@@ -285,7 +281,7 @@ export class BGPSession {
       log: this.#log,
       onStateChange: (state) => {
         if (state === 'up') this.#bfdWasUp = true;
-        else if (state === 'down' && this.#bfdWasUp && bfd === this.#bfd) this.#notify(CEASE, 0, 'BFD reports the path to the peer down');
+        else if (state === 'down' && this.#bfdWasUp && bfd === this.#bfd) this.#notify(ERROR.cease, CEASE_SUBCODE.bfdDown, 'BFD reports the path to the peer down'); // RFC 9384 3: Cease / BFD Down
       },
     });
     this.#bfd = bfd;
@@ -306,7 +302,7 @@ export class BGPSession {
   #armHold(seconds: number): void {
     this.#holdTimer?.cancel();
     this.#holdTimer = this.#opts.clock.setTimeout(() => {
-      this.#notify(HOLD_TIMER_EXPIRED, 0, `nothing heard from the peer for ${seconds} s`);
+      this.#notify(ERROR.holdTimerExpired, UNSPECIFIC, `nothing heard from the peer for ${seconds} s`);
     }, seconds * 1000);
   }
 
