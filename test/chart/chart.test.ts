@@ -151,7 +151,7 @@ describe('charts/ferrolb', () => {
       'speaker.nodeSelector.node-role/edge=true', 'controller.priorityClassName=system-cluster-critical', 'speaker.priorityClassName=system-node-critical',
       'controller.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=infra',
       'controller.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists',
-      'webhook.failurePolicy=Ignore',
+      'webhook.failurePolicy=Fail',
     ];
     const objs = render('--set-string', 'speaker.nodeSelector.node-role/edge=true', '--set', values.filter((v) => !v.startsWith('speaker.nodeSelector')).join(','));
     const c = controller(objs);
@@ -184,7 +184,7 @@ describe('charts/ferrolb', () => {
     assert.equal(c.spec.priorityClassName, 'system-cluster-critical');
     assert.equal(s.spec.priorityClassName, 'system-node-critical');
     const vwc = one(objs, 'ValidatingWebhookConfiguration', 'ferrolb-webhook-configuration') as unknown as { webhooks: { failurePolicy: string }[] };
-    assert.deepEqual(vwc.webhooks.map((w) => w.failurePolicy), Array(6).fill('Ignore'));
+    assert.deepEqual(vwc.webhooks.map((w) => w.failurePolicy), Array(6).fill('Fail'));
     for (const name of ['ferrolb-controller-metrics', 'ferrolb-speaker-metrics']) {
       assert.deepEqual((one(objs, 'Service', name) as unknown as { spec: { ports: { port: number }[] } }).spec.ports.map((p) => p.port), [9100]);
     }
