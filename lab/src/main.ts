@@ -13,6 +13,7 @@ import { Kube, isStatus } from './kube.ts';
 import { tlsMaterial } from './certs.ts';
 import { apiserverReady, kubeProxyHealthy } from './controlplane.ts';
 import { podPidFile } from './agent.ts';
+import { ctr, images } from './realnode.ts';
 
 const usage = `usage: lab/lab COMMAND [ARGS]
   up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb] [--real-nodes K]
@@ -121,8 +122,9 @@ async function cmdDeploy(args: string[]): Promise<number> {
       if (!isStatus(err, 409)) throw err;
     }
     // The shape `kubectl create deployment NAME --image=...` makes: label app=NAME,
-    // one container named after the deployment. The image is never pulled: the lab's
-    // pod server stands in for it.
+    // one container named after the deployment. The image is the lab's hostname server
+    // (lab/images/hostname), loaded into every real node; on a played node the agent's
+    // pod server stands in for it, answering the same way. Real kubelets probe it.
     await kube.create(`/apis/apps/v1/namespaces/${namespace}/deployments`, {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -132,7 +134,14 @@ async function cmdDeploy(args: string[]): Promise<number> {
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: { app: name } },
-          spec: { containers: [{ name, image: 'ferrolb.lab/hostname', ports: [{ containerPort: 80, protocol: 'TCP' }] }] },
+          spec: {
+            containers: [{
+              name,
+              image: images.hostname,
+              ports: [{ containerPort: 80, protocol: 'TCP' }],
+              readinessProbe: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 1 },
+            }],
+          },
         },
       },
     }).catch((err: unknown) => {
@@ -141,7 +150,8 @@ async function cmdDeploy(args: string[]): Promise<number> {
     });
     say(`deployment.apps/${name} created`);
     // Wait for the pods, so the next command (expose, curl) finds them serving.
-    await waitFor(`${replicas} ready pods of ${namespace}/${name}`, 30_000, async () => {
+    // Real nodes start containers in seconds; the first pod of a cold node takes longer.
+    await waitFor(`${replicas} ready pods of ${namespace}/${name}`, info().realNodes ? 120_000 : 30_000, async () => {
       const d = await kube.get<{ status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
       return (d.status?.readyReplicas ?? 0) === replicas ? true : undefined;
     }, 200);
@@ -193,15 +203,39 @@ async function cmdStatus(): Promise<number> {
   return 0;
 }
 
-function cmdPod(args: string[]): number {
+/**
+ * Stops a pod's server as if it crashed. A played pod's server is not restarted, so the
+ * pod stays not Ready. A real node's container is killed (SIGKILL, through its node's
+ * containerd); its kubelet restarts it (restartPolicy Always), so the pod is not Ready
+ * until the restarted container passes its readiness probe again, as in a cluster.
+ */
+async function cmdPod(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { namespace: { type: 'string', short: 'n' } }, 2);
   if (positionals[0] !== 'stop' || !positionals[1]) throw new UsageError('usage: lab/lab pod stop NAME [--namespace NS]');
-  info();
+  const lab = info();
   const ns = String(values['namespace'] ?? 'default');
-  const file = podPidFile(ns, positionals[1]);
-  if (!existsSync(file)) throw new LabError('no-pod', `no running pod ${ns}/${positionals[1]} in the lab`);
-  process.kill(Number(readFileSync(file, 'utf8').trim()), 'SIGTERM');
-  say(`pod ${ns}/${positionals[1]}: server stopped; it turns not ready within a second`);
+  const name = positionals[1];
+  const file = podPidFile(ns, name);
+  if (existsSync(file)) {
+    process.kill(Number(readFileSync(file, 'utf8').trim()), 'SIGTERM');
+    say(`pod ${ns}/${name}: server stopped; it turns not ready within a second`);
+    return 0;
+  }
+  const kube = new Kube(tlsMaterial('admin'));
+  let pod: { spec: { nodeName?: string }; status?: { containerStatuses?: { name: string; containerID?: string; state?: { running?: unknown } }[] } };
+  try {
+    pod = await kube.get(`/api/v1/namespaces/${ns}/pods/${name}`);
+  } catch (err) {
+    if (isStatus(err, 404)) throw new LabError('no-pod', `no pod ${ns}/${name} in the lab`);
+    throw err;
+  } finally {
+    kube.close();
+  }
+  const node = Array.from({ length: lab.realNodes ?? 0 }, (_, k) => nodeHost(lab.nodes - k)).find((n) => n.name === pod.spec.nodeName);
+  const running = (pod.status?.containerStatuses ?? []).filter((c) => c.state?.running && c.containerID?.startsWith('containerd://'));
+  if (!node || running.length === 0) throw new LabError('no-pod', `pod ${ns}/${name} has no running container on a real node (node ${pod.spec.nodeName ?? 'none'})`);
+  for (const c of running) ctr(node, ['tasks', 'kill', '--signal', 'SIGKILL', c.containerID!.slice('containerd://'.length)]);
+  say(`pod ${ns}/${name}: container${running.length > 1 ? 's' : ''} ${running.map((c) => c.name).join(', ')} killed on ${node.name}; the kubelet restarts ${running.length > 1 ? 'them' : 'it'}, and the pod is not ready until the readiness probe passes again`);
   return 0;
 }
 

@@ -26,6 +26,9 @@ export const images = {
   pause: 'lab.ferrolb.io/pause:1',
   hostname: 'lab.ferrolb.io/hostname:1',
   ferrolb: 'lab.ferrolb.io/ferrolb:dev', // with up --ferrolb-image
+  // deploy/ names it `ferrolb:dev`, what `docker build -t ferrolb:dev .` makes; the CRI
+  // normalizes that reference to this.
+  ferrolbAsDeployed: 'docker.io/library/ferrolb:dev',
 } as const;
 
 const cgroupFs = '/sys/fs/cgroup';
@@ -54,10 +57,6 @@ export function nodeBuild(labDir: string): { binDir: string; imageDir: string } 
 }
 
 /** Builds (or finds cached) the ferrolb image from the repository's Dockerfile: lab/build-image.sh. */
-/** The name lab/build-image.sh gives the ferrolb image, and the name deploy/ uses for it. */
-export const ferrolbImageRef = 'lab.ferrolb.io/ferrolb:dev';
-export const ferrolbImageAlias = 'docker.io/library/ferrolb:dev';
-
 export function ferrolbImageBuild(labDir: string): string {
   const r = spawnSync('bash', [join(labDir, 'build-image.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 60 * 60_000 });
   const archive = (r.stdout ?? '').trim().split('\n').pop() ?? '';
@@ -351,9 +350,7 @@ export async function startRealNode(node: Host, bins: { binDir: string; imageDir
     ctr(node, ['images', 'import', '--snapshotter', 'overlayfs', join(bins.imageDir, `${image}.tar`)]);
   }
   for (const archive of bins.extraImages ?? []) ctr(node, ['images', 'import', '--snapshotter', 'overlayfs', archive], 120_000);
-  // deploy/ names the image `ferrolb:dev`, what `docker build -t ferrolb:dev .` makes;
-  // the CRI normalizes that reference to docker.io/library/ferrolb:dev.
-  if ((bins.extraImages ?? []).length > 0) ctr(node, ['images', 'tag', '--force', ferrolbImageRef, ferrolbImageAlias]);
+  if ((bins.extraImages ?? []).length > 0) ctr(node, ['images', 'tag', '--force', images.ferrolb, images.ferrolbAsDeployed]);
 
   const [k, ka] = inNode(node, join(bins.binDir, 'kubelet'), [
     `--config=${kubeletConfig}`,

@@ -244,6 +244,34 @@ describeRealNodes('real nodes', () => {
     kubectl('delete', 'namespace', ns, '--wait=false');
   });
 
+  it('lab deploy makes a Deployment the real controllers roll out (ReplicaSet, probes), and lab pod stop crashes a real container, which its kubelet restarts', async () => {
+    const ns = freshNamespace('realnode-lab');
+    assert.match(labOk(['deploy', 'web', '--replicas', '2', '--namespace', ns]), /2\/2 pods ready/);
+    interface RS { metadata: { ownerReferences?: { kind: string; name: string }[] } }
+    const sets = kubectlJson<{ items: RS[] }>('get', 'replicasets', '-n', ns).items;
+    assert.deepEqual(sets.map((r) => r.metadata.ownerReferences?.[0]?.kind), ['Deployment'], 'kube-controller-manager made one ReplicaSet');
+    kubectlApply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'crash', namespace: ns },
+      spec: {
+        nodeName: 'node-2',
+        containers: [{ name: 'web', image: hostnameImage, imagePullPolicy: 'Never', readinessProbe: { httpGet: { path: '/healthz', port: 80 }, periodSeconds: 1 } }],
+      },
+    });
+    interface Pod { status: { conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount: number }[] } }
+    const pod = () => kubectlJson<Pod>('get', 'pod', 'crash', '-n', ns);
+    const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    await eventually('the pod Ready', 60_000, () => (isReady(pod()) ? true : undefined), 500);
+    assert.match(labOk(['pod', 'stop', 'crash', '--namespace', ns]), /killed on node-2; the kubelet restarts it/);
+    const restarted = await eventually('the container restarted by the kubelet and Ready again', 60_000, () => {
+      const p = pod();
+      return (p.status.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && isReady(p) ? p : undefined;
+    }, 500);
+    assert.equal(restarted.status.containerStatuses?.[0]?.restartCount, 1);
+    kubectl('delete', 'namespace', ns, '--wait=false');
+  });
+
   it('lab down leaves no container, shim, mount, cgroup, namespace or process', async () => {
     // A pod that is still running when down comes: down must stop it without the kubelet.
     const ns = freshNamespace('realnode-down');
