@@ -194,7 +194,7 @@ async function round(scenario: Scenario, victim: 'owner' | 'stand-in', node: str
 acquireLock();
 try {
   labOk(['down'], 60_000);
-  labOk(['up', '--nodes', '3', '--ferrolb'], 180_000);
+  labOk(['up', '--nodes', '3', '--ferrolb', '--real-nodes', '0'], 180_000);
   const pool = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: bench, namespace: metallb-system}

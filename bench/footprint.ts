@@ -118,7 +118,7 @@ async function timeToReady(name: string, start: () => void, healthy: () => boole
 async function measure(count: number): Promise<string[]> {
   spawnSync('bash', ['scripts/build.sh'], { stdio: 'inherit' }); // what users run: build/js
   labOk(['down'], 60_000);
-  labOk(['up', '--nodes', String(NODES), '--ferrolb'], 300_000);
+  labOk(['up', '--nodes', String(NODES), '--ferrolb', '--real-nodes', '0'], 300_000);
   const applied = spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: CONFIG, encoding: 'utf8' });
   if (applied.status !== 0) throw new Error(applied.stderr);
   labOk(['deploy', 'web', '--replicas', String(Math.min(NODES, 3))]);

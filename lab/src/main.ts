@@ -19,7 +19,9 @@ const usage = `usage: lab/lab COMMAND [ARGS]
   up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb] [--real-nodes K]
                          start the lab (builds the binaries first if a pin changed);
                          --ferrolb also installs and runs ferrolb's controller and speakers;
-                         --real-nodes K: the last K nodes run a real kubelet and containerd;
+                         --real-nodes K: the last K nodes run a real kubelet and containerd
+                         (default: all of them; 0: every node played by the lab's agent,
+                         which starts in seconds and is what most tests use);
                          --ferrolb-image: build the Dockerfile's image (buildah) and load it there
   down                   stop everything and remove every namespace, process and file
   status                 hosts, addresses, processes, health
@@ -30,7 +32,7 @@ const usage = `usage: lab/lab COMMAND [ARGS]
   deploy NAME [--replicas N] [--namespace NS]
                          a Deployment whose pods answer HTTP on port 80 with their name
   pod stop NAME [--namespace NS]
-                         stop a pod's server: the pod turns not ready, as if it crashed
+                         crash a pod's container: it turns not ready (a real node's kubelet restarts it)
   link HOST up|down      cut or restore a host's LAN link`;
 
 class UsageError extends LabError {
@@ -90,7 +92,9 @@ async function cmdUp(args: string[]): Promise<number> {
     'ferrolb-image': { type: 'boolean' },
   });
   const nodes = intOption(values['nodes'], 'nodes', 1, maxNodes, 3);
-  const realNodes = intOption(values['real-nodes'], 'real-nodes', 0, nodes, 0);
+  // Real nodes by default, as a local cluster (kind, kubeadm) gives; the played ones are
+  // a flag away for tests that want seconds, not tens of seconds.
+  const realNodes = intOption(values['real-nodes'], 'real-nodes', 0, nodes, nodes);
   const proxyMode = (values['proxy-mode'] ?? 'nftables') as ProxyMode;
   if (!proxyModes.includes(proxyMode)) throw new UsageError(`--proxy-mode must be one of ${proxyModes.join(', ')}, not "${String(proxyMode)}"`);
   const sa = values['strict-arp'] ?? 'false';

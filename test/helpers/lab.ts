@@ -100,6 +100,11 @@ export function releaseLock(): void {
   }
 }
 
+/** `up` arguments with `--real-nodes 0` unless they say how many nodes are real. */
+export function withPlayedDefault(args: readonly string[]): string[] {
+  return args.includes('--real-nodes') ? [...args] : [...args, '--real-nodes', '0'];
+}
+
 /**
  * Holds the lab for this test file: takes the lock, optionally brings the lab up once
  * before the file's tests, and tears it down after them, on failure too. If the test
@@ -130,7 +135,9 @@ export function useLab(opts: { up?: readonly string[]; } = {}): void {
     const build = spawnSync('bash', [join(repoDir, 'lab', 'build.sh')], { encoding: 'utf8', timeout: 60 * 60_000 });
     if (build.status !== 0) throw new Error(`lab/build.sh failed: ${build.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     labOk(['down'], 60_000);
-    if (opts.up) labOk(['up', ...opts.up], 120_000);
+    // `lab up` gives real nodes by default; a test that does not ask for them gets the
+    // agent's played nodes (seconds to start; docs/LAB.md "Tests").
+    if (opts.up) labOk(['up', ...withPlayedDefault(opts.up)], 120_000);
   });
   after(() => {
     teardown();
@@ -196,5 +203,5 @@ export const nothingLeft: Leftovers = { netns: [], processes: [], stateDir: fals
 
 /** Starts `lab up` in the background, for tests that interrupt it. */
 export function spawnUp(args: readonly string[]) {
-  return spawn(labBin, ['up', ...args], { stdio: 'ignore' });
+  return spawn(labBin, ['up', ...withPlayedDefault(args)], { stdio: 'ignore' });
 }

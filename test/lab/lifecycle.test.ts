@@ -13,7 +13,7 @@ describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
   useLab();
 
   it('after up (iptables mode, serving a NodePort): nothing left; and down twice in a row', async () => {
-    labOk(['up', '--nodes', '2', '--proxy-mode', 'iptables']);
+    labOk(['up', '--nodes', '2', '--proxy-mode', 'iptables', '--real-nodes', '0']);
     assert.deepEqual(labNetns().sort(), ['flb-client', 'flb-control', 'flb-lan', 'flb-node-1', 'flb-node-2', 'flb-router']);
     // kube-proxy's iptables mode works like nftables mode: a NodePort answers on both nodes.
     labOk(['deploy', 'web']);
@@ -40,7 +40,7 @@ describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
     up.kill('SIGKILL');
     await exited;
     assert.ok(leftovers().processes.length > 0, 'the killed up left processes behind (else this test proves nothing)');
-    const r = lab(['up', '--nodes', '2']);
+    const r = lab(['up', '--nodes', '2', '--real-nodes', '0']);
     assert.notEqual(r.status, 0, 'up refuses to start over leftovers');
     assert.match(r.stderr, /run lab\/lab down first/);
     labOk(['down']);
@@ -63,7 +63,7 @@ describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
       server.listen(16443, '127.0.0.1', resolve);
     });
     try {
-      const r = lab(['up', '--nodes', '1']);
+      const r = lab(['up', '--nodes', '1', '--real-nodes', '0']);
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /port 16443 on 127\.0\.0\.1 \(apiserver\) is already in use/);
       assert.deepEqual(leftovers(), nothingLeft);
