@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the lab and the network tests use.
 packages=(iproute2 nftables iptables ipvsadm ipset conntrack socat openssl curl wget arping ndisc6 bird2 tcpdump procps psmisc kmod util-linux iputils-ping)
+# The lab's other two BGP routers (lab up --router frr|gobgp): FRR and GoBGP.
+packages+=(frr gobgpd)
 # The lab's real nodes (lab up --real-nodes): the CRI runtime and CNI plugins.
 packages+=(containerd runc containernetworking-plugins)
 # And the ferrolb image built from the Dockerfile without a registry (lab/build-image.sh).

@@ -113,6 +113,7 @@ export interface LabInfo {
   strictArp: boolean;
   ferrolb: boolean;
   realNodes?: number; // the last this many nodes are real (kubelet + containerd)
+  router?: 'bird' | 'frr' | 'gobgp'; // the BGP router running in `router` (router.ts), if any
   binDir: string;
   startedAt: string;
 }

@@ -13,7 +13,7 @@ import { createControlNamespace, createNetwork, labNetns } from './network.ts';
 import { apiserverReady, kernelHasIpvs, kubeProxyConfigMap, kubeProxyHealthy, startApiRelays, startApiserver, startEtcd, startKubeProxy, startNodeRelay, startWebhookRelays } from './controlplane.ts';
 import { Kube, isStatus } from './kube.ts';
 import { nodeObject } from './agent.ts';
-import { birdAvailable, birdc, startRouter } from './router.ts';
+import { allowRouterUser, routerControl, type RouterKind } from './router.ts';
 import { cleanupRealNodes, controllerManagerHealthy, ferrolbImageBuild, kubeletHealthy, nodeBuild, requireRuntime, schedulerHealthy, startControllerManager, startRealNode, startScheduler } from './realnode.ts';
 import { createIdentity, createNodeIdentity } from './certs.ts';
 import { controllerHealthy, controllerMetricsPort, installFerrolb, labWebhookConfiguration, speakerHealthy, speakerName, startController, startSpeaker, webhookPort } from './ferrolb.ts';
@@ -27,6 +27,8 @@ export interface UpOptions {
   realNodes?: number;
   /** Build the ferrolb image from the Dockerfile and load it into every real node. */
   ferrolbImage?: boolean;
+  /** The BGP router (router.ts). Without it: BIRD when installed, else none. */
+  router?: RouterKind;
 }
 
 interface Lock {
@@ -164,6 +166,12 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
   if (realCount > opts.nodes) throw new LabError('usage', `--real-nodes ${realCount} is more than --nodes ${opts.nodes}`);
   if (realCount > 0) requireRuntime();
   if (opts.ferrolbImage && realCount === 0) throw new LabError('usage', '--ferrolb-image needs --real-nodes');
+  // An asked-for router must exist; the default one (BIRD) is left out quietly if absent.
+  if (opts.router && !routerControl(opts.router).available()) {
+    throw new LabError('missing-tool', `--router ${opts.router} is not installed (apt-get install ${opts.router === 'bird' ? 'bird2' : opts.router === 'frr' ? 'frr' : 'gobgpd'})`);
+  }
+  const routerKind: RouterKind | undefined = opts.router ?? (routerControl('bird').available() ? 'bird' : undefined);
+  const bgpRouter = routerKind ? routerControl(routerKind) : undefined;
   takeLock();
   // From here on everything up creates is torn down again if up fails or is
   // interrupted: nothing half-created stays behind.
@@ -220,7 +228,10 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         }
         return true;
       }, 100);
-      if (birdAvailable()) startRouter(nodes);
+      if (bgpRouter) {
+        if (bgpRouter.kind === 'frr') allowRouterUser();
+        bgpRouter.start(nodes);
+      }
       daemon('agent', nodeBinary, [join(labDir, 'src', 'agent.ts'), String(opts.nodes), stateDir, real.map((n) => n.index).join(',')]);
       if (real.length > 0) {
         startScheduler(nodeBins!.binDir, createIdentity('kube-scheduler', { cn: 'system:kube-scheduler', groups: [] }));
@@ -251,10 +262,10 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
           return (await kube.get('/api/v1/namespaces/default/serviceaccounts/default').catch(() => undefined)) ? true : undefined;
         }, 500);
       }
-      if (birdAvailable()) {
-        await waitFor('the router (BIRD)', 20_000, () => {
-          requireAlive('bird');
-          return birdc(['show', 'status']) !== undefined ? true : undefined;
+      if (bgpRouter) {
+        await waitFor(`the router (${bgpRouter.kind})`, 20_000, () => {
+          for (const d of bgpRouter.daemons) requireAlive(d);
+          return bgpRouter.ready() ? true : undefined;
         }, 200);
       }
       if (opts.ferrolb) {
@@ -274,7 +285,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
     } finally {
       kube.close();
     }
-    const info: LabInfo = { nodes: opts.nodes, proxyMode: opts.proxyMode, strictArp: opts.strictArp, ferrolb: opts.ferrolb, binDir, startedAt: new Date().toISOString(), ...(realCount > 0 ? { realNodes: realCount } : {}) };
+    const info: LabInfo = { nodes: opts.nodes, proxyMode: opts.proxyMode, strictArp: opts.strictArp, ferrolb: opts.ferrolb, binDir, startedAt: new Date().toISOString(), ...(realCount > 0 ? { realNodes: realCount } : {}), ...(routerKind ? { router: routerKind } : {}) };
     writeFileSync(paths.info, JSON.stringify(info, null, 2) + '\n');
     writeLock('ready');
     say(`lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${opts.nodes} nodes, kube-proxy ${opts.proxyMode}${opts.proxyMode === 'ipvs' ? ` (strictARP ${opts.strictArp})` : ''}${realCount > 0 ? `, ${realCount} real (kubelet + containerd)` : ''}${opts.ferrolb ? ', ferrolb controller and a speaker per node' : ''}`);

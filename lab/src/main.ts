@@ -1,6 +1,6 @@
 // `lab/lab`: the command line of the lab. Every failure is one line on stderr and a
 // non-zero exit; usage errors exit 2.
-import { birdAvailable } from './router.ts';
+import { routerControl, routerKinds, type RouterKind } from './router.ts';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,16 +13,17 @@ import { Kube, isStatus } from './kube.ts';
 import { tlsMaterial } from './certs.ts';
 import { apiserverReady, kubeProxyHealthy } from './controlplane.ts';
 import { podPidFile } from './agent.ts';
-import { ctr, images } from './realnode.ts';
+import { ctr, images, normalizeImageRef, tagImage } from './realnode.ts';
 
 const usage = `usage: lab/lab COMMAND [ARGS]
-  up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb] [--real-nodes K]
+  up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb] [--real-nodes K] [--router R]
                          start the lab (builds the binaries first if a pin changed);
                          --ferrolb also installs and runs ferrolb's controller and speakers;
                          --real-nodes K: the last K nodes run a real kubelet and containerd
                          (default: all of them; 0: every node played by the lab's agent,
                          which starts in seconds and is what most tests use);
-                         --ferrolb-image: build the Dockerfile's image (buildah) and load it there
+                         --ferrolb-image: build the Dockerfile's image (buildah) and load it there;
+                         --router bird|frr|gobgp: the BGP router (default bird)
   down                   stop everything and remove every namespace, process and file
   status                 hosts, addresses, processes, health
   kubeconfig [admin|controller|speaker]
@@ -33,7 +34,9 @@ const usage = `usage: lab/lab COMMAND [ARGS]
                          a Deployment whose pods answer HTTP on port 80 with their name
   pod stop NAME [--namespace NS]
                          crash a pod's container: it turns not ready (a real node's kubelet restarts it)
-  link HOST up|down      cut or restore a host's LAN link`;
+  link HOST up|down      cut or restore a host's LAN link
+  image tag SRC DST      give an image on every real node a second name (ctr images tag),
+                         e.g. ferrolb:dev ferrolb:next for an upgrade to a new tag`;
 
 class UsageError extends LabError {
   constructor(message: string) {
@@ -90,7 +93,10 @@ async function cmdUp(args: string[]): Promise<number> {
     ferrolb: { type: 'boolean' },
     'real-nodes': { type: 'string' },
     'ferrolb-image': { type: 'boolean' },
+    router: { type: 'string' },
   });
+  const routerKind = values['router'] as RouterKind | undefined;
+  if (routerKind !== undefined && !routerKinds.includes(routerKind)) throw new UsageError(`--router must be one of ${routerKinds.join(', ')}, not "${String(routerKind)}"`);
   const nodes = intOption(values['nodes'], 'nodes', 1, maxNodes, 3);
   // Real nodes by default, as a local cluster (kind, kubeadm) gives; the played ones are
   // a flag away for tests that want seconds, not tens of seconds.
@@ -99,7 +105,7 @@ async function cmdUp(args: string[]): Promise<number> {
   if (!proxyModes.includes(proxyMode)) throw new UsageError(`--proxy-mode must be one of ${proxyModes.join(', ')}, not "${String(proxyMode)}"`);
   const sa = values['strict-arp'] ?? 'false';
   if (sa !== 'true' && sa !== 'false') throw new UsageError(`--strict-arp must be true or false, not "${String(sa)}"`);
-  await up({ nodes, proxyMode, strictArp: sa === 'true', ferrolb: values['ferrolb'] === true, realNodes, ferrolbImage: values['ferrolb-image'] === true }, say);
+  await up({ nodes, proxyMode, strictArp: sa === 'true', ferrolb: values['ferrolb'] === true, realNodes, ferrolbImage: values['ferrolb-image'] === true, ...(routerKind ? { router: routerKind } : {}) }, say);
   say(`
   kubectl:     lab/lab kubectl get nodes
   a workload:  lab/lab deploy hostname-deployment --replicas 3
@@ -183,7 +189,7 @@ async function cmdStatus(): Promise<number> {
   }
   say('processes:');
   const daemons = ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)];
-  if (birdAvailable()) daemons.push('bird');
+  if (i.router) daemons.push(...routerControl(i.router).daemons);
   for (let k = i.nodes - (i.realNodes ?? 0) + 1; k <= i.nodes; k++) daemons.push(`containerd-node-${k}`, `kubelet-node-${k}`);
   if (i.realNodes) daemons.push('kube-scheduler', 'kube-controller-manager');
   if (i.ferrolb) daemons.push('ferrolb-controller', ...Array.from({ length: i.nodes }, (_, k) => `ferrolb-speaker-node-${k + 1}`));
@@ -243,6 +249,19 @@ async function cmdPod(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `image tag SRC DST` on every real node: a new tag for an upgrade, without a registry. */
+function cmdImage(args: string[]): number {
+  const [sub, src, dst, ...rest] = args;
+  if (sub !== 'tag' || !src || !dst || rest.length > 0) throw new UsageError('usage: lab/lab image tag SRC DST');
+  requireRoot();
+  const lab = info();
+  const real = Array.from({ length: lab.realNodes ?? 0 }, (_, k) => nodeHost(lab.nodes - k)).reverse();
+  if (real.length === 0) throw new LabError('no-real-nodes', 'image tag needs real nodes (lab/lab up --real-nodes K); played nodes run no images');
+  for (const node of real) tagImage(node, src, dst);
+  say(`${normalizeImageRef(dst)}: the image of ${normalizeImageRef(src)}, on ${real.map((n) => n.name).join(', ')}`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...args] = argv;
   switch (cmd) {
@@ -280,6 +299,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdDeploy(args);
     case 'pod':
       return cmdPod(args);
+    case 'image':
+      return cmdImage(args);
     case 'link': {
       requireRoot();
       const [name, state, ...rest] = args;
