@@ -325,6 +325,34 @@ export function ctr(node: Host, args: readonly string[], timeoutMs = 60_000): st
   return must(cmd, a, { timeoutMs });
 }
 
+/**
+ * An image reference as the CRI stores it: `ferrolb:dev` is `docker.io/library/ferrolb:dev`,
+ * `org/app:1` is `docker.io/org/app:1`; one with a registry (a first part with a dot
+ * or a port, or localhost) stays as it is. A reference without a tag gets `latest`.
+ */
+export function normalizeImageRef(ref: string): string {
+  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/.test(ref)) throw new LabError('bad-image', `"${ref}" is not an image reference (like ferrolb:dev or registry.example/ferrolb:v1)`);
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  const named = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost') ? ref : `docker.io/${slash < 0 ? 'library/' : ''}${ref}`;
+  const last = named.slice(named.lastIndexOf('/') + 1);
+  return last.includes(':') || last.includes('@') ? named : `${named}:latest`;
+}
+
+/**
+ * Gives an image already on a real node a second name in its containerd (`ctr images
+ * tag`): the same image under a new tag, as a registry push of a new tag would offer
+ * it, without a registry. Refuses, naming the node, when the source is not there.
+ */
+export function tagImage(node: Host, src: string, dst: string): void {
+  const from = normalizeImageRef(src);
+  const to = normalizeImageRef(dst);
+  const [cmd, a] = inNode(node, 'ctr', ['--address', socket(node), '--namespace', 'k8s.io', 'images', 'ls', '-q']);
+  const present = must(cmd, a, { timeoutMs: 30_000 }).split('\n');
+  if (!present.includes(from)) throw new LabError('no-image', `${node.name} has no image ${from} (it has: ${present.filter((i) => i && !i.startsWith('sha256:')).join(', ')})`);
+  ctr(node, ['images', 'tag', '--force', from, to]);
+}
+
 export async function startRealNode(node: Host, bins: { binDir: string; imageDir: string; extraImages?: string[] }, kubeconfig: string): Promise<void> {
   const dir = realNodeDir(node);
   for (const d of ['containerd', 'kubelet', 'pod-logs']) mkdirSync(join(dir, d), { recursive: true });
