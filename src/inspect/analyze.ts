@@ -14,6 +14,8 @@ import { anySelectorMatches } from '../api/selector.ts';
 import { POOL_ANNOTATION } from '../api/service.ts';
 import { nodeViewFromObject, planL2, serviceViewFromObjects, SERVICE_NAME_LABEL, type L2ServiceView, type NodeView } from '../speaker/election/l2-plan.ts';
 import { planBGP } from '../speaker/bgp/routes.ts';
+import { parseUnreachable, type Unreachable } from '../speaker/membership/reachability.ts';
+import { MEMBERS_REACHABLE } from '../k8s/configuration-state.ts';
 import type { EventObject, Snapshot } from './snapshot.ts';
 
 export interface ComponentState {
@@ -21,6 +23,8 @@ export interface ComponentState {
   readonly name: string;
   readonly result: string;
   readonly lastError: string;
+  /** A speaker's membership view: the peers it does not hear (undefined: not reported). */
+  readonly unreachable?: readonly Unreachable[];
 }
 
 export interface PoolView {
@@ -173,7 +177,15 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView 
     ...(config ? { config } : {}),
     configErrors: built.errors.map(formatConfigError),
     components: snap.configurationStates
-      .map((c) => ({ name: c.metadata?.name ?? '', result: c.status?.result ?? 'Unknown', lastError: c.status?.lastError ?? '' }))
+      .map((c) => {
+        const members = c.status?.conditions?.find((k) => k.type === MEMBERS_REACHABLE);
+        return {
+          name: c.metadata?.name ?? '',
+          result: c.status?.result ?? 'Unknown',
+          lastError: c.status?.lastError ?? '',
+          ...(members ? { unreachable: members.status === 'False' ? parseUnreachable(members.message ?? '') : [] } : {}),
+        };
+      })
       .sort((a, b) => compare(a.name, b.name)),
     pools,
     services,

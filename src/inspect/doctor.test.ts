@@ -207,4 +207,44 @@ describe('status', () => {
     assert.match(text, /default\s+new\s+<pending>\s+pending/);
     assert.equal(formatStatus(analyze(snapshot({ crdsInstalled: false }))), 'the metallb.io CRDs are not installed (kubectl apply -f deploy/crds)\n');
   });
+
+  describe('membership: a dead speaker is told from a live one', () => {
+    const T = '2026-12-01T23:40:00Z';
+    const speaker = (node: string, unreachable: string[]) => ({
+      metadata: { name: `speaker-${node}` },
+      status: { result: 'Valid', lastError: '', conditions: [{ type: 'MembersReachable', status: unreachable.length > 0 ? 'False' : 'True', message: unreachable.map((n) => `${n} since ${T}`).join(', ') }] },
+    });
+    const three = { nodes: [node('node-1'), node('node-2'), node('node-3')] };
+    const membership = (speakers: Snapshot['configurationStates']) => diagnose(analyze(snapshot({ ...three, configurationStates: [...states('controller'), ...speakers] }))).filter((f) => f.check === 'membership');
+
+    it('all hearing each other: ok', () => {
+      assert.deepEqual(membership([speaker('node-1', []), speaker('node-2', []), speaker('node-3', [])]).map((f) => f.severity), ['ok']);
+    });
+
+    it('node-2 heard by nobody, its own report still "all reachable": it is dead, its objects stale', () => {
+      const f = membership([speaker('node-1', ['node-2']), speaker('node-2', []), speaker('node-3', ['node-2'])]);
+      assert.equal(f.length, 1);
+      assert.equal(f[0]!.severity, 'fail');
+      assert.match(f[0]!.message, /the speaker on node-2 is not heard by node-1, node-3 since 2026-12-01T23:40:00Z: it is dead, frozen or cut off/);
+      assert.match(f[0]!.fix ?? '', /spec\.nodeName=node-2/);
+    });
+
+    it('two sides deaf to each other: a partition, not a death', () => {
+      const f = membership([speaker('node-1', ['node-3']), speaker('node-2', []), speaker('node-3', ['node-1'])]);
+      assert.deepEqual(f.map((x) => x.severity), ['warn', 'warn']);
+      assert.match(f[0]!.message, /node-1 and on node-3 do not hear each other/);
+      assert.match(f[0]!.fix ?? '', /UDP 7946/);
+    });
+
+    it('status shows what each speaker does not hear', () => {
+      const text = formatStatus(analyze(snapshot({ ...three, configurationStates: [...states('controller'), speaker('node-1', ['node-2']), speaker('node-2', []), speaker('node-3', ['node-2'])] })));
+      assert.match(text, /COMPONENT\s+STATE\s+NOT HEARD/);
+      assert.match(text, /speaker-node-1\s+Valid\s+node-2/);
+      assert.match(text, /speaker-node-2\s+Valid\s+-/);
+    });
+
+    it('speakers that do not report membership (older ones) give no finding', () => {
+      assert.deepEqual(membership([{ metadata: { name: 'speaker-node-1' }, status: { result: 'Valid', lastError: '' } }]), []);
+    });
+  });
 });

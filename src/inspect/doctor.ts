@@ -51,6 +51,7 @@ export function diagnose(view: ClusterView): Finding[] {
   }
   if (silent.length > 0) add('speakers', 'warn', `no speaker has reported from ${silent.join(', ')} (no ConfigurationState "speaker-<node>"): those nodes announce nothing`);
   else if (view.nodes.length > 0) add('speakers', 'ok', `a speaker has reported from every node (${view.nodes.length})`);
+  membership(view, add);
 
   const config = view.config;
   if (config) {
@@ -157,4 +158,33 @@ export function formatFindings(findings: readonly Finding[]): string {
   const warns = findings.filter((f) => f.severity === 'warn').length;
   lines.push(fails + warns === 0 ? 'no problem found' : `${fails} problem(s), ${warns} warning(s)`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Speakers the others do not hear. A dead or frozen speaker cannot report itself, and
+ * its ConfigurationState and ServiceL2Status objects stay as they were; the live
+ * speakers' membership reports (condition MembersReachable) are the evidence. Both
+ * sides deaf to each other is a partition of the membership traffic, both alive.
+ */
+function membership(view: ClusterView, add: (check: string, severity: Severity, message: string, fix?: string) => void): void {
+  const speakers = view.components.filter((c) => c.name.startsWith('speaker-'));
+  const nodeOf = (c: { name: string }) => c.name.slice('speaker-'.length);
+  const hears = (c: (typeof speakers)[number], node: string) => !(c.unreachable ?? []).some((u) => u.node === node);
+  const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  let found = false;
+  for (const s of speakers) {
+    const node = nodeOf(s);
+    const deaf = speakers.filter((r) => r !== s && !hears(r, node));
+    if (deaf.length === 0) continue;
+    found = true;
+    const since = Math.min(...deaf.map((r) => r.unreachable!.find((u) => u.node === node)!.since));
+    const oneWay = deaf.filter((r) => hears(s, nodeOf(r)));
+    if (oneWay.length === 0) {
+      add('membership', 'warn', `the speakers on ${node} and on ${deaf.map(nodeOf).join(', ')} do not hear each other (since ${when(since)}): the membership traffic between them (UDP, port --ml-bind-port, 7946 by default) is cut, and each side announces what it takes to be its own; the LAN's address-conflict check arbitrates`, 'check that UDP 7946 passes between those nodes (host firewall, NetworkPolicy, security groups)');
+    } else {
+      add('membership', 'fail', `the speaker on ${node} is not heard by ${oneWay.map(nodeOf).join(', ')} since ${when(since)}: it is dead, frozen or cut off from them; its ConfigurationState and ServiceL2Status objects are stale, and its IPs are announced by the others`, `kubectl get pods -n ${view.namespace} -o wide --field-selector spec.nodeName=${node}, then kubectl logs -n ${view.namespace} that pod (or --previous)`);
+    }
+  }
+  const reporting = speakers.filter((s) => s.unreachable !== undefined);
+  if (!found && reporting.length > 1) add('membership', 'ok', `every speaker hears every other (${reporting.length} reporting)`);
 }

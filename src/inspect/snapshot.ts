@@ -13,7 +13,7 @@ export interface StatusObject extends KubeObject {
 }
 
 export interface ConfigurationStateObject extends KubeObject {
-  readonly status?: { result?: string; lastError?: string };
+  readonly status?: { result?: string; lastError?: string; conditions?: readonly { type?: string; status?: string; message?: string }[] };
 }
 
 export interface PoolObject extends KubeObject {

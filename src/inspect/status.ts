@@ -9,8 +9,10 @@ export function formatStatus(view: ClusterView): string {
     'CONFIGURATION\n' +
       (view.configErrors.length === 0 ? `  valid (namespace ${view.namespace})\n` : view.configErrors.map((e) => `  invalid: ${e}\n`).join('')) +
       table(
-        ['COMPONENT', 'STATE', 'ERROR'],
-        view.components.map((c) => [c.name, c.result, c.lastError]),
+        // NOT HEARD: the peers a speaker's membership misses; a speaker every other one
+        // misses is dead or cut off, whatever its own (stale) row says (`ferrolb doctor`).
+        ['COMPONENT', 'STATE', 'NOT HEARD', 'ERROR'],
+        view.components.map((c) => [c.name, c.result, c.unreachable === undefined ? '' : c.unreachable.map((u) => u.node).join(',') || '-', c.lastError]),
       ),
   );
   parts.push(

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigurationStateWriter } from './configuration-state.ts';
+import { ConfigurationStateWriter, MEMBERS_REACHABLE } from './configuration-state.ts';
 import { ManualClock } from '../time/clock.ts';
 import { createLogger } from '../observability/logging.ts';
 import type { KubeClient } from './client.ts';
@@ -36,5 +36,26 @@ describe('ConfigurationStateWriter', () => {
     w.set('Valid', '');
     await settle();
     assert.deepEqual(patches[1]!.status.conditions.map((c) => [c.type, c.status, c.message]), [['Valid', 'True', ''], ['Warnings', 'False', '']]);
+  });
+
+  it('a speaker\'s membership view: a MembersReachable condition, False naming the peers it does not hear, written on change only', async () => {
+    const patches: { status: { conditions: { type: string; status: string; reason: string; message: string }[] } }[] = [];
+    const w = new ConfigurationStateWriter(fakeClient(patches), 'metallb-system', 'speaker-node-1', new ManualClock(), createLogger('test', 'fatal'));
+    w.setUnreachable('node-2 since 2026-12-01T23:40:00Z');
+    await settle();
+    assert.equal(patches.length, 0, 'nothing is written before there is a verdict to write with it');
+    w.set('Valid', '');
+    await settle();
+    assert.deepEqual(patches[0]!.status.conditions.map((c) => [c.type, c.status, c.reason, c.message]), [
+      ['Valid', 'True', 'ConfigurationValid', ''],
+      ['Warnings', 'False', 'NoWarnings', ''],
+      [MEMBERS_REACHABLE, 'False', 'MembersUnreachable', 'node-2 since 2026-12-01T23:40:00Z'],
+    ]);
+    w.setUnreachable('node-2 since 2026-12-01T23:40:00Z');
+    await settle();
+    assert.equal(patches.length, 1);
+    w.setUnreachable('');
+    await settle();
+    assert.deepEqual(patches[1]!.status.conditions[2], { type: MEMBERS_REACHABLE, status: 'True', reason: 'AllMembersReachable', message: '', lastTransitionTime: (patches[1]!.status.conditions[2] as unknown as { lastTransitionTime: string }).lastTransitionTime });
   });
 });

@@ -1,7 +1,8 @@
 // ConfigurationState objects (metallb.io/v1beta1): whether a component's view of the
 // configuration is valid, the error when it is not, and its warnings (a condition of
 // type Warnings: references to objects not created yet, fields not acted on; issue 14
-// "never silence"). The controller writes
+// "never silence"), and for a speaker the peers it does not hear (a condition of type
+// MembersReachable, src/speaker/membership/reachability.ts). The controller writes
 // `controller`, each speaker `speaker-<node>` (MetalLB's names), so
 // `kubectl get configurationstates -n metallb-system` shows every component's verdict.
 //
@@ -16,6 +17,9 @@ import { V1BETA1 } from '../api/metallb.ts';
 
 export type ConfigResult = 'Valid' | 'Invalid';
 
+/** The condition a speaker's membership view is reported in. */
+export const MEMBERS_REACHABLE = 'MembersReachable';
+
 /** The API server's limit on a condition message. */
 const MAX_MESSAGE = 32_768;
 
@@ -26,6 +30,8 @@ export class ConfigurationStateWriter {
   readonly #clock: Clock;
   readonly #log: Logger;
   #wanted: { result: ConfigResult; lastError: string; warnings: string } | undefined;
+  /** For a speaker: the peers it does not hear, formatted (undefined: not reported). */
+  #unreachable: string | undefined;
   #written = '';
   #running = false;
   #retry: Timer | undefined;
@@ -46,6 +52,15 @@ export class ConfigurationStateWriter {
     void this.#write();
   }
 
+  /**
+   * A speaker's membership view: the peers it does not hear ('' = it hears them all),
+   * formatted by formatUnreachable. Written with the next verdict, or now if there is one.
+   */
+  setUnreachable(message: string): void {
+    this.#unreachable = message;
+    void this.#write();
+  }
+
   stop(): void {
     this.#stopped = true;
     this.#retry?.cancel();
@@ -58,9 +73,10 @@ export class ConfigurationStateWriter {
       for (;;) {
         const wanted = this.#wanted;
         if (!wanted) return;
-        const key = `${wanted.result}|${wanted.lastError}|${wanted.warnings}`;
+        const unreachable = this.#unreachable;
+        const key = `${wanted.result}|${wanted.lastError}|${wanted.warnings}|${unreachable ?? '-'}`;
         if (key === this.#written) return;
-        await this.#put(wanted.result, wanted.lastError, wanted.warnings);
+        await this.#put(wanted.result, wanted.lastError, wanted.warnings, unreachable);
         this.#written = key;
         this.#failures = 0;
       }
@@ -74,7 +90,7 @@ export class ConfigurationStateWriter {
     }
   }
 
-  async #put(result: ConfigResult, lastError: string, warnings: string): Promise<void> {
+  async #put(result: ConfigResult, lastError: string, warnings: string, unreachable: string | undefined): Promise<void> {
     try {
       await this.#client.get(`${this.#path}/${this.#name}`);
     } catch (err) {
@@ -94,6 +110,9 @@ export class ConfigurationStateWriter {
         conditions: [
           { type: 'Valid', status: valid ? 'True' : 'False', reason: valid ? 'ConfigurationValid' : 'ConfigurationInvalid', message: lastError.slice(0, MAX_MESSAGE), lastTransitionTime: now },
           { type: 'Warnings', status: warnings ? 'True' : 'False', reason: warnings ? 'ConfigurationWarnings' : 'NoWarnings', message: warnings.slice(0, MAX_MESSAGE), lastTransitionTime: now },
+          ...(unreachable !== undefined
+            ? [{ type: MEMBERS_REACHABLE, status: unreachable ? 'False' : 'True', reason: unreachable ? 'MembersUnreachable' : 'AllMembersReachable', message: unreachable.slice(0, MAX_MESSAGE), lastTransitionTime: now }]
+            : []),
         ],
       },
     });

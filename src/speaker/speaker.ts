@@ -10,6 +10,7 @@ import type { KubeClient, KubeObject } from '../k8s/client.ts';
 import { WatchedResource, type WatchOptions } from '../k8s/informer.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
 import { ConfigurationStateWriter } from '../k8s/configuration-state.ts';
+import { formatUnreachable, sameUnreachable, unreachablePeers, type Unreachable } from './membership/reachability.ts';
 import { EventRecorder } from '../k8s/events.ts';
 import type { Clock, Timer } from '../time/clock.ts';
 import type { V1Service } from '../api/service.ts';
@@ -82,6 +83,9 @@ export class Speaker {
   /** The live members last reported, this node included. */
   #live: ReadonlySet<string> = new Set();
   #lastBGPPlan: readonly PeerRoutes[] = [];
+  /** The peers membership does not hear, as last reported (#reportReachability). */
+  #unreachable: readonly Unreachable[] = [];
+  #reachabilityReported = false;
 
   constructor(client: KubeClient, opts: SpeakerOptions) {
     this.#opts = opts;
@@ -106,6 +110,7 @@ export class Speaker {
     this.#nodes.onChange(() => {
       this.#membership.setPeers(this.#peers());
       this.#schedulePlan();
+      this.#reportReachability();
     });
     this.#config.onChange(() => {
       this.#loadConfig();
@@ -121,6 +126,7 @@ export class Speaker {
         const returned = [...live].filter((n) => !this.#live.has(n));
         this.#live = live;
         this.#plan(); // at once: this is the failover path
+        this.#reportReachability();
         // A peer that could not hear this node (a partition, a cut link on either
         // side) took this node for dead and may have announced its IPs meanwhile, so
         // clients may hold that peer's MAC. The plan has just given up what the peer
@@ -176,10 +182,30 @@ export class Speaker {
       this.#loadConfig();
       this.#membership.setPeers(this.#peers());
       this.#plan();
+      this.#reportReachability();
     });
     // Until membership has listened for a full detection period, this speaker cannot
     // tell a dead peer from one not yet heard; it announces nothing before then.
-    this.#settleTimer = this.#opts.clock.setTimeout(() => this.#plan(), (this.#opts.membership.suspectAfter ?? 500) + 10);
+    this.#settleTimer = this.#opts.clock.setTimeout(() => {
+      this.#plan();
+      this.#reportReachability();
+    }, (this.#opts.membership.suspectAfter ?? 500) + 10);
+  }
+
+  /**
+   * Tells the cluster which peers this speaker does not hear (ConfigurationState
+   * condition MembersReachable), once membership has listened a full detection period
+   * and the Node list is known; on change only. A dead speaker's own objects look alive;
+   * this is how `ferrolb doctor` tells (docs/L2.md "A dead speaker is visible").
+   */
+  #reportReachability(): void {
+    if (this.#stopped || !this.#synced || !this.#membership.settled) return;
+    const now = this.#opts.clock.now();
+    const next = unreachablePeers(this.#opts.node, this.#peers().keys(), this.#live, this.#unreachable, now);
+    if (this.#reachabilityReported && sameUnreachable(next, this.#unreachable)) return;
+    this.#unreachable = next;
+    this.#reachabilityReported = true;
+    this.#configState.setUnreachable(formatUnreachable(next));
   }
 
   async stop(): Promise<void> {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually, freshNamespace, isRoot, kubectl, labBin, labOk, repoDir, useLab } from '../helpers/lab.ts';
+import { eventually, freshNamespace, isRoot, kubectl, labBin, labOk, repoDir, stateDir, useLab } from '../helpers/lab.ts';
+import { readFileSync } from 'node:fs';
 
 const bin = join(repoDir, 'bin', 'ferrolb.js');
 const env = { ...process.env, PATH: `${join(repoDir, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
@@ -118,6 +119,21 @@ spec: {ipAddressPools: [lonely]}
     const good = ferrolb('doctor');
     assert.match(good.stdout, /^ok\s+kube-proxy\s+kube-proxy mode ipvs with strictARP: true$/m);
     assert.equal(good.status, 0, good.stdout);
+  });
+
+  it('a dead speaker is told from a live one: the other speaker reports it unheard; doctor fails naming it, status shows it', async () => {
+    // Both speakers hear each other: doctor says so.
+    await eventually('doctor: every speaker hears every other', 20_000, () => (/^ok\s+membership\s+every speaker hears every other \(2 reporting\)/m.test(ferrolb('doctor').stdout) ? true : undefined), 500);
+    const pid = Number(readFileSync(join(stateDir, 'pids', 'ferrolb-speaker-node-2.pid'), 'utf8').trim());
+    process.kill(pid, 'SIGKILL'); // no goodbye: as a crash or a node gone
+    const doctor = await eventually('doctor naming node-2\'s speaker', 20_000, () => {
+      const r = ferrolb('doctor');
+      return /^FAIL\s+membership\s+the speaker on node-2 is not heard by node-1 since \S+: it is dead, frozen or cut off/m.test(r.stdout) ? r : undefined;
+    }, 500);
+    assert.equal(doctor.status, 1);
+    // Its own ConfigurationState still says Valid: that is why the others' word is needed.
+    assert.match(kubectl('get', 'configurationstate', 'speaker-node-2', '-n', 'metallb-system', '-o', 'jsonpath={.status.result}'), /^Valid$/);
+    assert.match(ferrolb('status').stdout, /speaker-node-1\s+Valid\s+node-2/);
   });
 
   it('an unreachable API server: a clear error and exit 1, not a stack trace', () => {
