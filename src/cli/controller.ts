@@ -20,7 +20,7 @@ const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metall
                           [--webhook-configuration-name ferrolb-webhook-configuration]
                           [--cert-extra-hosts NAME,IP,...] [--cert-dir DIR]
                           [--cert-secret-name ferrolb-webhook-cert]
-                          [--ml-secret-name ferrolb-memberlist]
+                          [--ml-secret-name ferrolb-memberlist] [--deployment NAME]
 
 Assigns IPs to Services of type LoadBalancer from the IPAddressPools in --namespace,
 writing status.loadBalancer.ingress, the metallb.io/ip-allocated-from-pool annotation,
@@ -49,7 +49,15 @@ renewed before expiry), with its CA written into the caBundle of
 (cert-manager). Without a certificate the controller runs without it and says so.
 
 The speakers' heartbeat key: Secret --ml-secret-name (key "secretkey") is created with a
-random key when missing ("" disables).`;
+random key when missing ("" disables).
+
+Removal: when --namespace is deleted, or the Deployment --deployment (the controller's
+own, in --namespace; deploy/ and the chart set it) is deleted other than with
+--cascade=orphan, ferrolb is being removed, not restarted: the controller stops
+assigning, clears the IPs and pool annotations it wrote on Services (they show
+<pending> again) and deletes the ServiceL2Status, ServiceBGPStatus and
+ConfigurationState objects, the two Secrets above and its Lease. A restart or a rolling
+upgrade clears nothing.`;
 
 function seconds(name: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -59,7 +67,7 @@ function seconds(name: string, text: string | undefined, dflt: number): number {
 }
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const options = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name'];
+  const options = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name', 'deployment'];
   // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
   const metallb = translateMetalLBFlags('controller', args, process.env, options);
   const o = parseArgs(metallb.args, { single: options });
@@ -84,8 +92,23 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const metrics = new ControllerMetrics();
   const lbClass = o.single['lb-class'];
   const namespace = o.single.namespace ?? 'metallb-system';
+  const certSecret = o.single['cert-secret-name'] ?? 'ferrolb-webhook-cert';
+  const mlSecret = o.single['ml-secret-name'] ?? 'ferrolb-memberlist';
+  const deployment = o.single.deployment;
+  if (deployment !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(deployment)) throw new UsageError(`--deployment "${deployment}" is not a Deployment name`);
+  let webhook: WebhookServer | undefined;
+  let certificates: WebhookCertificates | undefined;
+  let stopping = false;
   const controller = new Controller(client, {
     namespace,
+    ...(deployment !== undefined ? { deployment } : {}),
+    // Only the Secrets the controller makes itself (a --cert-dir certificate is not).
+    ownSecrets: [...(o.single['cert-dir'] === undefined ? [certSecret] : []), ...(mlSecret !== '' ? [mlSecret] : [])],
+    // The Secrets are about to be deleted: nothing may create them again.
+    onRemoval: () => {
+      stopping = true;
+      certificates?.stop();
+    },
     ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
     clock: realClock,
     log,
@@ -98,13 +121,11 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const health = healthAddr === 'off' ? undefined : await serveMetrics(metrics.registry, healthAddr, () => controller.ready);
   log.info({ identity: controller.identity, namespace: o.single.namespace ?? 'metallb-system', server: client.server.href, metrics: metricsAddr }, 'controller starting');
   controller.start();
-  let webhook: WebhookServer | undefined;
-  let certificates: WebhookCertificates | undefined;
   // In the background: the controller's main job does not wait for the webhook.
   const startWebhook = async () => {
     try {
       let tls: TLSSource;
-      const secretName = o.single['cert-secret-name'] ?? 'ferrolb-webhook-cert';
+      const secretName = certSecret;
       const certDir = o.single['cert-dir'];
       if (certDir !== undefined) tls = filesTLS(certDir);
       else {
@@ -119,6 +140,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
           log,
         });
         certificates = certs;
+        if (controller.removed) return;
         await certs.start();
         tls = {
           describe: `Secret ${namespace}/${secretName}`,
@@ -147,8 +169,6 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     }
   };
   if (webhookMode === 'enabled') void startWebhook();
-  let stopping = false;
-  const mlSecret = o.single['ml-secret-name'] ?? 'ferrolb-memberlist';
   if (mlSecret !== '') void ensureMemberlistSecret(client, namespace, mlSecret, realClock, log, () => stopping);
   await untilSignal(log);
   stopping = true;

@@ -23,6 +23,7 @@ import { ConfigurationStateWriter, type ConfigResult } from '../k8s/configuratio
 import { V1BETA1 } from '../api/metallb.ts';
 import { PLURAL } from '../api/metallb.ts';
 import { serviceWrites } from './service-status.ts';
+import { RemovalSignals, removeTraces } from './removal.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logging.ts';
 
@@ -37,6 +38,16 @@ export interface ControllerOptions {
   readonly election: ElectionTiming | false;
   /** Watchdog: re-watch a resource that was quiet this long, ms. */
   readonly quietTimeout?: number;
+  /**
+   * The controller's own Deployment (in `namespace`): its deletion means ferrolb is
+   * being removed (src/controller/removal.ts). Unset (process mode), only the
+   * namespace's deletion does.
+   */
+  readonly deployment?: string;
+  /** Secrets the controller creates, deleted on removal. */
+  readonly ownSecrets?: readonly string[];
+  /** Called once, at once, when a removal is seen: stop re-creating what is about to be deleted. */
+  readonly onRemoval?: (reason: string) => void;
 }
 
 interface NamespaceObject extends KubeObject {}
@@ -72,6 +83,9 @@ export class Controller {
   #poolTimer: Timer | undefined;
   readonly #poolStatusWritten = new Map<string, string>();
   #synced = false;
+  readonly #removal = new RemovalSignals();
+  readonly #deployment: WatchedResource<KubeObject> | undefined;
+  #removed: Promise<void> | undefined;
 
   constructor(client: KubeClient, opts: ControllerOptions) {
     this.#client = client;
@@ -90,9 +104,15 @@ export class Controller {
     this.#configSource = new ConfigSource(client, opts.namespace, watch);
     this.#configSource.onChange(() => this.#configChanged());
     this.#services.onChange((_type, svc) => this.#queue.add(keyOf(svc)));
-    this.#namespaces.onChange((_type, ns) => {
+    this.#namespaces.onChange((type, ns) => {
+      if (ns.metadata?.name === opts.namespace) this.#checkRemoval(this.#removal.namespace(type, ns));
       for (const svc of this.#services.list()) if (svc.metadata?.namespace === ns.metadata?.name) this.#queue.add(keyOf(svc));
     });
+    if (opts.deployment !== undefined) {
+      const selector = encodeURIComponent(`metadata.name=${opts.deployment}`);
+      this.#deployment = new WatchedResource(client, `/apis/apps/v1/namespaces/${opts.namespace}/deployments?fieldSelector=${selector}`, watch);
+      this.#deployment.onChange((type, d) => this.#checkRemoval(this.#removal.deployment(type, d)));
+    }
     this.#configState = new ConfigurationStateWriter(client, opts.namespace, 'controller', opts.clock, opts.log);
     this.#events = new EventRecorder(client, {
       component: 'ferrolb-controller',
@@ -136,6 +156,9 @@ export class Controller {
 
   start(): void {
     for (const r of this.#allResources()) r.start();
+    // Not among the caches readiness waits for: without the RBAC to watch Deployments
+    // (an older manifest) the controller still works, and only misses that signal.
+    this.#deployment?.start();
     void Promise.all(this.#allResources().map((r) => r.synced)).then(() => {
       this.#synced = true;
       this.#log.info('caches synced');
@@ -150,12 +173,53 @@ export class Controller {
     this.#elector?.stop();
     this.#stopLeading();
     await this.#events.flush();
-    if (wasLeader) await this.#elector?.release().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'lease not released'));
+    await this.#removed;
+    if (wasLeader && !this.#removed) await this.#elector?.release().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'lease not released'));
     for (const r of this.#allResources()) r.stop();
+    this.#deployment?.stop();
     this.#configSource.stop();
     this.#configState.stop();
     this.#poolTimer?.cancel();
     await this.#events.flush();
+  }
+
+  /** Whether a removal of ferrolb was seen (src/controller/removal.ts). */
+  get removed(): boolean {
+    return this.#removed !== undefined;
+  }
+
+  /**
+   * ferrolb is being removed: stop assigning for good (no replica leads again), and the
+   * leader undoes what ferrolb wrote, before the installer deletes the RBAC that lets it.
+   */
+  #checkRemoval(reason: string | undefined): void {
+    if (reason === undefined || this.#removed) return;
+    const wasLeader = this.isLeader;
+    this.#log.warn({ reason, leader: wasLeader }, 'ferrolb is being removed: clearing the IPs it assigned and the objects it made');
+    this.#opts.onRemoval?.(reason);
+    const services = wasLeader
+      ? this.#services.list().filter((svc) => this.#alloc.assignment(keyOf(svc)) !== undefined)
+      : [];
+    this.#stopped = true;
+    this.#elector?.stop();
+    this.#stopLeading();
+    this.#configState.stop();
+    this.#poolTimer?.cancel();
+    if (!wasLeader) {
+      this.#removed = Promise.resolve();
+      return;
+    }
+    const started = this.#opts.clock.now();
+    this.#removed = removeTraces(this.#client, {
+      namespace: this.#opts.namespace,
+      services: services.map((s) => ({ namespace: s.metadata?.namespace ?? '', name: s.metadata?.name ?? '' })),
+      secrets: this.#opts.ownSecrets ?? [],
+      lease: LEASE_NAME,
+    }).then((failed) => {
+      const ms = this.#opts.clock.now() - started;
+      if (failed.length > 0) this.#log.error({ failed, ms }, 'removal: some of what ferrolb wrote could not be undone');
+      else this.#log.info({ services: services.length, ms }, 'removal: every IP assigned and every object made by ferrolb is gone');
+    });
   }
 
   #allResources(): WatchedResource<KubeObject>[] {

@@ -119,7 +119,7 @@ describe('charts/ferrolb', () => {
   it('the comparison sees a one-field difference, and names the object and the field', () => {
     const expected = nativeObjects().filter((o) => o.kind !== 'Namespace');
     const problems = compare(render('--include-crds', '--set', 'controller.logLevel=debug'), expected);
-    assert.deepEqual(problems, ['Deployment metallb-system/controller: chart vs deploy/ferrolb-native.yaml differ at spec.template.spec.containers[0].args[4]: "--log-level=debug" vs "--log-level=info"']);
+    assert.deepEqual(problems, ['Deployment metallb-system/controller: chart vs deploy/ferrolb-native.yaml differ at spec.template.spec.containers[0].args[5]: "--log-level=debug" vs "--log-level=info"']);
     const fewer = compare(render(), expected);
     assert.ok(fewer.includes('CustomResourceDefinition /ipaddresspools.metallb.io: in deploy/ferrolb-native.yaml, not rendered by the chart'), fewer.join('\n'));
   });
@@ -165,7 +165,7 @@ describe('charts/ferrolb', () => {
       assert.deepEqual(p.spec.imagePullSecrets, [{ name: 'regcred' }]);
       assert.equal(p.metadata.annotations, undefined, 'scrapeAnnotations=false leaves no annotations');
     }
-    assert.deepEqual(cc.args, ['controller', '--namespace=$(POD_NAMESPACE)', '--metrics-addr=0.0.0.0:9100', '--webhook-port=9443', '--log-level=debug', '--lb-class=example.com/internal', '--ml-secret-name=lb-memberlist']);
+    assert.deepEqual(cc.args, ['controller', '--namespace=$(POD_NAMESPACE)', '--deployment=controller', '--metrics-addr=0.0.0.0:9100', '--webhook-port=9443', '--log-level=debug', '--lb-class=example.com/internal', '--ml-secret-name=lb-memberlist']);
     assert.deepEqual(sc.args, ['speaker', '--namespace=$(POD_NAMESPACE)', '--metrics-addr=$(METALLB_HOST):9100', '--ml-bind-port=7947', '--log-level=all', '--lb-class=example.com/internal']);
     assert.deepEqual(sc.ports.map((p) => [p.name, p.containerPort]), [['monitoring', 9100], ['memberlist-udp', 7947]]);
     assert.deepEqual(cc.ports.map((p) => [p.name, p.containerPort]), [['monitoring', 9100], ['webhook', 9443]]);

@@ -4,14 +4,17 @@
 // release's pods Ready, an L2 and a BGP LoadBalancer Service served through it, a
 // restart and `helm upgrade` with a changed value (rolling both workloads) never
 // clearing a Service's IP, and `helm uninstall` removing every object of the release,
-// leaving the CRDs (Helm's convention: crds/ is installed, never deleted).
+// leaving the CRDs (Helm's convention: crds/ is installed, never deleted) and nothing
+// else of ferrolb: every Service <pending>, no status object, Secret, Lease or webhook
+// configuration, no ARP answer, no BGP route at the router (docs/INSTALL.md
+// "Removing ferrolb").
 import { before, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { eventually, kubectl, kubectlJson, lab, labBin, repoDir, useLab } from '../helpers/lab.ts';
-import { buildRealNodeInputs, configureL2AndBGP, describeRealNodes, ferrolbPods, ferrolbRunning, helm, helmBin, ingressIP, routerRoute, wgetFromClient, type Pod } from '../helpers/realnodes.ts';
+import { arpAnswered, buildRealNodeInputs, configureL2AndBGP, describeRealNodes, ferrolbPods, ferrolbRunning, helm, helmBin, ingressIP, routerRoute, wgetFromClient, type Pod } from '../helpers/realnodes.ts';
 
 const chart = join(repoDir, 'charts', 'ferrolb');
 const system = 'metallb-system';
@@ -152,5 +155,31 @@ describeRealNodes('the Helm chart on real nodes: install, upgrade, uninstall', (
     // Helm's convention for crds/: kept, with the configuration in them.
     assert.deepEqual(crds(), crdsBefore);
     assert.deepEqual(kubectlJson<{ items: unknown[] }>('get', 'ipaddresspools', '-n', system).items.length, 2);
+  });
+
+  it('after helm uninstall nothing of ferrolb is left but the CRDs and the configuration: Services <pending>, no status, Secret, Lease, finalizer, ARP answer or BGP route', async () => {
+    // The Services, as before ferrolb: no IP, no pool annotation, no finalizer.
+    const services = kubectlJson<{ items: { metadata: { name: string; annotations?: Record<string, string>; finalizers?: string[] }; status: { loadBalancer?: { ingress?: unknown[] } } }[] }>('get', 'services', '-n', ns).items;
+    assert.deepEqual(services.map((s) => s.metadata.name).sort(), ['web', 'web-bgp']);
+    for (const s of services) {
+      assert.deepEqual(s.status.loadBalancer?.ingress ?? [], [], `${s.metadata.name} still has an IP`);
+      assert.equal(s.metadata.annotations?.['metallb.io/ip-allocated-from-pool'], undefined, `${s.metadata.name} keeps the pool annotation`);
+      assert.deepEqual(s.metadata.finalizers ?? [], []);
+    }
+    assert.match(kubectl('get', 'service', 'web', '-n', ns, '--no-headers'), /LoadBalancer\s+\S+\s+<pending>/);
+    // In metallb-system only the configuration the user applied (in the CRDs Helm keeps).
+    const left = kubectl('get', 'servicel2statuses,servicebgpstatuses,configurationstates,secrets,leases,configmaps,pods', '-n', system, '-o', 'name').split('\n').filter(Boolean);
+    // kube-root-ca.crt is the controller-manager's, in every namespace.
+    assert.deepEqual(left, ['configmap/kube-root-ca.crt']);
+    assert.deepEqual(kubectl('get', 'ipaddresspools,l2advertisements,bgpadvertisements,bgppeers', '-n', system, '-o', 'name').split('\n').filter(Boolean).sort(),
+      ['bgpadvertisement.metallb.io/bgp', 'bgppeer.metallb.io/router', 'ipaddresspool.metallb.io/bgp', 'ipaddresspool.metallb.io/lan', 'l2advertisement.metallb.io/lan']);
+    for (const kind of ['validatingwebhookconfigurations', 'clusterroles', 'clusterrolebindings']) {
+      assert.deepEqual(kubectl('get', kind, '-o', 'name').split('\n').filter((n) => /ferrolb|metallb/.test(n)), [], kind);
+    }
+    assert.deepEqual(kubectlJson<{ metadata: { finalizers?: string[] } }>('get', 'namespace', system).metadata.finalizers ?? [], []);
+    // Announcements stopped: no node answers ARP for the L2 IP, the router has no route.
+    await eventually(`no ARP reply for ${ip}`, 30_000, () => (arpAnswered(ip) ? undefined : true), 1000);
+    await eventually(`no route for ${bgpIP} at the router`, 30_000, () => (routerRoute(bgpIP) === '' ? true : undefined), 500);
+    assert.equal(wgetFromClient(`http://${bgpIP}/`), undefined);
   });
 });

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { curlFrom, eventually, kubectl, kubectlJson, labBin, repoDir, useLab } from '../helpers/lab.ts';
-import { buildRealNodeInputs, describeRealNodes } from '../helpers/realnodes.ts';
+import { arpAnswered, buildRealNodeInputs, describeRealNodes, ferrolbPods, ingressIP, podReady as ready, type Pod } from '../helpers/realnodes.ts';
 
 const nativeFile = join(repoDir, 'deploy', 'ferrolb-native.yaml');
 const ns = 'tutorial';
@@ -28,22 +28,6 @@ function routingConfig(): string {
 function kubectlStdin(input: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const out = spawnSync(labBin, ['kubectl', ...args, '-f', '-'], { input, encoding: 'utf8', timeout: 60_000 });
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
-}
-
-interface Pod {
-  metadata: { name: string; labels?: Record<string, string> };
-  spec: { nodeName?: string; hostNetwork?: boolean; serviceAccountName?: string; volumes?: { name: string; projected?: { sources: { serviceAccountToken?: unknown }[] } }[] };
-  status: { podIP?: string; hostIP?: string; conditions?: { type: string; status: string }[] };
-}
-const ready = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-function ferrolbPods(component: string): Pod[] {
-  return kubectlJson<{ items: Pod[] }>('get', 'pods', '-n', 'metallb-system', '-l', `component=${component}`).items;
-}
-
-function ingress(name: string): string | undefined {
-  const svc = kubectlJson<{ status: { loadBalancer?: { ingress?: { ip: string }[] } } }>('get', 'service', name, '-n', ns);
-  return svc.status.loadBalancer?.ingress?.[0]?.ip;
 }
 
 describeRealNodes('install as pods, and the tutorial', () => {
@@ -113,7 +97,7 @@ describeRealNodes('install as pods, and the tutorial', () => {
       return r.length === 4 ? r : undefined; // the controller and three speakers
     }, 1000);
     assert.deepEqual(results, ['Valid', 'Valid', 'Valid', 'Valid']);
-    const ip = await eventually('the EXTERNAL-IP', 30_000, () => ingress('hostname-deployment'), 500);
+    const ip = await eventually('the EXTERNAL-IP', 30_000, () => ingressIP('hostname-deployment', ns), 500);
     assert.equal(ip, '198.18.0.200');
     assert.match(kubectl('get', 'service', 'hostname-deployment', '-n', ns, '--no-headers'), /LoadBalancer\s+\S+\s+198\.18\.0\.200\s/);
     const names = kubectlJson<{ items: Pod[] }>('get', 'pods', '-n', ns, '-l', 'app=hostname-deployment').items.map((p) => p.metadata.name).sort();
@@ -139,23 +123,29 @@ describeRealNodes('install as pods, and the tutorial', () => {
   it('deleting the Service frees its address for the next one', async () => {
     kubectl('delete', 'service', 'hostname-deployment', '-n', ns);
     kubectl('expose', 'deployment', 'hostname-deployment', '-n', ns, '--name=second', '--port=80', '--type=LoadBalancer');
-    assert.equal(await eventually('the freed address given again', 30_000, () => ingress('second'), 500), '198.18.0.200');
+    assert.equal(await eventually('the freed address given again', 30_000, () => ingressIP('second', ns), 500), '198.18.0.200');
   });
 
-  it('kubectl delete -f removes ferrolb: no namespace, webhook configuration, cluster roles or announcements left', async () => {
+  it('kubectl delete -f removes ferrolb: no namespace, webhook configuration, cluster roles or announcements left; the Service is <pending> again', async () => {
     kubectl('delete', '-f', nativeFile, '--wait=true', '--timeout=120s');
+    // The controller saw its namespace terminating and cleared what it wrote, before
+    // kubectl reached its ServiceAccount and RBAC (docs/INSTALL.md "Removing ferrolb").
+    const svc = kubectlJson<{ metadata: { annotations?: Record<string, string>; finalizers?: string[] }; status: { loadBalancer?: { ingress?: unknown[] } } }>('get', 'service', 'second', '-n', ns);
+    assert.deepEqual(svc.status.loadBalancer?.ingress ?? [], []);
+    assert.equal(svc.metadata.annotations?.['metallb.io/ip-allocated-from-pool'], undefined);
+    assert.deepEqual(svc.metadata.finalizers ?? [], []);
+    assert.match(kubectl('get', 'service', 'second', '-n', ns, '--no-headers'), /LoadBalancer\s+\S+\s+<pending>/);
     await eventually('namespace metallb-system gone', 120_000, () => (kubectl('get', 'namespaces', '-o', 'name').includes('namespace/metallb-system') ? undefined : true), 1000);
     assert.equal(kubectl('get', 'validatingwebhookconfigurations', '-o', 'name').includes('ferrolb'), false);
     assert.deepEqual(kubectl('get', 'clusterroles', '-o', 'name').split('\n').filter((n) => /metallb|ferrolb/.test(n)), []);
     assert.deepEqual(kubectl('get', 'crds', '-o', 'name').split('\n').filter((n) => n.includes('metallb.io')), []);
     // No speaker answers for the address any more.
     await eventually('no ARP reply for 198.18.0.200', 30_000, () => {
-      const r = spawnSync('ip', ['netns', 'exec', 'flb-client', 'arping', '-c', '1', '-w', '1', '-I', 'eth0', '198.18.0.200'], { encoding: 'utf8', timeout: 5000 });
-      return r.status !== 0 ? true : undefined;
+      return arpAnswered('198.18.0.200') ? undefined : true;
     }, 1000);
   });
 
-  it('the install file and the pool in one kubectl apply: done on the first or second run, never a hang; the Service keeps its address', async () => {
+  it('the install file and the pool in one kubectl apply: done on the first or second run, never a hang; the pending Service gets an address', async () => {
     const both = (): { status: number | null; stderr: string; ms: number } => {
       const started = Date.now();
       const r = spawnSync(labBin, ['kubectl', 'apply', '-f', nativeFile, '-f', '-'], { input: routingConfig(), encoding: 'utf8', timeout: 120_000 });
@@ -169,12 +159,12 @@ describeRealNodes('install as pods, and the tutorial', () => {
       const second = both();
       assert.equal(second.status, 0, second.stderr);
     }
-    // `second` kept the address the first installation wrote into its status.
+    // `second` was <pending> since the removal; the first free address is its old one.
     await eventually('the speakers Ready again', 120_000, () => {
       const pods = ferrolbPods('speaker');
       return pods.length === 3 && pods.every(ready) ? true : undefined;
     }, 1000);
-    assert.equal(await eventually('the address of `second`', 30_000, () => ingress('second'), 500), '198.18.0.200');
+    assert.equal(await eventually('the address of `second`', 30_000, () => ingressIP('second', ns), 500), '198.18.0.200');
     const seen = await eventually('an answer at 198.18.0.200', 30_000, () => {
       const r = spawnSync('ip', ['netns', 'exec', 'flb-client', 'wget', '-q', '-T', '2', '-O', '-', 'http://198.18.0.200/'], { encoding: 'utf8', timeout: 5000 });
       return r.status === 0 ? r.stdout.trim() : undefined;
