@@ -201,17 +201,19 @@ const bird: RouterControl = {
   },
   paths(ip) {
     const out = birdc(['show', 'route', 'all', 'for', host(ip)]) ?? '';
-    // One block per path: a line with "via NEXTHOP", then its BGP.* attributes.
+    // One block per path: "PREFIX unicast [node_1 TIME] * (100) [AS64513i]", then
+    // "via NEXTHOP on eth0" and its BGP.* attributes, one per line.
     const result: RouterPath[] = [];
     let cur: RouterPath | undefined;
     for (const line of out.split('\n')) {
-      const via = /\bvia ([0-9a-f.:]+) on /.exec(line);
-      if (via && /\[node_\d+ /.test(line)) {
-        cur = { nextHop: via[1]!, asPath: '', origin: '', communities: [], largeCommunities: [] };
+      if (/\[node_\d+ /.test(line)) {
+        cur = { nextHop: '', asPath: '', origin: '', communities: [], largeCommunities: [] };
         result.push(cur);
         continue;
       }
       if (!cur) continue;
+      const via = /^\s+via ([0-9a-f.:]+) on /.exec(line);
+      if (via && !cur.nextHop) cur.nextHop = via[1]!;
       const attr = /^\s+BGP\.(\w+): (.*)$/.exec(line);
       if (!attr) continue;
       const [, name, value] = attr;
