@@ -44,8 +44,18 @@ describeRealNodes('install as pods, and the tutorial', () => {
     }, 500);
     const line = kubectl('get', 'service', 'hostname-deployment', '-n', ns, '--no-headers');
     assert.match(line, /LoadBalancer\s+\S+\s+<pending>/);
+    // Placed by the real kube-scheduler on the real nodes, Ready by the kubelets' probes.
+    const pods = kubectlJson<{ items: Pod[] }>('get', 'pods', '-n', ns, '-l', 'app=hostname-deployment').items;
+    assert.ok(pods.every((p) => nodes.includes(p.spec.nodeName ?? '')), pods.map((p) => p.spec.nodeName).join(' '));
+    // Endpoints from the real EndpointSlice controller.
+    const slices = kubectlJson<{ items: { metadata: { labels?: Record<string, string> }; endpoints?: { addresses: string[] }[] }[] }>('get', 'endpointslices', '-n', ns, '-l', 'kubernetes.io/service-name=hostname-deployment').items;
+    assert.deepEqual(slices.map((e) => e.metadata.labels?.['endpointslice.kubernetes.io/managed-by']), ['endpointslice-controller.k8s.io']);
+    assert.deepEqual(slices[0]!.endpoints?.flatMap((e) => e.addresses).sort(), pods.map((p) => p.status.podIP).sort());
+    // A NodePort on every node reaches the pods (kube-proxy on each).
     const nodePort = kubectl('get', 'service', 'hostname-deployment', '-n', ns, '-o', 'jsonpath={.spec.ports[0].nodePort}');
-    assert.match(await eventually('an answer through the NodePort', 20_000, () => curlFrom('client', `http://198.18.0.11:${nodePort}/`)), /^hostname-deployment-/);
+    for (const nodeIp of ['198.18.0.11', '198.18.0.12', '198.18.0.13']) {
+      assert.match(await eventually(`an answer through ${nodeIp}:${nodePort}`, 20_000, () => curlFrom('client', `http://${nodeIp}:${nodePort}/`)), /^hostname-deployment-/);
+    }
   });
 
   it('one kubectl apply installs ferrolb: a Ready controller and one Ready speaker per node, on their ServiceAccount tokens', async () => {
