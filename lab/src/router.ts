@@ -58,7 +58,7 @@ export interface RouterControl {
   sessions(): Map<string, boolean>;
   /** Capabilities the node advertised in its OPEN, by name: 'graceful-restart', ... */
   capabilities(nodeIp: string): string[];
-  /** The paths for an address (a /32 or /128), best first; [] when none. */
+  /** The paths for an address (its /32 or /128) or a prefix ("198.18.1.0/24"); [] when none. */
   paths(ip: string): RouterPath[];
   /** Node LAN addresses whose BFD session is Up. */
   bfdUp(): string[];
@@ -95,7 +95,8 @@ function stop(name: string): void {
   }
 }
 
-const host = (ip: string) => ip.includes(':') ? `${ip}/128` : `${ip}/32`;
+/** An address as a host prefix; a prefix as it is. */
+const host = (ip: string) => ip.includes('/') ? ip : ip.includes(':') ? `${ip}/128` : `${ip}/32`;
 
 // ---- BIRD 2 ----------------------------------------------------------------------
 
@@ -200,7 +201,8 @@ const bird: RouterControl = {
     return out;
   },
   paths(ip) {
-    const out = birdc(['show', 'route', 'all', 'for', host(ip)]) ?? '';
+    const out = birdc(['show', 'route', 'all', host(ip)]) ?? '';
+    // The exact prefix (`for` would give the longest match, an aggregate for an address).
     // One block per path: "PREFIX unicast [node_1 TIME] * (100) [AS64513i]", then
     // "via NEXTHOP on eth0" and its BGP.* attributes, one per line.
     const result: RouterPath[] = [];

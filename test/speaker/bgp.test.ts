@@ -234,6 +234,34 @@ spec:
       await eventually('the IPv6 route withdrawn', 15_000, () => (routerNextHops(v6).length === 0 ? true : undefined), 300);
     });
 
+    it('aggregationLength: a service\'s address announced as its /24 (MetalLB\'s BGPAdvertisement field), withdrawn with the service', async () => {
+      apply(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bgp-agg, namespace: metallb-system}
+spec: {addresses: ["198.18.2.0/24"], autoAssign: false}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bgp-agg, namespace: metallb-system}
+spec: {ipAddressPools: [bgp-agg], aggregationLength: 24}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: agg, namespace: ${ns}, annotations: {metallb.io/address-pool: bgp-agg}}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
+`);
+      const ip = await serviceIP(ns, 'agg');
+      assert.match(ip, /^198\.18\.2\./);
+      const paths = await eventually('the /24 from the three nodes', 15_000, () => {
+        const p = R.paths('198.18.2.0/24');
+        return p.length === 3 ? p : undefined;
+      }, 300);
+      assert.deepEqual(paths.map((p) => p.nextHop).sort(), NODE_IPS);
+      assert.deepEqual(R.paths(ip), [], 'no host route besides the aggregate');
+      kubectl('delete', 'service', 'agg', '-n', ns);
+      await eventually('the /24 withdrawn', 15_000, () => (R.paths('198.18.2.0/24').length === 0 ? true : undefined), 300);
+    });
+
     it('a speaker that dies takes its path with it; deleting the service withdraws the rest', async () => {
       const ip = await serviceIP(ns, 'web');
       await eventually('three paths', 15_000, () => (routerNextHops(ip).length === 3 ? true : undefined), 300);
