@@ -1,0 +1,119 @@
+// Replacing a running MetalLB with ferrolb without moving any IP (docs/MIGRATING.md), on
+// three real nodes. The cluster is left as MetalLB leaves it once its workloads are
+// deleted (MetalLB's controller clears nothing when it stops): the metallb-system
+// namespace, the metallb.io CRDs as MetalLB's manifest applies them (BGPPeer converted
+// by MetalLB's webhook), the configuration, and Services carrying what MetalLB's
+// controller writes (controller/service.go in metallb/metallb): status.loadBalancer.ingress
+// with `ip` only, the pool in metallb.io/ip-allocated-from-pool (or, written by older
+// releases, metallb.universe.tf/ip-allocated-from-pool), and the annotations users set
+// under either prefix. The IPs are not the first free ones, so any reassignment shows.
+// Then `kubectl apply -f deploy/ferrolb-native.yaml`: every IP kept, never cleared or
+// changed meanwhile, no IPAllocated or ClearAssignment event, traffic at the L2 and BGP IPs.
+import { before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { eventually, kubectl, kubectlJson, labBin, repoDir, useLab } from '../helpers/lab.ts';
+import { buildRealNodeInputs, configureL2AndBGP, describeRealNodes, ferrolbRunning, kubectlApply, routerRoute, wgetFromClient } from '../helpers/realnodes.ts';
+
+const system = 'metallb-system';
+const ns = 'apps';
+const nodes = 3;
+
+interface Svc {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { loadBalancerIP?: string };
+  status: { loadBalancer?: { ingress?: { ip: string }[] } };
+}
+
+/** What MetalLB left: name, IP in its status, annotations, spec.loadBalancerIP, port. */
+const metallbServices: { name: string; ip: string; annotations: Record<string, string>; loadBalancerIP?: string; port: number }[] = [
+  { name: 'plain', ip: '198.18.0.230', annotations: { 'metallb.io/ip-allocated-from-pool': 'lan' }, port: 80 },
+  // Written by MetalLB before the metallb.io/ prefix.
+  { name: 'old-release', ip: '198.18.0.215', annotations: { 'metallb.universe.tf/ip-allocated-from-pool': 'lan' }, port: 80 },
+  // Two Services sharing one IP on different ports (the sharing key under the legacy prefix).
+  { name: 'shared-a', ip: '198.18.0.240', annotations: { 'metallb.universe.tf/allow-shared-ip': 'web', 'metallb.io/ip-allocated-from-pool': 'lan' }, port: 80 },
+  { name: 'shared-b', ip: '198.18.0.240', annotations: { 'metallb.universe.tf/allow-shared-ip': 'web', 'metallb.io/ip-allocated-from-pool': 'lan' }, port: 8080 },
+  // Asked for by annotation, and by the deprecated spec field.
+  { name: 'requested', ip: '198.18.0.250', annotations: { 'metallb.universe.tf/loadBalancerIPs': '198.18.0.250', 'metallb.io/ip-allocated-from-pool': 'lan' }, port: 80 },
+  { name: 'spec-ip', ip: '198.18.0.222', annotations: { 'metallb.io/ip-allocated-from-pool': 'lan' }, loadBalancerIP: '198.18.0.222', port: 80 },
+  // A pool asked for under the legacy prefix; BGP mode.
+  { name: 'bgp', ip: '198.18.1.7', annotations: { 'metallb.universe.tf/address-pool': 'bgp', 'metallb.io/ip-allocated-from-pool': 'bgp' }, port: 80 },
+];
+
+const ips = (): Record<string, string> => Object.fromEntries(kubectlJson<{ items: Svc[] }>('get', 'services', '-n', ns).items.map((s) => [s.metadata.name, (s.status.loadBalancer?.ingress ?? []).map((i) => i.ip).join(',')]));
+const expected = Object.fromEntries(metallbServices.map((s) => [s.name, s.ip]));
+
+describeRealNodes('replacing MetalLB: services keep the IPs MetalLB gave them', () => {
+  before(buildRealNodeInputs);
+  useLab({ up: ['--nodes', String(nodes), '--real-nodes', String(nodes), '--ferrolb-image'] });
+
+  it('the cluster as MetalLB leaves it: namespace, CRDs with its BGPPeer conversion webhook, configuration, Services with status and annotations', async () => {
+    kubectlApply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: system, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
+    // Standing in for MetalLB's CRDs: ferrolb's own, which declare the same kinds,
+    // versions and fields (docs/COMPATIBILITY.md), with the one difference that matters
+    // here: MetalLB's BGPPeer converts between v1beta1 and v1beta2 through MetalLB's
+    // webhook, which is gone with its controller.
+    for (const file of ['metallb.io_ipaddresspools.yaml', 'metallb.io_l2advertisements.yaml', 'metallb.io_bgpadvertisements.yaml', 'metallb.io_bgppeers.yaml', 'metallb.io_bfdprofiles.yaml', 'metallb.io_communities.yaml']) {
+      const crd = parse(readFileSync(join(repoDir, 'deploy', 'crds', file), 'utf8')) as { spec: Record<string, unknown> };
+      if (file === 'metallb.io_bgppeers.yaml') {
+        crd.spec['conversion'] = { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1', 'v1beta1'], clientConfig: { service: { name: 'metallb-webhook-service', namespace: system, path: '/convert' } } } };
+      }
+      kubectlApply(crd);
+    }
+    kubectl('wait', '--for=condition=Established', '--timeout=30s', 'crd', '--all');
+    configureL2AndBGP(system);
+    kubectl('create', 'namespace', ns);
+    kubectl('create', 'deployment', 'web', '-n', ns, '--image=lab.ferrolb.io/hostname:1', '--replicas=2', '--port=80');
+    for (const s of metallbServices) {
+      kubectlApply({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: s.name, namespace: ns, annotations: s.annotations },
+        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: s.port, targetPort: 80, protocol: 'TCP' }], ...(s.loadBalancerIP ? { loadBalancerIP: s.loadBalancerIP } : {}) },
+      });
+      // What MetalLB's controller writes into status: the IP, nothing else.
+      kubectl('patch', 'service', s.name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: s.ip }] } } }));
+    }
+    assert.deepEqual(ips(), expected);
+  });
+
+  it('kubectl apply -f deploy/ferrolb-native.yaml: every IP kept, none cleared or changed meanwhile, no new assignment', async () => {
+    // Every value each Service's IPs take, from before the install until it is done.
+    const watch = spawn(labBin, ['kubectl', 'get', 'services', '-n', ns, '-w', '-o', 'jsonpath={.metadata.name}={.status.loadBalancer.ingress[*].ip}{"\\n"}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let seen = '';
+    watch.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    kubectl('apply', '-f', join(repoDir, 'deploy', 'ferrolb-native.yaml'));
+    await ferrolbRunning(nodes, 180_000);
+    // Done when the controller has judged every Service: the current pool annotation on each.
+    await eventually('the pool annotation on every Service', 60_000, () => {
+      const svcs = kubectlJson<{ items: Svc[] }>('get', 'services', '-n', ns).items;
+      return svcs.every((s) => s.metadata.annotations?.['metallb.io/ip-allocated-from-pool'] === (s.metadata.name === 'bgp' ? 'bgp' : 'lan')) ? true : undefined;
+    }, 500);
+    assert.equal(kubectl('get', 'configurationstate', 'controller', '-n', system, '-o', 'jsonpath={.status.result}'), 'Valid');
+    assert.deepEqual(ips(), expected);
+    watch.kill();
+    await new Promise((r) => watch.once('exit', r));
+    const values = [...new Set(seen.split('\n').filter(Boolean))].sort();
+    assert.deepEqual(values, Object.entries(expected).map(([n, ip]) => `${n}=${ip}`).sort(), 'a Service\'s IPs changed during the install');
+    const reasons = kubectlJson<{ items: { reason: string; involvedObject: { name: string }; message: string }[] }>('get', 'events', '-n', ns).items
+      .filter((e) => ['IPAllocated', 'ClearAssignment', 'AllocationFailed'].includes(e.reason))
+      .map((e) => `${e.involvedObject.name}: ${e.reason} ${e.message}`);
+    assert.deepEqual(reasons, []);
+    // ferrolb's CRDs replaced MetalLB's conversion webhook (kubectl apply drops what the
+    // last apply set and this one does not); BGPPeers read at both versions.
+    assert.equal(kubectl('get', 'crd', 'bgppeers.metallb.io', '-o', 'jsonpath={.spec.conversion.strategy}'), 'None');
+    kubectl('get', 'bgppeers.v1beta1.metallb.io', '-n', system);
+  });
+
+  it('the kept IPs are announced: the client reaches the L2 IPs and, through the router, the BGP one', async () => {
+    for (const ip of ['198.18.0.230', '198.18.0.215', '198.18.0.240', '198.18.0.250', '198.18.0.222']) {
+      assert.match(await eventually(`an answer at ${ip}`, 90_000, () => wgetFromClient(`http://${ip}/`), 200), /^web-/);
+    }
+    assert.match(await eventually('an answer at 198.18.0.240:8080', 30_000, () => wgetFromClient('http://198.18.0.240:8080/'), 200), /^web-/);
+    await eventually('the BGP route at the router', 60_000, () => routerRoute('198.18.1.7') || undefined, 500);
+    assert.match(await eventually('an answer at 198.18.1.7', 60_000, () => wgetFromClient('http://198.18.1.7/'), 200), /^web-/);
+  });
+});
