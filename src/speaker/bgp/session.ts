@@ -6,21 +6,25 @@
 // The session is active only (the node connects; MetalLB's speakers do the same), and
 // retries with backoff after any failure. Every failure is logged with the peer's
 // words when it sent a NOTIFICATION, or with ours when we sent one.
+//
+// This file is the driver: the TCP connection, the timers, the BFD session and the
+// Adj-RIB-Out. Every decision is the pure machine's (machine.ts), which it feeds with
+// events and whose actions it carries out.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Clock, Timer } from '../../time/clock.ts';
-import { backoffDelay } from '../../time/backoff.ts';
 import type { Logger } from '../../observability/logging.ts';
-import type { BGPPeer } from '../../config/model.ts';
+import type { BFDProfile, BGPPeer } from '../../config/model.ts';
 import type { RouteAttributes } from './routes.ts';
-import { encode, endOfRIB, updatesFor } from './encode.ts';
+import { encode } from './encode.ts';
 import { connectWithMD5 } from './tcp-md5.ts';
 import { BFDSession } from '../bfd/session.ts';
-import type { BFDProfile } from '../../config/model.ts';
 import { MessageReader } from './decode.ts';
-import { BGP_VERSION, CEASE_SUBCODE, ERROR, OPEN_SUBCODE, describeNotification, twoOctetAS, type AFI_SAFI, type BGPMessage, type OpenMessage, type PathAttributes, type UpdateMessage } from './messages.ts';
+import type { AFI_SAFI, BGPMessage } from './messages.ts';
+import { ribOutChange, type AdjRIBOut } from './adj-rib-out.ts';
+import { bgpStep, GR_RESTART_TIME_S, INITIAL_BGP_STATE, type BGPAction, type BGPEvent, type BGPMachineParams, type BGPMachineState, type BGPTimer, type SessionState } from './machine.ts';
 
-export type SessionState = 'idle' | 'connect' | 'open-sent' | 'open-confirm' | 'established';
+export type { SessionState } from './machine.ts';
 
 export interface SessionOptions {
   readonly peer: BGPPeer;
@@ -39,44 +43,34 @@ export interface SessionOptions {
   readonly bfd?: BFDProfile;
 }
 
-/** RFC 4724 Restart Time we announce, seconds (FRR's default, as MetalLB's FRR mode). */
-export const GR_RESTART_TIME_S = 120;
-const OPEN_SENT_HOLD_S = 240; // RFC 4271 8.2.2: "a large value", suggested 4 minutes
-const MAX_RETRY_S = 60;
-/** RFC 4271 4.5: subcode 0 where no specific one is defined or chosen. */
-const UNSPECIFIC = 0;
-
 export class BGPSession {
   readonly #opts: SessionOptions;
   readonly #peer: BGPPeer;
   readonly #log: Logger;
-  #state: SessionState = 'idle';
+  readonly #params: BGPMachineParams;
+  #machine: BGPMachineState = INITIAL_BGP_STATE;
+  /** Events that arrive while the actions of another are carried out wait their turn (run to completion). */
+  readonly #queue: BGPEvent[] = [];
+  #stepping = false;
   #socket: Socket | undefined;
+  /** The connect in flight, if any: a connection that settles after it was dropped is discarded. */
+  #connecting: object | undefined;
   #reader = new MessageReader();
   #desired = new Map<string, RouteAttributes>();
-  /** What the peer has from us: prefix -> attribute key. */
-  #sent = new Map<string, string>();
-  #holdTime = 0;
-  #holdTimer: Timer | undefined;
-  #keepaliveTimer: Timer | undefined;
-  #retryTimer: Timer | undefined;
-  #failures = 0;
-  #stopped = false;
-  #attempt = 0;
+  #ribOut: AdjRIBOut = new Map();
+  readonly #timers = new Map<BGPTimer, Timer>();
   #bfd: BFDSession | undefined;
-  #bfdWasUp = false;
-  #gracefulRestartNegotiated = false;
-  #peerAS = 0;
   readonly counters = { updatesSent: 0, updatesReceived: 0, prefixesAnnounced: 0 };
 
   constructor(opts: SessionOptions) {
     this.#opts = opts;
     this.#peer = opts.peer;
     this.#log = opts.log.child({ peer: opts.peer.name, address: opts.peer.peerAddress });
+    this.#params = { peer: opts.peer, routerID: opts.routerID, idleHoldMs: (opts.minRetry ?? opts.peer.connectTime ?? 2) * 1000, bfd: opts.bfd !== undefined };
   }
 
   get state(): SessionState {
-    return this.#state;
+    return this.#machine.state;
   }
 
   get peerName(): string {
@@ -84,13 +78,13 @@ export class BGPSession {
   }
 
   start(): void {
-    this.#connect();
+    this.#step({ type: 'start' });
   }
 
   /** The routes this node should have announced to the peer now. */
   setRoutes(routes: ReadonlyMap<string, RouteAttributes>): void {
     this.#desired = new Map(routes);
-    if (this.#state === 'established') this.#sync();
+    this.#step({ type: 'routes-changed' });
   }
 
   /**
@@ -101,37 +95,78 @@ export class BGPSession {
    * for the restart time and traffic keeps flowing (RFC 4724 4.2).
    */
   stop(opts: { restarting?: boolean } = {}): void {
-    this.#stopped = true;
-    this.#retryTimer?.cancel();
-    const graceful = opts.restarting === true && this.#gracefulRestartNegotiated;
-    if (!graceful && this.#socket && (this.#state === 'established' || this.#state === 'open-confirm' || this.#state === 'open-sent')) {
-      this.#write({ type: 'notification', code: ERROR.cease, subcode: CEASE_SUBCODE.administrativeShutdown, data: Buffer.alloc(0) });
-    }
-    if (graceful) this.#log.info({ restartTime: GR_RESTART_TIME_S }, 'closing without NOTIFICATION: the peer keeps our routes while we restart (graceful restart)');
-    this.#close('stopped');
+    this.#step({ type: 'stop', restarting: opts.restarting === true });
   }
 
-  #setState(state: SessionState): void {
-    if (state === this.#state) return;
-    this.#state = state;
-    this.#opts.onStateChange?.(state, this.#peer.name);
+  #step(event: BGPEvent): void {
+    this.#queue.push(event);
+    if (this.#stepping) return;
+    this.#stepping = true;
+    try {
+      for (let e = this.#queue.shift(); e !== undefined; e = this.#queue.shift()) {
+        const { state, actions } = bgpStep(this.#params, this.#machine, e, this.#opts.clock.now());
+        this.#machine = state;
+        for (const a of actions) this.#act(a);
+      }
+    } finally {
+      this.#stepping = false;
+      this.#queue.length = 0;
+    }
+  }
+
+  #act(a: BGPAction): void {
+    switch (a.type) {
+      case 'connect':
+        return this.#connect();
+      case 'send':
+        return this.#send(a.message);
+      case 'send-routes':
+        return this.#sendRoutes(a.full);
+      case 'drop-connection':
+        return this.#dropConnection();
+      case 'arm': {
+        this.#timers.get(a.timer)?.cancel();
+        const timer = a.timer;
+        this.#timers.set(timer, this.#opts.clock.setTimeout(() => this.#step({ type: 'timer', timer }), a.atMs - this.#opts.clock.now()));
+        return;
+      }
+      case 'disarm':
+        this.#timers.get(a.timer)?.cancel();
+        this.#timers.delete(a.timer);
+        return;
+      case 'start-bfd':
+        return this.#startBFD();
+      case 'stop-bfd':
+        this.#bfd?.stop();
+        this.#bfd = undefined;
+        return;
+      case 'state-changed':
+        if (a.to === 'open-sent') this.#log.debug('connected; sent OPEN');
+        if (a.to === 'established') this.#log.info({ holdTime: this.#machine.holdTime, peerAS: this.#machine.peerAS }, 'BGP session established');
+        this.#opts.onStateChange?.(a.to, this.#peer.name);
+        return;
+      case 'session-down':
+        if (a.graceful) this.#log.info({ restartTime: GR_RESTART_TIME_S }, 'closed without NOTIFICATION: the peer keeps our routes while we restart (graceful restart)');
+        if (a.retryInMs === undefined) this.#log.debug({ why: a.why }, 'session closed');
+        else this.#log[a.wasEstablished ? 'warn' : 'info']({ why: a.why, retryInS: a.retryInMs / 1000 }, a.wasEstablished ? 'BGP session lost' : 'BGP session not established');
+        return;
+    }
   }
 
   #connect(): void {
-    if (this.#stopped || !this.#peer.peerAddress) return;
-    this.#setState('connect');
     this.#reader = new MessageReader();
-    const attempt = ++this.#attempt;
-    const target = { host: this.#peer.peerAddress, port: this.#peer.peerPort, ...(this.#peer.sourceAddress ? { localAddress: this.#peer.sourceAddress } : {}) };
+    const target = { host: this.#peer.peerAddress!, port: this.#peer.peerPort, ...(this.#peer.sourceAddress ? { localAddress: this.#peer.sourceAddress } : {}) };
+    const token = {};
+    this.#connecting = token;
     if (this.#opts.password !== undefined) {
       connectWithMD5({ ...target, password: this.#opts.password, timeoutMs: 5000 }).then(
         (socket) => {
-          if (this.#stopped || attempt !== this.#attempt) return void socket.destroy();
+          if (this.#connecting !== token) return void socket.destroy();
           this.#attach(socket);
           this.#connected();
         },
         (err: Error) => {
-          if (attempt === this.#attempt) this.#fail(`connection: ${err.message}`);
+          if (this.#connecting === token) this.#step({ type: 'tcp-failed', reason: err.message });
         },
       );
       return;
@@ -144,123 +179,30 @@ export class BGPSession {
   #attach(socket: Socket): void {
     this.#socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('error', (err) => this.#fail(`connection: ${err.message}`));
-    socket.on('close', () => this.#fail('connection closed by the peer'));
+    socket.on('data', (chunk: Buffer) => this.#receive(socket, chunk));
+    socket.on('error', (err) => this.#step({ type: 'tcp-failed', reason: err.message }));
+    socket.on('close', () => this.#step({ type: 'tcp-failed', reason: 'closed by the peer' }));
   }
 
   #connected(): void {
-    this.#log.debug('connected; sending OPEN');
-    this.#write(this.#open());
-    this.#setState('open-sent');
-    this.#armHold(OPEN_SENT_HOLD_S);
+    this.#connecting = undefined;
+    this.#step({ type: 'tcp-connected', justStarted: this.#opts.justStarted?.() ?? false });
   }
 
-  #open(): OpenMessage {
-    const asn = this.#peer.localASN ?? this.#peer.myASN;
-    return {
-      type: 'open',
-      version: BGP_VERSION,
-      myAS: twoOctetAS(asn),
-      holdTime: this.#peer.holdTime,
-      routerID: this.#peer.routerID ?? this.#opts.routerID,
-      capabilities: {
-        multiprotocol: ['ipv4-unicast', 'ipv6-unicast'],
-        fourOctetAS: asn,
-        routeRefresh: true,
-        // RFC 4724: we announce only; the node's data plane (kube-proxy) forwards on while
-        // the speaker restarts, so forwarding state is preserved (F) for both families.
-        // R: this process has just started, so this may be the restart the peer waits for.
-        ...(this.#peer.enableGracefulRestart
-          ? { gracefulRestart: { restartTime: GR_RESTART_TIME_S, restarting: this.#opts.justStarted?.() ?? false, families: ['ipv4-unicast', 'ipv6-unicast'] as const, forwardingPreserved: true } }
-          : {}),
-        unknown: [],
-      },
-    };
-  }
-
-  #receive(chunk: Buffer): void {
+  #receive(socket: Socket, chunk: Buffer): void {
     this.#reader.push(chunk);
-    for (;;) {
+    // Until the machine drops this connection: then the rest of its bytes are not read.
+    while (this.#socket === socket) {
       const msg = this.#reader.next();
       if (msg === undefined) return;
       if (msg.type === 'error') {
-        this.#log.warn({ reason: msg.reason }, 'malformed message from the peer; closing');
-        this.#write({ type: 'notification', code: msg.code, subcode: msg.subcode, data: msg.data });
-        this.#fail(`we sent NOTIFICATION ${describeNotification(msg.code, msg.subcode)}: ${msg.reason}`);
+        this.#step({ type: 'message-error', error: msg });
         return;
       }
-      // RFC 4271 8.2.2: every message received restarts the hold timer.
-      if (this.#state === 'established' && this.#holdTime > 0) this.#armHold(this.#holdTime);
-      this.#handle(msg);
-      if (!this.#socket) return;
+      // Received routes are not used; counting them shows a misconfigured peer.
+      if (msg.type === 'update') this.counters.updatesReceived++;
+      this.#step({ type: 'message', message: msg });
     }
-  }
-
-  #handle(msg: BGPMessage): void {
-    switch (msg.type) {
-      case 'open':
-        return this.#onOpen(msg);
-      case 'keepalive':
-        if (this.#state === 'open-confirm') this.#established();
-        return;
-      case 'update':
-        // Received routes are not used; counting them shows a misconfigured peer.
-        this.counters.updatesReceived++;
-        return;
-      case 'notification':
-        this.#fail(`the peer sent NOTIFICATION ${describeNotification(msg.code, msg.subcode)}${msg.data.length ? ` (data ${msg.data.toString('hex')})` : ''}`);
-        return;
-      case 'route-refresh':
-        // RFC 2918: send everything again.
-        if (this.#state === 'established') {
-          this.#sent.clear();
-          this.#sync();
-        }
-        return;
-    }
-  }
-
-  #onOpen(open: OpenMessage): void {
-    if (this.#state !== 'open-sent') {
-      this.#notify(ERROR.fsm, UNSPECIFIC, `OPEN received in state ${this.#state}`); // RFC 4271 6.6 FSM error
-      return;
-    }
-    // Graceful restart holds when both sides advertised it (RFC 4724 3).
-    this.#gracefulRestartNegotiated = this.#peer.enableGracefulRestart && open.capabilities.gracefulRestart !== undefined;
-    const peerAS = open.capabilities.fourOctetAS ?? open.myAS;
-    const myAS = this.#peer.localASN ?? this.#peer.myASN;
-    const expected = this.#peer.peerASN;
-    const ok =
-      expected !== undefined ? peerAS === expected : this.#peer.dynamicASN === 'internal' ? peerAS === myAS : peerAS !== myAS;
-    if (!ok) {
-      const data = Buffer.alloc(2);
-      data.writeUInt16BE(open.myAS);
-      this.#notify(ERROR.open, OPEN_SUBCODE.badPeerAS, `peer AS ${peerAS}, expected ${expected ?? this.#peer.dynamicASN}`, data);
-      return;
-    }
-    this.#peerAS = peerAS;
-    // RFC 4271 4.2: the smaller hold time; 0 means no keepalives and no hold timer.
-    this.#holdTime = Math.min(open.holdTime, this.#peer.holdTime);
-    this.#write({ type: 'keepalive' });
-    this.#setState('open-confirm');
-    this.#armHold(this.#holdTime > 0 ? this.#holdTime : OPEN_SENT_HOLD_S);
-  }
-
-  #established(): void {
-    this.#setState('established');
-    this.#failures = 0;
-    this.#log.info({ holdTime: this.#holdTime, peerAS: this.#peerAS }, 'BGP session established');
-    if (this.#holdTime > 0) this.#armHold(this.#holdTime);
-    else this.#holdTimer?.cancel();
-    this.#scheduleKeepalive();
-    this.#startBFD();
-    this.#sent.clear();
-    this.#sync();
-    // RFC 4724 2: End-of-RIB (an empty UPDATE; MP_UNREACH with no prefixes for IPv6)
-    // tells the peer our initial routes are complete.
-    this.#write(endOfRIB('ipv4-unicast'));
-    this.#write(endOfRIB('ipv6-unicast'));
   }
 
   /**
@@ -272,89 +214,34 @@ export class BGPSession {
     const profile = this.#opts.bfd;
     const local = this.#socket?.localAddress?.replace(/^::ffff:/, '');
     if (!profile || !local || !this.#peer.peerAddress) return;
-    this.#bfdWasUp = false;
     const bfd = new BFDSession({
       peerAddress: this.#peer.peerAddress,
       localAddress: local,
       profile,
       clock: this.#opts.clock,
       log: this.#log,
+      // Only the BFD session of this connection speaks for it.
       onStateChange: (state) => {
-        if (state === 'up') this.#bfdWasUp = true;
-        else if (state === 'down' && this.#bfdWasUp && bfd === this.#bfd) this.#notify(ERROR.cease, CEASE_SUBCODE.bfdDown, 'BFD reports the path to the peer down'); // RFC 9384 3: Cease / BFD Down
+        if (bfd === this.#bfd) this.#step({ type: 'bfd', state });
       },
     });
     this.#bfd = bfd;
     bfd.start().catch((err: unknown) => this.#log.error({ err: String(err) }, 'cannot start BFD; the session runs without it'));
   }
 
-  #scheduleKeepalive(): void {
-    this.#keepaliveTimer?.cancel();
-    if (this.#holdTime === 0 || this.#state !== 'established') return;
-    // RFC 4271 10: keepalive at a third of the hold time unless configured shorter.
-    const every = Math.max(1, Math.min(this.#peer.keepaliveTime || this.#holdTime / 3, this.#holdTime / 3));
-    this.#keepaliveTimer = this.#opts.clock.setTimeout(() => {
-      this.#write({ type: 'keepalive' });
-      this.#scheduleKeepalive();
-    }, every * 1000);
-  }
-
-  #armHold(seconds: number): void {
-    this.#holdTimer?.cancel();
-    this.#holdTimer = this.#opts.clock.setTimeout(() => {
-      this.#notify(ERROR.holdTimerExpired, UNSPECIFIC, `nothing heard from the peer for ${seconds} s`);
-    }, seconds * 1000);
-  }
-
-  /** Announces what is new or changed and withdraws what is gone since the last sync. */
-  #sync(): void {
-    const withdraw: Record<AFI_SAFI, string[]> = { 'ipv4-unicast': [], 'ipv6-unicast': [] };
-    for (const prefix of this.#sent.keys()) if (!this.#desired.has(prefix)) withdraw[familyOf(prefix)].push(prefix);
-    const announce = new Map<string, { family: AFI_SAFI; attributes: RouteAttributes; prefixes: string[] }>();
-    for (const [prefix, attrs] of this.#desired) {
-      const key = attributeKey(attrs);
-      if (this.#sent.get(prefix) === key) continue;
-      const family = familyOf(prefix);
-      const group = `${family} ${key}`;
-      const entry = announce.get(group) ?? { family, attributes: attrs, prefixes: [] };
-      entry.prefixes.push(prefix);
-      announce.set(group, entry);
+  #sendRoutes(full: boolean): void {
+    const change = ribOutChange(full ? new Map() : this.#ribOut, this.#desired, {
+      myAS: this.#peer.localASN ?? this.#peer.myASN,
+      peerAS: this.#machine.peerAS,
+      nextHop: (family) => this.#nextHop(family),
+    });
+    for (const { family, prefixes } of change.noNextHop) this.#log.warn({ family, prefixes }, `no ${family === 'ipv6-unicast' ? 'IPv6' : 'IPv4'} next hop on this session's interface; not announced`);
+    this.#ribOut = change.ribOut;
+    for (const update of change.updates) {
+      this.counters.updatesSent++;
+      this.#send(update);
     }
-    // RFC 4271 4.3: an UPDATE is at most 4096 bytes; updatesFor splits as needed.
-    for (const family of ['ipv4-unicast', 'ipv6-unicast'] as const) {
-      for (const update of updatesFor(withdraw[family], 'withdraw', family)) this.#sendUpdate(update);
-      for (const p of withdraw[family]) this.#sent.delete(p);
-    }
-    for (const { family, attributes, prefixes } of announce.values()) {
-      const attrs = this.#pathAttributes(attributes);
-      const nextHop = this.#nextHop(family);
-      if (!nextHop) {
-        this.#log.warn({ family, prefixes: prefixes.length }, `no ${family === 'ipv6-unicast' ? 'IPv6' : 'IPv4'} next hop on this session's interface; not announced`);
-        continue;
-      }
-      const withNextHop: PathAttributes = family === 'ipv4-unicast' ? { ...attrs, nextHop } : { ...attrs, mpReach: { family, nextHops: [nextHop], prefixes: [] } };
-      for (const update of updatesFor(prefixes, withNextHop, family)) this.#sendUpdate(update);
-      for (const p of prefixes) this.#sent.set(p, attributeKey(attributes));
-    }
-    this.counters.prefixesAnnounced = this.#sent.size;
-  }
-
-  #sendUpdate(update: UpdateMessage): void {
-    this.counters.updatesSent++;
-    this.#write(update);
-  }
-
-  /** docs/COMPATIBILITY.md "Speaker, BGP mode": ORIGIN IGP; AS_PATH empty for iBGP, [myASN] for eBGP; LOCAL_PREF for iBGP only (RFC 4271 5.1.5). */
-  #pathAttributes(r: RouteAttributes): PathAttributes {
-    const myAS = this.#peer.localASN ?? this.#peer.myASN;
-    const internal = this.#peerAS === myAS;
-    return {
-      origin: 'igp',
-      asPath: internal ? [] : [{ type: 'sequence', asns: [myAS] }],
-      ...(internal ? { localPref: r.localPref ?? 100 } : {}),
-      ...(r.communities.length > 0 ? { communities: r.communities } : {}),
-      ...(r.largeCommunities.length > 0 ? { largeCommunities: r.largeCommunities } : {}),
-    };
+    this.counters.prefixesAnnounced = this.#ribOut.size;
   }
 
   /**
@@ -375,7 +262,7 @@ export class BGPSession {
     return undefined;
   }
 
-  #write(msg: BGPMessage): void {
+  #send(msg: BGPMessage): void {
     if (!this.#socket || this.#socket.destroyed) return;
     let bytes: Buffer;
     try {
@@ -384,53 +271,22 @@ export class BGPSession {
       // A value the wire cannot carry (a bad router ID, say): a configuration problem,
       // reported; the process goes on.
       this.#log.error({ err: (err as Error).message, message: msg.type }, 'cannot encode a BGP message');
-      if (msg.type !== 'notification') this.#fail(`cannot encode ${msg.type}: ${(err as Error).message}`);
+      if (msg.type !== 'notification') this.#step({ type: 'send-failed', reason: `${msg.type}: ${(err as Error).message}` });
       return;
     }
     this.#socket.write(bytes);
   }
 
-  #notify(code: number, subcode: number, reason: string, data = Buffer.alloc(0)): void {
-    this.#write({ type: 'notification', code, subcode, data });
-    this.#fail(`we sent NOTIFICATION ${describeNotification(code, subcode)}: ${reason}`);
-  }
-
-  #close(why: string): void {
-    this.#bfd?.stop();
-    this.#bfd = undefined;
-    this.#holdTimer?.cancel();
-    this.#keepaliveTimer?.cancel();
+  #dropConnection(): void {
+    this.#connecting = undefined;
+    this.#ribOut = new Map();
     const socket = this.#socket;
     this.#socket = undefined;
-    if (socket) {
-      socket.removeAllListeners('close');
-      socket.removeAllListeners('data');
-      socket.on('error', () => {});
-      socket.end();
-      setTimeout(() => socket.destroy(), 100).unref();
-    }
-    this.#sent.clear();
-    if (this.#state !== 'idle') this.#log.debug({ why }, 'session closed');
-    this.#setState('idle');
+    if (!socket) return;
+    socket.removeAllListeners('close');
+    socket.removeAllListeners('data');
+    socket.on('error', () => {});
+    socket.end();
+    setTimeout(() => socket.destroy(), 100).unref();
   }
-
-  #fail(why: string): void {
-    if (!this.#socket && this.#state === 'idle') return;
-    this.#attempt++; // a connect still in flight is stale now
-    const wasEstablished = this.#state === 'established';
-    this.#close(why);
-    if (this.#stopped) return;
-    const delayMs = backoffDelay(this.#failures++, (this.#opts.minRetry ?? this.#peer.connectTime ?? 2) * 1000, MAX_RETRY_S * 1000);
-    this.#log[wasEstablished ? 'warn' : 'info']({ why, retryInS: delayMs / 1000 }, wasEstablished ? 'BGP session lost' : 'BGP session not established');
-    this.#retryTimer?.cancel();
-    this.#retryTimer = this.#opts.clock.setTimeout(() => this.#connect(), delayMs);
-  }
-}
-
-function familyOf(prefix: string): AFI_SAFI {
-  return prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast';
-}
-
-function attributeKey(r: RouteAttributes): string {
-  return JSON.stringify([r.localPref ?? null, r.communities, r.largeCommunities.map((c) => [c.globalAdmin, c.localData1, c.localData2])]);
 }

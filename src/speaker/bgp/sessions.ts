@@ -5,7 +5,8 @@ import type { Clock } from '../../time/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { SpeakerMetrics } from '../../observability/metrics.ts';
 import type { BFDProfile, BGPPeer } from '../../config/model.ts';
-import { BGPSession, GR_RESTART_TIME_S } from './session.ts';
+import { BGPSession } from './session.ts';
+import { GR_RESTART_TIME_S } from './machine.ts';
 import type { PeerRoutes } from './routes.ts';
 
 export class BGPSessions {
