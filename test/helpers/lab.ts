@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join } from 'node:path';
-import { after, before } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import { ancestors, isAlive, sleep, waitFor } from '../../lab/src/run.ts';
 
 export const repoDir = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -52,6 +53,44 @@ export function curlFrom(host: string, url: string): string | undefined {
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
+}
+
+/** Something a lab suite needs: why it is missing here, or undefined when it is present. */
+export type LabNeed = () => string | undefined;
+
+/** Network namespaces, veths, the lab's processes: every lab suite needs root first. */
+export const needsRoot: LabNeed = () => (isRoot() ? undefined : 'the lab needs root');
+
+/**
+ * describe() for a suite that needs the lab (root, and whatever `needs` adds: real
+ * nodes, a router): skipped, with the reason, when something is missing. Under CI=true
+ * a skip would make a run green without the integration tests, so there the suite is
+ * one failing test that names what is missing (issue 13 item 8).
+ */
+export function describeLab(name: string, body: () => void): void;
+export function describeLab(name: string, opts: { readonly needs?: readonly LabNeed[] }, body: () => void): void;
+export function describeLab(name: string, optsOrBody: { readonly needs?: readonly LabNeed[] } | (() => void), maybeBody?: () => void): void {
+  const body = typeof optsOrBody === 'function' ? optsOrBody : maybeBody!;
+  const needs = [needsRoot, ...(typeof optsOrBody === 'function' ? [] : (optsOrBody.needs ?? []))];
+  const why = labMissing(needs);
+  if (why !== undefined && process.env['CI'] === 'true') {
+    describe(name, () => {
+      it('can run under CI', () => {
+        assert.fail(`this lab suite cannot run here (${why}); under CI=true that is a failure, not a skip`);
+      });
+    });
+    return;
+  }
+  describe(name, { skip: why ?? false }, body);
+}
+
+/** The first need missing, in order (root before anything that needs it to be checked). */
+export function labMissing(needs: readonly LabNeed[]): string | undefined {
+  for (const need of needs) {
+    const why = need();
+    if (why !== undefined) return why;
+  }
+  return undefined;
 }
 
 function sleepSync(ms: number): void {

@@ -1,13 +1,13 @@
 // `lab up --ferrolb`: ferrolb's controller from the working tree, installed from deploy/
 // and running with its own certificate identity, assigns a LoadBalancer IP from a pool
 // in the lab's free range; `lab down` stops it with everything else.
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, freshNamespace, isRoot, kubectl, kubectlJson, labOk, leftovers, nothingLeft, useLab } from '../helpers/lab.ts';
+import { eventually, freshNamespace, kubectl, kubectlJson, labOk, leftovers, nothingLeft, useLab, describeLab } from '../helpers/lab.ts';
 import { spawnSync } from 'node:child_process';
 import { labBin } from '../helpers/lab.ts';
 
-describe('lab up --ferrolb', { skip: !isRoot() && 'the lab needs root' }, () => {
+describeLab('lab up --ferrolb', () => {
   useLab({ up: ['--nodes', '1', '--ferrolb'] });
 
   it('runs the controller, which gives a LoadBalancer Service an address from the pool', async () => {

@@ -13,8 +13,8 @@ import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { eventually, kubectl, kubectlJson, lab, labBin, repoDir, useLab } from '../helpers/lab.ts';
-import { arpAnswered, buildRealNodeInputs, configureL2AndBGP, describeRealNodes, ferrolbPods, ferrolbRunning, helm, helmBin, ingressIP, routerRoute, wgetFromClient, type Pod } from '../helpers/realnodes.ts';
+import { eventually, kubectl, kubectlJson, lab, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
+import { arpAnswered, buildRealNodeInputs, configureL2AndBGP, needsRealNodes, ferrolbPods, ferrolbRunning, helm, helmBin, ingressIP, routerRoute, wgetFromClient, type Pod } from '../helpers/realnodes.ts';
 
 const chart = join(repoDir, 'charts', 'ferrolb');
 const system = 'metallb-system';
@@ -57,7 +57,7 @@ function watchIngress(): { stop: () => Promise<string[]> } {
 
 const crds = (): string[] => kubectl('get', 'crds', '-o', 'name').split('\n').filter((n) => n.endsWith('.metallb.io')).sort();
 
-describeRealNodes('the Helm chart on real nodes: install, upgrade, uninstall', () => {
+describeLab('the Helm chart on real nodes: install, upgrade, uninstall', { needs: [needsRealNodes] }, () => {
   before(() => {
     buildRealNodeInputs();
     assert.ok(helmBin, 'helm is not built: run bash tools/helm/build.sh (scripts/setup.sh does)');

@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { curlFrom, eventually, kubectl, kubectlJson, labBin, repoDir, useLab } from '../helpers/lab.ts';
-import { arpAnswered, buildRealNodeInputs, describeRealNodes, ferrolbPods, ingressIP, podReady as ready, type Pod } from '../helpers/realnodes.ts';
+import { curlFrom, eventually, kubectl, kubectlJson, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
+import { arpAnswered, buildRealNodeInputs, needsRealNodes, ferrolbPods, ingressIP, podReady as ready, type Pod } from '../helpers/realnodes.ts';
 
 const nativeFile = join(repoDir, 'deploy', 'ferrolb-native.yaml');
 const ns = 'tutorial';
@@ -30,7 +30,7 @@ function kubectlStdin(input: string, ...args: string[]): { status: number | null
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
-describeRealNodes('install as pods, and the tutorial', () => {
+describeLab('install as pods, and the tutorial', { needs: [needsRealNodes] }, () => {
   before(buildRealNodeInputs);
   useLab({ up: ['--nodes', '3', '--real-nodes', '3', '--ferrolb-image'] });
 

@@ -1,15 +1,15 @@
 // `lab down` leaves nothing behind (no namespace, no process, no state directory),
 // whatever state `up` reached; and a failed `up` cleans up after itself.
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { curlFrom, eventually, isRoot, kubectl, lab, labBin, labNetns, labOk, leftovers, nothingLeft, spawnUp, stateDir, useLab } from '../helpers/lab.ts';
+import { curlFrom, eventually, kubectl, lab, labBin, labNetns, labOk, leftovers, nothingLeft, spawnUp, stateDir, useLab, describeLab } from '../helpers/lab.ts';
 
-describe('lab down', { skip: !isRoot() && 'the lab needs root' }, () => {
+describeLab('lab down', () => {
   useLab();
 
   it('after up (iptables mode, serving a NodePort): nothing left; and down twice in a row', async () => {

@@ -15,8 +15,8 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { eventually, kubectl, kubectlJson, labBin, repoDir, useLab } from '../helpers/lab.ts';
-import { buildRealNodeInputs, configureL2AndBGP, describeRealNodes, ferrolbRunning, kubectlApply, routerRoute, wgetFromClient } from '../helpers/realnodes.ts';
+import { eventually, kubectl, kubectlJson, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
+import { buildRealNodeInputs, configureL2AndBGP, needsRealNodes, ferrolbRunning, kubectlApply, routerRoute, wgetFromClient } from '../helpers/realnodes.ts';
 
 const system = 'metallb-system';
 const ns = 'apps';
@@ -46,7 +46,7 @@ const metallbServices: { name: string; ip: string; annotations: Record<string, s
 const ips = (): Record<string, string> => Object.fromEntries(kubectlJson<{ items: Svc[] }>('get', 'services', '-n', ns).items.map((s) => [s.metadata.name, (s.status.loadBalancer?.ingress ?? []).map((i) => i.ip).join(',')]));
 const expected = Object.fromEntries(metallbServices.map((s) => [s.name, s.ip]));
 
-describeRealNodes('replacing MetalLB: services keep the IPs MetalLB gave them', () => {
+describeLab('replacing MetalLB: services keep the IPs MetalLB gave them', { needs: [needsRealNodes] }, () => {
   before(buildRealNodeInputs);
   useLab({ up: ['--nodes', String(nodes), '--real-nodes', String(nodes), '--ferrolb-image'] });
 

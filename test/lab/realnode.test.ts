@@ -14,8 +14,8 @@ import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { curlFrom, eventually, freshNamespace, kubectl, kubectlJson, labOk, leftovers, nothingLeft, stateDir, useLab } from '../helpers/lab.ts';
-import { buildRealNodeInputs, describeRealNodes, kubectlApply } from '../helpers/realnodes.ts';
+import { curlFrom, eventually, freshNamespace, kubectl, kubectlJson, labOk, leftovers, nothingLeft, stateDir, useLab, describeLab } from '../helpers/lab.ts';
+import { buildRealNodeInputs, needsRealNodes, kubectlApply } from '../helpers/realnodes.ts';
 
 const realNodeIp = '198.18.0.12'; // node-2
 const hostnameImage = 'lab.ferrolb.io/hostname:1';
@@ -26,7 +26,7 @@ const ferrolbImage = 'lab.ferrolb.io/ferrolb:dev';
 const machinePaths = ['/var/lib/kubelet', '/var/log/containers', '/var/log/pods', '/usr/libexec/kubernetes', '/var/lib/containerd', '/run/containerd', '/etc/kubernetes', '/var/lib/cni'];
 const machinePathsBefore = machinePaths.filter((p) => existsSync(p));
 
-describeRealNodes('real nodes', () => {
+describeLab('real nodes', { needs: [needsRealNodes] }, () => {
   before(buildRealNodeInputs);
   useLab({ up: ['--nodes', '2', '--real-nodes', '1', '--ferrolb-image'] });
 

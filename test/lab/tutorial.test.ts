@@ -2,10 +2,10 @@
 // the MetalLB tutorial, without a load balancer installed), and against what a load
 // balancer under test relies on: ClusterIPs, truthful EndpointSlices, cut links, and
 // the identities its controller and speaker will use.
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { curlFrom, eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab, labOk, useLab } from '../helpers/lab.ts';
+import { curlFrom, eventually, freshNamespace, kubectl, kubectlJson, lab, labOk, useLab, describeLab } from '../helpers/lab.ts';
 
 const nodes = ['node-1', 'node-2', 'node-3'];
 const nodeIp: Record<string, string> = { 'node-1': '198.18.0.11', 'node-2': '198.18.0.12', 'node-3': '198.18.0.13' };
@@ -37,7 +37,7 @@ function answersUntilAll(host: string, url: string, expected: string[], maxReque
   return { seen, answers };
 }
 
-describe('the lab reproduces the tutorial', { skip: !isRoot() && 'the lab needs root' }, () => {
+describeLab('the lab reproduces the tutorial', () => {
   useLab({ up: ['--nodes', '3'] });
 
   it('has three Ready nodes with their LAN addresses and hostname labels', () => {
