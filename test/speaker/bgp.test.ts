@@ -4,12 +4,12 @@
 // reaches the service through the router's ECMP route (BIRD and FRR install routes;
 // GoBGP's RIB is checked instead). Then TCP MD5, BFD (BIRD, FRR; GoBGP has none) and
 // graceful restart against each. A router that is not installed skips its suites,
-// except under CI=true, where that is a failure.
-import { describe, it, before } from 'node:test';
+// except under CI=true, where that is a failure (describeLab).
+import { it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab, labBin, labOk, stateDir, useLab } from '../helpers/lab.ts';
+import { describeLab, eventually, freshNamespace, kubectl, kubectlJson, lab, labBin, labOk, stateDir, useLab, type LabNeed } from '../helpers/lab.ts';
 import { routerControl, routerKinds, type RouterControl } from '../../lab/src/router.ts';
 import { nodeHost } from '../../lab/src/layout.ts';
 import { startSpeaker } from '../../lab/src/ferrolb.ts';
@@ -107,15 +107,9 @@ const NODE_IPS = ['198.18.0.11', '198.18.0.12', '198.18.0.13'];
 
 function routerSuites(kind: (typeof routerKinds)[number]): void {
   const control = routerControl(kind);
-  const why = (!isRoot() && 'the lab needs root') || (!control.available() && `${kind} is not installed (scripts/setup.sh installs it)`) || undefined;
-  if (why && process.env['CI'] === 'true' && isRoot()) {
-    describe(`BGP against ${kind}`, () => {
-      it('can run under CI', () => assert.fail(`the BGP lab suite against ${kind} cannot run here (${why}); under CI=true that is a failure, not a skip`));
-    });
-    return;
-  }
+  const needsRouter: LabNeed = () => (control.available() ? undefined : `${kind} is not installed (scripts/setup.sh installs it)`);
 
-  describe(`BGP mode in the lab (${kind} as the router)`, { skip: why ?? false }, () => {
+  describeLab(`BGP mode in the lab (${kind} as the router)`, { needs: [needsRouter] }, () => {
     before(() => {
       R = control;
     });
@@ -279,7 +273,7 @@ spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
 
   // TCP MD5, BFD and graceful restart share one two-node lab per router: each test sets the
   // router's configuration it needs first.
-  describe(`BGP with TCP MD5 (RFC 2385), BFD (RFC 5880) and graceful restart (RFC 4724) against ${kind}`, { skip: why ?? false }, () => {
+  describeLab(`BGP with TCP MD5 (RFC 2385), BFD (RFC 5880) and graceful restart (RFC 4724) against ${kind}`, { needs: [needsRouter] }, () => {
     before(() => {
       R = control;
     });

@@ -1,12 +1,12 @@
 // The L2 speaker end to end, in the lab: real kube-apiserver, real kube-proxy in every
 // node, speakers in the node namespaces, and the client's own kernel doing ARP and NDP.
 // Organised by what a user sees: the tutorial's steps, failover, policies, conflicts.
-import { describe, it, before } from 'node:test';
+import { it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { eventually, freshNamespace, isRoot, kubectl, kubectlJson, lab, labBin, labOk, sleep, stateDir, useLab } from '../helpers/lab.ts';
+import { eventually, freshNamespace, kubectl, kubectlJson, lab, labBin, labOk, sleep, stateDir, useLab, describeLab } from '../helpers/lab.ts';
 import { restartApiserver } from '../helpers/faults.ts';
 import { LineReader } from '../helpers/netns.ts';
 import { nodeHost } from '../../lab/src/layout.ts';
@@ -87,7 +87,7 @@ async function announcer(ip: string): Promise<string> {
   });
 }
 
-describe('L2 mode in the lab', { skip: !isRoot() && 'the lab needs root' }, () => {
+describeLab('L2 mode in the lab', () => {
   useLab({ up: ['--nodes', '3', '--ferrolb'] });
   let ns = '';
   before(() => {
