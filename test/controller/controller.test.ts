@@ -1,17 +1,16 @@
 // The controller against the lab's real kube-apiserver, with its own identity and the
 // RBAC in deploy/rbac: user stories from the tutorial and from running it for real.
-import { describe, it, before, after, afterEach } from 'node:test';
+import { it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { useLab, labBin, kubectl, kubectlJson, labOk, eventually, freshNamespace, isRoot, sleep } from '../helpers/lab.ts';
+import { useLab, labBin, kubectl, kubectlJson, labOk, eventually, freshNamespace, sleep, describeLab } from '../helpers/lab.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { restartApiserver } from '../helpers/faults.ts';
 import { installFerrolb, startController, FAST_ELECTION, type FerrolbProcess } from '../helpers/ferrolb.ts';
 
-const skip = isRoot() ? false : 'the lab needs root';
 const METRICS = '127.0.0.1:17472';
 /** The controller most tests talk to, with metrics on METRICS. */
 const startMain = () => startController([...FAST_ELECTION, '--metrics-addr', METRICS]);
@@ -80,7 +79,7 @@ function resetConfig(): void {
   kubectl('delete', 'ipaddresspools,l2advertisements', '--all', '-n', 'metallb-system', '--ignore-not-found');
 }
 
-describe('controller against the real API server', { skip }, () => {
+describeLab('controller against the real API server', () => {
   useLab({ up: ['--nodes', '1'] });
   let controller: FerrolbProcess;
   before(() => {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { eventually, isRoot, kubectlJson, labBin, repoDir, useLab } from '../helpers/lab.ts';
+import { eventually, kubectlJson, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
 
 const bin = join(repoDir, 'bin', 'ferrolb.js');
 const env = { ...process.env, PATH: `${join(repoDir, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
@@ -32,7 +32,7 @@ describe('deploy/ manifests', () => {
     }
   });
 
-  describe('against the lab API server', { skip: !isRoot() && 'the lab needs root' }, () => {
+  describeLab('against the lab API server', () => {
     useLab({ up: ['--nodes', '1', '--ferrolb'] });
 
     it('the Deployment, DaemonSet, webhook Service and configuration pass server-side validation', () => {

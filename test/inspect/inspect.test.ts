@@ -2,12 +2,12 @@
 // controller and a speaker per node running: what they print comes from what the
 // components actually wrote (IPs, Events, ServiceL2Status, ConfigurationState), and the
 // strictARP check reads kube-system/kube-proxy as the tutorial's step #4 edits it.
-import { describe, it, before } from 'node:test';
+import { it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually, freshNamespace, isRoot, kubectl, labBin, labOk, repoDir, stateDir, useLab } from '../helpers/lab.ts';
+import { eventually, freshNamespace, kubectl, labBin, labOk, repoDir, stateDir, useLab, describeLab } from '../helpers/lab.ts';
 import { readFileSync } from 'node:fs';
 
 const bin = join(repoDir, 'bin', 'ferrolb.js');
@@ -30,7 +30,7 @@ function editKubeProxy(from: string, to: string): void {
   apply(yaml, 'kube-system');
 }
 
-describe('status and doctor in the lab', { skip: !isRoot() && 'the lab needs root' }, () => {
+describeLab('status and doctor in the lab', () => {
   useLab({ up: ['--nodes', '2', '--ferrolb'] });
   let ns = '';
   before(() => {

@@ -1,17 +1,16 @@
 // The watch layer against the lab's real kube-apiserver: events arrive, a server-closed
 // watch continues, an API server restart (and the 410 that follows when etcd moved on
 // meanwhile) loses no change, and RBAC denial is retried rather than fatal.
-import { describe, it, before, after } from 'node:test';
+import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useLab, labOk, eventually, freshNamespace, isRoot } from '../helpers/lab.ts';
+import { useLab, labOk, eventually, freshNamespace, describeLab } from '../helpers/lab.ts';
 import { compactEtcd, restartApiserver } from '../helpers/faults.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { WatchedResource, type ChangeType } from '../../src/k8s/informer.ts';
 import { realClock } from '../../src/time/clock.ts';
 
-const skip = isRoot() ? false : 'the lab needs root';
 
-describe('watched resources against the real API server', { skip }, () => {
+describeLab('watched resources against the real API server', () => {
   useLab({ up: ['--nodes', '1'] });
   let admin: KubeClient;
   before(() => {

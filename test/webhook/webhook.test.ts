@@ -1,12 +1,12 @@
 // The validating webhook against the lab's real API server: deploy/webhook/webhook.yaml
 // registered (pointed at the controller on the host, trusting the lab CA), then
 // kubectl apply/delete as a user would run them.
-import { describe, it, before } from 'node:test';
+import { it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, isRoot, labBin, labOk, repoDir, stateDir, useLab } from '../helpers/lab.ts';
+import { eventually, labBin, labOk, repoDir, stateDir, useLab, describeLab } from '../helpers/lab.ts';
 
 function kubectlTry(args: readonly string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(labBin, ['kubectl', ...args], { ...(input !== undefined ? { input } : {}), encoding: 'utf8', timeout: 30_000 });
@@ -20,7 +20,7 @@ async function metric(name: string): Promise<string> {
   return (await res.text()).split('\n').filter((l) => l.startsWith(name)).join('\n');
 }
 
-describe('validating webhook in the lab', { skip: !isRoot() && 'the lab needs root' }, () => {
+describeLab('validating webhook in the lab', () => {
   useLab({ up: ['--nodes', '1', '--ferrolb'] });
   before(async () => {
     const r = kubectlTry(['apply', '-f', `${stateDir}/webhook.yaml`]);
