@@ -2,8 +2,8 @@
 // load balancer's namespace, built into a Config by the same pure code `ferrolb
 // validate` runs. Shared by the controller and the speakers, so both read the
 // configuration identically.
-import type { KubeClient, KubeObject } from './client.ts';
-import { WatchedResource, type WatchOptions } from './informer.ts';
+import type { KubeObject } from './client.ts';
+import { WatchedResource, type WatchClient, type WatchOptions } from './informer.ts';
 import type { Timer } from '../time/clock.ts';
 import { buildConfig, type BuildResult } from '../config/build.ts';
 import { objectDocuments } from '../config/documents.ts';
@@ -21,7 +21,7 @@ export class ConfigSource {
   readonly #handlers: (() => void)[] = [];
   #timer: Timer | undefined;
 
-  constructor(client: KubeClient, namespace: string, watch: WatchOptions) {
+  constructor(client: WatchClient, namespace: string, watch: WatchOptions) {
     this.#namespace = namespace;
     this.#watch = watch;
     for (const kind of CONFIGURATION_KINDS) {

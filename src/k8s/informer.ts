@@ -16,6 +16,9 @@ import { backoffDelay } from '../time/backoff.ts';
 
 export type ChangeType = 'add' | 'update' | 'delete';
 
+/** What a watched resource asks of the API server: a list, then a watch (tests pass their own). */
+export type WatchClient = Pick<KubeClient, 'list' | 'watch'>;
+
 export interface WatchOptions {
   readonly clock: Clock;
   /** Seconds the server keeps one watch open (default 300; a little jitter is added). */
@@ -45,7 +48,7 @@ function keyOf(o: KubeObject): string {
 
 export class WatchedResource<T extends KubeObject> {
   readonly path: string;
-  readonly #client: KubeClient;
+  readonly #client: WatchClient;
   readonly #opts: WatchOptions;
   readonly #handlers: ((type: ChangeType, obj: T) => void)[] = [];
   #objects = new Map<string, T>();
@@ -62,7 +65,7 @@ export class WatchedResource<T extends KubeObject> {
   /** Resolves once the first list has been loaded into the cache. */
   readonly synced: Promise<void>;
 
-  constructor(client: KubeClient, path: string, opts: WatchOptions) {
+  constructor(client: WatchClient, path: string, opts: WatchOptions) {
     this.#client = client;
     this.path = path;
     this.#opts = opts;
