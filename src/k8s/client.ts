@@ -7,6 +7,7 @@ import { request, Agent } from 'node:https';
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
 import { resolveConnection, type Connection } from './kubeconfig.ts';
 import type { ObjectMeta } from '../api/metallb.ts';
+import type { RuntimeError } from '../observability/errors.ts';
 
 export class ApiError extends Error {
   readonly code = 'EAPI';
@@ -18,6 +19,17 @@ export class ApiError extends Error {
     this.status = status;
     this.reason = reason;
   }
+}
+
+/**
+ * A failed API request as a RuntimeError: EAPIREFUSED when the server answered with an
+ * error status, EAPIUNREACHABLE when no answer came (a system error such as ECONNREFUSED
+ * or ECONNRESET, or our own timeout, ETIMEDOUT); anything else thrown is a bug, EINTERNAL.
+ */
+export function apiFailure(err: unknown): RuntimeError {
+  if (err instanceof ApiError) return { code: 'EAPIREFUSED', message: err.message, status: err.status, reason: err.reason };
+  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string') return { code: 'EAPIUNREACHABLE', message: err.message };
+  return { code: 'EINTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
 export function isStatus(err: unknown, status: number): boolean {
@@ -140,7 +152,7 @@ export class KubeClient {
         reject(err);
         return;
       }
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (err) => {
         this.observe?.(method, path, 0, (performance.now() - started) / 1000);
         reject(err);
@@ -208,7 +220,7 @@ export class KubeClient {
     return {
       ended,
       abort: () => {
-        end({ error: new Error('aborted') });
+        end({ error: Object.assign(new Error('aborted'), { code: 'ECONNABORTED' }) });
         req?.destroy();
       },
     };

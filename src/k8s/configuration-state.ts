@@ -9,7 +9,8 @@
 // Best effort: a failed write is retried with backoff; only the newest verdict is
 // written, and writing the same verdict twice is skipped.
 import type { KubeClient } from './client.ts';
-import { isStatus } from './client.ts';
+import { apiFailure, isStatus } from './client.ts';
+import { logFields } from '../observability/errors.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock, type Timer } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
@@ -82,7 +83,7 @@ export class ConfigurationStateWriter {
       }
     } catch (err) {
       const delay = backoffDelay(this.#failures++);
-      this.#log.warn({ name: this.#name, err: String(err), retryInMs: delay }, 'ConfigurationState not written; will retry');
+      this.#log.warn({ name: this.#name, ...logFields(apiFailure(err)), retryInMs: delay }, 'ConfigurationState not written; will retry');
       this.#retry?.cancel();
       this.#retry = this.#clock.setTimeout(() => void this.#write(), delay);
     } finally {

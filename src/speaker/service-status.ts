@@ -10,7 +10,8 @@
 // API server is unreachable they are retried with backoff.
 import { createHash } from 'node:crypto';
 import type { KubeClient } from '../k8s/client.ts';
-import { isStatus } from '../k8s/client.ts';
+import { apiFailure, isStatus } from '../k8s/client.ts';
+import { logFields } from '../observability/errors.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock, type Timer } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
@@ -105,7 +106,7 @@ export class ServiceStatusWriter {
     } catch (err) {
       this.#written = undefined; // re-read: a write may have half-happened
       const delay = backoffDelay(this.#failures++);
-      this.#log.warn({ err: String(err), retryInMs: delay }, `${this.#kind} not written; will retry`);
+      this.#log.warn({ ...logFields(apiFailure(err)), retryInMs: delay }, `${this.#kind} not written; will retry`);
       this.#retry?.cancel();
       this.#retry = this.#clock.setTimeout(() => void this.#sync(), delay);
     } finally {

@@ -6,7 +6,8 @@
 // Failover needs no API server: the plan is re-run the moment membership changes, from
 // the informers' caches, which stay in place while the API server is unreachable.
 // What the speaker writes to the API server (Events) is best effort, after the fact.
-import type { KubeClient, KubeObject } from '../k8s/client.ts';
+import { apiFailure, type KubeClient, type KubeObject } from '../k8s/client.ts';
+import { logFields } from '../observability/errors.ts';
 import { WatchedResource, type WatchOptions } from '../k8s/informer.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
 import { ConfigurationStateWriter } from '../k8s/configuration-state.ts';
@@ -93,7 +94,7 @@ export class Speaker {
     const watch: WatchOptions = {
       clock: opts.clock,
       ...(opts.quietTimeout !== undefined ? { quietTimeout: opts.quietTimeout } : {}),
-      onError: (path, err, retryInMs) => this.#log.warn({ path, err: String(err), retryInMs }, 'watch failed; restarting'),
+      onError: (path, err, retryInMs) => this.#log.warn({ path, ...logFields(apiFailure(err)), retryInMs }, 'watch failed; restarting'),
       onRestart: (path, why) => this.#log.debug({ path, why }, 'watch restarted'),
     };
     this.#services = new WatchedResource(client, '/api/v1/services', watch);
@@ -143,7 +144,7 @@ export class Speaker {
       component: 'ferrolb-speaker',
       instance: opts.node,
       clock: opts.clock,
-      onError: (err) => this.#log.warn({ err: String(err) }, 'event not recorded'),
+      onError: (err) => this.#log.warn(logFields(apiFailure(err)), 'event not recorded'),
     });
     this.#responder = new L2Responder({
       clock: opts.clock,

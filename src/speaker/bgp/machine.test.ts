@@ -146,7 +146,7 @@ describe('BGP session state machine (RFC 4271 8)', () => {
     assert.deepEqual(notifications(expired), ['4/0']);
     assert.deepEqual(transitions(expired), ['established->idle']);
     assert.ok(has(expired, 'drop-connection') && has(expired, 'stop-bfd'));
-    assert.deepEqual(down(expired), { type: 'session-down', why: 'we sent NOTIFICATION Hold Timer Expired: nothing heard from the peer for 9 s', wasEstablished: true, retryInMs: 2000 });
+    assert.deepEqual(down(expired), { type: 'session-down', error: { code: 'EBGPSENT', message: 'we sent NOTIFICATION Hold Timer Expired: nothing heard from the peer for 9 s' }, wasEstablished: true, retryInMs: 2000 });
     assert.equal(h.state.hold, undefined);
     assert.equal(h.state.keepaliveAt, undefined, 'no KEEPALIVE on a closed connection');
   });
@@ -181,7 +181,7 @@ describe('BGP session state machine (RFC 4271 8)', () => {
       const failed = h.feed({ type: 'tcp-failed', reason: 'connect ECONNREFUSED 198.18.0.1:179' });
       assert.deepEqual(transitions(failed), ['connect->idle']);
       const d = down(failed);
-      assert.equal(d?.type === 'session-down' && d.why, 'connection: connect ECONNREFUSED 198.18.0.1:179');
+      assert.equal(d?.type === 'session-down' && `${d.error?.code} ${d.error?.message}`, 'EBGPCONNECTION connection: connect ECONNREFUSED 198.18.0.1:179');
       waits.push(d?.type === 'session-down' ? d.retryInMs! : -1);
       assert.deepEqual(h.advance(waits[i]! - 1), [], 'not before the IdleHoldTimer expires');
       assert.deepEqual(h.advance(1)[0], { type: 'connect' });
@@ -190,7 +190,7 @@ describe('BGP session state machine (RFC 4271 8)', () => {
     h.feed(CONNECTED, peerOpen(), KEEPALIVE);
     assert.equal(h.state.failures, 0, 'reaching Established resets the backoff');
     const lost = h.feed({ type: 'tcp-failed', reason: 'closed by the peer' });
-    assert.deepEqual(down(lost), { type: 'session-down', why: 'connection: closed by the peer', wasEstablished: true, retryInMs: 2000 });
+    assert.deepEqual(down(lost), { type: 'session-down', error: { code: 'EBGPCONNECTION', message: 'connection: closed by the peer' }, wasEstablished: true, retryInMs: 2000 });
   });
 
   it('ignores connection failures while Idle (nothing is open)', () => {
@@ -232,7 +232,7 @@ describe('BGP session state machine (RFC 4271 8)', () => {
     h.establish();
     const actions = h.feed({ type: 'message', message: { type: 'notification', code: 6, subcode: 2, data: Buffer.from('bye') } });
     assert.deepEqual(notifications(actions), []);
-    assert.deepEqual(down(actions), { type: 'session-down', why: 'the peer sent NOTIFICATION Cease / Administrative Shutdown (data 627965)', wasEstablished: true, retryInMs: 2000 });
+    assert.deepEqual(down(actions), { type: 'session-down', error: { code: 'EBGPRECEIVED', message: 'the peer sent NOTIFICATION Cease / Administrative Shutdown (data 627965)' }, wasEstablished: true, retryInMs: 2000 });
   });
 
   it('answers a malformed message with the NOTIFICATION the codec chose (Events 21, 22, 28)', () => {
@@ -241,7 +241,7 @@ describe('BGP session state machine (RFC 4271 8)', () => {
     const actions = h.feed({ type: 'message-error', error: { type: 'error', code: 1, subcode: 1, data: Buffer.alloc(0), reason: 'marker is not all ones' } });
     assert.deepEqual(notifications(actions), ['1/1']);
     const d = down(actions);
-    assert.equal(d?.type === 'session-down' && d.why, 'we sent NOTIFICATION Message Header Error / Connection Not Synchronized: malformed message from the peer: marker is not all ones');
+    assert.equal(d?.type === 'session-down' && `${d.error?.code} ${d.error?.message}`, 'EBGPSENT we sent NOTIFICATION Message Header Error / Connection Not Synchronized: malformed message from the peer: marker is not all ones');
     assert.deepEqual(h.feed({ type: 'message-error', error: { type: 'error', code: 1, subcode: 1, data: Buffer.alloc(0), reason: 'again' } }), [], 'nothing more on a dropped connection');
   });
 
@@ -261,6 +261,8 @@ describe('BGP session state machine (RFC 4271 8)', () => {
     h.feed({ type: 'start' }, CONNECTED);
     const actions = h.feed({ type: 'send-failed', reason: 'open: bad router ID' });
     assert.deepEqual(transitions(actions), ['open-sent->idle']);
+    const d = down(actions);
+    assert.deepEqual(d?.type === 'session-down' && d.error, { code: 'EBGPENCODE', message: 'cannot encode a message: open: bad router ID' });
     assert.equal(h.state.idleHoldAt, h.clock.now() + 2000);
   });
 
@@ -276,7 +278,7 @@ describe('BGP session state machine (RFC 4271 8)', () => {
     h.establish();
     const stop = h.feed({ type: 'stop', restarting: false });
     assert.deepEqual(notifications(stop), ['6/2']);
-    assert.deepEqual(down(stop), { type: 'session-down', why: 'stopped', wasEstablished: true });
+    assert.deepEqual(down(stop), { type: 'session-down', wasEstablished: true });
     assert.equal(h.state.stopped, true);
     assert.deepEqual(h.feed({ type: 'start' }, KEEPALIVE, { type: 'timer', timer: 'idle-hold' }), []);
     assert.deepEqual(h.advance(3_600_000), [], 'no timer is left');
@@ -312,7 +314,7 @@ describe('BGP graceful restart (RFC 4724)', () => {
     const stop = h.feed({ type: 'stop', restarting: true });
     assert.deepEqual(notifications(stop), []);
     assert.ok(has(stop, 'drop-connection'));
-    assert.deepEqual(down(stop), { type: 'session-down', why: 'stopped', wasEstablished: true, graceful: true });
+    assert.deepEqual(down(stop), { type: 'session-down', wasEstablished: true, graceful: true });
   });
 
   it('still sends Cease when the peer did not advertise it, or when the stop is not a restart', () => {
@@ -344,7 +346,7 @@ describe('BGP and BFD (RFC 5882 4.3, RFC 9384)', () => {
     h.feed({ type: 'bfd', state: 'up' });
     const actions = h.feed({ type: 'bfd', state: 'down' });
     assert.deepEqual(notifications(actions), ['6/10']);
-    assert.deepEqual(down(actions), { type: 'session-down', why: 'we sent NOTIFICATION Cease / BFD Down: BFD reports the path to the peer down', wasEstablished: true, retryInMs: 2000 });
+    assert.deepEqual(down(actions), { type: 'session-down', error: { code: 'EBGPSENT', message: 'we sent NOTIFICATION Cease / BFD Down: BFD reports the path to the peer down' }, wasEstablished: true, retryInMs: 2000 });
     assert.ok(has(actions, 'stop-bfd'));
   });
 

@@ -13,6 +13,7 @@
 import type { BGPPeer } from '../../config/model.ts';
 import type { BFDState } from '../bfd/packet.ts';
 import { backoffDelay } from '../../time/backoff.ts';
+import type { RuntimeError } from '../../observability/errors.ts';
 import type { DecodeError } from './decode.ts';
 import { endOfRIB } from './encode.ts';
 import { BGP_VERSION, CEASE_SUBCODE, ERROR, FSM_SUBCODE, OPEN_SUBCODE, describeNotification, twoOctetAS, type BGPMessage, type OpenMessage } from './messages.ts';
@@ -90,11 +91,11 @@ export type BGPAction =
   | { readonly type: 'stop-bfd' }
   | { readonly type: 'state-changed'; readonly from: SessionState; readonly to: SessionState }
   /**
-   * The session went down: why, whether it had been Established, and when it is tried
-   * again (absent once stopped). `graceful`: closed without a NOTIFICATION so the peer
-   * keeps our routes while we restart (RFC 4724 4.2).
+   * The session went down: whether it had been Established, the failure (absent when it
+   * was stopped), and when it is tried again (absent once stopped). `graceful`: closed
+   * without a NOTIFICATION so the peer keeps our routes while we restart (RFC 4724 4.2).
    */
-  | { readonly type: 'session-down'; readonly why: string; readonly wasEstablished: boolean; readonly retryInMs?: number; readonly graceful?: boolean };
+  | { readonly type: 'session-down'; readonly wasEstablished: boolean; readonly error?: RuntimeError; readonly retryInMs?: number; readonly graceful?: boolean };
 
 export interface BGPStep {
   readonly state: BGPMachineState;
@@ -124,12 +125,12 @@ export function bgpStep(params: BGPMachineParams, s: BGPMachineState, event: BGP
       return { state: next, actions: out };
     }
     case 'tcp-failed':
-      return { state: fail(params, s, `connection: ${event.reason}`, now, out), actions: out };
+      return { state: fail(params, s, { code: 'EBGPCONNECTION', message: `connection: ${event.reason}` }, now, out), actions: out };
     case 'message-error': {
       if (!connected(s)) return { state: s, actions: out };
       const e = event.error;
       out.push({ type: 'send', message: { type: 'notification', code: e.code, subcode: e.subcode, data: e.data } });
-      return { state: fail(params, s, `we sent NOTIFICATION ${describeNotification(e.code, e.subcode)}: malformed message from the peer: ${e.reason}`, now, out), actions: out };
+      return { state: fail(params, s, { code: 'EBGPSENT', message: `we sent NOTIFICATION ${describeNotification(e.code, e.subcode)}: malformed message from the peer: ${e.reason}` }, now, out), actions: out };
     }
     case 'message':
       if (!connected(s)) return { state: s, actions: out };
@@ -151,7 +152,7 @@ export function bgpStep(params: BGPMachineParams, s: BGPMachineState, event: BGP
     case 'send-failed':
       // A message we cannot encode is a configuration problem (a bad router ID, say):
       // this connection cannot go on, the process does.
-      return { state: fail(params, s, `cannot encode a message: ${event.reason}`, now, out), actions: out };
+      return { state: fail(params, s, { code: 'EBGPENCODE', message: `cannot encode a message: ${event.reason}` }, now, out), actions: out };
   }
 }
 
@@ -181,7 +182,7 @@ function receive(params: BGPMachineParams, s: BGPMachineState, msg: BGPMessage, 
       // Received routes are not used (docs/COMPATIBILITY.md "Speaker, BGP mode"); the driver counts them.
       return s;
     case 'notification':
-      return fail(params, s, `the peer sent NOTIFICATION ${describeNotification(msg.code, msg.subcode)}${msg.data.length ? ` (data ${msg.data.toString('hex')})` : ''}`, now, out);
+      return fail(params, s, { code: 'EBGPRECEIVED', message: `the peer sent NOTIFICATION ${describeNotification(msg.code, msg.subcode)}${msg.data.length ? ` (data ${msg.data.toString('hex')})` : ''}` }, now, out);
     case 'route-refresh':
       // RFC 2918 3: the peer asks for everything again.
       if (s.state === 'established') out.push({ type: 'send-routes', full: true });
@@ -281,23 +282,23 @@ function stop(s: BGPMachineState, restarting: boolean, out: BGPAction[]): BGPMac
   const wasUp = s.state !== 'idle';
   const wasEstablished = s.state === 'established';
   const next = close({ ...rest, stopped: true }, out);
-  if (wasUp) out.push({ type: 'session-down', why: 'stopped', wasEstablished, ...(graceful ? { graceful: true } : {}) });
+  if (wasUp) out.push({ type: 'session-down', wasEstablished, ...(graceful ? { graceful: true } : {}) });
   return next;
 }
 
 /** Sends a NOTIFICATION and closes (RFC 4271 6: an error is reported, then the connection is closed). */
 function notify(params: BGPMachineParams, s: BGPMachineState, code: number, subcode: number, reason: string, now: number, out: BGPAction[], data = Buffer.alloc(0)): BGPMachineState {
   out.push({ type: 'send', message: { type: 'notification', code, subcode, data } });
-  return fail(params, s, `we sent NOTIFICATION ${describeNotification(code, subcode)}: ${reason}`, now, out);
+  return fail(params, s, { code: 'EBGPSENT', message: `we sent NOTIFICATION ${describeNotification(code, subcode)}: ${reason}` }, now, out);
 }
 
 /** Closes, then waits out the IdleHoldTimer before connecting again. */
-function fail(params: BGPMachineParams, s: BGPMachineState, why: string, now: number, out: BGPAction[]): BGPMachineState {
+function fail(params: BGPMachineParams, s: BGPMachineState, error: RuntimeError, now: number, out: BGPAction[]): BGPMachineState {
   if (s.state === 'idle') return s;
   const wasEstablished = s.state === 'established';
   const closed = close(s, out);
   const retryInMs = backoffDelay(s.failures, params.idleHoldMs, MAX_IDLE_HOLD_MS);
-  out.push({ type: 'arm', timer: 'idle-hold', atMs: now + retryInMs }, { type: 'session-down', why, wasEstablished, retryInMs });
+  out.push({ type: 'arm', timer: 'idle-hold', atMs: now + retryInMs }, { type: 'session-down', wasEstablished, error, retryInMs });
   return { ...closed, failures: s.failures + 1, idleHoldAt: now + retryInMs };
 }
 

@@ -14,6 +14,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Clock, Timer } from '../../time/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
+import { logFields, type RuntimeError } from '../../observability/errors.ts';
 import type { BFDProfile, BGPPeer } from '../../config/model.ts';
 import type { RouteAttributes } from './routes.ts';
 import { encode } from './encode.ts';
@@ -33,6 +34,8 @@ export interface SessionOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly onStateChange?: (state: SessionState, peer: string) => void;
+  /** The session failed (it is tried again); `error.code` says how (src/observability/errors.ts). */
+  readonly onFailure?: (error: RuntimeError, peer: string) => void;
   /** Seconds before the first reconnect; doubles on each failure up to 60 s. */
   readonly minRetry?: number;
   /** The TCP MD5 password (RFC 2385), from `password` or the `passwordSecret`. */
@@ -147,8 +150,12 @@ export class BGPSession {
         return;
       case 'session-down':
         if (a.graceful) this.#log.info({ restartTime: GR_RESTART_TIME_S }, 'closed without NOTIFICATION: the peer keeps our routes while we restart (graceful restart)');
-        if (a.retryInMs === undefined) this.#log.debug({ why: a.why }, 'session closed');
-        else this.#log[a.wasEstablished ? 'warn' : 'info']({ why: a.why, retryInS: a.retryInMs / 1000 }, a.wasEstablished ? 'BGP session lost' : 'BGP session not established');
+        if (a.error === undefined) {
+          this.#log.debug('session stopped');
+          return;
+        }
+        this.#log[a.wasEstablished ? 'warn' : 'info']({ ...logFields(a.error), retryInS: (a.retryInMs ?? 0) / 1000 }, a.wasEstablished ? 'BGP session lost' : 'BGP session not established');
+        this.#opts.onFailure?.(a.error, this.#peer.name);
         return;
     }
   }

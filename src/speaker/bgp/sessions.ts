@@ -62,6 +62,7 @@ export class BGPSessions {
           justStarted: () => process.uptime() < GR_RESTART_TIME_S,
           clock: this.#clock,
           log: this.#log,
+          onFailure: (error, peerName) => this.#metrics?.bgpSessionFailures.inc({ peer: peerName, code: error.code }),
           onStateChange: (state, peerName) => {
             const up = state === 'established';
             this.#metrics?.bgpSessionUp.set({ peer: peerName }, up ? 1 : 0);
