@@ -25,6 +25,14 @@ async function started(opts: { quietTimeout?: number; watchSeconds?: number } = 
   return { api, clock, restarts, errors, changes, r };
 }
 
+/** Started, with its first watch open. */
+async function watching(opts: { quietTimeout?: number } = {}) {
+  const t = await started(opts);
+  t.r.start();
+  await settle();
+  return { ...t, watch: t.api.open(PATH)[0]! };
+}
+
 /** Advances the clock in steps, letting each round's promises run between them. */
 async function advance(clock: ManualClock, ms: number, step = 250): Promise<void> {
   for (let t = 0; t < ms; t += step) {
@@ -73,10 +81,8 @@ describe('WatchedResource with an injected client and clock', () => {
   });
 
   it('leaves a quiet-but-alive watch alone: bookmarks count as activity', async () => {
-    const t = await started({ quietTimeout: 10_000 });
-    t.r.start();
-    await settle();
-    const w = t.api.open(PATH)[0]!;
+    const t = await watching({ quietTimeout: 10_000 });
+    const w = t.watch;
     for (let i = 0; i < 12; i++) {
       await advance(t.clock, 5_000);
       w.send('BOOKMARK', { metadata: { resourceVersion: String(10 + i) } });
@@ -125,10 +131,8 @@ describe('WatchedResource with an injected client and clock', () => {
   });
 
   it('stop aborts the watch and schedules nothing more', async () => {
-    const t = await started({ quietTimeout: 10_000 });
-    t.r.start();
-    await settle();
-    const w = t.api.open(PATH)[0]!;
+    const t = await watching({ quietTimeout: 10_000 });
+    const w = t.watch;
     t.r.stop();
     await settle();
     assert.equal(w.aborted, true);
