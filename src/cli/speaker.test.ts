@@ -19,6 +19,14 @@ test('a port that is not a port is a usage error naming the flag', async () => {
   assert.match(r.err, /--ml-bind-port "70000" is not a port number/);
 });
 
+test('--gratuitous-arp-interval takes whole seconds, 0 to a day, and names itself otherwise', async () => {
+  for (const bad of ['-1', '1.5', 'often', '86401']) {
+    const r = await run(['--gratuitous-arp-interval', bad]);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.err, new RegExp(`--gratuitous-arp-interval "${bad.replace('.', '\\.')}" is not a whole number of seconds from 0 \\(off\\) to 86400`));
+  }
+});
+
 test('a memberlist key that cannot be read, or is empty, stops the speaker with the path', async () => {
   const missing = await run(['--ml-secret-key-path', '/nonexistent/ferrolb-key']);
   assert.equal(missing.code, 1);

@@ -13,6 +13,7 @@ import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
 const USAGE = `Usage: ferrolb speaker [--node-name NAME] [--kubeconfig PATH] [--namespace metallb-system]
                        [--lb-class NAME] [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-level info]
                        [--ml-bind-addr ::] [--ml-bind-port 7946] [--ml-secret-key-path PATH]
+                       [--gratuitous-arp-interval SECONDS]
 
 Answers ARP and NDP for the LoadBalancer IPs this node is elected to announce
 (L2Advertisements in --namespace). Speakers find out which of them are alive from
@@ -22,6 +23,9 @@ are authenticated with that file's contents. The node name defaults to
 METALLB_NODE_NAME, then NODE_NAME, then the host name. Metrics and /healthz on
 --metrics-addr (default 0.0.0.0:7472; "off" disables), and on --health-addr too when
 given. SIGTERM leaves cleanly: the other speakers take over this node's IPs at once.
+--gratuitous-arp-interval N (or METALLB_GRATUITOUS_ARP_INTERVAL, MetalLB's names) sends
+one more gratuitous ARP / unsolicited NA for every IP held every N seconds, for switches
+that forget quiet addresses (0, the default: only on taking an IP over).
 
 MetalLB's speaker flags are accepted, so its manifests and Helm chart run ferrolb with
 only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP), --health-probe-port,
@@ -38,14 +42,23 @@ function port(text: string | undefined, dflt: number): number {
   return n;
 }
 
+/** --gratuitous-arp-interval: whole seconds, 0 (off) to a day. */
+function seconds(text: string | undefined): number {
+  if (text === undefined || text === '') return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 86_400) throw new UsageError(`--gratuitous-arp-interval "${text}" is not a whole number of seconds from 0 (off) to 86400`);
+  return n;
+}
+
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const options = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path'];
+  const options = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path', 'gratuitous-arp-interval'];
   // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
   const metallb = translateMetalLBFlags('speaker', args, process.env, options);
   const o = parseArgs(metallb.args, { single: options });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const node = o.single['node-name'] ?? process.env['METALLB_NODE_NAME'] ?? process.env['NODE_NAME'] ?? hostname();
   const mlPort = port(o.single['ml-bind-port'], 7946);
+  const refreshSeconds = seconds(o.single['gratuitous-arp-interval'] ?? process.env['METALLB_GRATUITOUS_ARP_INTERVAL']);
   const keyPath = o.single['ml-secret-key-path'] ?? process.env['METALLB_ML_SECRET_KEY_PATH'];
   let key: Buffer | undefined;
   if (keyPath) {
@@ -75,6 +88,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     log,
     metrics,
     membership: { port: mlPort, ...(o.single['ml-bind-addr'] ? { bindAddress: o.single['ml-bind-addr'] } : {}), ...(key ? { key } : {}) },
+    ...(refreshSeconds > 0 ? { responder: { refreshInterval: refreshSeconds * 1000 } } : {}),
   });
   const metricsAddr = o.single['metrics-addr'] ?? '0.0.0.0:7472';
   const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => speaker.ready);

@@ -29,6 +29,25 @@ test('announcing again restarts the schedule; cancelling drops it', () => {
   assert.equal(q.nextAt(700), undefined);
 });
 
+test('a refresh is one announcement, behind every first announcement, and none while a schedule runs', () => {
+  const q = new GratuitousQueue({ schedule: [0, 500, 1000], ratePerSecond: 1000, burst: 2 });
+  q.refresh('198.18.0.200', 'eth0', 2, 0);
+  q.announce('198.18.0.201', 'eth0', 2, 0);
+  // Budget for one IPv4 announcement: the takeover goes first, the refresh waits.
+  assert.deepEqual(q.take(0), [{ ip: '198.18.0.201', ifname: 'eth0', round: 0 }]);
+  assert.deepEqual(q.take(2), [{ ip: '198.18.0.200', ifname: 'eth0', round: 2 }]);
+  // Sent once: only the takeover's repeats remain.
+  const later: string[] = [];
+  for (let t = 3; t <= 5000; t++) for (const d of q.take(t)) later.push(`${d.ip}@${t}`);
+  assert.deepEqual(later, ['198.18.0.201@500', '198.18.0.201@1000']);
+  // While a schedule runs, a refresh adds nothing (and does not restart it).
+  q.announce('198.18.0.202', 'eth0', 2, 6000);
+  q.take(6000);
+  q.refresh('198.18.0.202', 'eth0', 2, 6100);
+  assert.equal(q.nextAt(6100), 6500);
+  assert.deepEqual(q.take(6500).map((d) => d.round), [1]);
+});
+
 test('a thousand IPv4 takeovers fit the burst; three thousand are paced at the rate, first rounds before repeats', () => {
   const q = new GratuitousQueue();
   for (let i = 0; i < 1000; i++) q.announce(`198.18.1.${i}`, 'eth0', 2, 0);

@@ -69,6 +69,19 @@ export class GratuitousQueue {
     this.#entries.set(key(ip, ifname), { ip, ifname, frames: Math.min(frames, this.#opts.burst), start: now, round: 0 });
   }
 
+  /**
+   * One more announcement of `ip` on `ifname` (a periodic refresh for switches and
+   * routers whose tables age out, docs/L2.md "Periodic re-announcement"), with the
+   * lowest priority: it queues as the last repeat of a schedule, behind every first
+   * announcement and earlier repeat. Nothing is added while a schedule is running.
+   */
+  refresh(ip: string, ifname: string, frames: number, now: number): void {
+    const k = key(ip, ifname);
+    if (this.#entries.has(k)) return;
+    const last = this.#opts.schedule.length - 1;
+    this.#entries.set(k, { ip, ifname, frames: Math.min(frames, this.#opts.burst), start: now - this.#opts.schedule[last]!, round: last });
+  }
+
   cancel(ip: string, ifname: string): void {
     this.#entries.delete(key(ip, ifname));
   }

@@ -13,7 +13,7 @@ const ETH1: Link = { name: 'eth1', mac: '02:00:00:00:00:02', flags: 0x1003, type
 const VETH: Link = { name: 'veth1234', mac: '02:00:00:00:00:03', flags: 0x1003, type: 1 };
 const CLIENT_MAC = '02:00:00:00:00:aa';
 
-function setup(links: Link[] = [ETH0, ETH1, VETH]) {
+function setup(links: Link[] = [ETH0, ETH1, VETH], refreshInterval?: number) {
   const clock = new ManualClock(1000);
   const sent: { ifname: string; msg: L2Message }[] = [];
   const deliver = new Map<string, (frame: Buffer) => void>();
@@ -26,6 +26,7 @@ function setup(links: Link[] = [ETH0, ETH1, VETH]) {
     node: 'node-1',
     gratuitous: { schedule: [0, 500, 1000] },
     probeInterval: 60_000,
+    ...(refreshInterval !== undefined ? { refreshInterval } : {}),
     readLinks: () => currentLinks,
     openSocket: (ifname, onFrame): FrameSocket => {
       deliver.set(ifname, onFrame);
@@ -229,3 +230,28 @@ test('a claim seen during a handover: after the window the owner probes and anno
 function arpReplyFrom(mac: string, ip: string): Buffer {
   return arpReply({ srcMAC: mac, ip, toMAC: ETH0.mac, toIP: '0.0.0.0' });
 }
+
+test('periodic re-announcement: with refreshInterval, every IP held is announced once more each period; without it, never', () => {
+  const r = setup([ETH0], 30_000);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }, { ip: '2001:db8:18::200', interfaces: [] }]);
+  r.clock.advance(5000);
+  r.take(); // the takeover's schedule
+  r.clock.advance(24_999);
+  assert.equal(r.take().filter((s) => s.msg.type !== 'neighbor-solicitation' && !(s.msg.type === 'arp-request' && s.msg.senderIP === '0.0.0.0')).length, 0);
+  r.clock.advance(1);
+  const refresh = r.take();
+  assert.deepEqual(refresh.map((s) => `${s.msg.type}${s.msg.type === 'arp-request' ? (s.msg.gratuitous ? ' gratuitous' : '') : ''}`).sort(), ['arp-reply', 'arp-request gratuitous', 'neighbor-advertisement']);
+  r.clock.advance(30_000);
+  assert.equal(r.take().filter((s) => s.msg.type === 'neighbor-advertisement').length, 1, 'again a period later');
+  r.responder.stop();
+
+  const off = setup([ETH0]);
+  off.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  off.clock.advance(5000);
+  off.take();
+  off.clock.advance(120_000);
+  // Conflict probes (sender 0.0.0.0) go on; announcements do not.
+  assert.deepEqual(off.take().filter((s) => s.msg.type === 'arp-reply' || (s.msg.type === 'arp-request' && s.msg.senderIP === '198.18.0.200')), []);
+  off.responder.stop();
+});
+

@@ -65,6 +65,12 @@ export interface ResponderOptions {
   /** How often each announced IP is probed for another owner, ms (default 10 s). */
   readonly probeInterval?: number;
   /**
+   * Re-announce every IP held this often, ms (0 or unset: never). For switches whose
+   * forwarding tables, or routers whose neighbour caches, forget a quiet address
+   * (MetalLB's --gratuitous-arp-interval; docs/L2.md "Periodic re-announcement").
+   */
+  readonly refreshInterval?: number;
+  /**
    * How long a link that regained its carrier stays unanswered, ms (default 600): long
    * enough for membership to hear the peers again (a detection period and a heartbeat)
    * so that a node back from isolation, which took every IP for itself while it heard
@@ -105,6 +111,7 @@ export class L2Responder {
   #links: Link[] = [];
   #rescan: Timer | undefined;
   #probe: Timer | undefined;
+  #refresh: Timer | undefined;
   #stopped = false;
 
   constructor(opts: ResponderOptions) {
@@ -120,12 +127,14 @@ export class L2Responder {
     this.#multicast.unref(); // the speaker's own timers keep the process alive
     this.#scan();
     this.#probeAll();
+    this.#scheduleRefresh();
   }
 
   stop(): void {
     this.#stopped = true;
     this.#rescan?.cancel();
     this.#probe?.cancel();
+    this.#refresh?.cancel();
     this.#pumpTimer?.cancel();
     for (const s of this.#suspects.values()) s.recheck.cancel();
     this.#suspects.clear();
@@ -325,6 +334,21 @@ export class L2Responder {
       ? neighborSolicitation({ srcMAC: open.link.mac, srcIP: '::', targetIP: ip })
       : arpRequest({ srcMAC: open.link.mac, senderIP: '0.0.0.0', targetIP: ip });
     this.#send(open, frame);
+  }
+
+  #scheduleRefresh(): void {
+    const every = this.#opts.refreshInterval ?? 0;
+    if (this.#stopped || every <= 0) return;
+    this.#refresh = this.#opts.clock.setTimeout(() => {
+      if (this.#stopped) return;
+      const now = this.#opts.clock.now();
+      for (const key of this.#answering()) {
+        const [ip, ifname] = splitKey(key);
+        this.#gratuitous.refresh(ip, ifname, ip.includes(':') ? 1 : 2, now);
+      }
+      this.#pump();
+      this.#scheduleRefresh();
+    }, every);
   }
 
   #probeAll(): void {
