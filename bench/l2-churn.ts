@@ -1,20 +1,21 @@
 // Churn of the L2 election: how many *other* IPs move (each move breaks the connections
 // through that IP) when a service is added or deleted, a node goes down or comes back,
 // or a Node is added to or removed from the cluster. Compares ferrolb's planL2 with
-// MetalLB's pure hash and with the alternatives considered (README.md, "Churn"), and
-// checks planL2 against an independent model of its rule on every world and event.
+// MetalLB's pure hash and with the alternatives considered
+// (src/speaker/election/README.md, "Churn"), and checks planL2 against an independent
+// model of its rule on every world and event.
 //
-//   node_modules/.bin/node src/speaker/election/churn.ts [trials-scale, default 1]
+//   node_modules/.bin/node bench/l2-churn.ts [trials-scale, default 1]
 //
 // Worlds: every node a candidate of every IP (one pool, one advertisement, Cluster
 // policy, ready endpoints), random node names and IPs, distinct creation times. The IP
 // count is drawn uniformly from [IPs, IPs + nodes) so that every position in the cycle
 // of the cap (ceil(IPs / nodes)) is sampled. Deterministic (fixed seed).
 import { hash } from 'node:crypto';
-import type { Config } from '../../config/model.ts';
-import { isAddressEntryError, parseAddressEntry } from '../../net/range.ts';
-import { parseIP } from '../../net/ip.ts';
-import { ipOrderKey, planL2, type L2ServiceView } from './l2-plan.ts';
+import type { Config } from '../src/config/model.ts';
+import { isAddressEntryError, parseAddressEntry } from '../src/net/range.ts';
+import { parseIP } from '../src/net/ip.ts';
+import { ipOrderKey, planL2, type L2ServiceView } from '../src/speaker/election/l2-plan.ts';
 
 // ---------------------------------------------------------------------------------
 // The rules compared, on the worlds above (all known nodes are candidates when live).
