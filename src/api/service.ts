@@ -20,6 +20,9 @@ export type AnnotationName = (typeof Annotation)[keyof typeof Annotation];
 /** The annotation the controller writes (always under the current prefix): the pool the IPs came from. */
 export const POOL_ANNOTATION = ANNOTATION_PREFIX + Annotation.ipAllocatedFromPool;
 
+/** Kubernetes' well-known label linking an EndpointSlice to its Service. */
+export const ENDPOINT_SLICE_SERVICE_LABEL = 'kubernetes.io/service-name';
+
 /** A v1 Service as read from the API server or a manifest (only the fields ferrolb reads). */
 export interface V1Service {
   apiVersion?: string;

@@ -11,8 +11,8 @@ import { formatConfigError } from '../config/errors.ts';
 import type { Config } from '../config/model.ts';
 import { advertisementSelectsPool } from '../config/select.ts';
 import { anySelectorMatches } from '../api/selector.ts';
-import { POOL_ANNOTATION } from '../api/service.ts';
-import { nodeViewFromObject, planL2, serviceViewFromObjects, SERVICE_NAME_LABEL, type L2ServiceView, type NodeView } from '../speaker/election/l2-plan.ts';
+import { ENDPOINT_SLICE_SERVICE_LABEL, POOL_ANNOTATION } from '../api/service.ts';
+import { nodeViewFromObject, planL2, serviceViewFromObjects, type L2ServiceView, type NodeView } from '../speaker/election/l2-plan.ts';
 import { planBGP } from '../speaker/bgp/routes.ts';
 import { parseUnreachable, type Unreachable } from '../speaker/membership/reachability.ts';
 import { MEMBERS_REACHABLE } from '../k8s/configuration-state.ts';
@@ -36,7 +36,7 @@ export interface PoolView {
   readonly bgpAdvertisements: readonly string[];
 }
 
-export interface ServiceView {
+export interface ServiceReport {
   readonly namespace: string;
   readonly name: string;
   readonly ips: readonly string[];
@@ -67,7 +67,7 @@ export interface ClusterView {
   readonly configErrors: readonly string[];
   readonly components: readonly ComponentState[];
   readonly pools: readonly PoolView[];
-  readonly services: readonly ServiceView[];
+  readonly services: readonly ServiceReport[];
   readonly nodes: readonly NodeView[];
   /** AddressConflict events: another host answering for an announced IP. */
   readonly conflicts: readonly { readonly service: string; readonly message: string; readonly at: string; readonly count: number }[];
@@ -93,7 +93,7 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView 
   const nodes = snap.nodes.map(nodeViewFromObject).sort((a, b) => compare(a.name, b.name));
   const slicesByService = new Map<string, KubeObject[]>();
   for (const slice of snap.slices) {
-    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    const service = slice.metadata?.labels?.[ENDPOINT_SLICE_SERVICE_LABEL];
     if (!service) continue;
     const key = `${slice.metadata?.namespace}/${service}`;
     slicesByService.set(key, [...(slicesByService.get(key) ?? []), slice]);
@@ -121,8 +121,8 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView 
   const reported = (list: Snapshot['l2Statuses'], key: string) => list.filter((o) => `${o.status?.serviceNamespace}/${o.status?.serviceName}` === key);
   const failures = newestByObject(snap.events.filter((e) => e.reason === 'AllocationFailed'));
 
-  const services: ServiceView[] = snap.services
-    .map((s): ServiceView => {
+  const services: ServiceReport[] = snap.services
+    .map((s): ServiceReport => {
       const key = keyOf(s);
       const ips = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').filter((x) => x);
       const cls = s.spec?.loadBalancerClass ?? undefined;

@@ -1,7 +1,7 @@
 // `ferrolb doctor`: the mistakes that make a MetalLB-style load balancer fail quietly,
 // found from a ClusterView. Each finding names what is wrong and, where there is one,
 // the fix. Pure.
-import type { ClusterView, ServiceView } from './analyze.ts';
+import type { ClusterView, ServiceReport } from './analyze.ts';
 import { selectedNodes } from './analyze.ts';
 import { EXCLUDE_FROM_LB_LABEL, NO_READY_ENDPOINTS } from '../speaker/election/l2-plan.ts';
 
@@ -89,7 +89,7 @@ export function diagnose(view: ClusterView): Finding[] {
   return out;
 }
 
-function serviceFindings(s: ServiceView, add: (check: string, severity: Severity, message: string, fix?: string) => void): void {
+function serviceFindings(s: ServiceReport, add: (check: string, severity: Severity, message: string, fix?: string) => void): void {
   const key = `${s.namespace}/${s.name}`;
   if (s.ips.length === 0) {
     add('services', 'fail', `${key} has no IP: ${s.pendingReason ?? 'the controller has not assigned one (is it running?)'}`);

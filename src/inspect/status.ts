@@ -1,5 +1,5 @@
 // `ferrolb status`: the load balancer's state at a glance, from a ClusterView. Pure.
-import type { ClusterView, ServiceView } from './analyze.ts';
+import type { ClusterView, ServiceReport } from './analyze.ts';
 
 export function formatStatus(view: ClusterView): string {
   const parts: string[] = [];
@@ -39,7 +39,7 @@ export function formatStatus(view: ClusterView): string {
 }
 
 /** "L2 node-2 (eth0)", "BGP node-1,node-2 -> router", or why nobody does. */
-export function announcedBy(s: ServiceView): string {
+export function announcedBy(s: ServiceReport): string {
   if (s.otherClass !== undefined) return `(loadBalancerClass ${s.otherClass}: not ours)`;
   if (s.ips.length === 0) return s.pendingReason ? `pending: ${s.pendingReason}` : 'pending';
   const out: string[] = [];

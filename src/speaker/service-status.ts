@@ -18,7 +18,8 @@ import type { Logger } from '../observability/logging.ts';
 import { V1BETA1 } from '../api/metallb.ts';
 
 export const NODE_LABEL = 'metallb.io/node';
-export const SERVICE_NAME_LABEL = 'metallb.io/service-name';
+/** On ServiceL2Status / ServiceBGPStatus objects (MetalLB's labels): which Service, which node. */
+export const STATUS_SERVICE_NAME_LABEL = 'metallb.io/service-name';
 export const SERVICE_NAMESPACE_LABEL = 'metallb.io/service-namespace';
 
 export interface StatusEntry {
@@ -143,7 +144,7 @@ export class ServiceStatusWriter {
             kind: this.#kind,
             metadata: {
               name,
-              labels: { [NODE_LABEL]: this.#node, [SERVICE_NAME_LABEL]: service, [SERVICE_NAMESPACE_LABEL]: namespace },
+              labels: { [NODE_LABEL]: this.#node, [STATUS_SERVICE_NAME_LABEL]: service, [SERVICE_NAMESPACE_LABEL]: namespace },
               ...(uid !== undefined ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.#node, uid }] } : {}),
             },
           });

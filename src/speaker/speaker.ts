@@ -23,13 +23,13 @@ import {
   nodeViewFromObject,
   planL2,
   serviceViewFromObjects,
-  SERVICE_NAME_LABEL,
   type EndpointSliceObject,
   type IPAnnouncement,
   type L2Plan,
   type L2ServiceView,
   type NodeObject,
 } from './election/l2-plan.ts';
+import { ENDPOINT_SLICE_SERVICE_LABEL } from '../api/service.ts';
 import { Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
 import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
@@ -240,7 +240,7 @@ export class Speaker {
   }
 
   #indexSlice(type: 'add' | 'update' | 'delete', slice: SliceObject): void {
-    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    const service = slice.metadata.labels?.[ENDPOINT_SLICE_SERVICE_LABEL];
     if (!service) return;
     const key = `${slice.metadata.namespace}/${service}`;
     let slices = this.#slicesByService.get(key);

@@ -9,7 +9,7 @@
 import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
 import { hash as digest } from 'node:crypto';
 import { anySelectorMatches, type Labels } from '../../api/selector.ts';
-import { Annotation, readAnnotation, type V1Service } from '../../api/service.ts';
+import { Annotation, ENDPOINT_SLICE_SERVICE_LABEL, readAnnotation, type V1Service } from '../../api/service.ts';
 import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
 import { formatIP, ipKey, parseIP, type IP } from '../../net/ip.ts';
 
@@ -91,8 +91,6 @@ export interface L2Plan {
 
 /** Kubernetes well-known label: a node carrying it (any value) never announces. */
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
-/** Kubernetes well-known label linking an EndpointSlice to its Service. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** The reason given when a service has no ready or serving endpoint anywhere. */
 export const NO_READY_ENDPOINTS = 'no ready endpoints';
@@ -141,7 +139,7 @@ export function serviceViewFromObjects(svc: V1Service, slices: readonly Endpoint
   const endpoints: EndpointView[] = [];
   for (const slice of slices) {
     if (slice.metadata.namespace !== undefined && slice.metadata.namespace !== '' && slice.metadata.namespace !== namespace) continue;
-    const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    const owner = slice.metadata.labels?.[ENDPOINT_SLICE_SERVICE_LABEL];
     if (owner !== undefined && owner !== name) continue;
     for (const ep of slice.endpoints ?? []) {
       // EndpointConditions semantics, from the discovery.k8s.io/v1 API reference
