@@ -25,14 +25,15 @@
 // Run as root: npm run bench:failover -- [--rounds 10] [--scenarios link-cut,crash,sigterm] [--cluster]
 // (BENCH_LOGS=DIR copies the lab's logs there before the lab goes down.)
 // It brings the lab up (3 nodes, ferrolb), runs, and brings it down again.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { kubectl, kubectlJson, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
 import { startSpeaker } from '../lab/src/ferrolb.ts';
-import { outage, percentiles, type ProbeResult } from './outage.ts';
+import { outage, percentiles } from './outage.ts';
+import { ipMonitor, probe } from './probe.ts';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '10' }, scenarios: { type: 'string', default: 'link-cut,crash,sigterm' }, cluster: { type: 'boolean', default: false } },
@@ -57,52 +58,15 @@ function clientNeighbour(ip: string): string | undefined {
 
 /** Resolves with the wall-clock time the client's entry for ip first shows a MAC other than `from`. */
 function watchNeighbour(ip: string, from: string): { moved: Promise<{ at: number; mac: string }>; stop: () => void } {
-  const mon = spawn('ip', ['-n', 'flb-client', 'monitor', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let stop = () => {};
   const moved = new Promise<{ at: number; mac: string }>((resolve) => {
-    let rest = '';
-    mon.stdout.setEncoding('utf8');
-    mon.stdout.on('data', (chunk: string) => {
-      const at = Date.now();
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = new RegExp(`^${ip.replaceAll('.', '\\.')} dev eth0 lladdr ([0-9a-f:]{17})`).exec(line);
-        if (m && m[1] !== from) resolve({ at, mac: m[1]! });
-      }
+    const entry = new RegExp(`^${ip.replaceAll('.', '\\.')} dev eth0 lladdr ([0-9a-f:]{17})`);
+    stop = ipMonitor('flb-client', 'neigh', (line, at) => {
+      const m = entry.exec(line);
+      if (m && m[1] !== from) resolve({ at, mac: m[1]! });
     });
   });
-  return { moved, stop: () => mon.kill() };
-}
-
-/** The request loop in the client namespace; results collected until stop(). */
-function probe(url: string, durationMs: number): { ready: Promise<void>; stop: () => Promise<ProbeResult[]> } {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', 'flb-client', process.execPath, 'bench/http-probe.ts', url, '--rate', '100', '--duration-ms', String(durationMs), '--timeout-ms', '250'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const results: ProbeResult[] = [];
-  let rest = '';
-  let onReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line === 'ready') onReady();
-      const m = /^(\d+) (ok|fail)$/.exec(line);
-      if (m) results.push({ start: Number(m[1]), ok: m[2] === 'ok' });
-    }
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    ready,
-    stop: async () => {
-      child.stdin!.end();
-      await Promise.race([exited, sleep(3000)]);
-      child.kill('SIGKILL');
-      return results;
-    },
-  };
+  return { moved, stop };
 }
 
 function speakerPid(node: string): number {
