@@ -15,7 +15,8 @@ import { hash } from 'node:crypto';
 import type { Config } from '../src/config/model.ts';
 import { isAddressEntryError, parseAddressEntry } from '../src/net/range.ts';
 import { parseIP } from '../src/net/ip.ts';
-import { ipOrderKey, planL2, type L2ServiceView } from '../src/speaker/election/l2-plan.ts';
+import { ipOrderKey, planL2 } from '../src/speaker/election/l2-plan.ts';
+import type { L2ServiceView } from '../src/api/cluster-view.ts';
 
 // ---------------------------------------------------------------------------------
 // The rules compared, on the worlds above (all known nodes are candidates when live).

@@ -6,7 +6,7 @@ import { isStatus } from '../k8s/client.ts';
 import { CONFIGURATION_KINDS, V1BETA1, V1BETA2 } from '../api/metallb.ts';
 import { PLURAL } from '../api/metallb.ts';
 import type { V1Service } from '../api/service.ts';
-import type { EndpointSliceObject, NodeObject } from '../speaker/election/l2-plan.ts';
+import type { EndpointSliceObject, NodeObject } from '../api/cluster-view.ts';
 
 export interface StatusObject extends KubeObject {
   readonly status?: { node?: string; serviceName?: string; serviceNamespace?: string; interfaces?: { name?: string }[]; peers?: string[] };

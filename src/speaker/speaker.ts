@@ -19,16 +19,8 @@ import type { Config } from '../config/model.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Logger } from '../observability/logging.ts';
 import type { SpeakerMetrics } from '../observability/metrics.ts';
-import {
-  nodeViewFromObject,
-  planL2,
-  serviceViewFromObjects,
-  type EndpointSliceObject,
-  type IPAnnouncement,
-  type L2Plan,
-  type L2ServiceView,
-  type NodeObject,
-} from './election/l2-plan.ts';
+import { planL2, type IPAnnouncement, type L2Plan } from './election/l2-plan.ts';
+import { nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
 import { ENDPOINT_SLICE_SERVICE_LABEL } from '../api/service.ts';
 import { Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';

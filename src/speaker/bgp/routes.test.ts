@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { buildConfig } from '../../config/build.ts';
 import { parseDocuments } from '../../config/load.ts';
 import type { Config } from '../../config/model.ts';
-import type { L2ServiceView, NodeView } from '../election/l2-plan.ts';
+import type { L2ServiceView, NodeView } from '../../api/cluster-view.ts';
 import { planBGP, peersOf } from './routes.ts';
 
 function config(yaml: string): Config {

@@ -7,7 +7,7 @@ import { anySelectorMatches } from '../../api/selector.ts';
 import type { BGPAdvertisement, BGPPeer, Config, Pool } from '../../config/model.ts';
 import { formatIP, ipFromValue, parseIP, type IP } from '../../net/ip.ts';
 import { maskIP } from '../../net/range.ts';
-import type { L2ServiceView, NodeView } from '../election/l2-plan.ts';
+import type { L2ServiceView, NodeView } from '../../api/cluster-view.ts';
 
 export interface RouteAttributes {
   readonly localPref?: number;

@@ -9,19 +9,8 @@ import { anySelectorMatches, type LabelSelector, type Labels } from '../../api/s
 import type { V1Service } from '../../api/service.ts';
 import { isAddressEntryError, parseAddressEntry } from '../../net/range.ts';
 import { parseIP, formatIP } from '../../net/ip.ts';
-import {
-  EXCLUDE_FROM_LB_LABEL,
-  NO_READY_ENDPOINTS,
-  nodeViewFromObject,
-  planL2,
-  serviceViewFromObjects,
-  type EndpointView,
-  type L2Plan,
-  type L2PlanInput,
-  type L2ServiceView,
-  type NodeView,
-  ipOrderKey,
-} from './l2-plan.ts';
+import { EXCLUDE_FROM_LB_LABEL, NO_READY_ENDPOINTS, planL2, type L2Plan, type L2PlanInput, ipOrderKey } from './l2-plan.ts';
+import { nodeViewFromObject, serviceViewFromObjects, type EndpointView, type L2ServiceView, type NodeView } from '../../api/cluster-view.ts';
 
 // ---------------------------------------------------------------------------------
 // Fixtures
