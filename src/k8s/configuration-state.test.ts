@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ConfigurationStateWriter, MEMBERS_REACHABLE } from './configuration-state.ts';
 import { ManualClock } from '../time/clock.ts';
 import { createLogger } from '../observability/logging.ts';
-import type { KubeClient } from './client.ts';
+import { ApiError, type KubeClient } from './client.ts';
 
 /** A client that holds one existing ConfigurationState and records status patches. */
 function fakeClient(patches: unknown[]): KubeClient {
@@ -57,5 +57,35 @@ describe('ConfigurationStateWriter', () => {
     w.setUnreachable('');
     await settle();
     assert.deepEqual(patches[1]!.status.conditions[2], { type: MEMBERS_REACHABLE, status: 'True', reason: 'AllMembersReachable', message: '', lastTransitionTime: (patches[1]!.status.conditions[2] as unknown as { lastTransitionTime: string }).lastTransitionTime });
+  });
+
+  it('a membership report alone never re-creates a deleted object (ferrolb being removed); a new verdict does', async () => {
+    let exists = true;
+    const created: unknown[] = [];
+    const patches: unknown[] = [];
+    const notFound = new ApiError(404, 'NotFound', 'configurationstates "speaker-node-1" not found');
+    const client = {
+      get: async () => {
+        if (!exists) throw notFound;
+        return {};
+      },
+      create: async (_p: string, body: unknown) => {
+        created.push(body);
+        exists = true;
+        return {};
+      },
+      mergePatch: async (_p: string, body: unknown) => void patches.push(body),
+    } as unknown as KubeClient;
+    const w = new ConfigurationStateWriter(client, 'metallb-system', 'speaker-node-1', new ManualClock(), createLogger('test', 'fatal'));
+    w.set('Valid', '');
+    await settle();
+    assert.equal(patches.length, 1);
+    exists = false; // the removal deleted it
+    w.setUnreachable('node-2 since 2026-12-01T23:40:00Z');
+    await settle();
+    assert.deepEqual([created.length, patches.length], [0, 1], 'not brought back');
+    w.set('Invalid', 'overlap');
+    await settle();
+    assert.deepEqual([created.length, patches.length], [1, 2], 'a verdict creates it');
   });
 });

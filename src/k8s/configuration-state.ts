@@ -34,6 +34,7 @@ export class ConfigurationStateWriter {
   /** For a speaker: the peers it does not hear, formatted (undefined: not reported). */
   #unreachable: string | undefined;
   #written = '';
+  #writtenVerdict = '';
   #running = false;
   #retry: Timer | undefined;
   #failures = 0;
@@ -75,9 +76,15 @@ export class ConfigurationStateWriter {
         const wanted = this.#wanted;
         if (!wanted) return;
         const unreachable = this.#unreachable;
-        const key = `${wanted.result}|${wanted.lastError}|${wanted.warnings}|${unreachable ?? '-'}`;
+        const verdict = `${wanted.result}|${wanted.lastError}|${wanted.warnings}`;
+        const key = `${verdict}|${unreachable ?? '-'}`;
         if (key === this.#written) return;
-        await this.#put(wanted.result, wanted.lastError, wanted.warnings, unreachable);
+        // Only a new verdict creates the object. A membership report alone updates it if
+        // it exists and otherwise lets it be: while ferrolb is being removed, the
+        // speakers still running see their peers leave, and must not bring back what the
+        // removal deleted (src/controller/removal.ts).
+        await this.#put(wanted.result, wanted.lastError, wanted.warnings, unreachable, verdict !== this.#writtenVerdict);
+        this.#writtenVerdict = verdict;
         this.#written = key;
         this.#failures = 0;
       }
@@ -91,11 +98,12 @@ export class ConfigurationStateWriter {
     }
   }
 
-  async #put(result: ConfigResult, lastError: string, warnings: string, unreachable: string | undefined): Promise<void> {
+  async #put(result: ConfigResult, lastError: string, warnings: string, unreachable: string | undefined, create: boolean): Promise<void> {
     try {
       await this.#client.get(`${this.#path}/${this.#name}`);
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
+      if (!create) return;
       try {
         await this.#client.create(this.#path, { apiVersion: V1BETA1, kind: 'ConfigurationState', metadata: { name: this.#name } });
       } catch (err2) {
