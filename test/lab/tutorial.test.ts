@@ -205,7 +205,7 @@ describeLab('the lab reproduces the tutorial', () => {
 
   it('refuses bad input with one clear line and a non-zero exit', () => {
     const cases: [string[], RegExp][] = [
-      [['exec', 'node-9', 'true'], /unknown host "node-9"; hosts: router, client, node-1, node-2, node-3/],
+      [['exec', 'node-9', 'true'], /unknown host "node-9"; hosts: router, client, control, node-1, node-2, node-3/],
       [['link', 'nowhere', 'down'], /unknown host "nowhere"/],
       [['up'], /already up/],
       [['up', '--nodes', '0'], /--nodes must be a whole number from 1 to 16/],
