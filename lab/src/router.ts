@@ -73,7 +73,7 @@ function ensureDir(owner?: { uid: number; gid: number }): void {
   if (owner) chownSync(routerDir, owner.uid, owner.gid);
 }
 
-function inRouter(cmd: string, args: readonly string[], timeoutMs = 5000): { status: number | null; stdout: string } {
+function inRouter(cmd: string, args: readonly string[], timeoutMs = 15_000): { status: number | null; stdout: string } {
   const r = spawnSync('ip', ['netns', 'exec', router.netns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout ?? '' };
 }

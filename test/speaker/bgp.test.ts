@@ -131,7 +131,7 @@ function routerSuites(kind: (typeof routerKinds)[number]): void {
       kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer', '-n', ns);
       const ip = await serviceIP(ns, 'web');
       assert.match(ip, /^198\.18\.1\./);
-      const hops = await eventually('an ECMP route over the three nodes', 15_000, () => {
+      const hops = await eventually('an ECMP route over the three nodes', 30_000, () => {
         const h = routerNextHops(ip);
         return h.length === 3 ? h : undefined;
       }, 300);
@@ -179,12 +179,12 @@ spec:
       const ip = await serviceIP(local, 'one');
       const pod = kubectlJson<{ items: { metadata: { name: string }; spec: { nodeName: string } }[] }>('get', 'pods', '-n', local).items[0]!;
       const nodeIP = `198.18.0.${10 + Number(pod.spec.nodeName.split('-')[1])}`;
-      await eventually('a route through the pod\'s node only', 15_000, () => {
+      await eventually('a route through the pod\'s node only', 30_000, () => {
         const h = routerNextHops(ip);
         return h.length === 1 && h[0] === nodeIP ? true : undefined;
       }, 300);
       labOk(['pod', 'stop', pod.metadata.name, '--namespace', local]);
-      await eventually('the route withdrawn when no endpoint is ready', 15_000, () => (routerNextHops(ip).length === 0 ? true : undefined), 300);
+      await eventually('the route withdrawn when no endpoint is ready', 30_000, () => (routerNextHops(ip).length === 0 ? true : undefined), 300);
     });
 
     it('IPv6: a dual-stack service\'s IPv6 address goes over MP-BGP (RFC 4760) on the IPv4 session, with each node\'s IPv6 next hop; the router installs an IPv6 ECMP route', async () => {
@@ -215,7 +215,7 @@ spec:
       });
       const v6 = ips.find((ip) => ip.includes(':'))!;
       assert.match(v6, /^2001:db8:19::/);
-      const hops = await eventually('an IPv6 ECMP route over the three nodes', 15_000, () => {
+      const hops = await eventually('an IPv6 ECMP route over the three nodes', 30_000, () => {
         const h = routerNextHops(v6);
         return h.length === 3 ? h : undefined;
       }, 300);
@@ -225,7 +225,7 @@ spec:
         assert.deepEqual(p.largeCommunities, ['64512:1:2']);
       }
       kubectl('delete', 'service', 'dual', '-n', ns);
-      await eventually('the IPv6 route withdrawn', 15_000, () => (routerNextHops(v6).length === 0 ? true : undefined), 300);
+      await eventually('the IPv6 route withdrawn', 30_000, () => (routerNextHops(v6).length === 0 ? true : undefined), 300);
     });
 
     it('aggregationLength: a service\'s address announced as its /24 (MetalLB\'s BGPAdvertisement field), withdrawn with the service', async () => {
@@ -246,28 +246,28 @@ spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
 `);
       const ip = await serviceIP(ns, 'agg');
       assert.match(ip, /^198\.18\.2\./);
-      const paths = await eventually('the /24 from the three nodes', 15_000, () => {
+      const paths = await eventually('the /24 from the three nodes', 30_000, () => {
         const p = R.paths('198.18.2.0/24');
         return p.length === 3 ? p : undefined;
       }, 300);
       assert.deepEqual(paths.map((p) => p.nextHop).sort(), NODE_IPS);
       assert.deepEqual(R.paths(ip), [], 'no host route besides the aggregate');
       kubectl('delete', 'service', 'agg', '-n', ns);
-      await eventually('the /24 withdrawn', 15_000, () => (R.paths('198.18.2.0/24').length === 0 ? true : undefined), 300);
+      await eventually('the /24 withdrawn', 30_000, () => (R.paths('198.18.2.0/24').length === 0 ? true : undefined), 300);
     });
 
     it('a speaker that dies takes its path with it; deleting the service withdraws the rest', async () => {
       const ip = await serviceIP(ns, 'web');
-      await eventually('three paths', 15_000, () => (routerNextHops(ip).length === 3 ? true : undefined), 300);
+      await eventually('three paths', 30_000, () => (routerNextHops(ip).length === 3 ? true : undefined), 300);
       const pid = Number(readFileSync(`${stateDir}/pids/ferrolb-speaker-node-2.pid`, 'utf8').trim());
       process.kill(pid, 'SIGKILL');
       // The kernel closes the dead speaker's TCP connection; the router drops the session at once.
-      await eventually('node-2 gone from the route', 15_000, () => {
+      await eventually('node-2 gone from the route', 30_000, () => {
         const h = routerNextHops(ip);
         return h.length === 2 && !h.includes('198.18.0.12') ? true : undefined;
       }, 200);
       kubectl('delete', 'service', 'web', '-n', ns);
-      await eventually('the route withdrawn', 15_000, () => (routerNextHops(ip).length === 0 ? true : undefined), 300);
+      await eventually('the route withdrawn', 30_000, () => (routerNextHops(ip).length === 0 ? true : undefined), 300);
     });
   });
 
