@@ -10,6 +10,7 @@ import { translateMetalLBFlags } from './metallb-flags.ts';
 import { filesTLS, WebhookServer, type TLSSource } from '../webhook/server.ts';
 import { WebhookCertificates } from '../webhook/certificates.ts';
 import { ensureMemberlistSecret } from '../controller/memberlist-secret.ts';
+import { deleteControllerDeployment } from '../controller/removal.ts';
 
 const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metallb-system] [--lb-class NAME]
                           [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-level info]
@@ -21,6 +22,7 @@ const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metall
                           [--cert-extra-hosts NAME,IP,...] [--cert-dir DIR]
                           [--cert-secret-name ferrolb-webhook-cert]
                           [--ml-secret-name ferrolb-memberlist] [--deployment NAME]
+       ferrolb controller --uninstall --deployment NAME [--namespace metallb-system]
 
 Assigns IPs to Services of type LoadBalancer from the IPAddressPools in --namespace,
 writing status.loadBalancer.ingress, the metallb.io/ip-allocated-from-pool annotation,
@@ -57,7 +59,10 @@ own, in --namespace; deploy/ and the chart set it) is deleted other than with
 assigning, clears the IPs and pool annotations it wrote on Services (they show
 <pending> again) and deletes the ServiceL2Status, ServiceBGPStatus and
 ConfigurationState objects, the two Secrets above and its Lease. A restart or a rolling
-upgrade clears nothing.`;
+upgrade clears nothing. --uninstall does not run a controller: it deletes the
+Deployment --deployment (foreground) and waits until it is gone, so the running
+controller clears up while its permissions still stand; the chart runs it as a
+pre-delete hook, before Helm deletes the RBAC. Exit 0 when the Deployment is gone.`;
 
 function seconds(name: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -70,7 +75,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const options = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name', 'deployment'];
   // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
   const metallb = translateMetalLBFlags('controller', args, process.env, options);
-  const o = parseArgs(metallb.args, { single: options });
+  const o = parseArgs(metallb.args, { single: options, flags: ['uninstall'] });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const leaderElect = o.single['leader-elect'] ?? 'true';
   if (leaderElect !== 'true' && leaderElect !== 'false') throw new UsageError('--leader-elect must be true or false');
@@ -85,6 +90,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   if (webhookMode !== 'enabled' && webhookMode !== 'disabled') throw new UsageError('--webhook-mode must be enabled or disabled');
   const webhookPort = Number(o.single['webhook-port'] ?? '9443');
   if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65535) throw new UsageError(`--webhook-port "${o.single['webhook-port']}" is not a port number`);
+  if (o.flags.has('uninstall')) return uninstall(o.single.deployment, o.single.namespace ?? 'metallb-system', o.single.kubeconfig, io);
   const log = daemonLogger('controller', o.single['log-level']);
   for (const warning of metallb.warnings) log.warn({ flag: warning.split(/[ :]/)[0] }, warning);
   const client = daemonClient('controller', o.single.kubeconfig, io);
@@ -179,6 +185,23 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   health?.close();
   client.close();
   return 0;
+}
+
+/** --uninstall: the controller's Deployment deleted and waited for (the chart's pre-delete hook). */
+async function uninstall(deployment: string | undefined, namespace: string, kubeconfig: string | undefined, io: CommandIO): Promise<number> {
+  if (deployment === undefined) throw new UsageError('--uninstall needs --deployment NAME (the controller\'s Deployment)');
+  const client = daemonClient('controller', kubeconfig, io);
+  if (!client) return 1;
+  try {
+    await deleteControllerDeployment(client, namespace, deployment, realClock, 90_000);
+    io.stdout(`Deployment ${namespace}/${deployment} deleted: the controller cleared what it wrote\n`);
+    return 0;
+  } catch (err) {
+    io.stderr(`ferrolb controller --uninstall: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    client.close();
+  }
 }
 
 export const controllerCommand: Command = {

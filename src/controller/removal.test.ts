@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RemovalSignals, removeTraces } from './removal.ts';
+import { deleteControllerDeployment, RemovalSignals, removeTraces } from './removal.ts';
+import { ManualClock } from '../time/clock.ts';
 import { ApiError, type KubeClient } from '../k8s/client.ts';
 
 const ns = (meta: Record<string, unknown>) => ({ metadata: { name: 'metallb-system', ...meta } });
@@ -49,8 +50,7 @@ describe('removeTraces', () => {
     const { client, calls } = fakeClient(() => undefined);
     assert.deepEqual(await removeTraces(client, traces), []);
     assert.deepEqual(calls, [
-      'PATCH /api/v1/namespaces/web/services/a/status {"status":{"loadBalancer":{"ingress":null}}}',
-      'PATCH /api/v1/namespaces/web/services/a {"metadata":{"annotations":{"metallb.io/ip-allocated-from-pool":null}}}',
+      'PATCH /api/v1/namespaces/web/services/a/status {"metadata":{"annotations":{"metallb.io/ip-allocated-from-pool":null}},"status":{"loadBalancer":{"ingress":null}}}',
       'DELETE /apis/metallb.io/v1beta1/namespaces/metallb-system/servicel2statuses',
       'DELETE /apis/metallb.io/v1beta1/namespaces/metallb-system/servicebgpstatuses',
       'DELETE /apis/metallb.io/v1beta1/namespaces/metallb-system/configurationstates',
@@ -77,7 +77,45 @@ describe('removeTraces', () => {
       },
     } as unknown as KubeClient;
     const failed = await removeTraces(client, traces);
-    assert.equal(inFlightAtFirstAnswer, 8);
-    assert.deepEqual(failed, ['Service web/a status: Error: PATCH: 403 forbidden', 'Service web/a annotation: Error: PATCH: 403 forbidden']);
+    assert.equal(inFlightAtFirstAnswer, 7);
+    assert.deepEqual(failed, ['Service web/a: Error: PATCH: 403 forbidden']);
+  });
+});
+
+describe('deleteControllerDeployment (ferrolb controller --uninstall)', () => {
+  const path = '/apis/apps/v1/namespaces/metallb-system/deployments/controller';
+  const gone = () => Promise.reject(new ApiError(404, 'NotFound', 'gone'));
+
+  it('deletes in the foreground and returns once the Deployment is gone', async () => {
+    const clock = new ManualClock();
+    const calls: string[] = [];
+    let gets = 0;
+    const client = {
+      delete: (p: string, o: unknown) => (calls.push(`DELETE ${p} ${JSON.stringify(o)}`), Promise.resolve({})),
+      // Still there twice (its pods are stopping), then gone.
+      get: (p: string) => (calls.push(`GET ${p}`), ++gets <= 2 ? Promise.resolve({}) : gone()),
+    } as unknown as KubeClient;
+    let done = false;
+    const run = deleteControllerDeployment(client, 'metallb-system', 'controller', clock, 90_000).then(() => (done = true));
+    for (let i = 0; i < 10 && !done; i++) {
+      await new Promise((r) => setImmediate(r));
+      clock.advance(500);
+    }
+    await run;
+    assert.deepEqual(calls, [`DELETE ${path} {"apiVersion":"v1","kind":"DeleteOptions","propagationPolicy":"Foreground"}`, `GET ${path}`, `GET ${path}`, `GET ${path}`]);
+  });
+
+  it('already gone is done; still there at the deadline is an error naming it', async () => {
+    await deleteControllerDeployment({ delete: gone } as unknown as KubeClient, 'metallb-system', 'controller', new ManualClock(), 1000);
+    const clock = new ManualClock();
+    const stuck = { delete: () => Promise.resolve({}), get: () => Promise.resolve({}) } as unknown as KubeClient;
+    const run = deleteControllerDeployment(stuck, 'metallb-system', 'controller', clock, 1000);
+    let failed: unknown;
+    run.catch((err: unknown) => (failed = err));
+    for (let i = 0; i < 10 && failed === undefined; i++) {
+      await new Promise((r) => setImmediate(r));
+      clock.advance(500);
+    }
+    await assert.rejects(run, /Deployment metallb-system\/controller still exists 1 s after its deletion/);
   });
 });

@@ -16,6 +16,7 @@
 // controller may no longer write anything, so it acts on the watch event of the first
 // deletion instead, with every request sent at once (docs/INSTALL.md "Removing ferrolb").
 import type { KubeClient, KubeObject } from '../k8s/client.ts';
+import type { Clock } from '../time/clock.ts';
 import { isStatus } from '../k8s/client.ts';
 import type { ChangeType } from '../k8s/informer.ts';
 import { POOL_ANNOTATION } from '../api/service.ts';
@@ -71,10 +72,12 @@ export interface Traces {
 export async function removeTraces(client: KubeClient, t: Traces): Promise<string[]> {
   const ns = t.namespace;
   const requests: [string, () => Promise<unknown>][] = [];
+  // One request per Service, first (they get the connections already open): a Service's
+  // status update keeps metadata changes (only spec is reset), so its IPs and the pool
+  // annotation go together or not at all.
   for (const s of t.services) {
-    const base = `/api/v1/namespaces/${s.namespace}/services/${s.name}`;
-    requests.push([`Service ${s.namespace}/${s.name} status`, () => client.mergePatch(`${base}/status`, { status: { loadBalancer: { ingress: null } } })]);
-    requests.push([`Service ${s.namespace}/${s.name} annotation`, () => client.mergePatch(base, { metadata: { annotations: { [POOL_ANNOTATION]: null } } })]);
+    const path = `/api/v1/namespaces/${s.namespace}/services/${s.name}/status`;
+    requests.push([`Service ${s.namespace}/${s.name}`, () => client.mergePatch(path, { metadata: { annotations: { [POOL_ANNOTATION]: null } }, status: { loadBalancer: { ingress: null } } })]);
   }
   for (const plural of ['servicel2statuses', 'servicebgpstatuses', 'configurationstates']) {
     requests.push([`${plural} in ${ns}`, () => client.delete(`/apis/${V1BETA1}/namespaces/${ns}/${plural}`)]);
@@ -83,4 +86,32 @@ export async function removeTraces(client: KubeClient, t: Traces): Promise<strin
   requests.push([`Lease ${ns}/${t.lease}`, () => client.delete(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${t.lease}`)]);
   const results = await Promise.allSettled(requests.map(([, send]) => send()));
   return results.flatMap((r, i) => (r.status === 'rejected' && !isStatus(r.reason, 404) ? [`${requests[i]![0]}: ${String(r.reason)}`] : []));
+}
+
+/**
+ * `ferrolb controller --uninstall`, the chart's pre-delete hook: deletes the controller's
+ * Deployment in the foreground (it stays until its pods are gone) and waits until it
+ * is gone. The controller sees the deletion at once and clears up before its pods stop,
+ * while the installer has deleted nothing else yet: the one removal that cannot lose
+ * the race with the RBAC deletion. Already gone is done.
+ */
+export async function deleteControllerDeployment(client: KubeClient, namespace: string, name: string, clock: Clock, timeoutMs: number): Promise<void> {
+  const path = `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`;
+  try {
+    await client.delete(path, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' });
+  } catch (err) {
+    if (isStatus(err, 404)) return;
+    throw err;
+  }
+  const deadline = clock.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.get(path);
+    } catch (err) {
+      if (isStatus(err, 404)) return;
+      throw err;
+    }
+    if (clock.now() >= deadline) throw new Error(`Deployment ${namespace}/${name} still exists ${Math.round(timeoutMs / 1000)} s after its deletion`);
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
+  }
 }

@@ -109,7 +109,8 @@ describe('charts/ferrolb', () => {
     const expected = nativeObjects();
     const namespaces = expected.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
     assert.deepEqual(namespaces, ['metallb-system']);
-    const rendered = render('--include-crds');
+    // Helm's hooks (the pre-delete Job) have no place in a file for kubectl.
+    const rendered = render('--include-crds', '--no-hooks');
     const problems = compare(rendered, expected.filter((o) => o.kind !== 'Namespace'));
     assert.deepEqual(problems, [], `update charts/ferrolb/templates/ (or run npm run gen:native) so that the default render is the one file:\n${problems.join('\n')}`);
     // Without --include-crds the CRDs are not templates: crds/, as Helm's convention wants.
@@ -118,10 +119,31 @@ describe('charts/ferrolb', () => {
 
   it('the comparison sees a one-field difference, and names the object and the field', () => {
     const expected = nativeObjects().filter((o) => o.kind !== 'Namespace');
-    const problems = compare(render('--include-crds', '--set', 'controller.logLevel=debug'), expected);
+    const problems = compare(render('--include-crds', '--no-hooks', '--set', 'controller.logLevel=debug'), expected);
     assert.deepEqual(problems, ['Deployment metallb-system/controller: chart vs deploy/ferrolb-native.yaml differ at spec.template.spec.containers[0].args[5]: "--log-level=debug" vs "--log-level=info"']);
     const fewer = compare(render(), expected);
     assert.ok(fewer.includes('CustomResourceDefinition /ipaddresspools.metallb.io: in deploy/ferrolb-native.yaml, not rendered by the chart'), fewer.join('\n'));
+    assert.ok(fewer.includes('Job metallb-system/ferrolb-uninstall: rendered by the chart, not in deploy/ferrolb-native.yaml'), fewer.join('\n'));
+  });
+
+  it('helm uninstall runs the controller\'s clean-up first: a pre-delete Job, as the controller, whose arguments ferrolb accepts', () => {
+    const job = one(render(), 'Job', 'ferrolb-uninstall') as Obj & { spec: { template: { spec: PodSpec & { serviceAccountName: string; restartPolicy: string } } } };
+    assert.equal(job.metadata.annotations?.['helm.sh/hook'], 'pre-delete');
+    assert.equal(job.metadata.annotations?.['helm.sh/hook-delete-policy'], 'before-hook-creation,hook-succeeded');
+    // Not a controller pod: the webhook Service and the tests select component=controller.
+    assert.deepEqual(job.metadata.labels, { app: 'ferrolb', component: 'uninstall' });
+    const pod = job.spec.template.spec;
+    assert.equal(pod.serviceAccountName, 'controller');
+    assert.equal(pod.restartPolicy, 'Never');
+    const c = pod.containers[0]!;
+    assert.equal(c.image, 'ferrolb:dev');
+    assert.deepEqual(c.args, ['controller', '--uninstall', '--namespace=$(POD_NAMESPACE)', '--deployment=controller']);
+    const run = ferrolbAccepts(c.args);
+    assert.ok(run.ok, run.stderr);
+    // The image and scheduling values reach it as they reach the controller.
+    const custom = one(render('--set', 'image.tag=v2,controller.nodeSelector.zone=a'), 'Job', 'ferrolb-uninstall') as typeof job;
+    assert.equal(custom.spec.template.spec.containers[0]!.image, 'ferrolb:v2');
+    assert.deepEqual(custom.spec.template.spec.nodeSelector, { 'kubernetes.io/os': 'linux', zone: 'a' });
   });
 
   it('installs into the release namespace: nothing names metallb-system', () => {
