@@ -58,8 +58,14 @@ export function bfdStep(params: BFDMachineParams, s: BFDMachineState, event: BFD
     case 'transmit-timer':
       return { state: s, actions: transmit(params, s, out) };
     case 'detection-timer': {
-      // A timer that a later packet re-armed past now is stale.
-      if (s.detectAt === undefined || now < s.detectAt) return { state: s, actions: out };
+      if (s.detectAt === undefined) return { state: s, actions: out };
+      // Before the deadline: a timer a later packet moved past now (stale), or one Node
+      // fired a millisecond early. Nothing changes, but the deadline still holds: arm it
+      // again for it, or a peer that falls silent now would never be declared down.
+      if (now < s.detectAt) {
+        out.push({ type: 'arm-detection', atMs: s.detectAt });
+        return { state: s, actions: out };
+      }
       let next: BFDMachineState = { ...s, detectAt: undefined };
       if (s.state === 'init' || s.state === 'up') next = change(params, next, 'down', DIAG.detectionTimeExpired, out);
       // 6.8.1: bfd.RemoteDiscr is reset when the session times out.

@@ -151,12 +151,17 @@ describe('BGP session state machine (RFC 4271 8)', () => {
     assert.equal(h.state.keepaliveAt, undefined, 'no KEEPALIVE on a closed connection');
   });
 
-  it('treats a timer event before its deadline as stale', () => {
+  it('a timer event before its deadline changes nothing but arms the timer again for that deadline', () => {
     const h = new Harness();
     h.establish();
+    // Node's timers may fire a millisecond early against Date.now(): without the re-arm
+    // a session sent no KEEPALIVE again and its peer's hold timer expired (seen in the lab).
     const early = bgpStep(h.params, h.state, { type: 'timer', timer: 'hold' }, h.state.hold!.atMs - 1);
-    assert.deepEqual(early.actions, []);
+    assert.deepEqual(early.actions, [{ type: 'arm', timer: 'hold', atMs: h.state.hold!.atMs }]);
     assert.equal(early.state, h.state);
+    const keepalive = bgpStep(h.params, h.state, { type: 'timer', timer: 'keepalive' }, h.state.keepaliveAt! - 1);
+    assert.deepEqual(keepalive.actions, [{ type: 'arm', timer: 'keepalive', atMs: h.state.keepaliveAt! }]);
+    assert.equal(keepalive.state, h.state);
     const idleHold = bgpStep(h.params, h.state, { type: 'timer', timer: 'idle-hold' }, h.clock.now() + 1e9);
     assert.deepEqual(idleHold.actions, [], 'no IdleHoldTimer runs while Established');
   });

@@ -229,16 +229,27 @@ function established(params: BGPMachineParams, s: BGPMachineState, now: number, 
 }
 
 function timer(params: BGPMachineParams, s: BGPMachineState, which: BGPTimer, now: number, out: BGPAction[]): BGPMachineState {
+  // A timer that fires before its deadline (Node's timers may fire a millisecond early
+  // against Date.now(); or a stale one) changes nothing, but the deadline still holds:
+  // arm it again for that deadline, or that session would never send another KEEPALIVE
+  // (and a dead peer never be noticed, an idle session never reconnect).
+  const early = (atMs: number) => {
+    out.push({ type: 'arm', timer: which, atMs });
+    return s;
+  };
   switch (which) {
     case 'hold':
-      if (s.hold === undefined || now < s.hold.atMs || !connected(s)) return s;
+      if (s.hold === undefined || !connected(s)) return s;
+      if (now < s.hold.atMs) return early(s.hold.atMs);
       return notify(params, s, ERROR.holdTimerExpired, 0, `nothing heard from the peer for ${s.hold.seconds} s`, now, out);
     case 'keepalive':
-      if (s.keepaliveAt === undefined || now < s.keepaliveAt || s.state !== 'established') return s;
+      if (s.keepaliveAt === undefined || s.state !== 'established') return s;
+      if (now < s.keepaliveAt) return early(s.keepaliveAt);
       out.push({ type: 'send', message: { type: 'keepalive' } });
       return scheduleKeepalive(params, s, now, out);
     case 'idle-hold':
-      if (s.idleHoldAt === undefined || now < s.idleHoldAt || s.state !== 'idle') return s;
+      if (s.idleHoldAt === undefined || s.state !== 'idle') return s;
+      if (now < s.idleHoldAt) return early(s.idleHoldAt);
       return connect(params, s, out);
   }
 }
