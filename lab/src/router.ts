@@ -14,7 +14,7 @@
 // against all three: sessions and the capabilities the peer advertised, the paths for a
 // prefix with their AS path and communities, BFD sessions, and a new configuration
 // (TCP MD5, BFD).
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { paths, router, stateDir, type Host } from './layout.ts';
@@ -469,5 +469,5 @@ export function routerControl(kind: RouterKind): RouterControl {
 
 /** The lab's state directory is the root's, but FRR's daemons run as frr: let them through to theirs. */
 export function allowRouterUser(): void {
-  spawnSync('chmod', ['0711', stateDir]);
+  chmodSync(stateDir, 0o711);
 }

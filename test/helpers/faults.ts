@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, stateDir } from './lab.ts';
+import { control } from '../../lab/src/layout.ts';
 
 function apiserverPid(): number {
   for (const e of readdirSync('/proc')) {
@@ -44,7 +45,7 @@ export async function restartApiserver(downMs: number, whileDown?: () => Promise
 
 
 // etcd listens on the control namespace's loopback only: reach it from inside.
-const CONTROL_NETNS = 'flb-control';
+const CONTROL_NETNS = control.netns;
 const ETCD = 'http://127.0.0.1:12379';
 
 async function etcdCall<T>(path: string, body: unknown): Promise<T> {

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { curlFrom, eventually, kubectl, kubectlJson, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
-import { arpAnswered, buildRealNodeInputs, needsRealNodes, ferrolbPods, ingressIP, podReady as ready, type Pod } from '../helpers/realnodes.ts';
+import { arpAnswered, buildRealNodeInputs, needsRealNodes, ferrolbPods, ingressIP, podReady as ready, wgetFromClient, type Pod } from '../helpers/realnodes.ts';
 
 const nativeFile = join(repoDir, 'deploy', 'ferrolb-native.yaml');
 const ns = 'tutorial';
@@ -113,8 +113,8 @@ describeLab('install as pods, and the tutorial', { needs: [needsRealNodes] }, ()
     const names = kubectlJson<{ items: Pod[] }>('get', 'pods', '-n', ns, '-l', 'app=hostname-deployment').items.map((p) => p.metadata.name).sort();
     const seen = new Set<string>();
     await eventually('answers from all three pods at the EXTERNAL-IP', 60_000, () => {
-      const r = spawnSync('ip', ['netns', 'exec', 'flb-client', 'wget', '-q', '-T', '2', '-O', '-', `http://${ip}/`], { encoding: 'utf8', timeout: 5000 });
-      if (r.status === 0) seen.add(r.stdout.trim());
+      const answer = wgetFromClient(`http://${ip}/`);
+      if (answer !== undefined) seen.add(answer);
       return names.every((n) => seen.has(n)) ? true : undefined;
     }, 50);
     assert.deepEqual([...seen].sort(), names);
@@ -175,10 +175,7 @@ describeLab('install as pods, and the tutorial', { needs: [needsRealNodes] }, ()
       return pods.length === 3 && pods.every(ready) ? true : undefined;
     }, 1000);
     assert.equal(await eventually('the address of `second`', 30_000, () => ingressIP('second', ns), 500), '198.18.0.200');
-    const seen = await eventually('an answer at 198.18.0.200', 30_000, () => {
-      const r = spawnSync('ip', ['netns', 'exec', 'flb-client', 'wget', '-q', '-T', '2', '-O', '-', 'http://198.18.0.200/'], { encoding: 'utf8', timeout: 5000 });
-      return r.status === 0 ? r.stdout.trim() : undefined;
-    }, 200);
+    const seen = await eventually('an answer at 198.18.0.200', 30_000, () => wgetFromClient('http://198.18.0.200/'), 200);
     assert.match(seen, /^hostname-deployment-/);
   });
 });
