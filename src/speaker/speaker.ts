@@ -22,7 +22,7 @@ import type { SpeakerMetrics } from '../observability/metrics.ts';
 import { planL2, type IPAnnouncement, type L2Plan } from './election/l2-plan.ts';
 import { nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
 import { ENDPOINT_SLICE_SERVICE_LABEL } from '../api/service.ts';
-import { Membership } from './membership/membership.ts';
+import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER, Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
 import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
 import { planBGP, type PeerRoutes } from './bgp/routes.ts';
@@ -144,7 +144,7 @@ export class Speaker {
       metrics: opts.metrics,
       node: opts.node,
       onConflict: (ip, mac, ifname) => this.#conflict(ip, mac, ifname),
-      carrierHoldOff: (opts.membership.suspectAfter ?? 500) + (opts.membership.interval ?? 100),
+      carrierHoldOff: (opts.membership.suspectAfter ?? DEFAULT_SUSPECT_AFTER) + (opts.membership.interval ?? DEFAULT_INTERVAL),
       ...opts.responder,
     });
     this.#bgp = new BGPSessions(opts.clock, opts.log, opts.metrics, () => this.#writeBGPStatuses());
@@ -182,7 +182,7 @@ export class Speaker {
     this.#settleTimer = this.#opts.clock.setTimeout(() => {
       this.#plan();
       this.#reportReachability();
-    }, (this.#opts.membership.suspectAfter ?? 500) + 10);
+    }, (this.#opts.membership.suspectAfter ?? DEFAULT_SUSPECT_AFTER) + 10);
   }
 
   /**

@@ -12,6 +12,7 @@ const m = new Membership({
   bindAddress: bind!,
   clock: realClock,
   ...(process.env['ML_KEY'] ? { key: Buffer.from(process.env['ML_KEY']) } : {}),
+  ...(process.env['ML_SUSPECT_AFTER'] ? { suspectAfter: Number(process.env['ML_SUSPECT_AFTER']) } : {}),
   onChange: (live) => process.stdout.write(`live ${[...live].join(',')}\n`),
   onRejected: (from, reason) => process.stdout.write(`rejected ${from} ${reason}\n`),
 });

@@ -1,5 +1,8 @@
 // The membership driver: sends a heartbeat to every other node's speaker every
 // `interval` ms over UDP, reads theirs, and reports the live set whenever it changes.
+// Who is live is decided by the pure FailureDetector (detector.ts); each heartbeat
+// carries this speaker's reports of whom it hears, which is how a peer this speaker
+// cannot hear, but others can, stays live here too.
 // It needs the API server only for the list of nodes and their addresses (from the
 // Node informer's cache, which outlives an API server outage), so failover keeps
 // working while the control plane is down.
@@ -9,8 +12,13 @@
 // forging its name, unless it also spoofs that node's address; use a key against that.
 import { createSocket, type Socket } from 'node:dgram';
 import type { Clock, Timer } from '../../time/clock.ts';
-import { encodeHeartbeat, parseHeartbeat, type HeartbeatType } from './heartbeat.ts';
-import { MemberTable } from './members.ts';
+import { encodeHeartbeat, nameHash, parseHeartbeat, type HeartbeatType, type PeerReport } from './heartbeat.ts';
+import { FailureDetector, type Report } from './detector.ts';
+
+/** Heartbeat period, ms. */
+export const DEFAULT_INTERVAL = 50;
+/** Silence after which a member nobody hears is dead, ms: three heartbeats. */
+export const DEFAULT_SUSPECT_AFTER = 150;
 
 export interface MembershipOptions {
   readonly node: string;
@@ -18,9 +26,9 @@ export interface MembershipOptions {
   readonly port: number;
   /** Address to bind; default "::" (IPv4 and IPv6). */
   readonly bindAddress?: string;
-  /** Heartbeat period, ms (default 100). */
+  /** Heartbeat period, ms (default DEFAULT_INTERVAL). */
   readonly interval?: number;
-  /** A member unheard this long is dead, ms (default 500: five lost heartbeats). */
+  /** A member nobody hears this long is dead, ms (default DEFAULT_SUSPECT_AFTER). */
   readonly suspectAfter?: number;
   /** Shared secret: heartbeats are authenticated with HMAC-SHA256 when set. */
   readonly key?: Buffer;
@@ -32,11 +40,13 @@ export interface MembershipOptions {
 export class Membership {
   readonly #opts: MembershipOptions;
   readonly #interval: number;
-  readonly #table: MemberTable;
+  readonly #detector: FailureDetector;
   readonly #incarnation: bigint;
   #sequence = 0;
   /** Other nodes and their addresses, from the Node objects. */
   #peers = new Map<string, readonly string[]>();
+  /** Name hash -> peer, for the reports in heartbeats; a hash two peers share is left out. */
+  #byHash = new Map<number, string>();
   #socket: Socket | undefined;
   #timer: Timer | undefined;
   #lastLive = '';
@@ -46,27 +56,36 @@ export class Membership {
 
   constructor(opts: MembershipOptions) {
     this.#opts = opts;
-    this.#interval = opts.interval ?? 100;
-    this.#table = new MemberTable(opts.suspectAfter ?? 500);
+    this.#interval = opts.interval ?? DEFAULT_INTERVAL;
+    this.#detector = new FailureDetector({ node: opts.node, suspectAfter: opts.suspectAfter ?? DEFAULT_SUSPECT_AFTER, interval: this.#interval });
     this.#incarnation = BigInt(opts.clock.now());
   }
 
   /** True once the detector has listened long enough to know who is alive. */
   get settled(): boolean {
-    return this.#socket !== undefined && this.#opts.clock.now() - this.#startedAt >= this.#table.suspectAfter;
+    return this.#socket !== undefined && this.#opts.clock.now() - this.#startedAt >= this.#detector.suspectAfter;
   }
 
   /** The live nodes, this one included, in name order. */
   live(): ReadonlySet<string> {
-    return new Set([this.#opts.node, ...this.#table.live(this.#opts.clock.now()).filter((n) => this.#peers.has(n))].sort());
+    return new Set([this.#opts.node, ...this.#detector.live(this.#opts.clock.now()).filter((n) => this.#peers.has(n))].sort());
   }
 
   /** Sets the other nodes (name -> addresses); the own node is ignored. */
   setPeers(peers: ReadonlyMap<string, readonly string[]>): void {
     const next = new Map<string, readonly string[]>();
     for (const [name, addresses] of peers) if (name !== this.#opts.node && addresses.length > 0) next.set(name, addresses.map(normalize));
-    for (const name of this.#peers.keys()) if (!next.has(name)) this.#table.forget(name);
+    for (const name of this.#peers.keys()) if (!next.has(name)) this.#detector.forget(name);
     this.#peers = next;
+    const byHash = new Map<number, string>();
+    const shared = new Set<number>();
+    for (const name of next.keys()) {
+      const h = nameHash(name);
+      if (byHash.has(h)) shared.add(h);
+      byHash.set(h, name);
+    }
+    for (const h of shared) byHash.delete(h);
+    this.#byHash = byHash;
     this.#evaluate();
   }
 
@@ -100,8 +119,19 @@ export class Membership {
     }
   }
 
+  /** The failure detector's view, for metrics and tests. */
+  get detector(): { readonly health: number; readonly timeout: number; readonly stalled: number } {
+    return this.#detector;
+  }
+
+  /** Whether this speaker hears `node` itself, not only through other members' reports. */
+  hearsDirectly(node: string): boolean {
+    return this.#detector.hearsDirectly(node, this.#opts.clock.now());
+  }
+
   #tick(): void {
     if (this.#stopped) return;
+    this.#detector.tick(this.#opts.clock.now());
     this.#broadcast('alive');
     this.#evaluate();
     // Check more often than we send, so a death is seen within suspectAfter + interval/2.
@@ -112,7 +142,8 @@ export class Membership {
   #broadcast(type: HeartbeatType): void {
     const socket = this.#socket;
     if (!socket) return;
-    const datagram = encodeHeartbeat({ type, node: this.#opts.node, incarnation: this.#incarnation, sequence: ++this.#sequence }, this.#opts.key);
+    const reports: PeerReport[] = type === 'alive' ? this.#detector.reports(this.#opts.clock.now()).filter((r) => this.#peers.has(r.node)).map((r) => ({ hash: nameHash(r.node), incarnation: r.incarnation, age: r.age })) : [];
+    const datagram = encodeHeartbeat({ type, node: this.#opts.node, incarnation: this.#incarnation, sequence: ++this.#sequence, reports }, this.#opts.key);
     for (const addresses of this.#peers.values()) {
       // The socket is dual-stack (udp6): IPv4 peers are reached as IPv4-mapped addresses.
       const to = addresses[0]!.includes(':') ? addresses[0]! : `::ffff:${addresses[0]!}`;
@@ -133,9 +164,13 @@ export class Membership {
     if (!addresses) return this.#reject(from, `heartbeat from unknown node "${h.node}"`);
     if (!addresses.includes(from)) return this.#reject(from, `heartbeat for node "${h.node}" from ${from}, which is not one of its addresses (${addresses.join(', ')})`);
     this.counters.received++;
-    this.#table.heard(h.node, h.incarnation, h.sequence, h.type === 'leaving', this.#opts.clock.now());
-    if (h.type === 'leaving') this.#evaluate();
-    else if (!this.#lastLive.split(',').includes(h.node)) this.#evaluate();
+    const reports: Report[] = [];
+    for (const r of h.reports ?? []) {
+      const node = this.#byHash.get(r.hash);
+      if (node !== undefined && node !== h.node) reports.push({ node, incarnation: r.incarnation, age: r.age });
+    }
+    this.#detector.heard(h.node, h.incarnation, h.sequence, h.type === 'leaving', this.#opts.clock.now(), reports);
+    this.#evaluate();
   }
 
   #reject(from: string, reason: string): void {

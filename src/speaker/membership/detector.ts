@@ -1,0 +1,200 @@
+// Who is alive: the failure detector's pure state (docs/L2.md "Membership"). Time comes
+// in as `now` on every call; nothing here reads a clock or a socket.
+//
+// A member is live while someone heard it recently: this speaker directly, or another
+// member that says so in its heartbeat's reports (heartbeat.ts). That second-hand
+// evidence is SWIM's indirect probe without the extra round trip (Das, Gupta and
+// Motivala, "SWIM", DSN 2002, section 3.1): a peer this speaker cannot hear because of
+// a one-way or partial partition of the membership traffic stays live as long as some
+// member hears it, so every speaker keeps the same live set, and the same plan, while
+// the LAN still reaches that peer.
+//
+// Silence is counted only while this speaker was looking (Lifeguard, Dadgar et al.,
+// 2018, "local health"): when this speaker's own event loop stalls (a CPU-starved node,
+// a frozen and thawed process, a long GC), the stall is not a peer's silence, so a
+// speaker that wakes up does not declare everyone dead before reading the heartbeats
+// queued for it. And a speaker whose heartbeat timer keeps firing late is unhealthy
+// itself: its timeout grows (`health`), up to suspectAfter x (1 + maxHealth), and
+// shrinks back after steady on-time ticks, so an overloaded node accuses no one.
+//
+// Incarnations order a node's lives: a delayed datagram or report about a previous
+// process (lower incarnation) can neither revive nor kill the current one, and a
+// "leaving" heartbeat ends a life at once; only the node itself, restarted, comes back.
+
+export interface DetectorOptions {
+  /** This speaker's own node: others' reports about it are not evidence of anything. */
+  readonly node: string;
+  /** Silence, ms, after which a member nobody heard is dead (before health widens it). */
+  readonly suspectAfter: number;
+  /** The heartbeat period, ms: tick() is due this often. */
+  readonly interval: number;
+  /** Lifeguard's cap: the timeout grows up to suspectAfter x (1 + maxHealth). Default 4. */
+  readonly maxHealth?: number;
+}
+
+/** What a heartbeat's report names: a peer, the life it was heard in, how long ago (ms). */
+export interface Report {
+  readonly node: string;
+  readonly incarnation: bigint;
+  readonly age: number;
+}
+
+export type HeardOutcome = 'joined' | 'refreshed' | 'left' | 'stale';
+
+interface Member {
+  readonly incarnation: bigint;
+  /** The last sequence heard directly in this incarnation (-1: none yet). */
+  readonly sequence: number;
+  /** Attentive time (below) it was last heard directly; -Infinity: never. */
+  readonly direct: number;
+  /** Wall time of that, for the age this speaker reports to others. */
+  readonly directAt: number;
+  /** Attentive time the freshest report from another member says it was heard. */
+  readonly relayed: number;
+  readonly left: boolean;
+}
+
+/** On-time ticks that earn back one step of health. */
+const RECOVERY_TICKS = 10;
+
+export class FailureDetector {
+  readonly node: string;
+  readonly suspectAfter: number;
+  readonly interval: number;
+  readonly maxHealth: number;
+  readonly #members = new Map<string, Member>();
+  /** ms of this speaker's own stalls so far; attentive time = now - stalled. */
+  #stalled = 0;
+  #lastSeen: number | undefined;
+  #lastTick: number | undefined;
+  #health = 0;
+  #onTime = 0;
+  readonly counters = { stalls: 0, lateTicks: 0 };
+
+  constructor(opts: DetectorOptions) {
+    this.node = opts.node;
+    this.suspectAfter = opts.suspectAfter;
+    this.interval = opts.interval;
+    this.maxHealth = opts.maxHealth ?? 4;
+  }
+
+  /** 0 (healthy) .. maxHealth: how much this speaker's own lateness widens its timeout. */
+  get health(): number {
+    return this.#health;
+  }
+
+  /** The silence, ms, that makes a member dead now. */
+  get timeout(): number {
+    return this.suspectAfter * (1 + this.#health);
+  }
+
+  /** ms this speaker has spent stalled, in all (not counted as anyone's silence). */
+  get stalled(): number {
+    return this.#stalled;
+  }
+
+  /**
+   * The heartbeat timer fired at `now`: if it fired more than half a period late, this
+   * speaker is struggling and widens its timeout one step; steady on-time ticks narrow
+   * it again.
+   */
+  tick(now: number): void {
+    this.#observe(now);
+    if (this.#lastTick !== undefined) {
+      const late = now - this.#lastTick - this.interval;
+      if (late > this.interval / 2) {
+        this.counters.lateTicks++;
+        this.#health = Math.min(this.maxHealth, this.#health + 1);
+        this.#onTime = 0;
+      } else if (this.#health > 0 && ++this.#onTime >= RECOVERY_TICKS) {
+        this.#health--;
+        this.#onTime = 0;
+      }
+    }
+    this.#lastTick = now;
+  }
+
+  /**
+   * A heartbeat from `node`, with the reports it carried (mapped to names); a report
+   * about this speaker or about the sender itself is ignored.
+   */
+  heard(node: string, incarnation: bigint, sequence: number, leaving: boolean, now: number, reports: readonly Report[] = []): HeardOutcome {
+    const at = this.#observe(now);
+    const m = this.#members.get(node);
+    if (node === this.node) return 'stale';
+    if (m && (incarnation < m.incarnation || (incarnation === m.incarnation && (m.left || (sequence <= m.sequence && !leaving))))) return 'stale';
+    const wasLive = m !== undefined && this.#isLive(m, at);
+    const sameLife = m !== undefined && m.incarnation === incarnation;
+    this.#members.set(node, { incarnation, sequence, direct: at, directAt: now, relayed: sameLife ? m.relayed : -Infinity, left: leaving });
+    if (leaving) return 'left';
+    for (const r of reports) if (r.node !== node && r.node !== this.node) this.#relayed(r.node, r.incarnation, at - Math.max(0, r.age));
+    return wasLive ? 'refreshed' : 'joined';
+  }
+
+  forget(node: string): void {
+    this.#members.delete(node);
+  }
+
+  isLive(node: string, now: number): boolean {
+    const m = this.#members.get(node);
+    return m !== undefined && this.#isLive(m, this.#observe(now));
+  }
+
+  /** Live members, sorted by name. */
+  live(now: number): string[] {
+    const at = this.#observe(now);
+    return [...this.#members].filter(([, m]) => this.#isLive(m, at)).map(([n]) => n).sort();
+  }
+
+  /**
+   * What this speaker tells the others: every member it heard directly within the
+   * timeout, with the wall-clock age (a speaker back from a stall must not vouch for
+   * peers it has not heard for that long).
+   */
+  reports(now: number): Report[] {
+    this.#observe(now);
+    const out: Report[] = [];
+    for (const [node, m] of this.#members) {
+      if (m.left || now - m.directAt >= this.timeout) continue;
+      out.push({ node, incarnation: m.incarnation, age: now - m.directAt });
+    }
+    return out;
+  }
+
+  /** Whether this speaker itself hears `node` (not only through others). */
+  hearsDirectly(node: string, now: number): boolean {
+    const m = this.#members.get(node);
+    return m !== undefined && !m.left && this.#observe(now) - m.direct < this.timeout;
+  }
+
+  #relayed(node: string, incarnation: bigint, at: number): void {
+    const m = this.#members.get(node);
+    if (m && (incarnation < m.incarnation || (incarnation === m.incarnation && m.left))) return;
+    if (!m || incarnation > m.incarnation) {
+      this.#members.set(node, { incarnation, sequence: -1, direct: -Infinity, directAt: -Infinity, relayed: at, left: false });
+      return;
+    }
+    if (at > m.relayed) this.#members.set(node, { ...m, relayed: at });
+  }
+
+  /**
+   * Attentive time at `now`. Every call is evidence that the event loop was running; a
+   * gap between two calls longer than a heartbeat period (the membership driver calls
+   * at least twice per period) is a stall of this speaker, and is not counted.
+   */
+  #observe(now: number): number {
+    if (this.#lastSeen !== undefined) {
+      const gap = now - this.#lastSeen;
+      if (gap > this.interval) {
+        this.#stalled += gap - this.interval;
+        this.counters.stalls++;
+      }
+    }
+    if (this.#lastSeen === undefined || now > this.#lastSeen) this.#lastSeen = now;
+    return now - this.#stalled;
+  }
+
+  #isLive(m: Member, at: number): boolean {
+    return !m.left && at - Math.max(m.direct, m.relayed) < this.timeout;
+  }
+}
