@@ -16,12 +16,13 @@ import type { Clock, Timer } from '../time/clock.ts';
 import { Allocator, type Assignment } from '../ipam/allocator.ts';
 import { reconcileService, restoreService, type ReconcileOptions, type ServiceOutcome } from '../ipam/reconcile.ts';
 import { POOL_ANNOTATION, readService, type V1Service } from '../api/service.ts';
+import { projectNamespace, projectService } from '../api/projection.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Config, Pool } from '../config/model.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
+import { patchObjectStatus, patchServiceAnnotations, patchServiceStatus } from '../k8s/operations.ts';
+import { COLLECTION, deploymentPath } from '../k8s/paths.ts';
 import { ConfigurationStateWriter, type ConfigResult } from '../k8s/configuration-state.ts';
-import { V1BETA1 } from '../api/metallb.ts';
-import { PLURAL } from '../api/metallb.ts';
 import { serviceWrites } from './service-status.ts';
 import { RemovalSignals, removeTraces } from './removal.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
@@ -99,8 +100,9 @@ export class Controller {
       onError: (path: string, err: unknown, retryInMs: number) => this.#log.warn({ path, err: String(err), retryInMs }, 'watch failed; restarting'),
       onRestart: (path: string, why: string) => this.#log.debug({ path, why }, 'watch restarted'),
     };
-    this.#services = new WatchedResource(client, '/api/v1/services', watch);
-    this.#namespaces = new WatchedResource(client, '/api/v1/namespaces', watch);
+    // The caches keep what readService and the writes read (src/api/projection.ts).
+    this.#services = new WatchedResource(client, COLLECTION.services, watch, { project: projectService });
+    this.#namespaces = new WatchedResource(client, COLLECTION.namespaces, watch, { project: projectNamespace });
     this.#configSource = new ConfigSource(client, opts.namespace, watch);
     this.#configSource.onChange(() => this.#configChanged());
     this.#services.onChange((_type, svc) => this.#queue.add(keyOf(svc)));
@@ -110,7 +112,7 @@ export class Controller {
     });
     if (opts.deployment !== undefined) {
       const selector = encodeURIComponent(`metadata.name=${opts.deployment}`);
-      this.#deployment = new WatchedResource(client, `/apis/apps/v1/namespaces/${opts.namespace}/deployments?fieldSelector=${selector}`, watch);
+      this.#deployment = new WatchedResource(client, `${deploymentPath(opts.namespace)}?fieldSelector=${selector}`, watch);
       this.#deployment.onChange((type, d) => this.#checkRemoval(this.#removal.deployment(type, d)));
     }
     this.#configState = new ConfigurationStateWriter(client, opts.namespace, 'controller', opts.clock, opts.log);
@@ -390,12 +392,10 @@ export class Controller {
     const writes = serviceWrites(svc, outcome);
     // Stop writing the moment leadership is in doubt (client-go: renew deadline).
     if (!this.isLeader) throw new Error('not the leader');
-    const base = `/api/v1/namespaces/${ns}/services/${name}`;
     try {
       await Promise.all([
-        writes.poolAnnotation !== undefined && this.#client.mergePatch(base, { metadata: { annotations: { [POOL_ANNOTATION]: writes.poolAnnotation } } }),
-        writes.ingress !== undefined &&
-          this.#client.mergePatch(`${base}/status`, { status: { loadBalancer: { ingress: writes.ingress.length > 0 ? writes.ingress : null } } }),
+        writes.poolAnnotation !== undefined && patchServiceAnnotations(this.#client, { namespace: ns, name }, { [POOL_ANNOTATION]: writes.poolAnnotation }),
+        writes.ingress !== undefined && patchServiceStatus(this.#client, { namespace: ns, name }, writes.ingress),
       ]);
     } catch (err) {
       if (isStatus(err, 404)) return; // deleted meanwhile: the delete event releases it
@@ -437,7 +437,7 @@ export class Controller {
       const text = JSON.stringify(status);
       if (this.#poolStatusWritten.get(pool.name) === text) continue;
       try {
-        await this.#client.mergePatch(`/apis/${V1BETA1}/namespaces/${this.#opts.namespace}/${PLURAL.IPAddressPool}/${pool.name}/status`, { status });
+        await patchObjectStatus(this.#client, 'IPAddressPool', this.#opts.namespace, pool.name, status);
         this.#poolStatusWritten.set(pool.name, text);
       } catch (err) {
         this.#log.warn({ pool: pool.name, err: String(err) }, 'pool status not written');

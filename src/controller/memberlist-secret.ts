@@ -4,7 +4,7 @@
 // install needs no manual step; an existing Secret (a key you chose) is never touched.
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../k8s/client.ts';
-import { isStatus } from '../k8s/client.ts';
+import { writeSecret } from '../k8s/operations.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
@@ -13,20 +13,13 @@ export const MEMBERLIST_KEY = 'secretkey';
 
 /** Creates the Secret if missing; retries with backoff until done or `stopped()`. */
 export async function ensureMemberlistSecret(client: KubeClient, namespace: string, name: string, clock: Clock, log: Logger, stopped: () => boolean): Promise<void> {
-  const path = `/api/v1/namespaces/${namespace}/secrets`;
   for (let failures = 0; !stopped(); failures++) {
     try {
-      await client.create(path, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name, namespace },
-        type: 'Opaque',
-        data: { [MEMBERLIST_KEY]: randomBytes(128).toString('base64') },
-      });
-      log.info({ secret: `${namespace}/${name}` }, 'created the speakers\' memberlist key');
+      const created = await writeSecret(client, namespace, name, { type: 'Opaque', data: { [MEMBERLIST_KEY]: randomBytes(128).toString('base64') } });
+      // Not created: it exists, so leave it alone.
+      if (created) log.info({ secret: `${namespace}/${name}` }, 'created the speakers\' memberlist key');
       return;
     } catch (err) {
-      if (isStatus(err, 409)) return; // it exists: leave it alone
       const delay = backoffDelay(failures);
       log.warn({ secret: `${namespace}/${name}`, err: String(err), retryInMs: delay }, 'memberlist Secret not created; will retry');
       await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));

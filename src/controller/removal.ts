@@ -19,8 +19,9 @@ import type { KubeClient, KubeObject } from '../k8s/client.ts';
 import type { Clock } from '../time/clock.ts';
 import { isStatus } from '../k8s/client.ts';
 import type { ChangeType } from '../k8s/informer.ts';
+import { deleteDeploymentForeground, deleteLease, deleteSecret, deleteStatusObjects, deploymentExists, patchServiceStatus, STATUS_KINDS } from '../k8s/operations.ts';
 import { POOL_ANNOTATION } from '../api/service.ts';
-import { V1BETA1 } from '../api/metallb.ts';
+import { PLURAL } from '../api/metallb.ts';
 
 /**
  * Watches the controller's namespace and Deployment for a removal. Each method takes
@@ -76,14 +77,11 @@ export async function removeTraces(client: KubeClient, t: Traces): Promise<strin
   // status update keeps metadata changes (only spec is reset), so its IPs and the pool
   // annotation go together or not at all.
   for (const s of t.services) {
-    const path = `/api/v1/namespaces/${s.namespace}/services/${s.name}/status`;
-    requests.push([`Service ${s.namespace}/${s.name}`, () => client.mergePatch(path, { metadata: { annotations: { [POOL_ANNOTATION]: null } }, status: { loadBalancer: { ingress: null } } })]);
+    requests.push([`Service ${s.namespace}/${s.name}`, () => patchServiceStatus(client, s, [], { [POOL_ANNOTATION]: null })]);
   }
-  for (const plural of ['servicel2statuses', 'servicebgpstatuses', 'configurationstates']) {
-    requests.push([`${plural} in ${ns}`, () => client.delete(`/apis/${V1BETA1}/namespaces/${ns}/${plural}`)]);
-  }
-  for (const name of t.secrets) requests.push([`Secret ${ns}/${name}`, () => client.delete(`/api/v1/namespaces/${ns}/secrets/${name}`)]);
-  requests.push([`Lease ${ns}/${t.lease}`, () => client.delete(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${t.lease}`)]);
+  for (const kind of STATUS_KINDS) requests.push([`${PLURAL[kind]} in ${ns}`, () => deleteStatusObjects(client, kind, ns)]);
+  for (const name of t.secrets) requests.push([`Secret ${ns}/${name}`, () => deleteSecret(client, ns, name)]);
+  requests.push([`Lease ${ns}/${t.lease}`, () => deleteLease(client, ns, t.lease)]);
   const results = await Promise.allSettled(requests.map(([, send]) => send()));
   return results.flatMap((r, i) => (r.status === 'rejected' && !isStatus(r.reason, 404) ? [`${requests[i]![0]}: ${String(r.reason)}`] : []));
 }
@@ -96,21 +94,10 @@ export async function removeTraces(client: KubeClient, t: Traces): Promise<strin
  * the race with the RBAC deletion. Already gone is done.
  */
 export async function deleteControllerDeployment(client: KubeClient, namespace: string, name: string, clock: Clock, timeoutMs: number): Promise<void> {
-  const path = `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`;
-  try {
-    await client.delete(path, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' });
-  } catch (err) {
-    if (isStatus(err, 404)) return;
-    throw err;
-  }
+  if (!(await deleteDeploymentForeground(client, namespace, name))) return;
   const deadline = clock.now() + timeoutMs;
   for (;;) {
-    try {
-      await client.get(path);
-    } catch (err) {
-      if (isStatus(err, 404)) return;
-      throw err;
-    }
+    if (!(await deploymentExists(client, namespace, name))) return;
     if (clock.now() >= deadline) throw new Error(`Deployment ${namespace}/${name} still exists ${Math.round(timeoutMs / 1000)} s after its deletion`);
     await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
   }

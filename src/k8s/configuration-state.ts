@@ -9,12 +9,12 @@
 // Best effort: a failed write is retried with backoff; only the newest verdict is
 // written, and writing the same verdict twice is skipped.
 import type { KubeClient } from './client.ts';
-import { apiFailure, isStatus } from './client.ts';
+import { apiFailure } from './client.ts';
+import { createStatusObject, getStatusObject, patchObjectStatus } from './operations.ts';
 import { logFields } from '../observability/errors.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock, type Timer } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
-import { V1BETA1 } from '../api/metallb.ts';
 
 export type ConfigResult = 'Valid' | 'Invalid';
 
@@ -26,7 +26,7 @@ const MAX_MESSAGE = 32_768;
 
 export class ConfigurationStateWriter {
   readonly #client: KubeClient;
-  readonly #path: string;
+  readonly #namespace: string;
   readonly #name: string;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -42,7 +42,7 @@ export class ConfigurationStateWriter {
 
   constructor(client: KubeClient, namespace: string, name: string, clock: Clock, log: Logger) {
     this.#client = client;
-    this.#path = `/apis/${V1BETA1}/namespaces/${namespace}/configurationstates`;
+    this.#namespace = namespace;
     this.#name = name;
     this.#clock = clock;
     this.#log = log;
@@ -99,31 +99,22 @@ export class ConfigurationStateWriter {
   }
 
   async #put(result: ConfigResult, lastError: string, warnings: string, unreachable: string | undefined, create: boolean): Promise<void> {
-    try {
-      await this.#client.get(`${this.#path}/${this.#name}`);
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
+    if (!(await getStatusObject(this.#client, 'ConfigurationState', this.#namespace, this.#name))) {
       if (!create) return;
-      try {
-        await this.#client.create(this.#path, { apiVersion: V1BETA1, kind: 'ConfigurationState', metadata: { name: this.#name } });
-      } catch (err2) {
-        if (!isStatus(err2, 409)) throw err2;
-      }
+      await createStatusObject(this.#client, 'ConfigurationState', this.#namespace, { name: this.#name });
     }
     const now = new Date(this.#clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
     const valid = result === 'Valid';
-    await this.#client.mergePatch(`${this.#path}/${this.#name}/status`, {
-      status: {
-        result,
-        lastError,
-        conditions: [
-          { type: 'Valid', status: valid ? 'True' : 'False', reason: valid ? 'ConfigurationValid' : 'ConfigurationInvalid', message: lastError.slice(0, MAX_MESSAGE), lastTransitionTime: now },
-          { type: 'Warnings', status: warnings ? 'True' : 'False', reason: warnings ? 'ConfigurationWarnings' : 'NoWarnings', message: warnings.slice(0, MAX_MESSAGE), lastTransitionTime: now },
-          ...(unreachable !== undefined
-            ? [{ type: MEMBERS_REACHABLE, status: unreachable ? 'False' : 'True', reason: unreachable ? 'MembersUnreachable' : 'AllMembersReachable', message: unreachable.slice(0, MAX_MESSAGE), lastTransitionTime: now }]
-            : []),
-        ],
-      },
+    await patchObjectStatus(this.#client, 'ConfigurationState', this.#namespace, this.#name, {
+      result,
+      lastError,
+      conditions: [
+        { type: 'Valid', status: valid ? 'True' : 'False', reason: valid ? 'ConfigurationValid' : 'ConfigurationInvalid', message: lastError.slice(0, MAX_MESSAGE), lastTransitionTime: now },
+        { type: 'Warnings', status: warnings ? 'True' : 'False', reason: warnings ? 'ConfigurationWarnings' : 'NoWarnings', message: warnings.slice(0, MAX_MESSAGE), lastTransitionTime: now },
+        ...(unreachable !== undefined
+          ? [{ type: MEMBERS_REACHABLE, status: unreachable ? 'False' : 'True', reason: unreachable ? 'MembersUnreachable' : 'AllMembersReachable', message: unreachable.slice(0, MAX_MESSAGE), lastTransitionTime: now }]
+          : []),
+      ],
     });
   }
 }

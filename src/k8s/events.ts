@@ -5,6 +5,7 @@
 // failing in a loop cannot flood the API server. Recording never throws and never
 // blocks the caller.
 import type { KubeClient } from './client.ts';
+import { createEvent, patchEventCount } from './operations.ts';
 import type { Clock } from '../time/clock.ts';
 
 export interface ObjectReference {
@@ -60,13 +61,11 @@ export class EventRecorder {
         if (seen?.name && now - seen.at < REPEAT_WINDOW_MS) {
           seen.count++;
           seen.at = now;
-          await this.#client.mergePatch(`/api/v1/namespaces/${seen.namespace}/events/${seen.name}`, { count: seen.count, lastTimestamp: stamp });
+          await patchEventCount(this.#client, seen.namespace, seen.name, seen.count, stamp);
           return;
         }
         if (this.#seen.size >= MAX_TRACKED) this.#seen.clear();
-        const created = await this.#client.create<{ metadata: { name: string } }>(`/api/v1/namespaces/${obj.namespace}/events`, {
-          apiVersion: 'v1',
-          kind: 'Event',
+        const name = await createEvent(this.#client, {
           metadata: { generateName: `${obj.name}.`, namespace: obj.namespace },
           involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.namespace, name: obj.name, ...(obj.uid ? { uid: obj.uid } : {}) },
           type,
@@ -79,7 +78,7 @@ export class EventRecorder {
           reportingComponent: this.#opts.component,
           reportingInstance: this.#opts.instance,
         });
-        this.#seen.set(key, { name: created.metadata.name, namespace: obj.namespace, count: 1, first: stamp, at: now });
+        this.#seen.set(key, { name, namespace: obj.namespace, count: 1, first: stamp, at: now });
       } catch (err) {
         this.#opts.onError?.(err);
       }

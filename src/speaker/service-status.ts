@@ -10,12 +10,12 @@
 // API server is unreachable they are retried with backoff.
 import { createHash } from 'node:crypto';
 import type { KubeClient } from '../k8s/client.ts';
-import { apiFailure, isStatus } from '../k8s/client.ts';
+import { apiFailure } from '../k8s/client.ts';
+import { createStatusObject, deleteStatusObject, listStatusObjects, patchObjectStatus } from '../k8s/operations.ts';
 import { logFields } from '../observability/errors.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock, type Timer } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
-import { V1BETA1 } from '../api/metallb.ts';
 
 export const NODE_LABEL = 'metallb.io/node';
 /** On ServiceL2Status / ServiceBGPStatus objects (MetalLB's labels): which Service, which node. */
@@ -30,21 +30,19 @@ export interface StatusEntry {
 
 export type StatusKind = 'ServiceL2Status' | 'ServiceBGPStatus';
 
-const KINDS: Record<StatusKind, { readonly plural: string; readonly prefix: string }> = {
-  ServiceL2Status: { plural: 'servicel2statuses', prefix: 'l2' },
-  ServiceBGPStatus: { plural: 'servicebgpstatuses', prefix: 'bgp' },
-};
+/** The prefix of each kind's object names. */
+const PREFIX: Record<StatusKind, string> = { ServiceL2Status: 'l2', ServiceBGPStatus: 'bgp' };
 
 
 /** A name that is the same on every restart, so a restarted speaker finds its objects. */
 export function statusName(kind: StatusKind, node: string, service: string): string {
-  return `${KINDS[kind].prefix}-${createHash('sha256').update(`${node}\n${service}`).digest('hex').slice(0, 16)}`;
+  return `${PREFIX[kind]}-${createHash('sha256').update(`${node}\n${service}`).digest('hex').slice(0, 16)}`;
 }
 
 export class ServiceStatusWriter {
   readonly #kind: StatusKind;
   readonly #client: KubeClient;
-  readonly #path: string;
+  readonly #namespace: string;
   readonly #node: string;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -69,7 +67,7 @@ export class ServiceStatusWriter {
     this.#nodeUID = nodeUID;
     this.#kind = kind;
     this.#client = client;
-    this.#path = `/apis/${V1BETA1}/namespaces/${namespace}/${KINDS[kind].plural}`;
+    this.#namespace = namespace;
     this.#node = node;
     this.#clock = clock;
     this.#log = log;
@@ -118,17 +116,13 @@ export class ServiceStatusWriter {
   async #converge(): Promise<void> {
     if (this.#stopped) return;
     if (!this.#written) {
-      const list = await this.#client.request<{ items: { metadata?: { name?: string }; status?: unknown }[] }>('GET', `${this.#path}?labelSelector=${encodeURIComponent(`${NODE_LABEL}=${this.#node}`)}`);
-      this.#written = new Map(list.items.map((o) => [o.metadata?.name ?? '', JSON.stringify(o.status ?? {})]));
+      const items = await listStatusObjects<{ metadata?: { name?: string }; status?: unknown }>(this.#client, this.#kind, this.#namespace, `${NODE_LABEL}=${this.#node}`);
+      this.#written = new Map(items.map((o) => [o.metadata?.name ?? '', JSON.stringify(o.status ?? {})]));
     }
     const written = this.#written;
     for (const name of [...written.keys()]) {
       if (this.#desired.has(name)) continue;
-      try {
-        await this.#client.request('DELETE', `${this.#path}/${name}`);
-      } catch (err) {
-        if (!isStatus(err, 404)) throw err;
-      }
+      await deleteStatusObject(this.#client, this.#kind, this.#namespace, name);
       written.delete(name);
     }
     for (const [name, entry] of this.#desired) {
@@ -138,22 +132,14 @@ export class ServiceStatusWriter {
       if (written.get(name) === text) continue;
       if (!written.has(name)) {
         const uid = this.#nodeUID();
-        try {
-          await this.#client.request('POST', this.#path, {
-            apiVersion: V1BETA1,
-            kind: this.#kind,
-            metadata: {
-              name,
-              labels: { [NODE_LABEL]: this.#node, [STATUS_SERVICE_NAME_LABEL]: service, [SERVICE_NAMESPACE_LABEL]: namespace },
-              ...(uid !== undefined ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.#node, uid }] } : {}),
-            },
-          });
-        } catch (err) {
-          if (!isStatus(err, 409)) throw err;
-        }
+        await createStatusObject(this.#client, this.#kind, this.#namespace, {
+          name,
+          labels: { [NODE_LABEL]: this.#node, [STATUS_SERVICE_NAME_LABEL]: service, [SERVICE_NAMESPACE_LABEL]: namespace },
+          ...(uid !== undefined ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.#node, uid }] } : {}),
+        });
       }
       // The status subresource ignores status on create: it is written separately.
-      await this.#client.request('PATCH', `${this.#path}/${name}/status`, { status }, 'application/merge-patch+json');
+      await patchObjectStatus(this.#client, this.#kind, this.#namespace, name, status);
       written.set(name, text);
     }
   }

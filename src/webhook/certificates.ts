@@ -9,7 +9,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { KubeClient } from '../k8s/client.ts';
-import { isStatus } from '../k8s/client.ts';
+import { readSecret, setConversionCABundle, setWebhookCABundle, writeSecret, type SecretObject } from '../k8s/operations.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock, type Timer } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
@@ -71,12 +71,6 @@ export interface WebhookCertificatesOptions {
   readonly secretName?: string;
   readonly clock: Clock;
   readonly log: Logger;
-}
-
-interface SecretObject {
-  metadata?: { resourceVersion?: string };
-  type?: string;
-  data?: Record<string, string>;
 }
 
 const KEYS = { caCert: 'ca.crt', caKey: 'ca.key', tlsCert: 'tls.crt', tlsKey: 'tls.key' } as const;
@@ -145,33 +139,11 @@ export class WebhookCertificates {
    * RBAC to update CRDs (ferrolb's own manifests grant none), nothing is done.
    */
   async #injectConversionCABundle(caCert: string): Promise<void> {
-    const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io';
-    type CRD = { spec?: { conversion?: { strategy?: string; webhook?: { clientConfig?: { caBundle?: string; service?: { namespace?: string } } } } } } & Record<string, unknown>;
-    let crd: CRD;
-    try {
-      crd = await this.#client.get<CRD>(path);
-    } catch (err) {
-      if (isStatus(err, 404) || isStatus(err, 403)) return;
-      throw err;
-    }
-    const conversion = crd.spec?.conversion;
-    const clientConfig = conversion?.webhook?.clientConfig;
-    if (conversion?.strategy !== 'Webhook' || !clientConfig || clientConfig.service?.namespace !== this.#opts.namespace) return;
-    const bundle = Buffer.from(caCert).toString('base64');
-    if (clientConfig.caBundle === bundle) return;
-    clientConfig.caBundle = bundle;
-    try {
-      await this.#client.replace(path, crd);
-      this.#opts.log.info({ crd: 'bgppeers.metallb.io' }, 'conversion webhook caBundle updated');
-    } catch (err) {
-      if (!isStatus(err, 403)) throw err;
-      if (!this.#conversionWarned) this.#opts.log.warn({ crd: 'bgppeers.metallb.io' }, 'cannot update the CRD conversion caBundle (no RBAC): BGPPeer conversion calls will fail TLS');
-      this.#conversionWarned = true;
-    }
-  }
-
-  #path(name = ''): string {
-    return `/api/v1/namespaces/${this.#opts.namespace}/secrets${name ? `/${name}` : ''}`;
+    const result = await setConversionCABundle(this.#client, 'bgppeers.metallb.io', this.#opts.namespace, caCert);
+    if (result === 'updated') this.#opts.log.info({ crd: 'bgppeers.metallb.io' }, 'conversion webhook caBundle updated');
+    if (result !== 'forbidden') return;
+    if (!this.#conversionWarned) this.#opts.log.warn({ crd: 'bgppeers.metallb.io' }, 'cannot update the CRD conversion caBundle (no RBAC): BGPPeer conversion calls will fail TLS');
+    this.#conversionWarned = true;
   }
 
   get #secret(): string {
@@ -181,52 +153,27 @@ export class WebhookCertificates {
   async #ensureSecret(): Promise<CertificateSet> {
     const name = this.#secret;
     for (let attempt = 0; attempt < 5; attempt++) {
-      let secret: SecretObject | undefined;
-      try {
-        secret = await this.#client.get<SecretObject>(this.#path(name));
-      } catch (err) {
-        if (!isStatus(err, 404)) throw err;
-      }
+      const secret = await readSecret(this.#client, this.#opts.namespace, name);
       const stored = secret ? decode(secret) : undefined;
       const now = this.#opts.clock.now();
       const why = renewalReason(stored, this.#opts.hosts, now);
       if (!why) return stored!;
       const next = renewedSet(stored, this.#opts.hosts, new Date(now));
       const data = Object.fromEntries(Object.entries(KEYS).map(([field, key]) => [key, Buffer.from(next[field as keyof CertificateSet]).toString('base64')]));
-      try {
-        if (secret) {
-          // A Secret's type cannot change: MetalLB's manifests create this one Opaque.
-          await this.#client.replace(this.#path(name), { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: this.#opts.namespace, resourceVersion: secret.metadata?.resourceVersion }, type: secret.type ?? 'kubernetes.io/tls', data });
-        } else {
-          await this.#client.create(this.#path(), { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: this.#opts.namespace }, type: 'kubernetes.io/tls', data });
-        }
+      // A replaced Secret keeps its type: MetalLB's manifests create this one Opaque.
+      if (await writeSecret(this.#client, this.#opts.namespace, name, { type: 'kubernetes.io/tls', data }, secret)) {
         this.#opts.log.info({ secret: name, why }, 'webhook certificate issued');
         return next;
-      } catch (err) {
-        // Another replica wrote first: use what it stored.
-        if (!isStatus(err, 409)) throw err;
       }
+      // Another replica wrote first: use what it stored.
     }
     throw new Error(`Secret ${name} kept changing under us`);
   }
 
   async #injectCABundle(caCert: string): Promise<void> {
-    const path = `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${this.#opts.webhookConfiguration}`;
-    let config: { webhooks?: { clientConfig?: { caBundle?: string } }[] } & Record<string, unknown>;
-    try {
-      config = await this.#client.get(path);
-    } catch (err) {
-      if (isStatus(err, 404)) return; // not registered (yet): nothing to trust
-      throw err;
+    if ((await setWebhookCABundle(this.#client, this.#opts.webhookConfiguration, caCert)) === 'updated') {
+      this.#opts.log.info({ configuration: this.#opts.webhookConfiguration }, 'webhook caBundle updated');
     }
-    const bundle = Buffer.from(caCert).toString('base64');
-    const webhooks = config.webhooks ?? [];
-    if (webhooks.every((w) => w.clientConfig?.caBundle === bundle)) return;
-    for (const w of webhooks) w.clientConfig = { ...w.clientConfig, caBundle: bundle };
-    // A PUT carrying the resourceVersion just read: a concurrent edit makes it fail (409)
-    // and the next check tries again.
-    await this.#client.replace(path, config);
-    this.#opts.log.info({ configuration: this.#opts.webhookConfiguration }, 'webhook caBundle updated');
   }
 }
 
