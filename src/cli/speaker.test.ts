@@ -27,6 +27,14 @@ test('--gratuitous-arp-interval takes whole seconds, 0 to a day, and names itsel
   }
 });
 
+test('--bgp-drain-time takes whole seconds, 0 to 300, and names itself otherwise', async () => {
+  for (const bad of ['-1', '2.5', 'soon', '301']) {
+    const r = await run(['--bgp-drain-time', bad]);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.err, new RegExp(`--bgp-drain-time "${bad.replace('.', '\\.')}" is not a whole number of seconds from 0 \\(withdraw at once\\) to 300`));
+  }
+});
+
 test('a memberlist key that cannot be read, or is empty, stops the speaker with the path', async () => {
   const missing = await run(['--ml-secret-key-path', '/nonexistent/ferrolb-key']);
   assert.equal(missing.code, 1);

@@ -9,11 +9,12 @@ import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
 import { translateMetalLBFlags } from './metallb-flags.ts';
 import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
+import { DEFAULT_DRAIN_TIME_S, MAX_DRAIN_TIME_S } from '../speaker/bgp/graceful-shutdown.ts';
 
 const USAGE = `Usage: ferrolb speaker [--node-name NAME] [--kubeconfig PATH] [--namespace metallb-system]
                        [--lb-class NAME] [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-level info]
                        [--ml-bind-addr ::] [--ml-bind-port 7946] [--ml-secret-key-path PATH]
-                       [--gratuitous-arp-interval SECONDS]
+                       [--gratuitous-arp-interval SECONDS] [--bgp-drain-time SECONDS]
 
 Answers ARP and NDP for the LoadBalancer IPs this node is elected to announce
 (L2Advertisements in --namespace). Speakers find out which of them are alive from
@@ -26,6 +27,11 @@ given. SIGTERM leaves cleanly: the other speakers take over this node's IPs at o
 --gratuitous-arp-interval N (or METALLB_GRATUITOUS_ARP_INTERVAL, MetalLB's names) sends
 one more gratuitous ARP / unsolicited NA for every IP held every N seconds, for switches
 that forget quiet addresses (0, the default: only on taking an IP over).
+--bgp-drain-time N: before its BGP routes go (the speaker stops, the node is excluded
+from load balancers or drained), they are announced again with the GRACEFUL_SHUTDOWN
+community (RFC 8326) and, to iBGP peers, LOCAL_PREF 0, and withdrawn N seconds later
+(default 5, up to 300; 0 withdraws at once). A SIGTERM on a node that is not being
+drained, with graceful restart negotiated, is a restart instead: the routes stay.
 
 MetalLB's speaker flags are accepted, so its manifests and Helm chart run ferrolb with
 only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP), --health-probe-port,
@@ -50,8 +56,16 @@ function seconds(text: string | undefined): number {
   return n;
 }
 
+/** --bgp-drain-time: whole seconds, 0 (withdraw at once) to MAX_DRAIN_TIME_S. */
+function drainSeconds(text: string | undefined): number {
+  if (text === undefined || text === '') return DEFAULT_DRAIN_TIME_S;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_DRAIN_TIME_S) throw new UsageError(`--bgp-drain-time "${text}" is not a whole number of seconds from 0 (withdraw at once) to ${MAX_DRAIN_TIME_S}`);
+  return n;
+}
+
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const options = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path', 'gratuitous-arp-interval'];
+  const options = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path', 'gratuitous-arp-interval', 'bgp-drain-time'];
   // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
   const metallb = translateMetalLBFlags('speaker', args, process.env, options);
   const o = parseArgs(metallb.args, { single: options });
@@ -59,6 +73,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const node = o.single['node-name'] ?? process.env['METALLB_NODE_NAME'] ?? process.env['NODE_NAME'] ?? hostname();
   const mlPort = port(o.single['ml-bind-port'], 7946);
   const refreshSeconds = seconds(o.single['gratuitous-arp-interval'] ?? process.env['METALLB_GRATUITOUS_ARP_INTERVAL']);
+  const drainS = drainSeconds(o.single['bgp-drain-time']);
   const keyPath = o.single['ml-secret-key-path'] ?? process.env['METALLB_ML_SECRET_KEY_PATH'];
   let key: Buffer | undefined;
   if (keyPath) {
@@ -89,6 +104,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     metrics,
     membership: { port: mlPort, ...(o.single['ml-bind-addr'] ? { bindAddress: o.single['ml-bind-addr'] } : {}), ...(key ? { key } : {}) },
     ...(refreshSeconds > 0 ? { responder: { refreshInterval: refreshSeconds * 1000 } } : {}),
+    bgpDrainMs: drainS * 1000,
   });
   const metricsAddr = o.single['metrics-addr'] ?? '0.0.0.0:7472';
   const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => speaker.ready);

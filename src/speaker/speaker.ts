@@ -25,8 +25,9 @@ import { ENDPOINT_SLICE_SERVICE_LABEL } from '../api/service.ts';
 import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER, Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
 import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
-import { planBGP, type PeerRoutes } from './bgp/routes.ts';
+import { nodeExcluded, planBGP, type PeerRoutes } from './bgp/routes.ts';
 import { BGPSessions } from './bgp/sessions.ts';
+import { DEFAULT_DRAIN_TIME_S, drainStep, nodeDraining, type Drain } from './bgp/graceful-shutdown.ts';
 
 export interface SpeakerOptions {
   readonly node: string;
@@ -38,11 +39,13 @@ export interface SpeakerOptions {
   readonly membership: { readonly port: number; readonly bindAddress?: string; readonly key?: Buffer; readonly interval?: number; readonly suspectAfter?: number };
   readonly responder?: Partial<ResponderOptions>;
   readonly quietTimeout?: number;
+  /** BGP graceful shutdown (RFC 8326): how long routes stay marked before they go, ms; 0 withdraws at once. */
+  readonly bgpDrainMs?: number;
 }
 
 type ServiceObject = V1Service & KubeObject;
 type SliceObject = EndpointSliceObject & KubeObject;
-type NodeObj = NodeObject & KubeObject & { status?: { addresses?: { type?: string; address?: string }[] } };
+type NodeObj = NodeObject & KubeObject & { status?: { addresses?: { type?: string; address?: string }[] }; spec?: { unschedulable?: boolean; taints?: { key?: string }[] } };
 
 /** Informer changes are gathered this long before one re-plan (a rollout touches many slices). */
 const PLAN_DEBOUNCE_MS = 10;
@@ -75,7 +78,11 @@ export class Speaker {
   #lastPlan: L2Plan | undefined;
   /** The live members last reported, this node included. */
   #live: ReadonlySet<string> = new Set();
+  /** What the BGP sessions were last given (the plan, or its drained form). */
   #lastBGPPlan: readonly PeerRoutes[] = [];
+  /** This node is excluded and its routes are being drained (graceful-shutdown.ts drainStep). */
+  #bgpDrain: Drain | undefined;
+  #bgpDrainTimer: Timer | undefined;
   /** The peers membership does not hear, as last reported (#reportReachability). */
   #unreachable: readonly Unreachable[] = [];
   #reachabilityReported = false;
@@ -205,20 +212,28 @@ export class Speaker {
     this.#stopped = true;
     this.#planTimer?.cancel();
     this.#settleTimer?.cancel();
+    this.#bgpDrainTimer?.cancel();
     // Leave first: the peers fail over at once instead of after a detection period.
     this.#membership.stop();
     this.#responder.stop();
-    // A stopping speaker is usually restarting (an upgrade, a rollout): peers with
-    // graceful restart keep its routes for the restart time; others withdraw them now.
-    this.#bgp.stop({ restarting: true });
+    // BGP: a stopping speaker is usually restarting (an upgrade, a rollout): peers with
+    // graceful restart keep its routes for the restart time. Otherwise, or when the node
+    // is being drained, the routes are first marked GRACEFUL_SHUTDOWN so routers move
+    // traffic while this node still forwards, then withdrawn (docs/BGP.md "Graceful
+    // shutdown"). The clock's timers do not hold the process open; this does meanwhile.
+    const keepAlive = setInterval(() => {}, 1000);
+    const bgpClosed = this.#bgp.shutdown({ nodeDraining: nodeDraining(this.#nodes.get(this.#opts.node)), drainMs: this.#drainMs() });
     // This node announces nothing any more: say so, if the API server answers within
     // 2 s (well inside a pod's termination grace period); a loaded API server may take
-    // more than a few hundred milliseconds.
+    // more than a few hundred milliseconds. Written while BGP drains, so the two waits
+    // overlap.
     this.#statuses.set([]);
     this.#bgpStatuses.set([]);
     for (let waited = 0; waited < 2000 && !(this.#statuses.settled && this.#bgpStatuses.settled); waited += 20) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    await bgpClosed;
+    clearInterval(keepAlive);
     this.#statuses.stop();
     this.#bgpStatuses.stop();
     this.#configState.stop();
@@ -321,9 +336,22 @@ export class Speaker {
       return;
     }
     const addresses = (me.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' && a.address && !a.address.includes(':'));
-    this.#lastBGPPlan = planBGP({ config, services, node: nodeViewFromObject(me) });
+    const node = nodeViewFromObject(me);
+    const now = this.#opts.clock.now();
+    const drainMs = this.#drainMs();
+    const wasDraining = this.#bgpDrain !== undefined;
+    const step = drainStep({ plan: planBGP({ config, services, node }), announced: this.#lastBGPPlan, leaving: nodeExcluded(node), drain: this.#bgpDrain, now, drainMs });
+    if (!wasDraining && step.wakeAt !== undefined) this.#log.info({ withdrawInMs: drainMs }, 'node excluded from load balancers: BGP routes announced again with GRACEFUL_SHUTDOWN (RFC 8326), withdrawn after the drain time');
+    this.#bgpDrain = step.drain;
+    this.#bgpDrainTimer?.cancel();
+    this.#bgpDrainTimer = step.wakeAt === undefined ? undefined : this.#opts.clock.setTimeout(() => this.#plan(), Math.max(0, step.wakeAt - now));
+    this.#lastBGPPlan = step.announce;
     this.#bgp.apply(this.#lastBGPPlan, addresses[0]?.address ?? '0.0.0.0', this.#passwords(config), new Map(config.bfdProfiles.map((p) => [p.name, p])));
     this.#writeBGPStatuses();
+  }
+
+  #drainMs(): number {
+    return this.#opts.bgpDrainMs ?? DEFAULT_DRAIN_TIME_S * 1000;
   }
 
   /**

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { realClock } from '../../src/time/clock.ts';
 import { BGPSession, type SessionState } from '../../src/speaker/bgp/session.ts';
+import { BGPSessions } from '../../src/speaker/bgp/sessions.ts';
 import { encode } from '../../src/speaker/bgp/encode.ts';
 import { MessageReader } from '../../src/speaker/bgp/decode.ts';
 import type { BGPMessage, UpdateMessage } from '../../src/speaker/bgp/messages.ts';
@@ -190,4 +191,72 @@ test('IPv6 prefixes go in MP_REACH_NLRI with this end of an IPv6 session as next
   const w = await until('the withdrawal', () => updates(peer.received[0]).find((x) => (x.attributes.mpUnreach?.prefixes.length ?? 0) > 0));
   assert.deepEqual(w.attributes.mpUnreach?.prefixes, ['2001:db8:18::200/128']);
   s.stop();
+});
+
+/** A peer that answers our OPEN with AS `as`, graceful restart when asked (RFC 4724). */
+function answering(as: number, gracefulRestart = false) {
+  return (msg: BGPMessage, socket: Socket): void => {
+    if (msg.type !== 'open') return;
+    socket.write(encode({
+      type: 'open', version: 4, myAS: as, holdTime: 90, routerID: '198.18.0.1',
+      capabilities: {
+        multiprotocol: ['ipv4-unicast', 'ipv6-unicast'], fourOctetAS: as, routeRefresh: true, unknown: [],
+        ...(gracefulRestart ? { gracefulRestart: { restartTime: 120, restarting: false, families: ['ipv4-unicast', 'ipv6-unicast'] as const, forwardingPreserved: false } } : {}),
+      },
+    }));
+    socket.write(encode({ type: 'keepalive' }));
+  };
+}
+
+const WEB_ROUTE = { localPref: 150, communities: [64512 * 65536 + 100], largeCommunities: [] };
+
+/** BGPSessions with one session per peer, each announcing 198.18.1.30/32; resolves once every peer has the route. */
+async function announcing(peers: { peer: Peer; config: BGPPeer }[]): Promise<BGPSessions> {
+  const bgp = new BGPSessions(realClock, pino({ level: 'silent' }));
+  bgp.apply(peers.map(({ config }) => ({ peer: config, routes: new Map([['198.18.1.30/32', WEB_ROUTE]]), services: new Map() })), '198.18.0.11');
+  for (const { peer } of peers) await until('the route', () => updates(peer.received[0]).find((u) => u.nlri.length > 0));
+  return bgp;
+}
+
+const marked = (log: BGPMessage[] | undefined) => updates(log).findIndex((u) => u.nlri.length > 0 && (u.attributes.communities ?? []).includes(0xffff0000));
+const ceaseAt = (log: BGPMessage[] | undefined) => (log ?? []).findIndex((m) => m.type === 'notification' && m.code === 6 && m.subcode === 2);
+
+test('graceful shutdown (RFC 8326): a stopping speaker announces its routes again with GRACEFUL_SHUTDOWN and, to iBGP, LOCAL_PREF 0; Cease only after the drain time', async () => {
+  const ibgp = await scriptedPeer(answering(64513));
+  const ebgp = await scriptedPeer(answering(64512));
+  const bgp = await announcing([
+    { peer: ibgp, config: { ...peerConfig(ibgp.port, { peerASN: 64513 }), name: 'ibgp' } },
+    { peer: ebgp, config: { ...peerConfig(ebgp.port), name: 'ebgp' } },
+  ]);
+  const t0 = Date.now();
+  const closed = bgp.shutdown({ nodeDraining: false, drainMs: 500 });
+  const again = await until('the marked route (iBGP)', () => updates(ibgp.received[0]).find((u) => (u.attributes.communities ?? []).includes(0xffff0000)));
+  assert.deepEqual(again.nlri, ['198.18.1.30/32']);
+  assert.equal(again.attributes.localPref, 0);
+  assert.deepEqual(again.attributes.communities, [64512 * 65536 + 100, 0xffff0000], 'its own communities kept');
+  const e = await until('the marked route (eBGP)', () => updates(ebgp.received[0]).find((u) => (u.attributes.communities ?? []).includes(0xffff0000)));
+  assert.equal(e.attributes.localPref, undefined, 'no LOCAL_PREF over eBGP');
+  assert.equal(ceaseAt(ibgp.received[0]), -1, 'no Cease during the drain');
+  await closed;
+  assert.ok(Date.now() - t0 >= 490, `closed after ${Date.now() - t0} ms`);
+  for (const p of [ibgp, ebgp]) {
+    await until('a Cease', () => (ceaseAt(p.received[0]) >= 0 ? true : undefined));
+    assert.ok(p.received[0]!.indexOf(updates(p.received[0])[marked(p.received[0])]!) < ceaseAt(p.received[0]), 'the marked route before the Cease');
+    assert.equal(updates(p.received[0]).filter((u) => u.withdrawn.length > 0).length, 0, 'no withdrawal before the Cease: the routes stay usable till the end');
+  }
+});
+
+test('graceful shutdown and graceful restart: a SIGTERM with graceful restart is a restart (routes kept, no Cease), unless the node is drained', async () => {
+  const restart = await scriptedPeer(answering(64512, true));
+  const r = await announcing([{ peer: restart, config: peerConfig(restart.port, { enableGracefulRestart: true }) }]);
+  await r.shutdown({ nodeDraining: false, drainMs: 300 });
+  await until('the connection closed', () => (restart.sockets[0]!.readableEnded || restart.sockets[0]!.destroyed ? true : undefined));
+  assert.equal(marked(restart.received[0]), -1, 'not marked: the peer keeps the routes as they are');
+  assert.equal(restart.received[0]!.some((m) => m.type === 'notification'), false, 'no NOTIFICATION (RFC 4724 4.2)');
+
+  const drained = await scriptedPeer(answering(64512, true));
+  const d = await announcing([{ peer: drained, config: peerConfig(drained.port, { enableGracefulRestart: true }) }]);
+  await d.shutdown({ nodeDraining: true, drainMs: 300 });
+  await until('a Cease', () => (ceaseAt(drained.received[0]) >= 0 ? true : undefined));
+  assert.ok(marked(drained.received[0]) >= 0, 'drained node: routes marked first');
 });

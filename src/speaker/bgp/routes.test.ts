@@ -109,5 +109,11 @@ spec: {ipAddressPools: [pool-a], nodeSelectors: [{matchLabels: {rack: "2"}}], se
   const local = { labels, externalTrafficPolicy: 'Local' as const, endpoints: [{ nodeName: 'node-1', ready: true, serving: true, terminating: false }] };
   assert.deepEqual(on(NODE2, service('ns/a', ['198.18.1.1'], local)), [], 'Local: the endpoint is elsewhere');
   assert.deepEqual(on({ ...NODE2, networkUnavailable: true }, service('ns/a', ['198.18.1.1'], { labels })), [], 'NetworkUnavailable');
+  // MetalLB's rule: any value of the label excludes the node; its sessions stay (the peers are still planned).
+  for (const value of ['', 'true', 'false']) {
+    const excluded = { ...NODE2, labels: { ...NODE2.labels, 'node.kubernetes.io/exclude-from-external-load-balancers': value } };
+    assert.deepEqual(on(excluded, service('ns/a', ['198.18.1.1'], { labels })), [], `excluded from load balancers (${JSON.stringify(value)})`);
+    assert.deepEqual(planBGP({ config: c, node: excluded, services: [] }).map((p) => p.peer.name), ['tor-1', 'tor-rack2']);
+  }
   assert.deepEqual(on(NODE2, service('ns/a', ['203.0.113.1'], { labels })), [], 'an IP in no pool');
 });

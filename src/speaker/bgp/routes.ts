@@ -8,6 +8,7 @@ import type { BGPAdvertisement, BGPPeer, Config, Pool } from '../../config/model
 import { formatIP, ipFromValue, parseIP, type IP } from '../../net/ip.ts';
 import { maskIP } from '../../net/range.ts';
 import type { L2ServiceView, NodeView } from '../../api/cluster-view.ts';
+import { EXCLUDE_FROM_LB_LABEL } from '../election/l2-plan.ts';
 
 export interface RouteAttributes {
   readonly localPref?: number;
@@ -35,11 +36,22 @@ export function peersOf(config: Config, node: NodeView): BGPPeer[] {
   return config.bgpPeers.filter((p) => p.nodeSelectors.length === 0 || anySelectorMatches(p.nodeSelectors, node.labels));
 }
 
+/**
+ * A node labelled node.kubernetes.io/exclude-from-external-load-balancers (any value)
+ * announces nothing, in BGP mode as in L2 (MetalLB's rule, docs/COMPATIBILITY.md); its
+ * sessions stay up. It is a planned withdrawal: the speaker drains it first
+ * (graceful-shutdown.ts).
+ */
+export function nodeExcluded(node: NodeView): boolean {
+  return Object.hasOwn(node.labels, EXCLUDE_FROM_LB_LABEL);
+}
+
 export function planBGP(input: BGPPlanInput): PeerRoutes[] {
   const { config, node } = input;
   const peers = peersOf(config, node);
   const out = new Map(peers.map((p) => [p.name, { peer: p, routes: new Map<string, RouteAttributes>(), services: new Map<string, string[]>() }]));
-  if (peers.length === 0 || node.networkUnavailable) return [...out.values()];
+  // NetworkUnavailable: the node cannot forward, so there is nothing to drain either.
+  if (peers.length === 0 || node.networkUnavailable || nodeExcluded(node)) return [...out.values()];
   for (const svc of [...input.services].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const usable = svc.endpoints.filter((e) => e.ready || e.serving);
     // No ready endpoint anywhere: withdraw (docs/COMPATIBILITY.md "Speaker, BGP mode").

@@ -80,6 +80,21 @@ export class BGPSession {
     return this.#peer.name;
   }
 
+  /** Graceful restart was negotiated on the current connection (RFC 4724 3). */
+  get gracefulRestart(): boolean {
+    return this.#machine.gracefulRestart;
+  }
+
+  /** The routes this node wants announced to the peer (setRoutes). */
+  get routes(): ReadonlyMap<string, RouteAttributes> {
+    return this.#desired;
+  }
+
+  /** Prefixes the peer has from us now (the Adj-RIB-Out). */
+  get announced(): number {
+    return this.#ribOut.size;
+  }
+
   start(): void {
     this.#step({ type: 'start' });
   }

@@ -8,6 +8,7 @@ import type { BFDProfile, BGPPeer } from '../../config/model.ts';
 import { BGPSession } from './session.ts';
 import { GR_RESTART_TIME_S } from './machine.ts';
 import type { PeerRoutes } from './routes.ts';
+import { gracefulShutdownRoutes, stopAction } from './graceful-shutdown.ts';
 
 export class BGPSessions {
   readonly #clock: Clock;
@@ -85,10 +86,32 @@ export class BGPSessions {
     return [...this.#sessions.values()].map((e) => e.session);
   }
 
-  /** `restarting`: the process stops to come back; sessions with graceful restart keep their routes at the peer. */
-  stop(opts: { restarting?: boolean } = {}): void {
-    for (const { session } of this.#sessions.values()) session.stop(opts);
+  /**
+   * The speaker stops. Each session is closed as graceful-shutdown.ts stopAction says:
+   * kept at the peer for a restart (graceful restart negotiated and the node not being
+   * drained), or first drained (its routes announced again with GRACEFUL_SHUTDOWN and
+   * LOCAL_PREF 0, RFC 8326, then `drainMs` on the clock), or closed at once; a drained
+   * or closed session ends with Cease / Administrative Shutdown (RFC 4486). Resolves
+   * once every session is closed.
+   */
+  async shutdown(opts: { nodeDraining: boolean; drainMs: number }): Promise<void> {
+    const entries = [...this.#sessions.values()].map(({ session }) => ({
+      session,
+      action: stopAction({ established: session.state === 'established', gracefulRestart: session.gracefulRestart, announced: session.announced }, opts.nodeDraining, opts.drainMs),
+    }));
     this.#sessions.clear();
+    const draining = entries.filter((e) => e.action === 'drain');
+    for (const { session, action } of entries) {
+      if (action === 'restart') session.stop({ restarting: true });
+      else if (action === 'close') session.stop();
+      else {
+        this.#log.info({ peer: session.peerName, prefixes: session.announced, closingInMs: opts.drainMs, nodeDraining: opts.nodeDraining }, 'graceful shutdown: routes announced again with GRACEFUL_SHUTDOWN (RFC 8326) before the session closes');
+        session.setRoutes(gracefulShutdownRoutes(session.routes));
+      }
+    }
+    if (draining.length === 0) return;
+    await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, opts.drainMs));
+    for (const { session } of draining) session.stop();
   }
 }
 
