@@ -14,6 +14,7 @@ import { tlsMaterial } from './certs.ts';
 import { apiserverReady, kubeProxyHealthy } from './controlplane.ts';
 import { podPidFile } from './agent.ts';
 import { ctr, images, normalizeImageRef, tagImage } from './realnode.ts';
+import { deafen, frozenCount, heal, partitions, signalNode } from './faults.ts';
 
 const usage = `usage: lab/lab COMMAND [ARGS]
   up [--nodes N] [--proxy-mode nftables|iptables|ipvs] [--strict-arp true|false] [--ferrolb] [--real-nodes K] [--router R]
@@ -35,6 +36,13 @@ const usage = `usage: lab/lab COMMAND [ARGS]
   pod stop NAME [--namespace NS]
                          crash a pod's container: it turns not ready (a real node's kubelet restarts it)
   link HOST up|down      cut or restore a host's LAN link
+  partition A B [--one-way] [--all]
+                         A stops hearing B's membership heartbeats (and B A's, unless
+                         --one-way); the LAN stays up. --all drops every packet instead
+  heal [HOST...]         remove the partitions of those hosts (default: every host)
+  freeze NODE | thaw NODE
+                         SIGSTOP / SIGCONT every process of a node (speaker, kube-proxy,
+                         kubelet, pods): a hung machine whose NIC is still up
   image tag SRC DST      give an image on every real node a second name (ctr images tag),
                          e.g. ferrolb:dev ferrolb:next for an upgrade to a new tag`;
 
@@ -184,8 +192,10 @@ async function cmdStatus(): Promise<number> {
   say('hosts:');
   for (const h of hosts(i.nodes)) {
     const link = run('ip', ['-n', lanNetns, '-br', 'link', 'show', h.name]).stdout.trim().split(/\s+/)[1] ?? 'missing';
-    const extra = h.role === 'node' ? `  pods ${podRange(h.index).cidr}  kube-proxy ${kubeProxyHealthy(h) ? 'healthy' : 'NOT healthy'}` : '';
+    const frozen = h.role === 'node' ? frozenCount(h) : 0;
+    const extra = h.role === 'node' ? `  pods ${podRange(h.index).cidr}  kube-proxy ${kubeProxyHealthy(h) ? 'healthy' : 'NOT healthy'}${frozen > 0 ? `  FROZEN (${frozen} processes stopped)` : ''}` : '';
     say(`  ${h.name.padEnd(8)} ${h.v4.padEnd(13)} ${h.v6.padEnd(18)} link ${link.toLowerCase()}${extra}`);
+    for (const rule of partitions(h)) say(`           partitioned: ${rule}`);
   }
   say('processes:');
   const daemons = ['etcd', 'kube-apiserver', 'relay-host', 'agent', ...Array.from({ length: i.nodes }, (_, k) => `kube-proxy-node-${k + 1}`)];
@@ -308,6 +318,35 @@ async function main(argv: string[]): Promise<number> {
       if ((state !== 'up' && state !== 'down') || rest.length > 0) throw new UsageError('usage: lab/lab link HOST up|down');
       setLink(h, state === 'up');
       say(`${h.name}: LAN link ${state}`);
+      return 0;
+    }
+    case 'partition': {
+      requireRoot();
+      const { values, positionals } = parse(args, { 'one-way': { type: 'boolean' }, all: { type: 'boolean' } }, 2);
+      if (positionals.length !== 2 || positionals[0] === positionals[1]) throw new UsageError('usage: lab/lab partition A B [--one-way] [--all]');
+      const [a, b] = positionals.map((n) => hostByName(n)) as [Host, Host];
+      const all = values['all'] === true;
+      deafen(a, b, all);
+      if (values['one-way'] !== true) deafen(b, a, all);
+      const what = all ? 'every packet' : 'membership heartbeats';
+      say(values['one-way'] === true ? `${a.name} no longer hears ${b.name} (${what}); ${b.name} still hears ${a.name}` : `${a.name} and ${b.name} no longer hear each other (${what})`);
+      return 0;
+    }
+    case 'heal': {
+      requireRoot();
+      const i = info();
+      const list = args.length > 0 ? args.map((n) => hostByName(n)) : hosts(i.nodes);
+      for (const h of list) heal(h);
+      say(`healed: ${list.map((h) => h.name).join(', ')}`);
+      return 0;
+    }
+    case 'freeze':
+    case 'thaw': {
+      requireRoot();
+      if (args.length !== 1) throw new UsageError(`usage: lab/lab ${cmd} NODE`);
+      const h = hostByName(args[0]);
+      const n = signalNode(h, cmd === 'freeze');
+      say(`${h.name}: ${n} processes ${cmd === 'freeze' ? 'stopped (SIGSTOP)' : 'continued (SIGCONT)'}`);
       return 0;
     }
     case undefined:

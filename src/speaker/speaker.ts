@@ -134,6 +134,11 @@ export class Speaker {
         // Joins before the first plan are the start-up, not a return.
         if (returned.length > 0 && this.#lastPlan) this.#responder.reannounce(`${returned.join(', ')} reachable again`);
       },
+      // The other side of the same: peers that had lost this node (it was frozen, or
+      // cut off from them while it still heard them) and hear it again.
+      onHeardAgain: (peers) => {
+        if (this.#lastPlan) this.#responder.reannounce(`${peers.join(', ')} hear this node again`);
+      },
       onRejected: (from, reason) => {
         opts.metrics.heartbeatsRejected.inc();
         this.#log.debug({ from, reason }, 'heartbeat rejected');

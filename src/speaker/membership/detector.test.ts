@@ -69,6 +69,30 @@ test('reports cannot revive a life that said goodbye, nor an earlier life; a lat
   assert.equal(d.heard('node-c', 6n, 1, false, 45), 'refreshed', 'its first own heartbeat in that life is not stale');
 });
 
+test('a peer that stopped reporting this speaker and reports it again is told (it took it for dead)', () => {
+  const d = detector('node-a');
+  const me = (on: boolean): Report[] => (on ? [{ node: 'node-a', incarnation: 1n, age: 10 }] : []);
+  d.heard('node-b', 7n, 1, false, 0, me(false)); // just started: has not heard node-a yet
+  d.heard('node-b', 7n, 2, false, 50, me(true));
+  assert.deepEqual(d.heardAgain(), [], 'a peer starting up is not a return');
+  d.heard('node-b', 7n, 3, false, 100, me(true));
+  d.heard('node-b', 7n, 4, false, 150, me(false)); // node-a frozen, or cut off from node-b
+  d.heard('node-b', 7n, 5, false, 200, me(false));
+  assert.deepEqual(d.heardAgain(), []);
+  d.heard('node-b', 7n, 6, false, 250, me(true));
+  assert.deepEqual(d.heardAgain(), ['node-b']);
+  assert.deepEqual(d.heardAgain(), [], 'told once');
+  d.heard('node-b', 7n, 7, false, 300, me(true));
+  assert.deepEqual(d.heardAgain(), []);
+  d.heard('node-b', 7n, 8, false, 350, me(false));
+  d.heard('node-b', 8n, 1, false, 400, me(false)); // then node-b restarted: a new life
+  d.heard('node-b', 8n, 2, false, 450, me(true));
+  assert.deepEqual(d.heardAgain(), [], 'a restarted peer had not taken anyone for dead');
+  d.heard('node-c', 1n, 1, false, 500);
+  d.heard('node-c', 1n, 2, false, 550);
+  assert.deepEqual(d.heardAgain(), [], 'version 1 heartbeats carry no reports: nothing is inferred');
+});
+
 test('a stall of this speaker is not the peers\' silence: nobody is dead when it wakes', () => {
   const d = detector();
   for (let t = 0; t <= 500; t += I) {

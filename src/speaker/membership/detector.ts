@@ -52,6 +52,13 @@ interface Member {
   /** Attentive time the freshest report from another member says it was heard. */
   readonly relayed: number;
   readonly left: boolean;
+  /**
+   * Whether its last heartbeat reported hearing this speaker (undefined: no report yet
+   * in this life, or a version 1 heartbeat, which carries none).
+   */
+  readonly hearsMe: boolean | undefined;
+  /** It reported this speaker, then stopped: it took this speaker for dead. */
+  readonly lostMe: boolean;
 }
 
 /** On-time ticks that earn back one step of health. */
@@ -63,6 +70,7 @@ export class FailureDetector {
   readonly interval: number;
   readonly maxHealth: number;
   readonly #members = new Map<string, Member>();
+  #heardAgain: string[] = [];
   /** ms of this speaker's own stalls so far; attentive time = now - stalled. */
   #stalled = 0;
   #lastSeen: number | undefined;
@@ -115,20 +123,40 @@ export class FailureDetector {
   }
 
   /**
-   * A heartbeat from `node`, with the reports it carried (mapped to names); a report
-   * about this speaker or about the sender itself is ignored.
+   * A heartbeat from `node`, with the reports it carried (mapped to names; undefined for
+   * a heartbeat that carries none). A report about the sender itself is ignored; one
+   * about this speaker says the sender hears it (heardAgain()).
    */
-  heard(node: string, incarnation: bigint, sequence: number, leaving: boolean, now: number, reports: readonly Report[] = []): HeardOutcome {
+  heard(node: string, incarnation: bigint, sequence: number, leaving: boolean, now: number, reports?: readonly Report[]): HeardOutcome {
     const at = this.#observe(now);
     const m = this.#members.get(node);
     if (node === this.node) return 'stale';
     if (m && (incarnation < m.incarnation || (incarnation === m.incarnation && (m.left || (sequence <= m.sequence && !leaving))))) return 'stale';
     const wasLive = m !== undefined && this.#isLive(m, at);
     const sameLife = m !== undefined && m.incarnation === incarnation;
-    this.#members.set(node, { incarnation, sequence, direct: at, directAt: now, relayed: sameLife ? m.relayed : -Infinity, left: leaving });
+    const hearsMe = reports === undefined ? undefined : reports.some((r) => r.node === this.node);
+    const before = sameLife ? m.hearsMe : undefined;
+    // Lost and found again within one life of the sender: it took this speaker for dead
+    // meanwhile (a partition, or this speaker frozen), and may have announced its IPs.
+    const lostMe = (sameLife && m.lostMe) || (before === true && hearsMe === false);
+    if (lostMe && hearsMe === true) this.#heardAgain.push(node);
+    this.#members.set(node, {
+      incarnation, sequence, direct: at, directAt: now, relayed: sameLife ? m.relayed : -Infinity, left: leaving,
+      hearsMe: hearsMe ?? before, lostMe: lostMe && hearsMe !== true,
+    });
     if (leaving) return 'left';
-    for (const r of reports) if (r.node !== node && r.node !== this.node) this.#relayed(r.node, r.incarnation, at - Math.max(0, r.age));
+    for (const r of reports ?? []) if (r.node !== node && r.node !== this.node) this.#relayed(r.node, r.incarnation, at - Math.max(0, r.age));
     return wasLive ? 'refreshed' : 'joined';
+  }
+
+  /**
+   * The members that stopped reporting this speaker and now report it again, since the
+   * last call: they took it for dead, so the LAN may have heard them claim its IPs.
+   */
+  heardAgain(): string[] {
+    const out = this.#heardAgain;
+    this.#heardAgain = [];
+    return out;
   }
 
   forget(node: string): void {
@@ -171,7 +199,7 @@ export class FailureDetector {
     const m = this.#members.get(node);
     if (m && (incarnation < m.incarnation || (incarnation === m.incarnation && m.left))) return;
     if (!m || incarnation > m.incarnation) {
-      this.#members.set(node, { incarnation, sequence: -1, direct: -Infinity, directAt: -Infinity, relayed: at, left: false });
+      this.#members.set(node, { incarnation, sequence: -1, direct: -Infinity, directAt: -Infinity, relayed: at, left: false, hearsMe: undefined, lostMe: false });
       return;
     }
     if (at > m.relayed) this.#members.set(node, { ...m, relayed: at });

@@ -34,6 +34,11 @@ export interface MembershipOptions {
   readonly key?: Buffer;
   readonly clock: Clock;
   readonly onChange: (live: ReadonlySet<string>) => void;
+  /**
+   * Peers that had stopped hearing this speaker and hear it again (it was frozen, or
+   * cut off from them): they took it for dead and may have claimed its IPs meanwhile.
+   */
+  readonly onHeardAgain?: (peers: readonly string[]) => void;
   readonly onRejected?: (from: string, reason: string) => void;
 }
 
@@ -47,6 +52,7 @@ export class Membership {
   #peers = new Map<string, readonly string[]>();
   /** Name hash -> peer, for the reports in heartbeats; a hash two peers share is left out. */
   #byHash = new Map<number, string>();
+  readonly #ownHash: number;
   #socket: Socket | undefined;
   #timer: Timer | undefined;
   #lastLive = '';
@@ -59,6 +65,7 @@ export class Membership {
     this.#interval = opts.interval ?? DEFAULT_INTERVAL;
     this.#detector = new FailureDetector({ node: opts.node, suspectAfter: opts.suspectAfter ?? DEFAULT_SUSPECT_AFTER, interval: this.#interval });
     this.#incarnation = BigInt(opts.clock.now());
+    this.#ownHash = nameHash(opts.node);
   }
 
   /** True once the detector has listened long enough to know who is alive. */
@@ -85,6 +92,7 @@ export class Membership {
       byHash.set(h, name);
     }
     for (const h of shared) byHash.delete(h);
+    byHash.delete(this.#ownHash); // a peer that shares this speaker's hash is not relayed
     this.#byHash = byHash;
     this.#evaluate();
   }
@@ -164,13 +172,19 @@ export class Membership {
     if (!addresses) return this.#reject(from, `heartbeat from unknown node "${h.node}"`);
     if (!addresses.includes(from)) return this.#reject(from, `heartbeat for node "${h.node}" from ${from}, which is not one of its addresses (${addresses.join(', ')})`);
     this.counters.received++;
-    const reports: Report[] = [];
-    for (const r of h.reports ?? []) {
-      const node = this.#byHash.get(r.hash);
-      if (node !== undefined && node !== h.node) reports.push({ node, incarnation: r.incarnation, age: r.age });
+    let reports: Report[] | undefined;
+    if (h.reports) {
+      reports = [];
+      for (const r of h.reports) {
+        // A report about this speaker: in this life only (not a previous process's).
+        const node = r.hash === this.#ownHash ? (r.incarnation === this.#incarnation ? this.#opts.node : undefined) : this.#byHash.get(r.hash);
+        if (node !== undefined && node !== h.node) reports.push({ node, incarnation: r.incarnation, age: r.age });
+      }
     }
     this.#detector.heard(h.node, h.incarnation, h.sequence, h.type === 'leaving', this.#opts.clock.now(), reports);
     this.#evaluate();
+    const again = this.#detector.heardAgain();
+    if (again.length > 0) this.#opts.onHeardAgain?.(again);
   }
 
   #reject(from: string, reason: string): void {
