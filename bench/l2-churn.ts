@@ -45,16 +45,28 @@ function h(node: string, ip: string): string {
 
 /** First of `nodes` in hash order with load < cap, else least loaded (hash order among equals). */
 function pick(nodes: readonly string[], ip: string, loads: Map<string, number>, cap: number): string {
+  return pickRoom(nodes, ip, loads, (l) => l < cap);
+}
+
+/** First of `nodes` in hash order whose load `room` accepts, else least loaded (hash order among equals). */
+function pickRoom(nodes: readonly string[], ip: string, loads: Map<string, number>, room: (load: number) => boolean): string {
   let best: string | undefined;
   let least: string | undefined;
   for (const n of nodes) {
     const l = loads.get(n) ?? 0;
-    if (l < cap && (best === undefined || h(n, ip) < h(best, ip))) best = n;
+    if (room(l) && (best === undefined || h(n, ip) < h(best, ip))) best = n;
     if (least === undefined || l < (loads.get(least) ?? 0) || (l === (loads.get(least) ?? 0) && h(n, ip) < h(least, ip))) least = n;
   }
   const node = (best ?? least)!;
   loads.set(node, (loads.get(node) ?? 0) + 1);
   return node;
+}
+
+/** The two-level cap for m IPs on `nodes`: below floor(m / n), or at it while fewer than m mod n nodes hold more. */
+function twoLevel(nodes: readonly string[], loads: ReadonlyMap<string, number>, m: number): (load: number) => boolean {
+  const floor = Math.floor(m / nodes.length);
+  const above = nodes.filter((n) => (loads.get(n) ?? 0) > floor).length;
+  return (l) => l < floor || (l === floor && above < m - floor * nodes.length);
 }
 
 const byIP = (a: { ip: string }, b: { ip: string }) => (ipOrderKey(parseIP(a.ip)!) < ipOrderKey(parseIP(b.ip)!) ? -1 : 1);
@@ -71,7 +83,7 @@ const previous: Rule = (w) => {
   return new Map([...w.ips].sort(byIP).map(({ ip }) => [ip, pick(w.live, ip, loads, cap)]));
 };
 
-/** Homes on the known nodes in age order (cap per IP), then displaced IPs on live nodes. */
+/** Homes on the known nodes in age order (cap per IP), then displaced IPs on live nodes below ceil(IPs / live). */
 function withHomes(homeCap: (i: number, m: number, n: number) => number): Rule {
   return (w) => {
     const order = [...w.ips].sort(byAge);
@@ -91,8 +103,25 @@ function withHomes(homeCap: (i: number, m: number, n: number) => number): Rule {
     return out;
   };
 }
-/** ferrolb now, modelled: homes by age, one home cap ceil(IPs / n) for all. Checked against planL2. */
-const model = withHomes((_i, m, n) => Math.ceil(m / n));
+/** ferrolb now, modelled: homes by age under the two-level cap, displaced IPs likewise on the live nodes. Checked against planL2. */
+const model: Rule = (w) => {
+  const order = [...w.ips].sort(byAge);
+  const homeLoads = new Map<string, number>();
+  const homes = order.map(({ ip }) => [ip, pickRoom(w.known, ip, homeLoads, twoLevel(w.known, homeLoads, order.length))] as const);
+  const live = new Set(w.live);
+  const loads = new Map<string, number>();
+  const out = new Map<string, string>();
+  for (const [ip, home] of homes) {
+    if (live.has(home)) {
+      out.set(ip, home);
+      loads.set(home, (loads.get(home) ?? 0) + 1);
+    }
+  }
+  for (const [ip, home] of homes) if (!live.has(home)) out.set(ip, pickRoom(w.live, ip, loads, twoLevel(w.live, loads, order.length)));
+  return out;
+};
+/** Alternative (ferrolb's rule before the two-level cap): homes by age, one home cap ceil(IPs / n) for all. */
+const oneCap = withHomes((_i, m, n) => Math.ceil(m / n));
 /** Alternative (ferrolb's previous rule): homes by age, cap ceil(i / n) for the i-th IP. */
 const perPosition = withHomes((i, _m, n) => Math.ceil(i / n));
 /** Alternative: cap ceil(i / n) by age, on the live nodes only (no homes). */
@@ -310,7 +339,7 @@ function assertSame(a: Placement, b: Placement): void {
   if (a.size !== b.size) throw new Error('planL2 and the model disagree on the IPs');
 }
 
-export const RULES = { ferrolb, perPosition, metallb, previous, prefixNoHomes } as const;
+export const RULES = { ferrolb, oneCap, perPosition, metallb, previous, prefixNoHomes } as const;
 
 if (import.meta.main) {
   const scale = Number(process.argv[2] ?? '1');
@@ -341,6 +370,7 @@ if (import.meta.main) {
     }
     for (const [rule, label] of [
       ['ferrolb', 'ferrolb'],
+      ['oneCap', 'one cap'],
       ['perPosition', 'per-position'],
       ['metallb', 'MetalLB'],
     ] as const) {

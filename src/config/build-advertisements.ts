@@ -230,8 +230,5 @@ function preferredNodeSelectors(c: ErrorCollector, e: Entry, raw: unknown): Pref
     for (const p of problems) c.fail(e, p.path, 'ESELECTOR', p.message);
     if (preference) out.push({ weight, preference });
   });
-  if (out.length > 0) {
-    c.notes.push(`L2Advertisement ${e.namespace}/${e.name}: preferredNodeSelectors is read and checked, but the L2 election does not use it yet`);
-  }
   return out;
 }

@@ -39,7 +39,8 @@ export interface L2Advertisement {
   readonly serviceSelectors: readonly LabelSelector[];
   /**
    * Always set by buildConfig (optional only so that hand-built Configs in the election's
-   * tests need not spell it). Read and checked; the L2 election does not use it yet.
+   * tests need not spell it). The L2 election runs only the best-scored nodes
+   * (src/speaker/election/README.md, rule 5).
    */
   readonly preferredNodeSelectors?: readonly PreferredNodeSelector[];
 }

@@ -8,7 +8,7 @@
 // order, so shuffling the inputs never changes the plan.
 import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
 import { hash as digest } from 'node:crypto';
-import { anySelectorMatches } from '../../api/selector.ts';
+import { anySelectorMatches, selectorMatches } from '../../api/selector.ts';
 import type { L2ServiceView, NodeView } from '../../api/cluster-view.ts';
 import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
 import { formatIP, ipKey, parseIP, type IP } from '../../net/ip.ts';
@@ -100,6 +100,11 @@ interface IPGroup {
    * condition and endpoints play no part.
    */
   homeNodes: readonly string[];
+  /**
+   * The advertisements that apply to (pool, service) for some service on the IP for
+   * which rules 1-2 hold, each once: their preferredNodeSelectors score the nodes.
+   */
+  readonly ads: Set<number>;
   /** The services for which rules 1-3 hold (the IP is announced for these). */
   readonly claims: Claim[];
 }
@@ -231,11 +236,12 @@ export function planL2(input: L2PlanInput): L2Plan {
       const selected = selectedBy(applicable);
       let group = groups.get(k);
       if (group === undefined) {
-        group = { ip, text, order: ipOrderKey(ip), age: ages.get(k)!, homeNodes: selected.known, claims: [] };
+        group = { ip, text, order: ipOrderKey(ip), age: ages.get(k)!, homeNodes: selected.known, ads: new Set(applicable), claims: [] };
         groups.set(k, group);
       } else {
         const allowed = new Set(selected.known);
         group.homeNodes = group.homeNodes.filter((n) => allowed.has(n));
+        for (const i of applicable) group.ads.add(i);
       }
       // Rule 3: endpoints, then candidate nodes.
       if (usable.length === 0) {
@@ -278,7 +284,37 @@ export function planL2(input: L2PlanInput): L2Plan {
   }
 
   // --- rule 5: election ----------------------------------------------------------
-  const winners = elect([...groups.values()], elections);
+  // preferredNodeSelectors (MetalLB main): a node's score for an advertisement is the
+  // sum of the weights of the preferences its labels match, counted only when the
+  // advertisement's nodeSelectors select it; an IP's score for a node is the sum over
+  // the advertisements that apply to it (each once). Only the nodes with the highest
+  // score among those available are in the running for the IP.
+  const nodeLabels = new Map(known.map((n) => [n.name, n.labels]));
+  const adScores: (ReadonlyMap<string, number> | undefined)[] = [];
+  const scoresOfAd = (i: number): ReadonlyMap<string, number> => {
+    let scores = adScores[i];
+    if (scores === undefined) {
+      const prefs = ads[i]!.preferredNodeSelectors ?? [];
+      const out = new Map<string, number>();
+      if (prefs.length > 0) {
+        for (const name of nodesOfAd(i)) {
+          let total = 0;
+          for (const p of prefs) if (selectorMatches(p.preference, nodeLabels.get(name)!)) total += p.weight;
+          if (total > 0) out.set(name, total);
+        }
+      }
+      adScores[i] = scores = out;
+    }
+    return scores;
+  };
+  const preferred: Preferred = (group, nodes) => {
+    const scored = [...group.ads].map(scoresOfAd).filter((m) => m.size > 0);
+    if (scored.length === 0 || nodes.length === 0) return nodes;
+    const score = (n: string): number => scored.reduce((sum, m) => sum + (m.get(n) ?? 0), 0);
+    const best = Math.max(...nodes.map(score));
+    return nodes.filter((n) => score(n) === best);
+  };
+  const winners = elect([...groups.values()], elections, preferred);
 
   const announcements: IPAnnouncement[] = [];
   for (const e of [...elections].sort((a, b) => compare(a.group.order, b.group.order))) {
@@ -295,106 +331,94 @@ export function planL2(input: L2PlanInput): L2Plan {
   return { announcements, unannounced };
 }
 
+/** The nodes among `nodes` (sorted by name) with the highest preference score for the IP. */
+type Preferred = (group: IPGroup, nodes: readonly string[]) => readonly string[];
+
 /**
  * Rule 5. MetalLB gives each IP to the first candidate in sha256(node + "#" + ip)
- * order: stateless and agreed by every speaker, but uneven (with 10 IPs on 10 nodes a
- * third of the nodes get none and some get 2-3). ferrolb keeps the hash order and
- * bounds the loads, in two steps, so that speaker restarts and node failures move no
- * other IP and services rarely disturb each other:
+ * order (after the highest preferredNodeSelectors score): stateless and agreed by every
+ * speaker, but uneven (with 10 nodes and 1,000 IPs the busiest node carries 8 more
+ * than the mean, and some nodes 8 fewer). ferrolb keeps the hash order as the tie-break
+ * and fixes every node's load in advance, in two steps, so that the spread is even to
+ * within one IP and speaker restarts and node failures move no other IP:
  *
  * 1. Homes (stable facts only: services, their ages and IPs, the configuration, Node
- *    objects and their labels; never liveness, NetworkUnavailable or endpoints). The
- *    IPs with home nodes (IPGroup.homeNodes) are taken in placement order: oldest first
- *    (the oldest creationTimestamp among the IP's services; '' is the oldest), then
- *    fewest home nodes, then by IP. Each takes the first of its home nodes in hash
- *    order whose home load is below the home cap C = ceil(m / U), m = the IPs with
- *    home nodes, U = the distinct nodes among their home nodes; if none is (only when
+ *    objects and their labels; never liveness, NetworkUnavailable or endpoints). An
+ *    IP's home nodes (IPGroup.homeNodes) are narrowed to those with the highest
+ *    preference score (all of them without preferences). The homed IPs are taken in
+ *    placement order: oldest first (the oldest creationTimestamp among the IP's
+ *    services; '' is the oldest), then fewest home nodes, then by IP. Home caps: with
+ *    m homed IPs and U distinct home nodes, f = floor(m / U) and r = m mod U, the
+ *    first r of the U nodes by name may hold f + 1, the others f. Each IP takes the
+ *    first of its home nodes in hash order below its cap; if none is (only when
  *    home-node sets differ), the least loaded one, first in hash order among equals.
- * 2. Serving nodes. An IP whose home is one of its candidates (rules 3-4) is announced
- *    there. The others ("displaced": home node down, NetworkUnavailable, or no
- *    endpoint there under Local) are taken in the same order and go to the first
- *    candidate in hash order whose load is below ceil(announced IPs / nodes that are a
- *    candidate of some IP), loads counting every IP announced at home; if none is,
- *    the least loaded, first in hash order among equals.
+ * 2. Serving nodes. An IP whose home is one of its best-scored candidates (rules 3-4)
+ *    is announced there. The others ("displaced": home node down, NetworkUnavailable,
+ *    no endpoint there under Local, or a better-scored candidate outside the homes)
+ *    are taken in the same order and go to the first of their best-scored candidates
+ *    in hash order that is below F = floor(A / L), or at F while fewer than A mod L
+ *    nodes are above F (A = announced IPs, L = nodes that are a candidate of some IP,
+ *    loads counting the IPs at home); if none is, the least loaded.
  *
- * Proofs ("uniform" = every IP has the same n home nodes, as with one advertisement
- * for every node; "all up" = every home node is also a candidate of every IP, so that
- * nothing is displaced and the plan is the homes). A home depends only on the IPs
- * before it in placement order, their home nodes, and C.
+ * Proofs ("uniform" = every IP has the same n home nodes and no preferences, as with one
+ * advertisement for every node; "all up" = every home node is also a candidate of
+ * every IP, so that nothing is displaced and the plan is the homes).
  *
- * - Evenness. Uniform: U = n, and before each IP fewer than m <= n * C IPs are placed,
- *   so some node is below C: no home load exceeds ceil(m / n), and no IP ever needs the
- *   "least loaded" fallback. All up, these are the loads. With some nodes down and
- *   every live node a candidate of every IP, step 2's cap is c = ceil(m / live) >= C >=
- *   every load at home, and c * live >= m, so every displaced IP finds a node below c:
- *   no node exceeds c. (m counts IPs kept home without ready endpoints; the announced
- *   IPs are bounded by the same ceil(m / n).)
+ * - Evenness. Uniform: U = n and the caps add up to exactly m, so before each IP some
+ *   node is below its cap and no IP needs the fallback; after the last, every node is
+ *   at its cap: f or f + 1, within one of the mean m / n. All up, these are the loads.
+ *   With some nodes down and every live node a candidate of every IP: A = m, and the
+ *   live nodes start at f or f + 1 <= F + 1 with at most A mod L of them above F (when
+ *   F = f, the r nodes at f + 1 are live nodes and r <= A mod L); the same counting
+ *   shows every displaced IP finds a node within the two-level cap, and at the end
+ *   every live node holds F or F + 1.
  * - A node going down (speaker stopped or dead, or NetworkUnavailable) changes no home:
- *   only its IPs move, plus IPs already displaced. When it comes back, only the IPs
- *   homed on it move, back to it (again plus displaced ones).
- * - Homes only move toward MetalLB's node while C does not fall. Let A be the homes
- *   with cap C for a list of IPs in which every IP found a home node below C (always
- *   so when uniform), and B the homes for the same list minus some IPs, plus IPs placed
- *   after all of them, with a cap C' >= C. Then every IP of A keeps its home in B or
- *   gets one earlier in its own hash order. By induction along the order: let a be
- *   IP j's home in A, below C when j came. If an earlier IP i had B(i) = a != A(i),
- *   then a is before A(i) in i's hash order (induction), so a was already at C when A
- *   placed i (A takes the first node below C), hence also when it placed j:
- *   impossible. So B puts on a, before j, only IPs that A put there: fewer than C <=
- *   C'; a is below the cap in B, and B takes a or a node before it. Hence:
- *   - Creating a service newer than all others, on a new IP, moves no home while C
- *     stays (the new IP is placed last; the other homes are recomputed identically).
- *     Uniform, C rises exactly when the IP count was a multiple of n (one creation in
- *     n); then IPs move only to nodes earlier in their hash order: an IP on MetalLB's
- *     node never moves, and the moves are at most the IPs not on MetalLB's node
- *     (README.md measures 3-16% of all IPs moved, up to 45% with about as many IPs
- *     as nodes, where the cap goes from 1 to 2).
- *   - Deleting a service (alone on its IP) moves no older home while C stays, and
- *     younger ones only toward MetalLB's node; deleting the newest then moves nothing.
- *     Uniform, C falls exactly when the IP count drops to a multiple of n (one
- *     deletion in n); then older IPs may move too, and in any direction. (Deleting
- *     the newest then undoes exactly the moves its creation caused: the homes are a
- *     function of the IPs present.)
- *   - So between two falls of C, through creations of newest services and deletions
- *     (no Node change), an IP's home only moves earlier in its hash order: at most
- *     n - 1 times.
- *   With all up, homes are the plan. Otherwise an IP announced at its home stays as
- *   long as its home does not change (creating or deleting other services does not
- *   change its candidates), and displaced IPs may move (step 2's cap counts all IPs).
+ *   only its IPs move, plus IPs already displaced. When it comes back, exactly the IPs
+ *   homed on it move, back to it (again plus displaced ones): at most its cap, f + 1.
+ * - Homes only move toward MetalLB's node while no node's cap falls. Let A be the homes
+ *   with caps c for a list of IPs in which every IP found a home node below its cap
+ *   (always so when uniform), and B the homes for the same list minus some IPs, plus
+ *   IPs placed after all of them, with caps c' >= c node by node. Then every IP of A
+ *   keeps its home in B or gets one earlier in its own hash order. By induction along
+ *   the order: let a be IP j's home in A, below c(a) when j came. If an earlier IP i
+ *   had B(i) = a != A(i), then a is before A(i) in i's hash order (induction), so a was
+ *   already at c(a) when A placed i, hence also when it placed j: impossible. So B puts
+ *   on a, before j, only IPs that A put there: fewer than c(a) <= c'(a); a is below its
+ *   cap in B, and B takes a or a node before it. Uniform, creating a service (m + 1)
+ *   raises exactly one node's cap by one (node r by name; at r = n - 1 the last one)
+ *   and lowers none, so a creation of a service newer than all others moves IPs only
+ *   toward their MetalLB node, and never one that is on it. A deletion lowers exactly
+ *   one cap: deleting the newest undoes what its creation moved (the homes are a
+ *   function of the IPs present); deleting an older one may move IPs either way.
  * - What is not promised: a Node object added or removed (or its labels changed)
- *   changes n, C and every IP's hash order, and moves some IPs (README.md: 2-8%). A
- *   creation that raises C moves up to the IPs not on MetalLB's node; a deletion that
- *   lowers it moves about as many (measured), older IPs included. Timestamps have
- *   one-second resolution: services created in the same second are ordered by home
- *   nodes and IP, so "newer" means a later second; a service given an older
- *   timestamp (or none) is placed among older ones and may move younger IPs.
- * - Why one cap rather than ceil(i / n) for the i-th IP. A rule under which creating
- *   a service never moves another must place the first i IPs as it did when only they
- *   existed, evenly: at most ceil(i / n) per node among them. Then each block of n
- *   IPs (positions kn + 1 to kn + n) covers the nodes once, so a deletion shifts every
- *   younger block and a Node change shifts all of them: measured, 8-45% of all IPs
- *   per deletion of an old service and 12-47% per Node added or removed, against 0
- *   per creation. With one cap, a creation moves 0.3-5% of the IPs on average (all of
- *   it in the one creation in n that raises C), a deletion 0.3-7%, a Node change 2-8%
- *   (README.md, "Churn"); every service is created once and deleted once, so over its
- *   life one cap moves far fewer IPs.
+ *   changes n, the caps and every IP's hash order, and moves some IPs (README.md,
+ *   "Churn"). Timestamps have one-second resolution: services created in the same
+ *   second are ordered by home nodes and IP, so "newer" means a later second.
+ * - Preferences: the IPs of an advertisement that prefers a single node all go there
+ *   (MetalLB's rule; its caps are exceeded through the fallback), and evenness holds
+ *   only among nodes of equal score.
  *
  * Deterministic: every input is in the shared snapshot and every tie has a total order.
  * Cost: one sha256 per (IP, home node), one more per (displaced IP, candidate), a
  * linear scan per IP, and two sorts of the IPs.
  */
-function elect(groups: readonly IPGroup[], elections: readonly Election[]): Map<string, string> {
-  // Step 1: homes, all under one cap C = ceil(homed IPs / home nodes).
+function elect(groups: readonly IPGroup[], elections: readonly Election[], preferred: Preferred): Map<string, string> {
+  // Step 1: homes, among the best-scored home nodes, under the two-level caps.
   const homed = groups
-    .filter((g) => g.homeNodes.length > 0)
-    .sort((a, b) => compare(a.age, b.age) || a.homeNodes.length - b.homeNodes.length || compare(a.order, b.order));
-  const homeNodes = new Set(homed.flatMap((g) => g.homeNodes));
-  const homeCap = Math.ceil(homed.length / homeNodes.size);
+    .map((g) => ({ g, nodes: preferred(g, g.homeNodes) }))
+    .filter((x) => x.nodes.length > 0)
+    .sort((a, b) => compare(a.g.age, b.g.age) || a.nodes.length - b.nodes.length || compare(a.g.order, b.g.order));
+  const homeNodes = [...new Set(homed.flatMap((x) => x.nodes))].sort(compare);
+  const base = homeNodes.length === 0 ? 0 : Math.floor(homed.length / homeNodes.length);
+  const extras = homed.length - base * homeNodes.length; // nodes that may hold base + 1
+  let full = 0; // nodes holding more than base
   const homes = new Map<string, string>();
   const homeLoads = new Map<string, number>();
-  for (const g of homed) {
-    const node = pick(g.homeNodes, g.text, homeLoads, homeCap);
-    homeLoads.set(node, (homeLoads.get(node) ?? 0) + 1);
+  for (const { g, nodes } of homed) {
+    const node = pick(nodes, g.text, homeLoads, (_n, load) => load < base || (load === base && full < extras));
+    const load = (homeLoads.get(node) ?? 0) + 1;
+    homeLoads.set(node, load);
+    if (load === base + 1) full++;
     homes.set(g.order, node);
   }
 
@@ -402,39 +426,45 @@ function elect(groups: readonly IPGroup[], elections: readonly Election[]): Map<
   const winners = new Map<string, string>();
   const loads = new Map<string, number>();
   const candidates = new Set<string>();
-  const displaced: Election[] = [];
+  const displaced: { readonly e: Election; readonly nodes: readonly string[] }[] = [];
   for (const e of elections) {
-    for (const n of e.candidates) candidates.add(n);
+    const best = preferred(e.group, e.candidates);
+    for (const n of best) candidates.add(n);
     const home = homes.get(e.group.order);
-    if (home !== undefined && e.candidates.includes(home)) {
+    if (home !== undefined && best.includes(home)) {
       winners.set(e.group.order, home);
       loads.set(home, (loads.get(home) ?? 0) + 1);
     } else {
-      displaced.push(e);
+      displaced.push({ e, nodes: best });
     }
   }
   if (displaced.length === 0) return winners;
-  const cap = Math.ceil(elections.length / candidates.size);
-  displaced.sort((a, b) => compare(a.group.age, b.group.age) || a.candidates.length - b.candidates.length || compare(a.group.order, b.group.order));
-  for (const e of displaced) {
-    const node = pick(e.candidates, e.group.text, loads, cap);
-    loads.set(node, (loads.get(node) ?? 0) + 1);
+  const floor = Math.floor(elections.length / candidates.size);
+  const over = elections.length - floor * candidates.size; // nodes that may hold floor + 1
+  let above = 0; // candidate nodes holding more than floor
+  for (const n of candidates) if ((loads.get(n) ?? 0) > floor) above++;
+  displaced.sort((a, b) => compare(a.e.group.age, b.e.group.age) || a.nodes.length - b.nodes.length || compare(a.e.group.order, b.e.group.order));
+  for (const { e, nodes } of displaced) {
+    const node = pick(nodes, e.group.text, loads, (_n, load) => load < floor || (load === floor && above < over));
+    const load = (loads.get(node) ?? 0) + 1;
+    loads.set(node, load);
+    if (load === floor + 1) above++;
     winners.set(e.group.order, node);
   }
   return winners;
 }
 
 /**
- * The first of `nodes` in hash order for `ip` whose load is below `cap`; if none, the
+ * The first of `nodes` in hash order for `ip` whose load `room` accepts; if none, the
  * least loaded, first in hash order among equals.
  */
-function pick(nodes: readonly string[], ip: string, loads: ReadonlyMap<string, number>, cap: number): string {
+function pick(nodes: readonly string[], ip: string, loads: ReadonlyMap<string, number>, room: (node: string, load: number) => boolean): string {
   let first: { node: string; hash: string } | undefined;
   let least: { node: string; hash: string; load: number } | undefined;
   for (const node of nodes) {
     const hash = electionHash(node, ip);
     const load = loads.get(node) ?? 0;
-    if (load < cap && (first === undefined || hashBefore(hash, node, first.hash, first.node))) first = { node, hash };
+    if (room(node, load) && (first === undefined || hashBefore(hash, node, first.hash, first.node))) first = { node, hash };
     if (least === undefined || load < least.load || (load === least.load && hashBefore(hash, node, least.hash, least.node))) {
       least = { node, hash, load };
     }
