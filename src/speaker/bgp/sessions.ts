@@ -4,6 +4,7 @@
 import type { Clock } from '../../time/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import type { SpeakerMetrics } from '../../observability/metrics.ts';
+import type { RuntimeError } from '../../observability/errors.ts';
 import type { BFDProfile, BGPPeer } from '../../config/model.ts';
 import { BGPSession } from './session.ts';
 import { GR_RESTART_TIME_S } from './machine.ts';
@@ -16,14 +17,19 @@ export class BGPSessions {
   readonly #metrics: SpeakerMetrics | undefined;
   readonly #sessions = new Map<string, { key: string; session: BGPSession }>();
   readonly #onEstablishedChange: (() => void) | undefined;
+  readonly #onFailure: ((error: RuntimeError, peer: string) => void) | undefined;
   #routerID = '';
 
-  /** `onEstablishedChange` runs when a session reaches or leaves Established. */
-  constructor(clock: Clock, log: Logger, metrics?: SpeakerMetrics, onEstablishedChange?: () => void) {
+  /**
+   * `onEstablishedChange` runs when a session reaches or leaves Established; `onFailure`
+   * when one fails (it is tried again), with the failure's code.
+   */
+  constructor(clock: Clock, log: Logger, metrics?: SpeakerMetrics, onEstablishedChange?: () => void, onFailure?: (error: RuntimeError, peer: string) => void) {
     this.#clock = clock;
     this.#log = log;
     this.#metrics = metrics;
     this.#onEstablishedChange = onEstablishedChange;
+    this.#onFailure = onFailure;
   }
 
   /** The peers whose session is Established now. */
@@ -63,7 +69,10 @@ export class BGPSessions {
           justStarted: () => process.uptime() < GR_RESTART_TIME_S,
           clock: this.#clock,
           log: this.#log,
-          onFailure: (error, peerName) => this.#metrics?.bgpSessionFailures.inc({ peer: peerName, code: error.code }),
+          onFailure: (error, peerName) => {
+            this.#metrics?.bgpSessionFailures.inc({ peer: peerName, code: error.code });
+            this.#onFailure?.(error, peerName);
+          },
           onStateChange: (state, peerName) => {
             const up = state === 'established';
             this.#metrics?.bgpSessionUp.set({ peer: peerName }, up ? 1 : 0);
