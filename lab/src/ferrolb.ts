@@ -64,13 +64,15 @@ export function speakerName(node: Host): string {
 }
 
 /** Runs a speaker inside a node's namespace, with the speaker identity. */
-export function startSpeaker(node: Host): void {
+/** `extraArgs`: more `ferrolb speaker` flags (a benchmark's variant, e.g. --bgp-drain-time 0). */
+export function startSpeaker(node: Host, extraArgs: readonly string[] = []): void {
   daemon(speakerName(node), 'ip', ['netns', 'exec', node.netns, join(repoDir, 'bin', 'ferrolb.js'),
     'speaker',
     '--node-name', node.name,
     '--kubeconfig', kubeconfigPath('speaker'),
     '--metrics-addr', `0.0.0.0:${speakerMetricsPort}`,
     '--ml-bind-port', String(memberlistPort),
+    ...extraArgs,
   ], ferrolbEnv());
 }
 
