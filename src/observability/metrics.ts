@@ -57,6 +57,7 @@ export class SpeakerMetrics {
   readonly responsesSent = new Counter({ name: 'ferrolb_layer2_responses_sent', help: 'Number of layer2 responses sent for owned IPs', labelNames: ['ip'], registers: [this.registry] });
   readonly gratuitousSent = new Counter({ name: 'ferrolb_layer2_gratuitous_sent', help: 'Number of gratuitous layer2 packets sent for owned IPs', labelNames: ['ip'], registers: [this.registry] });
   readonly conflicts = new Counter({ name: 'ferrolb_layer2_address_conflicts_total', help: 'Frames from another host claiming an IP this node announces', labelNames: ['ip', 'mac'], registers: [this.registry] });
+  readonly yields = new Counter({ name: 'ferrolb_layer2_yields_total', help: 'Times this node stopped announcing an IP because a lower MAC announced it too (two announcers; docs/L2.md)', labelNames: ['ip'], registers: [this.registry] });
   readonly invalidFrames = new Counter({ name: 'ferrolb_layer2_invalid_frames_total', help: 'ARP/NDP frames dropped as malformed', labelNames: ['interface'], registers: [this.registry] });
   readonly liveMembers = new Gauge({ name: 'ferrolb_speaker_members_live', help: 'Speakers this one hears (itself included)', registers: [this.registry] });
   readonly bgpSessionUp = new Gauge({ name: 'ferrolb_bgp_session_up', help: 'BGP session state (1 established, 0 not)', labelNames: ['peer'], registers: [this.registry] });

@@ -15,6 +15,15 @@
 // from a MAC that is not ours): an address conflict, which no other bare-metal load
 // balancer reports and which otherwise shows up as traffic vanishing at random.
 //
+// Two speakers both announcing an IP (their membership disagrees: a two-node cluster
+// with the heartbeats cut one way, a firewall on the memberlist port) settle it by a
+// rule both apply alone, from what the LAN shows them: the lower MAC keeps the IP, the
+// other yields (docs/L2.md "Two announcers"). A claim by a lower MAC that still answers
+// a probe YIELD_CONFIRM_MS later makes this node stop answering and announcing that IP
+// on that link; it probes every YIELD_PROBE_MS and takes the IP back, schedule and
+// all, as soon as a probe goes unanswered. The winner needs no decision: it carries on,
+// and re-announces after the handover window as for any claim.
+//
 // A claim is reported only when it persists: when an IP moves between nodes, the old
 // node may answer for a moment after the new one took over (each speaker re-plans when
 // its own informers see the change), which is a handover, not a conflict. So a first
@@ -84,6 +93,29 @@ const CONFLICT_REPORT_EVERY_MS = 10_000;
 const HANDOVER_WINDOW_MS = 3_000;
 /** A suspicion not seen again for this long is forgotten. */
 const SUSPECT_FORGET_MS = 30_000;
+/**
+ * A lower MAC's claim is checked with a probe this much later before this node yields:
+ * a node letting go of an IP it lost (membership moves take one heartbeat, 50 ms) has
+ * stopped answering by then, so an ordinary hand-over makes nobody yield.
+ */
+export const YIELD_CONFIRM_MS = 200;
+/** How often a node that yielded an IP probes whether the other still holds it. */
+export const YIELD_PROBE_MS = 500;
+
+/** MACs compare as their 48-bit numbers; lowercase colon-separated hex sorts the same way. */
+function lowerMAC(a: string, b: string): boolean {
+  return a.toLowerCase() < b.toLowerCase();
+}
+
+interface Yield {
+  /** The MAC this node yielded to. */
+  readonly to: string;
+  /** When that MAC last claimed the IP. */
+  lastClaim: number;
+  /** When this node last probed. */
+  probedAt: number;
+  timer: Timer;
+}
 
 interface OpenLink {
   readonly link: Link;
@@ -104,6 +136,10 @@ export class L2Responder {
   readonly #conflictReported = new Map<string, number>();
   /** "ip/mac" -> when another MAC was first and last seen claiming the IP. */
   readonly #suspects = new Map<string, { first: number; last: number; recheck: Timer }>();
+  /** "ip%ifname" -> a lower MAC's claim being confirmed before this node yields. */
+  readonly #yieldChecks = new Map<string, { mac: string; at: number; timer: Timer }>();
+  /** "ip%ifname" -> the pairs this node yielded to a lower MAC (not answered, not announced). */
+  readonly #yields = new Map<string, Yield>();
   readonly #openFailures = new Map<string, string>();
   /** Links back from a carrier loss, and until when they stay unanswered. */
   readonly #heldUntil = new Map<string, number>();
@@ -138,6 +174,7 @@ export class L2Responder {
     this.#pumpTimer?.cancel();
     for (const s of this.#suspects.values()) s.recheck.cancel();
     this.#suspects.clear();
+    for (const key of [...this.#yields.keys(), ...this.#yieldChecks.keys()]) this.#endYield(key);
     this.setAnnouncements([]);
     for (const name of [...this.#open.keys()]) this.#close(name);
     this.#multicast?.close();
@@ -168,6 +205,11 @@ export class L2Responder {
   interfacesFor(ip: string): string[] {
     const a = this.#announced.get(ip);
     return a ? answeringLinks(this.#links, a.interfaces).filter((l) => this.#open.has(l.name)).map((l) => l.name) : [];
+  }
+
+  /** "ip%ifname" -> the MAC it was yielded to, for every pair this node yielded. */
+  yielded(): Map<string, string> {
+    return new Map([...this.#yields].map(([key, y]) => [key, y.to]));
   }
 
   /** "ip%ifname" for every (IP, interface) pair being answered now. */
@@ -285,6 +327,7 @@ export class L2Responder {
 
   #giveUp(key: string): void {
     const [ip, ifname] = splitKey(key);
+    this.#endYield(key);
     this.#gratuitous.cancel(ip, ifname);
     if (ip.includes(':')) this.#membership(ip, ifname, false);
     this.#log.info({ ip, interface: ifname }, 'no longer announcing');
@@ -312,7 +355,7 @@ export class L2Responder {
 
   #sendGratuitous(ip: string, ifname: string): void {
     const open = this.#open.get(ifname);
-    if (!open || !this.#announced.has(ip)) return;
+    if (!open || !this.#announced.has(ip) || this.#yields.has(`${ip}%${ifname}`)) return;
     const frames = ip.includes(':')
       ? [unsolicitedNeighborAdvertisement({ srcMAC: open.link.mac, targetIP: ip })]
       : [gratuitousARP({ srcMAC: open.link.mac, ip, op: 'request' }), gratuitousARP({ srcMAC: open.link.mac, ip, op: 'reply' })];
@@ -391,9 +434,15 @@ export class L2Responder {
     }
   }
 
-  #answers(open: OpenLink, ip: string): boolean {
+  /** Whether this node holds `ip` on this link (yielded or not). */
+  #holds(open: OpenLink, ip: string): boolean {
     const a = this.#announced.get(ip);
     return a !== undefined && answeringLinks([open.link], a.interfaces).length === 1;
+  }
+
+  /** Whether this node answers for `ip` on this link now: holds it and has not yielded it. */
+  #answers(open: OpenLink, ip: string): boolean {
+    return this.#holds(open, ip) && !this.#yields.has(`${ip}%${open.link.name}`);
   }
 
   #answerARP(open: OpenLink, msg: Extract<L2Message, { type: 'arp-request' }>): void {
@@ -422,10 +471,11 @@ export class L2Responder {
   }
 
   #checkConflict(open: OpenLink, ip: string, mac: string): void {
-    if (!this.#answers(open, ip) || mac === open.link.mac) return;
+    if (!this.#holds(open, ip) || mac === open.link.mac) return;
     if ([...this.#open.values()].some((o) => o.link.mac === mac)) return; // our own, on another link
     const key = `${ip}/${mac}`;
     const now = this.#opts.clock.now();
+    if (lowerMAC(mac, open.link.mac)) this.#lowerClaim(open, ip, mac, now);
     const suspect = this.#suspects.get(key);
     if (!suspect || now - suspect.last > SUSPECT_FORGET_MS) {
       suspect?.recheck.cancel();
@@ -451,6 +501,76 @@ export class L2Responder {
     this.#conflictReported.set(key, now);
     this.#log.warn({ ip, mac, interface: open.link.name }, 'address conflict: another host claims an IP this node announces');
     this.#opts.onConflict?.(ip, mac, open.link.name);
+  }
+
+  /**
+   * A lower MAC claims an IP this node holds on this link: yield to it if it still
+   * answers a probe YIELD_CONFIRM_MS later (docs/L2.md "Two announcers").
+   */
+  #lowerClaim(open: OpenLink, ip: string, mac: string, now: number): void {
+    const ifname = open.link.name;
+    const key = `${ip}%${ifname}`;
+    const y = this.#yields.get(key);
+    if (y) {
+      if (y.to === mac) y.lastClaim = now;
+      return;
+    }
+    const check = this.#yieldChecks.get(key);
+    if (check && check.mac === mac) {
+      if (now - check.at < YIELD_CONFIRM_MS) return;
+      // Still claiming after the confirmation delay (the probe's answer, or its own
+      // announcement): yield.
+      check.timer.cancel();
+      this.#yieldChecks.delete(key);
+      this.#yield(ifname, ip, mac, now);
+      return;
+    }
+    if (check) return; // one claimant at a time is checked
+    const timer = this.#opts.clock.setTimeout(() => {
+      const link = this.#open.get(ifname);
+      if (link && this.#answers(link, ip)) this.#sendProbe(ip, ifname);
+      // Forgotten if nobody answers in the next confirmation period.
+      const again = this.#yieldChecks.get(key);
+      if (again) again.timer = this.#opts.clock.setTimeout(() => this.#yieldChecks.delete(key), YIELD_CONFIRM_MS);
+    }, YIELD_CONFIRM_MS);
+    this.#yieldChecks.set(key, { mac, at: now, timer });
+  }
+
+  #yield(ifname: string, ip: string, to: string, now: number): void {
+    const key = `${ip}%${ifname}`;
+    this.#gratuitous.cancel(ip, ifname);
+    const y: Yield = { to, lastClaim: now, probedAt: now, timer: this.#opts.clock.setTimeout(() => this.#probeYielded(key), YIELD_PROBE_MS) };
+    this.#yields.set(key, y);
+    this.#opts.metrics?.yields.inc({ ip });
+    this.#log.warn({ ip, interface: ifname, to }, 'another node announces this IP too (membership disagrees): the lower MAC keeps it; yielding until it stops');
+  }
+
+  /** While yielded: probe; if the previous probe drew no claim from the winner, take the IP back. */
+  #probeYielded(key: string): void {
+    const y = this.#yields.get(key);
+    if (!y || this.#stopped) return;
+    const [ip, ifname] = splitKey(key);
+    const now = this.#opts.clock.now();
+    if (y.lastClaim < y.probedAt) {
+      this.#endYield(key);
+      const link = this.#open.get(ifname);
+      if (link && this.#answers(link, ip)) {
+        this.#log.info({ ip, interface: ifname, was: y.to }, 'the node this IP was yielded to no longer answers for it; announcing it again');
+        this.#announce(ip, ifname, true);
+        this.#pump();
+      }
+      return;
+    }
+    y.probedAt = now;
+    this.#sendProbe(ip, ifname);
+    y.timer = this.#opts.clock.setTimeout(() => this.#probeYielded(key), YIELD_PROBE_MS);
+  }
+
+  #endYield(key: string): void {
+    this.#yields.get(key)?.timer.cancel();
+    this.#yields.delete(key);
+    this.#yieldChecks.get(key)?.timer.cancel();
+    this.#yieldChecks.delete(key);
   }
 }
 
