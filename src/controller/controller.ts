@@ -6,10 +6,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../k8s/client.ts';
-import { isStatus } from '../k8s/client.ts';
+import { apiFailure, isStatus } from '../k8s/client.ts';
+import { logFields, type RuntimeError } from '../observability/errors.ts';
 import { WatchedResource } from '../k8s/informer.ts';
 import { WorkQueue } from '../k8s/workqueue.ts';
-import { EventRecorder } from '../k8s/events.ts';
+import { EventRecorder, FAILURE_REASON, type ObjectReference } from '../k8s/events.ts';
 import { LeaderElector, type ElectionTiming } from '../k8s/leader-election.ts';
 import { ApiLeaseStore } from '../k8s/lease-store.ts';
 import type { Clock, Timer } from '../time/clock.ts';
@@ -23,6 +24,7 @@ import { ConfigSource } from '../k8s/config-source.ts';
 import { patchObjectStatus, patchServiceAnnotations, patchServiceStatus } from '../k8s/operations.ts';
 import { COLLECTION, deploymentPath } from '../k8s/paths.ts';
 import { ConfigurationStateWriter, type ConfigResult } from '../k8s/configuration-state.ts';
+import { V1BETA1 } from '../api/metallb.ts';
 import { serviceWrites } from './service-status.ts';
 import { RemovalSignals, removeTraces } from './removal.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
@@ -97,7 +99,7 @@ export class Controller {
     const watch = {
       clock: opts.clock,
       ...(opts.quietTimeout !== undefined ? { quietTimeout: opts.quietTimeout } : {}),
-      onError: (path: string, err: unknown, retryInMs: number) => this.#log.warn({ path, err: String(err), retryInMs }, 'watch failed; restarting'),
+      onError: (path: string, err: unknown, retryInMs: number) => this.#log.warn({ path, ...logFields(apiFailure(err)), retryInMs }, 'watch failed; restarting'),
       onRestart: (path: string, why: string) => this.#log.debug({ path, why }, 'watch restarted'),
     };
     // The caches keep what readService and the writes read (src/api/projection.ts).
@@ -120,7 +122,7 @@ export class Controller {
       component: 'ferrolb-controller',
       instance: this.#identity,
       clock: opts.clock,
-      onError: (err) => this.#log.warn({ err: String(err) }, 'event not recorded'),
+      onError: (err) => this.#log.warn(logFields(apiFailure(err)), 'event not recorded'),
     });
     client.observe = (method, _path, status, seconds) => opts.metrics.apiRequests.observe({ verb: method, code: String(status) }, seconds);
     if (opts.election) {
@@ -128,7 +130,7 @@ export class Controller {
         onStartedLeading: () => void this.#startLeading(),
         onStoppedLeading: () => this.#stopLeading(),
         onNewLeader: (id) => this.#log.info({ leader: id, me: this.#identity }, 'leader'),
-        onError: (err) => this.#log.warn({ err: String(err) }, 'lease'),
+        onError: (err) => this.#log.warn(logFields(apiFailure(err)), 'lease'),
       });
     }
   }
@@ -176,7 +178,7 @@ export class Controller {
     this.#stopLeading();
     await this.#events.flush();
     await this.#removed;
-    if (wasLeader && !this.#removed) await this.#elector?.release().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'lease not released'));
+    if (wasLeader && !this.#removed) await this.#elector?.release().catch((err: unknown) => this.#log.warn(logFields(apiFailure(err)), 'lease not released'));
     for (const r of this.#allResources()) r.stop();
     this.#deployment?.stop();
     this.#configSource.stop();
@@ -351,7 +353,10 @@ export class Controller {
           (err: unknown) => {
             this.#opts.metrics.updateErrors.inc();
             const delay = queue.addRateLimited(key);
-            this.#log.warn({ service: key, err: String(err), retryInMs: delay }, 'reconcile failed; will retry');
+            if (err instanceof NotLeader) return void this.#log.debug({ service: key, retryInMs: delay }, 'not the leader: not written');
+            const failure = apiFailure(err);
+            this.#log.warn({ service: key, ...logFields(failure), retryInMs: delay }, 'reconcile failed; will retry');
+            this.#writeRefused(this.#serviceRef(key), failure, 'the assignment was not written');
           },
         )
         .finally(() => {
@@ -391,7 +396,7 @@ export class Controller {
     const key = `${ns}/${name}`;
     const writes = serviceWrites(svc, outcome);
     // Stop writing the moment leadership is in doubt (client-go: renew deadline).
-    if (!this.isLeader) throw new Error('not the leader');
+    if (!this.isLeader) throw new NotLeader();
     try {
       await Promise.all([
         writes.poolAnnotation !== undefined && patchServiceAnnotations(this.#client, { namespace: ns, name }, { [POOL_ANNOTATION]: writes.poolAnnotation }),
@@ -404,9 +409,25 @@ export class Controller {
     const signature = `${svc.metadata?.resourceVersion}|${outcome.events.map((e) => e.reason + e.message).join('|')}`;
     if (this.#lastEvents.get(key) !== signature) {
       this.#lastEvents.set(key, signature);
-      const ref = { apiVersion: 'v1', kind: 'Service', namespace: ns, name, ...(svc.metadata?.uid ? { uid: svc.metadata.uid } : {}) };
+      const ref = this.#serviceRef(key);
       for (const e of outcome.events) this.#events.record(ref, e.type, e.reason, e.message);
     }
+  }
+
+  #serviceRef(key: string): ObjectReference {
+    const slash = key.indexOf('/');
+    const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
+    const uid = this.#services.get(name, namespace)?.metadata?.uid;
+    return { apiVersion: 'v1', kind: 'Service', namespace, name, ...(uid ? { uid } : {}) };
+  }
+
+  /**
+   * A write the API server refused (RBAC, an admission webhook, validation) is told on
+   * the object, with its code: it will not go away by retrying. Unanswered writes are
+   * only logged: their Event would not get through either.
+   */
+  #writeRefused(obj: ObjectReference, failure: RuntimeError, what: string): void {
+    if (failure.code === 'EAPIREFUSED') this.#events.recordFailure(obj, FAILURE_REASON.writeFailed, failure, what);
   }
 
   /** An IP was freed: services waiting for one get another try. */
@@ -440,7 +461,9 @@ export class Controller {
         await patchObjectStatus(this.#client, 'IPAddressPool', this.#opts.namespace, pool.name, status);
         this.#poolStatusWritten.set(pool.name, text);
       } catch (err) {
-        this.#log.warn({ pool: pool.name, err: String(err) }, 'pool status not written');
+        const failure = apiFailure(err);
+        this.#log.warn({ pool: pool.name, ...logFields(failure) }, 'pool status not written');
+        this.#writeRefused({ apiVersion: V1BETA1, kind: 'IPAddressPool', namespace: this.#opts.namespace, name: pool.name }, failure, 'the pool status was not written');
       }
     }
   }
@@ -449,6 +472,13 @@ export class Controller {
     if (this.isLeader) this.#configState.set(result, lastError, warnings);
   }
 
+}
+
+/** Thrown by a write started while leading, found not leading any more: retried, not a failure. */
+class NotLeader extends Error {
+  constructor() {
+    super('not the leader');
+  }
 }
 
 function keyOf(o: KubeObject): string {

@@ -3,7 +3,8 @@
 // controller creates that Secret with a random key when it is missing, so a fresh
 // install needs no manual step; an existing Secret (a key you chose) is never touched.
 import { randomBytes } from 'node:crypto';
-import type { KubeClient } from '../k8s/client.ts';
+import { apiFailure, type KubeClient } from '../k8s/client.ts';
+import { logFields } from '../observability/errors.ts';
 import { writeSecret } from '../k8s/operations.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock } from '../time/clock.ts';
@@ -21,7 +22,7 @@ export async function ensureMemberlistSecret(client: KubeClient, namespace: stri
       return;
     } catch (err) {
       const delay = backoffDelay(failures);
-      log.warn({ secret: `${namespace}/${name}`, err: String(err), retryInMs: delay }, 'memberlist Secret not created; will retry');
+      log.warn({ secret: `${namespace}/${name}`, ...logFields(apiFailure(err)), retryInMs: delay }, 'memberlist Secret not created; will retry');
       await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
     }
   }

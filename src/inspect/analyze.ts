@@ -18,6 +18,8 @@ import { planBGP } from '../speaker/bgp/routes.ts';
 import { parseUnreachable, type Unreachable } from '../speaker/membership/reachability.ts';
 import { MEMBERS_REACHABLE } from '../k8s/configuration-state.ts';
 import type { EventObject, Snapshot } from './snapshot.ts';
+import { FAILURE_REASON, type FailureReason } from '../k8s/events.ts';
+import { runtimeErrorCode, type RuntimeErrorCode } from '../observability/errors.ts';
 
 export interface ComponentState {
   /** ConfigurationState name: `controller` or `speaker-<node>`. */
@@ -73,6 +75,23 @@ export interface ClusterView {
   /** AddressConflict events: another host answering for an announced IP. */
   readonly conflicts: readonly { readonly service: string; readonly message: string; readonly at: string; readonly count: number }[];
   readonly kubeProxy?: KubeProxyView;
+  /** Runtime failures the components told in Events: the newest per object, reason and reporter. */
+  readonly failures: readonly RuntimeFailure[];
+}
+
+export interface RuntimeFailure {
+  readonly reason: FailureReason;
+  /** The object the Event is about: a Service, an IPAddressPool, a BGPPeer. */
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** Who failed: the speaker's node, the controller's identity. */
+  readonly reporter: string;
+  readonly code: RuntimeErrorCode;
+  /** The Event's message: the code, what failed and why. */
+  readonly message: string;
+  readonly at: string;
+  readonly count: number;
 }
 
 export interface KubeProxyView {
@@ -174,6 +193,7 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView 
 
   return {
     namespace: snap.namespace,
+    failures: runtimeFailures(snap.events),
     crdsInstalled: snap.crdsInstalled,
     ...(config ? { config } : {}),
     configErrors: built.errors.map(formatConfigError),
@@ -213,6 +233,33 @@ export function kubeProxyView(data: Readonly<Record<string, string>>): KubeProxy
 /** Nodes a selector list picks (all nodes when the list is empty). */
 export function selectedNodes(selectors: Parameters<typeof anySelectorMatches>[0], nodes: readonly NodeView[]): NodeView[] {
   return selectors.length === 0 ? [...nodes] : nodes.filter((n) => anySelectorMatches(selectors, n.labels));
+}
+
+const FAILURE_REASONS: ReadonlySet<string> = new Set(Object.values(FAILURE_REASON));
+
+/** Events of a runtime failure whose message carries its code (src/k8s/events.ts recordFailure). */
+function runtimeFailures(events: readonly EventObject[]): RuntimeFailure[] {
+  const newest = new Map<string, EventObject>();
+  for (const e of events) {
+    if (!FAILURE_REASONS.has(e.reason ?? '') || runtimeErrorCode(e.message ?? '') === undefined) continue;
+    const o = e.involvedObject ?? {};
+    const key = [e.reason, o.kind, o.namespace, o.name, e.reportingInstance].join('\0');
+    const prev = newest.get(key);
+    if (!prev || eventTime(e) > eventTime(prev)) newest.set(key, e);
+  }
+  return [...newest.values()]
+    .map((e) => ({
+      reason: e.reason as FailureReason,
+      kind: e.involvedObject?.kind ?? '',
+      namespace: e.involvedObject?.namespace ?? '',
+      name: e.involvedObject?.name ?? '',
+      reporter: e.reportingInstance ?? '',
+      code: runtimeErrorCode(e.message ?? '')!,
+      message: e.message ?? '',
+      at: eventTime(e),
+      count: e.series?.count ?? e.count ?? 1,
+    }))
+    .sort((a, b) => compare(`${a.reason}/${a.kind}/${a.namespace}/${a.name}/${a.reporter}`, `${b.reason}/${b.kind}/${b.namespace}/${b.name}/${b.reporter}`));
 }
 
 function newestByObject(events: readonly EventObject[]): Map<string, EventObject> {

@@ -175,6 +175,52 @@ describe('doctor', () => {
     assert.equal(announcedBy(good.services[0]!), 'BGP node-1 -> router');
   });
 
+  describe('runtime failures told in Events carry their code', () => {
+    const failure = (reason: string, kind: string, name: string, message: string, extra: Record<string, unknown> = {}) => ({
+      reason, type: 'Warning', message, count: 2, lastTimestamp: '2026-12-02T01:00:00Z', involvedObject: { kind, namespace: kind === 'Service' ? 'default' : NS, name }, ...extra,
+    });
+    const bgpObjs = [pool('bgp', ['198.18.1.0/24']), bgpad('b'), peer('router')];
+    const sessionFailed = (node: string, at: string, message: string) => failure('BGPSessionFailed', 'BGPPeer', 'router', message, { reportingInstance: node, lastTimestamp: at });
+
+    it('a refused write: fails when it leaves the Service without its IP, with the code; an unparsable message is no runtime failure', () => {
+      const refused = failure('WriteFailed', 'Service', 'web', 'EAPIREFUSED: the assignment was not written: PATCH /api/v1/namespaces/default/services/web/status: 403 forbidden');
+      const fs = diagnose(analyze(snapshot({ configObjects: base, services: [service('web', undefined)], events: [refused, failure('WriteFailed', 'Service', 'other', 'no code here')] })));
+      const [w, ...rest] = find(fs, 'writes');
+      assert.deepEqual(rest, []);
+      assert.equal(w!.severity, 'fail');
+      assert.equal(w!.code, 'EAPIREFUSED');
+      assert.match(w!.message, /refuses the controller's writes to Service default\/web \(2 time\(s\), last 2026-12-02T01:00:00Z\): EAPIREFUSED: the assignment was not written: PATCH .*403 forbidden$/);
+      assert.match(w!.fix!, /RBAC on services and services\/status/);
+      // The Service shows its IP: the refusal is a warning (a pool status, an annotation).
+      const kept = diagnose(analyze(snapshot({ configObjects: base, services: [service('web', '198.18.0.200')], events: [refused] })));
+      assert.equal(find(kept, 'writes')[0]!.severity, 'warn');
+    });
+
+    it('a BGP session failure per node and peer, newest first; it is the cause named when a BGP service is carried by no session', () => {
+      const svc = [service('web', '198.18.1.7')];
+      const slices = [readySlice('web', 'node-1')];
+      const events = [
+        sessionFailed('node-1', '2026-12-02T01:00:00Z', 'EBGPCONNECTION: connect ECONNREFUSED 198.18.0.1:179'),
+        sessionFailed('node-1', '2026-12-02T01:05:00Z', 'EBGPRECEIVED: the peer sent NOTIFICATION 2/2 (bad peer AS)'),
+        sessionFailed('node-2', '2026-12-02T01:02:00Z', 'EBGPSENT: hold timer expired'),
+      ];
+      const fs = diagnose(analyze(snapshot({ configObjects: bgpObjs, services: svc, slices, events })));
+      assert.deepEqual(find(fs, 'bgp').map((f) => [f.severity, f.code, f.message.replace(/ \(\d+ time\(s\), last [^)]*\)/, '')]), [
+        ['warn', 'EBGPRECEIVED', 'the BGP session from node-1 to BGPPeer metallb-system/router failed: EBGPRECEIVED: the peer sent NOTIFICATION 2/2 (bad peer AS)'],
+        ['warn', 'EBGPSENT', 'the BGP session from node-2 to BGPPeer metallb-system/router failed: EBGPSENT: hold timer expired'],
+      ]);
+      const [s] = find(fs, 'services', 'fail');
+      assert.equal(s!.code, 'EBGPRECEIVED');
+      assert.match(s!.message, /carries it; the last session failure, node-1 to BGPPeer router at 2026-12-02T01:05:00Z: EBGPRECEIVED: /);
+      // Carrying routes again: told as info, the past failure no problem.
+      const carried = { metadata: { name: 'x' }, status: { node: 'node-1', serviceName: 'web', serviceNamespace: 'default', peers: ['router'] } };
+      const good = diagnose(analyze(snapshot({ configObjects: bgpObjs, services: svc, slices, bgpStatuses: [carried], events: [events[1]!] })));
+      assert.deepEqual(find(good, 'bgp').map((f) => f.severity), ['info']);
+      assert.match(find(good, 'bgp')[0]!.message, /; it carries routes now$/);
+      assert.deepEqual(find(good, 'services', 'fail'), []);
+    });
+  });
+
   it('several nodes reporting one L2 service is flagged, naming the elected node', () => {
     const fs = diagnose(analyze(snapshot({
       configObjects: base,

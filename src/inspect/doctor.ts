@@ -1,8 +1,10 @@
 // `ferrolb doctor`: the mistakes that make a MetalLB-style load balancer fail quietly,
 // found from a ClusterView. Each finding names what is wrong and, where there is one,
 // the fix. Pure.
-import type { ClusterView, ServiceReport } from './analyze.ts';
+import type { ClusterView, RuntimeFailure, ServiceReport } from './analyze.ts';
 import { selectedNodes } from './analyze.ts';
+import { FAILURE_REASON } from '../k8s/events.ts';
+import type { RuntimeErrorCode } from '../observability/errors.ts';
 import { EXCLUDE_FROM_LB_LABEL, NO_READY_ENDPOINTS } from '../speaker/election/l2-plan.ts';
 
 export type Severity = 'ok' | 'info' | 'warn' | 'fail';
@@ -12,14 +14,18 @@ export interface Finding {
   readonly severity: Severity;
   readonly message: string;
   readonly fix?: string;
+  /** When a runtime failure is the cause: its stable code (docs/METRICS.md "Runtime error codes"). */
+  readonly code?: RuntimeErrorCode;
 }
+
+type Add = (check: string, severity: Severity, message: string, fix?: string, code?: RuntimeErrorCode) => void;
 
 export const STRICT_ARP_FIX = `kubectl get configmap kube-proxy -n kube-system -o yaml | sed -e "s/strictARP: false/strictARP: true/" | kubectl apply -f - -n kube-system
 then restart kube-proxy: kubectl rollout restart daemonset kube-proxy -n kube-system`;
 
 export function diagnose(view: ClusterView): Finding[] {
   const out: Finding[] = [];
-  const add = (check: string, severity: Severity, message: string, fix?: string) => out.push({ check, severity, message, ...(fix !== undefined ? { fix } : {}) });
+  const add: Add = (check, severity, message, fix, code) => out.push({ check, severity, message, ...(fix !== undefined ? { fix } : {}), ...(code !== undefined ? { code } : {}) });
 
   kubeProxy(view, add);
   if (!view.crdsInstalled) {
@@ -79,17 +85,18 @@ export function diagnose(view: ClusterView): Finding[] {
   let healthy = 0;
   for (const s of served) {
     const before = out.length;
-    serviceFindings(s, add);
+    serviceFindings(s, view.failures, add);
     if (out.length === before) healthy++;
   }
   if (served.length > 0 && healthy === served.length) add('services', 'ok', `all ${served.length} LoadBalancer service(s) have an IP and are announced`);
   else if (served.length === 0) add('services', 'info', 'no LoadBalancer service yet');
 
   for (const c of view.conflicts) add('conflicts', 'fail', `${c.service}: ${c.message} (seen ${c.count} time(s), last ${c.at})`, 'find the host using that IP, or remove the IP from the pool');
+  runtimeFailures(view, add);
   return out;
 }
 
-function serviceFindings(s: ServiceReport, add: (check: string, severity: Severity, message: string, fix?: string) => void): void {
+function serviceFindings(s: ServiceReport, failures: readonly RuntimeFailure[], add: Add): void {
   const key = `${s.namespace}/${s.name}`;
   if (s.ips.length === 0) {
     add('services', 'fail', `${key} has no IP: ${s.pendingReason ?? 'the controller has not assigned one (is it running?)'}`);
@@ -109,7 +116,10 @@ function serviceFindings(s: ServiceReport, add: (check: string, severity: Severi
     const nodes = [...new Set(s.expected.l2.map((e) => e.node))].join(', ');
     add('services', 'fail', `${key} (${s.ips.join(', ')}) should be announced in L2 mode from ${nodes}, but no speaker reports announcing it: is the speaker there running?`);
   } else if (s.expected.bgpNodes.length > 0) {
-    add('services', 'fail', `${key} (${s.ips.join(', ')}) should be announced over BGP from ${s.expected.bgpNodes.join(', ')}, but no established BGP session carries it: check the peers (ferrolb_bgp_session_up, the router's logs)`);
+    // The sessions' own failures, when the speakers told them, say why.
+    const why = newest(failures.filter((f) => f.reason === FAILURE_REASON.bgpSessionFailed && s.expected.bgpNodes.includes(f.reporter)));
+    const cause = why ? `; the last session failure, ${why.reporter} to BGPPeer ${why.name} at ${why.at}: ${why.message}` : ': check the peers (ferrolb_bgp_session_up, the router\'s logs)';
+    add('services', 'fail', `${key} (${s.ips.join(', ')}) should be announced over BGP from ${s.expected.bgpNodes.join(', ')}, but no established BGP session carries it${cause}`, undefined, why?.code);
   } else {
     const reasons = s.expected.l2Reasons.length > 0 ? s.expected.l2Reasons.join('; ') : 'no advertisement covers it';
     const severity: Severity = s.expected.l2Reasons.every((r) => r === NO_READY_ENDPOINTS) && s.expected.l2Reasons.length > 0 ? 'warn' : 'fail';
@@ -117,7 +127,7 @@ function serviceFindings(s: ServiceReport, add: (check: string, severity: Severi
   }
 }
 
-function kubeProxy(view: ClusterView, add: (check: string, severity: Severity, message: string, fix?: string) => void): void {
+function kubeProxy(view: ClusterView, add: Add): void {
   const kp = view.kubeProxy;
   if (!kp) {
     add('kube-proxy', 'info', 'no ConfigMap kube-system/kube-proxy: strictARP cannot be checked (if kube-proxy runs in IPVS mode, it needs ipvs.strictARP: true)');
@@ -166,7 +176,7 @@ export function formatFindings(findings: readonly Finding[]): string {
  * speakers' membership reports (condition MembersReachable) are the evidence. Both
  * sides deaf to each other is a partition of the membership traffic, both alive.
  */
-function membership(view: ClusterView, add: (check: string, severity: Severity, message: string, fix?: string) => void): void {
+function membership(view: ClusterView, add: Add): void {
   const speakers = view.components.filter((c) => c.name.startsWith('speaker-'));
   const nodeOf = (c: { name: string }) => c.name.slice('speaker-'.length);
   const hears = (c: (typeof speakers)[number], node: string) => !(c.unreachable ?? []).some((u) => u.node === node);
@@ -187,4 +197,27 @@ function membership(view: ClusterView, add: (check: string, severity: Severity, 
   }
   const reporting = speakers.filter((s) => s.unreachable !== undefined);
   if (!found && reporting.length > 1) add('membership', 'ok', `every speaker hears every other (${reporting.length} reporting)`);
+}
+
+/**
+ * What the components told in Events about runtime failures, each with its code: a
+ * write the API server refuses (fails when it leaves a Service without its IP), a BGP
+ * session that fails (only told, info, when the session carries routes again).
+ */
+function runtimeFailures(view: ClusterView, add: Add): void {
+  for (const f of view.failures) {
+    const times = `${f.count} time(s), last ${f.at}`;
+    if (f.reason === FAILURE_REASON.writeFailed) {
+      const svc = f.kind === 'Service' ? view.services.find((s) => s.namespace === f.namespace && s.name === f.name) : undefined;
+      const rbac = f.kind === 'Service' ? 'services and services/status' : 'ipaddresspools/status';
+      add('writes', svc !== undefined && svc.ips.length === 0 ? 'fail' : 'warn', `the API server refuses the controller's writes to ${f.kind} ${f.namespace}/${f.name} (${times}): ${f.message}`, `check the controller's RBAC on ${rbac} and any admission webhook on ${f.kind}s`, f.code);
+    } else {
+      const carrying = view.services.some((s) => s.bgp.some((b) => b.node === f.reporter && b.peers.includes(f.name)));
+      add('bgp', carrying ? 'info' : 'warn', `the BGP session from ${f.reporter} to BGPPeer ${f.namespace}/${f.name} failed (${times}): ${f.message}${carrying ? '; it carries routes now' : ''}`, undefined, f.code);
+    }
+  }
+}
+
+function newest(failures: readonly RuntimeFailure[]): RuntimeFailure | undefined {
+  return failures.reduce<RuntimeFailure | undefined>((a, b) => (a === undefined || b.at > a.at ? b : a), undefined);
 }

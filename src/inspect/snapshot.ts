@@ -3,8 +3,9 @@
 // everything they conclude is computed from this by pure code.
 import type { KubeClient, KubeObject } from '../k8s/client.ts';
 import { isStatus } from '../k8s/client.ts';
-import { CONFIGURATION_KINDS, V1BETA1, V1BETA2 } from '../api/metallb.ts';
-import { PLURAL } from '../api/metallb.ts';
+import { FAILURE_REASON } from '../k8s/events.ts';
+import { COLLECTION, configMapPath, metallbGroupPath, metallbPath } from '../k8s/paths.ts';
+import { CONFIGURATION_KINDS, V1BETA1, V1BETA2, type MetalLBKind } from '../api/metallb.ts';
 import type { V1Service } from '../api/service.ts';
 import type { EndpointSliceObject, NodeObject } from '../api/cluster-view.ts';
 
@@ -29,6 +30,8 @@ export interface EventObject extends KubeObject {
   readonly eventTime?: string;
   readonly series?: { lastObservedTime?: string; count?: number };
   readonly involvedObject?: { kind?: string; namespace?: string; name?: string };
+  /** Who recorded it: the speaker's node, the controller's identity. */
+  readonly reportingInstance?: string;
 }
 
 export interface Snapshot {
@@ -47,45 +50,45 @@ export interface Snapshot {
   readonly bgpStatuses: readonly StatusObject[];
   /** kube-system/kube-proxy `data`, as kubeadm writes it; undefined when absent. */
   readonly kubeProxyConfigMap?: Readonly<Record<string, string>>;
-  /** Events with reason AllocationFailed or AddressConflict, any namespace. */
+  /** Events with one of EVENT_REASONS, any namespace. */
   readonly events: readonly EventObject[];
   /** When the snapshot was taken (ms since the epoch). */
   readonly takenAt: number;
 }
 
-/** Reasons of the Events `doctor` and `status` explain things with. */
-export const EVENT_REASONS = ['AllocationFailed', 'AddressConflict'] as const;
+/** Reasons of the Events `doctor` and `status` explain things with (runtime failures too). */
+export const EVENT_REASONS = ['AllocationFailed', 'AddressConflict', ...Object.values(FAILURE_REASON)] as const;
 
 export async function takeSnapshot(client: KubeClient, namespace: string, now: () => number = Date.now): Promise<Snapshot> {
   const ns = encodeURIComponent(namespace);
   let crdsInstalled = true;
   try {
-    await client.get(`/apis/${V1BETA1}`);
+    await client.get(metallbGroupPath());
   } catch (err) {
     if (!isStatus(err, 404)) throw err;
     crdsInstalled = false;
   }
   const items = async <T>(path: string): Promise<T[]> => (await client.list<T>(path)).items;
-  const metallb = async <T>(apiVersion: string, plural: string): Promise<T[]> => (crdsInstalled ? items<T>(`/apis/${apiVersion}/namespaces/${ns}/${plural}`) : []);
+  const metallb = async <T>(kind: MetalLBKind): Promise<T[]> => (crdsInstalled ? items<T>(metallbPath(kind, ns)) : []);
   const configLists = await Promise.all(
     CONFIGURATION_KINDS.map(async (kind) => {
       const apiVersion = kind === 'BGPPeer' ? V1BETA2 : V1BETA1;
       // List items may lack apiVersion and kind: the path says what they are.
-      return (await metallb<KubeObject>(apiVersion, PLURAL[kind])).map((o) => ({ ...o, apiVersion, kind }));
+      return (await metallb<KubeObject>(kind)).map((o) => ({ ...o, apiVersion, kind }));
     }),
   );
   const [services, slices, nodes, configurationStates, l2Statuses, bgpStatuses, kubeProxy, ...eventLists] = await Promise.all([
-    items<V1Service & KubeObject>('/api/v1/services'),
-    items<EndpointSliceObject & KubeObject>('/apis/discovery.k8s.io/v1/endpointslices'),
-    items<NodeObject & KubeObject>('/api/v1/nodes'),
-    metallb<ConfigurationStateObject>(V1BETA1, 'configurationstates'),
-    metallb<StatusObject>(V1BETA1, 'servicel2statuses'),
-    metallb<StatusObject>(V1BETA1, 'servicebgpstatuses'),
-    client.get<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/kube-proxy').catch((err: unknown) => {
+    items<V1Service & KubeObject>(COLLECTION.services),
+    items<EndpointSliceObject & KubeObject>(COLLECTION.endpointSlices),
+    items<NodeObject & KubeObject>(COLLECTION.nodes),
+    metallb<ConfigurationStateObject>('ConfigurationState'),
+    metallb<StatusObject>('ServiceL2Status'),
+    metallb<StatusObject>('ServiceBGPStatus'),
+    client.get<{ data?: Record<string, string> }>(configMapPath('kube-system', 'kube-proxy')).catch((err: unknown) => {
       if (isStatus(err, 404) || isStatus(err, 403)) return undefined;
       throw err;
     }),
-    ...EVENT_REASONS.map((reason) => items<EventObject>(`/api/v1/events?fieldSelector=${encodeURIComponent(`reason=${reason}`)}`)),
+    ...EVENT_REASONS.map((reason) => items<EventObject>(`${COLLECTION.events}?fieldSelector=${encodeURIComponent(`reason=${reason}`)}`)),
   ]);
   const configObjects = configLists.flat();
   return {

@@ -7,6 +7,20 @@
 import type { KubeClient } from './client.ts';
 import { createEvent, patchEventCount } from './operations.ts';
 import type { Clock } from '../time/clock.ts';
+import { formatRuntimeError, type RuntimeError } from '../observability/errors.ts';
+
+/**
+ * Reasons of the Warning Events a runtime failure causes. Their message starts with the
+ * failure's code (formatRuntimeError), which `ferrolb doctor` reads back
+ * (docs/METRICS.md "Runtime error codes").
+ */
+export const FAILURE_REASON = {
+  /** The API server refused a write of the controller's: a Service's IPs or annotation, a pool's status. */
+  writeFailed: 'WriteFailed',
+  /** A speaker's BGP session with the BGPPeer failed or could not be established. */
+  bgpSessionFailed: 'BGPSessionFailed',
+} as const;
+export type FailureReason = (typeof FAILURE_REASON)[keyof typeof FAILURE_REASON];
 
 export interface ObjectReference {
   readonly apiVersion: string;
@@ -83,6 +97,11 @@ export class EventRecorder {
         this.#opts.onError?.(err);
       }
     });
+  }
+
+  /** A Warning Event for a runtime failure: `CODE: what: message`. */
+  recordFailure(obj: ObjectReference, reason: FailureReason, error: RuntimeError, what: string): void {
+    this.record(obj, 'Warning', reason, formatRuntimeError(error, what));
   }
 
   /** Resolves when every event recorded so far has been written (or failed). */

@@ -1,5 +1,6 @@
-// Every API path ferrolb writes to, built in one place: the typed operations of
-// operations.ts use them, and nothing outside src/k8s spells a path. Names are not
+// Every API path ferrolb uses, built in one place: the typed operations of
+// operations.ts, the informers' collections and `status`/`doctor`'s lists take them
+// from here, and nothing outside src/k8s spells a path. Names are not
 // escaped: Kubernetes names are DNS labels or subdomains, which need none.
 import { PLURAL, V1BETA1, V1BETA2, type MetalLBKind } from '../api/metallb.ts';
 
@@ -14,6 +15,10 @@ export const COLLECTION = {
 
 export function servicePath(namespace: string, name: string): string {
   return `/api/v1/namespaces/${namespace}/services/${name}`;
+}
+
+export function configMapPath(namespace: string, name: string): string {
+  return `/api/v1/namespaces/${namespace}/configmaps/${name}`;
 }
 
 /** The Secrets of a namespace, or one of them. */

@@ -25,6 +25,30 @@ export interface RuntimeError {
   readonly reason?: string;
 }
 
+const CODES: Record<RuntimeErrorCode, true> = {
+  EAPIREFUSED: true,
+  EAPIUNREACHABLE: true,
+  EBGPCONNECTION: true,
+  EBGPRECEIVED: true,
+  EBGPSENT: true,
+  EBGPENCODE: true,
+  EINTERNAL: true,
+};
+
+/**
+ * For people, where no structured field exists (an Event's message): `CODE: message`,
+ * with what failed said first when given (`CODE: the assignment was not written: ...`).
+ */
+export function formatRuntimeError(e: RuntimeError, what?: string): string {
+  return `${e.code}: ${what !== undefined ? `${what}: ` : ''}${e.message}`;
+}
+
+/** The code a text made by formatRuntimeError starts with; undefined for any other text. */
+export function runtimeErrorCode(text: string): RuntimeErrorCode | undefined {
+  const code = /^(E[A-Z]+): /.exec(text)?.[1];
+  return code !== undefined && Object.hasOwn(CODES, code) ? (code as RuntimeErrorCode) : undefined;
+}
+
 /** For a log line: `{ code, err }`, plus the status when there is one. */
 export function logFields(e: RuntimeError): Record<string, unknown> {
   return { code: e.code, err: e.message, ...(e.status !== undefined ? { status: e.status, reason: e.reason } : {}) };

@@ -8,7 +8,8 @@
 // conflict re-reads and uses what the winner stored.
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { KubeClient } from '../k8s/client.ts';
+import { apiFailure, type KubeClient } from '../k8s/client.ts';
+import { logFields } from '../observability/errors.ts';
 import { readSecret, setConversionCABundle, setWebhookCABundle, writeSecret, type SecretObject } from '../k8s/operations.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock, type Timer } from '../time/clock.ts';
@@ -106,7 +107,7 @@ export class WebhookCertificates {
         break;
       } catch (err) {
         const delay = backoffDelay(failures);
-        this.#opts.log.warn({ err: String(err), retryInMs: delay }, 'webhook certificate not loaded; will retry');
+        this.#opts.log.warn({ ...logFields(apiFailure(err)), retryInMs: delay }, 'webhook certificate not loaded; will retry');
         await new Promise<void>((resolve) => {
           this.#timer = this.#opts.clock.setTimeout(resolve, delay);
         });
@@ -115,7 +116,7 @@ export class WebhookCertificates {
     const loop = () => {
       if (this.#stopped) return;
       this.#timer = this.#opts.clock.setTimeout(() => {
-        this.#check().catch((err: unknown) => this.#opts.log.warn({ err: String(err) }, 'webhook certificate check failed; will retry')).finally(loop);
+        this.#check().catch((err: unknown) => this.#opts.log.warn(logFields(apiFailure(err)), 'webhook certificate check failed; will retry')).finally(loop);
       }, CHECK_EVERY_MS);
     };
     loop();
