@@ -140,4 +140,65 @@ describe('WatchedResource with an injected client and clock', () => {
     assert.equal(t.api.watches.length, 1);
     assert.equal(t.clock.pending, 0, 'no timer left');
   });
+
+  it('caches and hands the change handlers the projected object, from the list and the watch alike', async () => {
+    const api = new FakeAPI();
+    const clock = new ManualClock(0);
+    type Obj = KubeObject & { spec?: { keep?: string; drop?: string } };
+    const full = (name: string, rv: string): Obj => ({ metadata: { name, namespace: 'default', resourceVersion: rv }, spec: { keep: 'k', drop: 'd' } });
+    api.objects.set(PATH, [full('a', '1')]);
+    const r = new WatchedResource<Obj>(api, PATH, { clock }, { project: (o) => ({ metadata: o.metadata!, spec: { keep: o.spec?.keep! } }) });
+    const seen: Obj[] = [];
+    r.onChange((_t, o) => seen.push(o));
+    r.start();
+    await settle();
+    api.open(PATH)[0]!.send('ADDED', full('b', '2') as unknown as Record<string, unknown>);
+    assert.deepEqual(r.list().map((o) => o.spec), [{ keep: 'k' }, { keep: 'k' }]);
+    assert.deepEqual(seen.map((o) => o.spec), [{ keep: 'k' }, { keep: 'k' }]);
+    assert.equal(api.open(PATH)[0]!.query.get('resourceVersion'), '1');
+    r.stop();
+  });
+
+  it('keeps a secondary index in step with adds, a changed index value, deletes and a relist', async () => {
+    const api = new FakeAPI();
+    const clock = new ManualClock(0);
+    const slice = (name: string, service: string | undefined, rv: string) =>
+      ({ metadata: { name, namespace: 'default', resourceVersion: rv, ...(service ? { labels: { owner: service } } : {}) } }) as KubeObject;
+    api.objects.set(PATH, [slice('a-1', 'a', '1'), slice('a-2', 'a', '1'), slice('b-1', 'b', '1')]);
+    const r = new WatchedResource<KubeObject>(api, PATH, { clock }, { indexBy: (o) => o.metadata?.labels?.['owner'] });
+    const names = (value: string) => r.indexed(value).map((o) => o.metadata?.name).sort();
+    r.start();
+    await settle();
+    assert.deepEqual(names('a'), ['a-1', 'a-2']);
+    assert.deepEqual(names('b'), ['b-1']);
+    const w = api.open(PATH)[0]!;
+    w.send('MODIFIED', slice('a-2', 'b', '2') as unknown as Record<string, unknown>);
+    assert.deepEqual(names('a'), ['a-1'], 'moved out of its old value');
+    assert.deepEqual(names('b'), ['a-2', 'b-1']);
+    w.send('MODIFIED', slice('a-1', undefined, '3') as unknown as Record<string, unknown>);
+    assert.deepEqual(names('a'), [], 'no value: in no entry');
+    w.send('DELETED', slice('b-1', 'b', '4') as unknown as Record<string, unknown>);
+    assert.deepEqual(names('b'), ['a-2']);
+    // What changed while not watching: the relist after 410 rebuilds the index.
+    api.objects.set(PATH, [slice('c-1', 'c', '5')]);
+    w.send('ERROR', { code: 410 });
+    await settle();
+    await advance(clock, 1);
+    assert.deepEqual(names('b'), []);
+    assert.deepEqual(names('c'), ['c-1']);
+    assert.deepEqual(r.indexed('nothing'), []);
+    r.stop();
+  });
+
+  it('a bookmark moves the resourceVersion to resume from and caches nothing', async () => {
+    const t = await watching();
+    t.watch.send('BOOKMARK', { kind: 'Service', metadata: { resourceVersion: '42' } });
+    assert.deepEqual(t.r.list(), []);
+    assert.deepEqual(t.changes, []);
+    t.watch.end();
+    await settle();
+    await advance(t.clock, 1);
+    assert.equal(t.api.open(PATH)[0]!.query.get('resourceVersion'), '42');
+    t.r.stop();
+  });
 });

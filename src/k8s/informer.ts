@@ -33,15 +33,29 @@ export interface WatchOptions {
 }
 
 /**
- * What the cache keeps of an object: everything but metadata.managedFields, which
- * ferrolb never reads and which is often the largest part of an object (client-go's
- * informers drop it with a transform for the same reason).
+ * What the cache keeps of an object when its owner names no projection: everything but
+ * metadata.managedFields, which ferrolb never reads and which is often the largest part
+ * of an object (client-go's informers drop it with a transform for the same reason).
  */
 function trimmed<T extends KubeObject>(o: T): T {
   if (o.metadata?.managedFields !== undefined) delete o.metadata.managedFields;
   return o;
 }
 
+/**
+ * How a resource's cache holds its objects, chosen by its owner:
+ * - `project`: what is kept of each object, applied to every listed and watched object
+ *   before it is cached and before the change handlers see it (client-go's
+ *   SetTransform). A projection keeps only the fields its readers use (src/api/projection.ts),
+ *   so a cache of 10,000 Services costs what the planners read, not the API objects.
+ * - `indexBy`: a secondary index, one value per object or none (client-go's Indexer),
+ *   kept with the cache, so readers ask `indexed(value)` instead of keeping their own map
+ *   in step with the change events.
+ */
+export interface CacheOptions<T extends KubeObject> {
+  readonly project?: (o: T) => T;
+  readonly indexBy?: (o: T) => string | undefined;
+}
 function keyOf(o: KubeObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
@@ -52,6 +66,10 @@ export class WatchedResource<T extends KubeObject> {
   readonly #opts: WatchOptions;
   readonly #handlers: ((type: ChangeType, obj: T) => void)[] = [];
   #objects = new Map<string, T>();
+  readonly #project: (o: T) => T;
+  readonly #indexBy: ((o: T) => string | undefined) | undefined;
+  /** indexBy value -> object key -> object. */
+  #index = new Map<string, Map<string, T>>();
   #resourceVersion = '';
   #failures = 0;
   #lastActivity: number;
@@ -65,10 +83,12 @@ export class WatchedResource<T extends KubeObject> {
   /** Resolves once the first list has been loaded into the cache. */
   readonly synced: Promise<void>;
 
-  constructor(client: WatchClient, path: string, opts: WatchOptions) {
+  constructor(client: WatchClient, path: string, opts: WatchOptions, cache: CacheOptions<T> = {}) {
     this.#client = client;
     this.path = path;
     this.#opts = opts;
+    this.#project = cache.project ?? trimmed;
+    this.#indexBy = cache.indexBy;
     this.#lastActivity = opts.clock.now();
     this.synced = new Promise((r) => (this.#resolveSynced = r));
   }
@@ -98,6 +118,41 @@ export class WatchedResource<T extends KubeObject> {
 
   get(name: string, namespace?: string): T | undefined {
     return this.#objects.get(`${namespace ?? ''}/${name}`);
+  }
+
+  /** The cached objects whose `indexBy` value is `value` (none without an index). */
+  indexed(value: string): T[] {
+    const objects = this.#index.get(value);
+    return objects ? [...objects.values()] : [];
+  }
+
+  /** Caches an object (or replaces it), keeping the index in step. */
+  #put(k: string, obj: T): void {
+    const before = this.#objects.get(k);
+    this.#objects.set(k, obj);
+    if (!this.#indexBy) return;
+    const was = before ? this.#indexBy(before) : undefined;
+    const now = this.#indexBy(obj);
+    if (was !== undefined && was !== now) this.#unindex(was, k);
+    if (now === undefined) return;
+    let objects = this.#index.get(now);
+    if (!objects) this.#index.set(now, (objects = new Map()));
+    objects.set(k, obj);
+  }
+
+  #remove(k: string): T | undefined {
+    const before = this.#objects.get(k);
+    if (!before) return undefined;
+    this.#objects.delete(k);
+    const was = this.#indexBy?.(before);
+    if (was !== undefined) this.#unindex(was, k);
+    return before;
+  }
+
+  #unindex(value: string, k: string): void {
+    const objects = this.#index.get(value);
+    objects?.delete(k);
+    if (objects?.size === 0) this.#index.delete(value);
   }
 
   #emit(type: ChangeType, obj: T): void {
@@ -135,10 +190,11 @@ export class WatchedResource<T extends KubeObject> {
   async #relist(): Promise<void> {
     const l = await this.#client.list<T>(this.path);
     this.#lastActivity = this.#opts.clock.now();
-    const fresh = new Map<string, T>();
-    for (const item of l.items) fresh.set(keyOf(item), trimmed(item));
     const old = this.#objects;
-    this.#objects = fresh;
+    this.#objects = new Map();
+    this.#index = new Map();
+    for (const item of l.items) this.#put(keyOf(item), this.#project(item));
+    const fresh = this.#objects;
     this.#resourceVersion = l.metadata?.resourceVersion ?? '';
     // Report what changed while we were not watching (after a 410, or at start).
     for (const [k, o] of old) if (!fresh.has(k)) this.#emit('delete', o);
@@ -163,29 +219,32 @@ export class WatchedResource<T extends KubeObject> {
     let gone = false;
     this.#stream = this.#client.watch(url, (type, object) => {
       this.#lastActivity = this.#opts.clock.now();
-      const obj = trimmed(object as T);
+      if (type === 'ERROR') {
+        // A Status object: 410 Expired/Gone means our resourceVersion was compacted.
+        if ((object as { code?: number }).code === 410) gone = true;
+        this.#stream?.abort();
+        return;
+      }
+      if (type === 'BOOKMARK') {
+        // Only a resourceVersion to resume from: nothing to project or cache.
+        const rv = (object as KubeObject).metadata?.resourceVersion;
+        if (rv) this.#resourceVersion = rv;
+        return;
+      }
+      const obj = this.#project(object as T);
       const rv = obj.metadata?.resourceVersion;
       switch (type) {
         case 'ADDED':
         case 'MODIFIED': {
           const k = keyOf(obj);
           const existed = this.#objects.has(k);
-          this.#objects.set(k, obj);
+          this.#put(k, obj);
           this.#emit(existed ? 'update' : 'add', obj);
           break;
         }
         case 'DELETED': {
-          const k = keyOf(obj);
-          if (this.#objects.delete(k)) this.#emit('delete', obj);
+          if (this.#remove(keyOf(obj))) this.#emit('delete', obj);
           break;
-        }
-        case 'BOOKMARK':
-          break;
-        case 'ERROR': {
-          // A Status object: 410 Expired/Gone means our resourceVersion was compacted.
-          if ((object as { code?: number }).code === 410) gone = true;
-          this.#stream?.abort();
-          return;
         }
       }
       if (rv) this.#resourceVersion = rv;

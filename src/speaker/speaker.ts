@@ -21,7 +21,7 @@ import type { Logger } from '../observability/logging.ts';
 import type { SpeakerMetrics } from '../observability/metrics.ts';
 import { planL2, type IPAnnouncement, type L2Plan } from './election/l2-plan.ts';
 import { nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
-import { ENDPOINT_SLICE_SERVICE_LABEL } from '../api/service.ts';
+import { projectEndpointSlice, projectNode, projectService, sliceServiceKey } from '../api/projection.ts';
 import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER, Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
 import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
@@ -66,8 +66,6 @@ export class Speaker {
   readonly #bgpStatuses: ServiceStatusWriter;
   readonly #configState: ConfigurationStateWriter;
   readonly #bgp: BGPSessions;
-  /** Slices by "namespace/service". */
-  readonly #slicesByService = new Map<string, Map<string, SliceObject>>();
   #validConfig: Config | undefined;
   #planTimer: Timer | undefined;
   #settleTimer: Timer | undefined;
@@ -96,17 +94,16 @@ export class Speaker {
       onError: (path, err, retryInMs) => this.#log.warn({ path, ...logFields(apiFailure(err)), retryInMs }, 'watch failed; restarting'),
       onRestart: (path, why) => this.#log.debug({ path, why }, 'watch restarted'),
     };
-    this.#services = new WatchedResource(client, '/api/v1/services', watch);
-    this.#slices = new WatchedResource(client, '/apis/discovery.k8s.io/v1/endpointslices', watch);
-    this.#nodes = new WatchedResource(client, '/api/v1/nodes', watch);
+    // The caches keep what the planners read (src/api/projection.ts); slices are indexed
+    // by their service, which is how the plan reads them.
+    this.#services = new WatchedResource(client, '/api/v1/services', watch, { project: projectService });
+    this.#slices = new WatchedResource(client, '/apis/discovery.k8s.io/v1/endpointslices', watch, { project: projectEndpointSlice, indexBy: sliceServiceKey });
+    this.#nodes = new WatchedResource(client, '/api/v1/nodes', watch, { project: projectNode });
     this.#secrets = new WatchedResource(client, `/api/v1/namespaces/${opts.namespace}/secrets`, watch);
     this.#secrets.onChange(() => this.#schedulePlan());
     this.#config = new ConfigSource(client, opts.namespace, watch);
     this.#services.onChange(() => this.#schedulePlan());
-    this.#slices.onChange((type, slice) => {
-      this.#indexSlice(type, slice);
-      this.#schedulePlan();
-    });
+    this.#slices.onChange(() => this.#schedulePlan());
     this.#nodes.onChange(() => {
       this.#membership.setPeers(this.#peers());
       this.#schedulePlan();
@@ -251,20 +248,6 @@ export class Speaker {
     return [this.#services, this.#slices, this.#nodes, this.#secrets];
   }
 
-  #indexSlice(type: 'add' | 'update' | 'delete', slice: SliceObject): void {
-    const service = slice.metadata.labels?.[ENDPOINT_SLICE_SERVICE_LABEL];
-    if (!service) return;
-    const key = `${slice.metadata.namespace}/${service}`;
-    let slices = this.#slicesByService.get(key);
-    if (type === 'delete') {
-      slices?.delete(slice.metadata.name);
-      if (slices?.size === 0) this.#slicesByService.delete(key);
-      return;
-    }
-    if (!slices) this.#slicesByService.set(key, (slices = new Map()));
-    slices.set(slice.metadata.name, slice);
-  }
-
   #peers(): Map<string, string[]> {
     const peers = new Map<string, string[]>();
     for (const node of this.#nodes.list()) {
@@ -310,7 +293,7 @@ export class Speaker {
     const services = this.#services
       .list()
       .filter((s) => s.spec?.type === 'LoadBalancer' && (s.spec.loadBalancerClass ?? undefined) === lbClass && (s.status?.loadBalancer?.ingress ?? []).length > 0)
-      .map((s) => serviceViewFromObjects(s, [...(this.#slicesByService.get(`${s.metadata?.namespace}/${s.metadata?.name}`)?.values() ?? [])]));
+      .map((s) => serviceViewFromObjects(s, this.#slices.indexed(`${s.metadata?.namespace}/${s.metadata?.name}`)));
     const plan = planL2({
       config,
       services,
