@@ -6,8 +6,14 @@
 // send (code, subcode and the data field RFC 4271 §6 prescribes) plus a reason for logs.
 //
 // UPDATE error handling. RFC 7606 replaces many of RFC 4271's session resets with
-// "treat-as-withdraw" or "attribute discard". This codec keeps it simple and resets the
-// session (returns a DecodeError) on every malformed UPDATE, with the RFC 4271 subcode.
+// "treat-as-withdraw" or "attribute discard". Every DecodeError carries the action the
+// RFCs prescribe for it (`action`, with the section in `rule`) and the RFC 4271 code and
+// subcode for the NOTIFICATION a session reset sends. An UPDATE is parsed to its end
+// after a treat-as-withdraw or attribute-discard error, so that a more severe error
+// later in it (RFC 7606 §3: "unless some other, more severe error is encountered")
+// decides: session reset > AFI/SAFI disable > treat-as-withdraw > attribute discard.
+// Which of them the session applies is the session's business (machine.ts: received
+// routes are not used, so the two mild ones keep the session up).
 // Implemented from RFC 7606:
 //   - §3(g): a repeated MP_REACH_NLRI/MP_UNREACH_NLRI is Malformed Attribute List; any
 //     other repeated attribute is discarded after its first occurrence;
@@ -19,13 +25,19 @@
 //     segments included), an overrun or a one-byte underrun is Malformed AS_PATH;
 //   - §7.8 and RFC 8092 §6: COMMUNITIES / LARGE_COMMUNITY must be a non-zero multiple of
 //     4 / 12 bytes.
-// Not implemented (each of these resets the session here instead):
-//   - treat-as-withdraw (§2, §3(d), §4, §7.1-7.5, 7.8, RFC 8092 §6) for a malformed
-//     ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, COMMUNITIES or LARGE_COMMUNITY, an
-//     attribute overrunning the Total Path Attribute Length, a missing well-known
-//     mandatory attribute, or flag errors;
+//   - treat-as-withdraw (§2, §3(c), §3(d), §4, §7.1-7.5, 7.8, RFC 8092 §6) for a
+//     malformed ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, COMMUNITIES or
+//     LARGE_COMMUNITY, an attribute overrunning the Total Path Attribute Length (the
+//     NLRI is then found from that length), a missing well-known mandatory attribute,
+//     or flag errors;
 //   - attribute discard (§2, §7.6, 7.7) for a malformed ATOMIC_AGGREGATE or AGGREGATOR;
-//   - AFI/SAFI disable (§5.3, §7.11) for a malformed MP_REACH/MP_UNREACH;
+//   - AFI/SAFI disable (§5.3, §7.11) for a malformed MP_REACH/MP_UNREACH whose AFI and
+//     SAFI can be read (session reset when they cannot);
+//   - session reset for the rest: header and OPEN errors (RFC 4271 §6.1, 6.2), lengths
+//     that leave the NLRI unlocatable and malformed Withdrawn Routes / NLRI fields
+//     (§5.3), a repeated MP_REACH/MP_UNREACH (§3(g)), an unrecognised well-known
+//     attribute (RFC 4271 §6.3).
+// Not implemented:
 //   - §7.5: discarding LOCAL_PREF received from an external peer (the codec does not know
 //     the peer is external: the session's job);
 //   - §5.2's "SHOULD ignore NEXT_HOP when there is no IPv4 NLRI" (it is simply reported).
@@ -67,9 +79,24 @@ import {
 } from './messages.ts';
 import { readPrefixes } from './prefix.ts';
 
-/** A message that must not be accepted, as the NOTIFICATION to answer it with. */
+/**
+ * What RFC 4271 §6 and RFC 7606 §2 prescribe for a malformed message, mildest last:
+ * - session-reset: send the NOTIFICATION (code, subcode, data) and close;
+ * - afi-safi-disable: stop using that address family on the session (RFC 4760), or reset;
+ * - treat-as-withdraw: the UPDATE's routes count as withdrawn; the session stays;
+ * - attribute-discard: the attribute is dropped and the UPDATE is used without it.
+ */
+export type ErrorAction = 'session-reset' | 'afi-safi-disable' | 'treat-as-withdraw' | 'attribute-discard';
+
+/** Most severe first. */
+export const ERROR_ACTIONS: readonly ErrorAction[] = ['session-reset', 'afi-safi-disable', 'treat-as-withdraw', 'attribute-discard'];
+
+/** A message that must not be accepted as it is: what to do about it, and the NOTIFICATION a reset sends. */
 export interface DecodeError {
   readonly type: 'error';
+  readonly action: ErrorAction;
+  /** The section that prescribes `action`, e.g. "RFC 7606 §7.1". */
+  readonly rule: string;
   readonly code: number;
   readonly subcode: number;
   readonly data: Buffer;
@@ -197,17 +224,45 @@ class Malformed extends Error {
   readonly code: number;
   readonly subcode: number;
   readonly data: Buffer;
+  readonly action: ErrorAction;
+  readonly rule: string;
 
-  constructor(code: number, subcode: number, data: Buffer, reason: string) {
+  constructor(code: number, subcode: number, data: Buffer, reason: string, action: ErrorAction, rule: string) {
     super(reason);
     this.code = code;
     this.subcode = subcode;
     this.data = data;
+    this.action = action;
+    this.rule = rule;
   }
 }
 
-function fail(code: number, subcode: number, data: Buffer, reason: string): never {
-  throw new Malformed(code, subcode, data, reason);
+/** Gives up on the message: a session reset unless `action` says otherwise. */
+function fail(code: number, subcode: number, data: Buffer, reason: string, action: ErrorAction = 'session-reset', rule = defaultRule(code)): never {
+  throw new Malformed(code, subcode, data, reason, action, rule);
+}
+
+/**
+ * The errors of one UPDATE that do not stop its parsing (treat-as-withdraw, attribute
+ * discard, AFI/SAFI disable): the most severe one is kept (the first among equals) and
+ * thrown once the whole message has been read.
+ */
+class UpdateErrors {
+  worst: Malformed | undefined;
+
+  note(e: Malformed): void {
+    if (this.worst === undefined || ERROR_ACTIONS.indexOf(e.action) < ERROR_ACTIONS.indexOf(this.worst.action)) this.worst = e;
+  }
+
+  /** Runs `parse`, noting a mild error instead of stopping; a session reset is thrown on. */
+  attempt(parse: () => void): void {
+    try {
+      parse();
+    } catch (e) {
+      if (!(e instanceof Malformed) || e.action === 'session-reset') throw e;
+      this.note(e);
+    }
+  }
 }
 
 /** `message` is a whole message whose header readHeader accepted. */
@@ -226,7 +281,7 @@ function decodeBody(messageType: number, message: Buffer): BGPMessage | DecodeEr
         return decodeRouteRefresh(message);
     }
   } catch (e) {
-    if (e instanceof Malformed) return error(e.code, e.subcode, e.data, e.message);
+    if (e instanceof Malformed) return error(e.code, e.subcode, e.data, e.message, e.action, e.rule);
     // Unreachable by design (the property tests check it); here so that a decoder bug
     // costs one session reset, not the speaker.
     const code = messageType === MESSAGE_TYPE.open ? ERROR.open : messageType === MESSAGE_TYPE.update ? ERROR.update : ERROR.messageHeader;
@@ -384,7 +439,8 @@ function decodeUpdate(m: Buffer): UpdateMessage {
   let pos = HEADER_LENGTH;
   const withdrawnLength = m.readUInt16BE(pos);
   pos += 2;
-  // RFC 4271 §6.3: lengths too large for the message are Malformed Attribute List.
+  // RFC 4271 §6.3: lengths too large for the message are Malformed Attribute List; the
+  // NLRI cannot be located, so RFC 7606 leaves no milder choice than a reset.
   if (pos + withdrawnLength + 2 > end) {
     fail(ERROR.update, UPDATE_SUBCODE.malformedAttributeList, EMPTY, `UPDATE: withdrawn routes length ${withdrawnLength} leaves no room for the total path attribute length (${end - pos} bytes left)`);
   }
@@ -395,31 +451,51 @@ function decodeUpdate(m: Buffer): UpdateMessage {
   if (pos + attributesLength > end) {
     fail(ERROR.update, UPDATE_SUBCODE.malformedAttributeList, EMPTY, `UPDATE: total path attribute length ${attributesLength} overruns the message (${end - pos} bytes left)`);
   }
-  const attributes = decodeAttributes(m, pos, pos + attributesLength);
+  const errors = new UpdateErrors();
+  const attributes = decodeAttributes(m, pos, pos + attributesLength, errors);
   const nlri = networkField(m, pos + attributesLength, end, 'NLRI');
 
   // Well-known mandatory attributes (RFC 4271 §5, §6.3; RFC 4760 §3): ORIGIN and AS_PATH
   // whenever routes are announced; NEXT_HOP for routes in the NLRI field. Data: the code.
+  // RFC 7606 §3(d): treat-as-withdraw.
   const required: number[] = [];
   if (nlri.length > 0 || attributes.mpReach !== undefined) required.push(ATTRIBUTE.origin, ATTRIBUTE.asPath);
   if (nlri.length > 0) required.push(ATTRIBUTE.nextHop);
   const present: Readonly<Record<number, unknown>> = { 1: attributes.origin, 2: attributes.asPath, 3: attributes.nextHop };
   for (const code of required) {
     if (present[code] === undefined) {
-      fail(ERROR.update, UPDATE_SUBCODE.missingWellKnownAttribute, Buffer.from([code]), `UPDATE: announces routes without the ${ATTRIBUTE_NAMES[code]} attribute`);
+      errors.attempt(() =>
+        fail(ERROR.update, UPDATE_SUBCODE.missingWellKnownAttribute, Buffer.from([code]), `UPDATE: announces routes without the ${ATTRIBUTE_NAMES[code]} attribute`, 'treat-as-withdraw', 'RFC 7606 §3(d)'),
+      );
     }
   }
+  if (errors.worst !== undefined) throw errors.worst;
   return { type: 'update', withdrawn, attributes, nlri };
 }
 
-/** The Withdrawn Routes or NLRI field: IPv4 prefixes. */
+/** The Withdrawn Routes or NLRI field: IPv4 prefixes. RFC 7606 §5.3: a malformed one resets the session. */
 function networkField(m: Buffer, start: number, end: number, what: string): string[] {
   const prefixes = readPrefixes(m, start, end, 'ipv4-unicast');
-  if (typeof prefixes === 'string') fail(ERROR.update, UPDATE_SUBCODE.invalidNetworkField, EMPTY, `UPDATE: ${what}: ${prefixes}`);
+  if (typeof prefixes === 'string') fail(ERROR.update, UPDATE_SUBCODE.invalidNetworkField, EMPTY, `UPDATE: ${what}: ${prefixes}`, 'session-reset', 'RFC 7606 §5.3');
   return prefixes;
 }
 
-function decodeAttributes(m: Buffer, start: number, end: number): PathAttributes {
+/** RFC 7606 section of each recognised attribute's error handling, and its action. */
+const ATTRIBUTE_RULES: Readonly<Record<number, readonly [ErrorAction, string]>> = {
+  [ATTRIBUTE.origin]: ['treat-as-withdraw', 'RFC 7606 §7.1'],
+  [ATTRIBUTE.asPath]: ['treat-as-withdraw', 'RFC 7606 §7.2'],
+  [ATTRIBUTE.nextHop]: ['treat-as-withdraw', 'RFC 7606 §7.3'],
+  [ATTRIBUTE.med]: ['treat-as-withdraw', 'RFC 7606 §7.4'],
+  [ATTRIBUTE.localPref]: ['treat-as-withdraw', 'RFC 7606 §7.5'],
+  [ATTRIBUTE.atomicAggregate]: ['attribute-discard', 'RFC 7606 §7.6'],
+  [ATTRIBUTE.aggregator]: ['attribute-discard', 'RFC 7606 §7.7'],
+  [ATTRIBUTE.communities]: ['treat-as-withdraw', 'RFC 7606 §7.8'],
+  [ATTRIBUTE.largeCommunity]: ['treat-as-withdraw', 'RFC 8092 §6'],
+  [ATTRIBUTE.mpReach]: ['afi-safi-disable', 'RFC 7606 §7.11'],
+  [ATTRIBUTE.mpUnreach]: ['afi-safi-disable', 'RFC 7606 §5.3'],
+};
+
+function decodeAttributes(m: Buffer, start: number, end: number, errors: UpdateErrors): PathAttributes {
   const a: Mutable<PathAttributes> = {};
   const unknown: { flags: number; code: number; value: Buffer }[] = [];
   const seen = new Set<number>();
@@ -428,8 +504,13 @@ function decodeAttributes(m: Buffer, start: number, end: number): PathAttributes
     // Flags, type code, and a 1- or 2-byte length (RFC 4271 §4.3).
     const flags = m[pos]!;
     const headerLength = flags & ATTRIBUTE_FLAG.extendedLength ? 4 : 3;
+    // RFC 7606 §4: an attribute cut short or overrunning the Total Path Attribute Length
+    // is treat-as-withdraw; the attributes after it cannot be found, the NLRI can.
     if (pos + headerLength > end) {
-      fail(ERROR.update, UPDATE_SUBCODE.malformedAttributeList, EMPTY, `UPDATE: attribute at byte ${pos - start} of the path attributes is cut short (${end - pos} bytes left)`);
+      errors.attempt(() =>
+        fail(ERROR.update, UPDATE_SUBCODE.malformedAttributeList, EMPTY, `UPDATE: attribute at byte ${pos - start} of the path attributes is cut short (${end - pos} bytes left)`, 'treat-as-withdraw', 'RFC 7606 §4'),
+      );
+      break;
     }
     const code = m[pos + 1]!;
     const length = headerLength === 4 ? m.readUInt16BE(pos + 2) : m[pos + 2]!;
@@ -437,127 +518,148 @@ function decodeAttributes(m: Buffer, start: number, end: number): PathAttributes
     const valueStart = pos + headerLength;
     const valueEnd = valueStart + length;
     if (valueEnd > end) {
-      fail(ERROR.update, UPDATE_SUBCODE.malformedAttributeList, EMPTY, `UPDATE: attribute ${name} has length ${length}, overrunning the path attributes by ${valueEnd - end} bytes`);
+      errors.attempt(() =>
+        fail(ERROR.update, UPDATE_SUBCODE.malformedAttributeList, EMPTY, `UPDATE: attribute ${name} has length ${length}, overrunning the path attributes by ${valueEnd - end} bytes`, 'treat-as-withdraw', 'RFC 7606 §4'),
+      );
+      break;
     }
     pos = valueEnd;
-
-    // The attribute as received, for the data field of most errors (RFC 4271 §6.3).
-    const whole = (): Buffer => copy(m, valueStart - headerLength, valueEnd);
-    const attributeError = (subcode: number, reason: string): never => fail(ERROR.update, subcode, whole(), `UPDATE: attribute ${name} ${reason}`);
-    const expectLength = (expected: number): void => {
-      if (length !== expected) attributeError(UPDATE_SUBCODE.attributeLengthError, `has length ${length}, expected ${expected}`);
-    };
 
     if (seen.has(code)) {
       // RFC 7606 §3(g).
       if (code === ATTRIBUTE.mpReach || code === ATTRIBUTE.mpUnreach) {
-        fail(ERROR.update, UPDATE_SUBCODE.malformedAttributeList, EMPTY, `UPDATE: attribute ${name} appears twice`);
+        fail(ERROR.update, UPDATE_SUBCODE.malformedAttributeList, EMPTY, `UPDATE: attribute ${name} appears twice`, 'session-reset', 'RFC 7606 §3(g)');
       }
       continue;
     }
     seen.add(code);
-
-    if (code === ATTRIBUTE.as4Path || code === ATTRIBUTE.as4Aggregator) continue; // RFC 6793 §3, see top
-    const expectedFlags = EXPECTED_FLAGS[code];
-    if (expectedFlags === undefined) {
-      if ((flags & ATTRIBUTE_FLAG.optional) === 0) attributeError(UPDATE_SUBCODE.unrecognizedWellKnownAttribute, 'is well-known but not recognised');
-      if (flags & ATTRIBUTE_FLAG.transitive) {
-        unknown.push({ flags: flags & (OPTIONAL_TRANSITIVE | ATTRIBUTE_FLAG.partial), code, value: copy(m, valueStart, valueEnd) });
-      }
-      continue; // unrecognised optional non-transitive: quietly ignored (RFC 4271 §5)
-    }
-    if ((flags & OPTIONAL_TRANSITIVE) !== expectedFlags) {
-      attributeError(UPDATE_SUBCODE.attributeFlagsError, `has flags 0x${flags.toString(16)}, expected 0x${expectedFlags.toString(16)} (optional/transitive bits)`);
-    }
-
-    switch (code) {
-      case ATTRIBUTE.origin: {
-        expectLength(1);
-        const origin = ORIGINS[m[valueStart]!];
-        if (origin === undefined) attributeError(UPDATE_SUBCODE.invalidOriginAttribute, `has value ${m[valueStart]}, not 0-2`);
-        a.origin = origin;
-        break;
-      }
-      case ATTRIBUTE.asPath:
-        a.asPath = decodeASPath(m, valueStart, valueEnd);
-        break;
-      case ATTRIBUTE.nextHop:
-        expectLength(4);
-        a.nextHop = formatIPv4(m, valueStart);
-        break;
-      case ATTRIBUTE.med:
-        expectLength(4);
-        a.med = m.readUInt32BE(valueStart);
-        break;
-      case ATTRIBUTE.localPref:
-        expectLength(4);
-        a.localPref = m.readUInt32BE(valueStart);
-        break;
-      case ATTRIBUTE.atomicAggregate:
-        expectLength(0);
-        a.atomicAggregate = true;
-        break;
-      case ATTRIBUTE.aggregator:
-        expectLength(8); // 4-byte ASN + IPv4 address (RFC 6793 §3)
-        a.aggregator = { asn: m.readUInt32BE(valueStart), address: formatIPv4(m, valueStart + 4) };
-        break;
-      case ATTRIBUTE.communities: {
-        if (length === 0 || length % 4 !== 0) attributeError(UPDATE_SUBCODE.attributeLengthError, `has length ${length}, expected a non-zero multiple of 4`);
-        const communities: number[] = [];
-        for (let i = valueStart; i < valueEnd; i += 4) communities.push(m.readUInt32BE(i));
-        a.communities = communities;
-        break;
-      }
-      case ATTRIBUTE.largeCommunity: {
-        if (length === 0 || length % 12 !== 0) attributeError(UPDATE_SUBCODE.attributeLengthError, `has length ${length}, expected a non-zero multiple of 12`);
-        const large: { globalAdmin: number; localData1: number; localData2: number }[] = [];
-        for (let i = valueStart; i < valueEnd; i += 12) {
-          large.push({ globalAdmin: m.readUInt32BE(i), localData1: m.readUInt32BE(i + 4), localData2: m.readUInt32BE(i + 8) });
-        }
-        a.largeCommunities = large;
-        break;
-      }
-      case ATTRIBUTE.mpReach: {
-        // AFI (2), SAFI (1), next hop length (1), next hop, reserved (1), NLRI.
-        // RFC 4760 §7: errors are Optional Attribute Error.
-        const optionalError = (reason: string): never => attributeError(UPDATE_SUBCODE.optionalAttributeError, reason);
-        if (length < 5) optionalError(`has length ${length}, shorter than the 5 fixed bytes`);
-        const family = familyOf(m.readUInt16BE(valueStart), m[valueStart + 2]!);
-        const hopLength = m[valueStart + 3]!;
-        const nlriStart = valueStart + 4 + hopLength + 1;
-        if (nlriStart > valueEnd) optionalError(`next hop length ${hopLength} overruns the attribute`);
-        if (family === undefined) break; // a family we never negotiate: skipped
-        const hops = valueStart + 4;
-        let nextHops: string[];
-        if (family === 'ipv4-unicast' && hopLength === 4) nextHops = [formatIPv4(m, hops)];
-        else if (hopLength === 16) nextHops = [formatIPv6(m, hops)];
-        else if (hopLength === 32) nextHops = [formatIPv6(m, hops), formatIPv6(m, hops + 16)];
-        else nextHops = optionalError(`next hop length ${hopLength} is not valid for ${family}`);
-        const prefixes = readPrefixes(m, nlriStart, valueEnd, family);
-        if (typeof prefixes === 'string') optionalError(`NLRI: ${prefixes}`);
-        a.mpReach = { family, nextHops, prefixes: prefixes as string[] };
-        break;
-      }
-      case ATTRIBUTE.mpUnreach: {
-        // AFI (2), SAFI (1), withdrawn routes.
-        if (length < 3) attributeError(UPDATE_SUBCODE.optionalAttributeError, `has length ${length}, shorter than the 3 fixed bytes`);
-        const family = familyOf(m.readUInt16BE(valueStart), m[valueStart + 2]!);
-        if (family === undefined) break;
-        const prefixes = readPrefixes(m, valueStart + 3, valueEnd, family);
-        if (typeof prefixes === 'string') attributeError(UPDATE_SUBCODE.optionalAttributeError, `withdrawn routes: ${prefixes}`);
-        a.mpUnreach = { family, prefixes: prefixes as string[] };
-        break;
-      }
-    }
+    errors.attempt(() => decodeAttribute(m, a, unknown, flags, code, name, headerLength, valueStart, valueEnd));
   }
   // In code order, as encode writes them (RFC 4271 §5: senders SHOULD order by code).
   if (unknown.length > 0) a.unknown = unknown.sort((x, y) => x.code - y.code);
   return a;
 }
 
+/** One attribute into `a` (or `unknown`); throws Malformed with the attribute's RFC 7606 action. */
+function decodeAttribute(
+  m: Buffer,
+  a: Mutable<PathAttributes>,
+  unknown: { flags: number; code: number; value: Buffer }[],
+  flags: number,
+  code: number,
+  name: string,
+  headerLength: number,
+  valueStart: number,
+  valueEnd: number,
+): void {
+  const length = valueEnd - valueStart;
+  const [action, rule] = ATTRIBUTE_RULES[code] ?? (['session-reset', 'RFC 4271 §6.3'] as const);
+  // The attribute as received, for the data field of most errors (RFC 4271 §6.3).
+  const whole = (): Buffer => copy(m, valueStart - headerLength, valueEnd);
+  const attributeError = (subcode: number, reason: string, how: ErrorAction = action, why: string = rule): never =>
+    fail(ERROR.update, subcode, whole(), `UPDATE: attribute ${name} ${reason}`, how, why);
+  const expectLength = (expected: number): void => {
+    if (length !== expected) attributeError(UPDATE_SUBCODE.attributeLengthError, `has length ${length}, expected ${expected}`);
+  };
+
+  if (code === ATTRIBUTE.as4Path || code === ATTRIBUTE.as4Aggregator) return; // RFC 6793 §3, see top
+  const expectedFlags = EXPECTED_FLAGS[code];
+  if (expectedFlags === undefined) {
+    if ((flags & ATTRIBUTE_FLAG.optional) === 0) attributeError(UPDATE_SUBCODE.unrecognizedWellKnownAttribute, 'is well-known but not recognised', 'session-reset', 'RFC 4271 §6.3');
+    if (flags & ATTRIBUTE_FLAG.transitive) {
+      unknown.push({ flags: flags & (OPTIONAL_TRANSITIVE | ATTRIBUTE_FLAG.partial), code, value: copy(m, valueStart, valueEnd) });
+    }
+    return; // unrecognised optional non-transitive: quietly ignored (RFC 4271 §5)
+  }
+  if ((flags & OPTIONAL_TRANSITIVE) !== expectedFlags) {
+    attributeError(UPDATE_SUBCODE.attributeFlagsError, `has flags 0x${flags.toString(16)}, expected 0x${expectedFlags.toString(16)} (optional/transitive bits)`, 'treat-as-withdraw', 'RFC 7606 §3(c)');
+  }
+
+  switch (code) {
+    case ATTRIBUTE.origin: {
+      expectLength(1);
+      const origin = ORIGINS[m[valueStart]!];
+      if (origin === undefined) attributeError(UPDATE_SUBCODE.invalidOriginAttribute, `has value ${m[valueStart]}, not 0-2`);
+      a.origin = origin;
+      break;
+    }
+    case ATTRIBUTE.asPath:
+      a.asPath = decodeASPath(m, valueStart, valueEnd);
+      break;
+    case ATTRIBUTE.nextHop:
+      expectLength(4);
+      a.nextHop = formatIPv4(m, valueStart);
+      break;
+    case ATTRIBUTE.med:
+      expectLength(4);
+      a.med = m.readUInt32BE(valueStart);
+      break;
+    case ATTRIBUTE.localPref:
+      expectLength(4);
+      a.localPref = m.readUInt32BE(valueStart);
+      break;
+    case ATTRIBUTE.atomicAggregate:
+      expectLength(0);
+      a.atomicAggregate = true;
+      break;
+    case ATTRIBUTE.aggregator:
+      expectLength(8); // 4-byte ASN + IPv4 address (RFC 6793 §3)
+      a.aggregator = { asn: m.readUInt32BE(valueStart), address: formatIPv4(m, valueStart + 4) };
+      break;
+    case ATTRIBUTE.communities: {
+      if (length === 0 || length % 4 !== 0) attributeError(UPDATE_SUBCODE.attributeLengthError, `has length ${length}, expected a non-zero multiple of 4`);
+      const communities: number[] = [];
+      for (let i = valueStart; i < valueEnd; i += 4) communities.push(m.readUInt32BE(i));
+      a.communities = communities;
+      break;
+    }
+    case ATTRIBUTE.largeCommunity: {
+      if (length === 0 || length % 12 !== 0) attributeError(UPDATE_SUBCODE.attributeLengthError, `has length ${length}, expected a non-zero multiple of 12`);
+      const large: { globalAdmin: number; localData1: number; localData2: number }[] = [];
+      for (let i = valueStart; i < valueEnd; i += 12) {
+        large.push({ globalAdmin: m.readUInt32BE(i), localData1: m.readUInt32BE(i + 4), localData2: m.readUInt32BE(i + 8) });
+      }
+      a.largeCommunities = large;
+      break;
+    }
+    case ATTRIBUTE.mpReach: {
+      // AFI (2), SAFI (1), next hop length (1), next hop, reserved (1), NLRI.
+      // RFC 4760 §7: errors are Optional Attribute Error. RFC 7606 §7.11: AFI/SAFI
+      // disable when the AFI and SAFI can be read, else a reset.
+      const optionalError = (reason: string, how: ErrorAction = 'afi-safi-disable'): never => attributeError(UPDATE_SUBCODE.optionalAttributeError, reason, how);
+      if (length < 5) optionalError(`has length ${length}, shorter than the 5 fixed bytes`, 'session-reset');
+      const family = familyOf(m.readUInt16BE(valueStart), m[valueStart + 2]!);
+      const hopLength = m[valueStart + 3]!;
+      const nlriStart = valueStart + 4 + hopLength + 1;
+      if (nlriStart > valueEnd) optionalError(`next hop length ${hopLength} overruns the attribute`);
+      if (family === undefined) break; // a family we never negotiate: skipped
+      const hops = valueStart + 4;
+      let nextHops: string[];
+      if (family === 'ipv4-unicast' && hopLength === 4) nextHops = [formatIPv4(m, hops)];
+      else if (hopLength === 16) nextHops = [formatIPv6(m, hops)];
+      else if (hopLength === 32) nextHops = [formatIPv6(m, hops), formatIPv6(m, hops + 16)];
+      else nextHops = optionalError(`next hop length ${hopLength} is not valid for ${family}`);
+      const prefixes = readPrefixes(m, nlriStart, valueEnd, family);
+      if (typeof prefixes === 'string') optionalError(`NLRI: ${prefixes}`);
+      a.mpReach = { family, nextHops, prefixes: prefixes as string[] };
+      break;
+    }
+    case ATTRIBUTE.mpUnreach: {
+      // AFI (2), SAFI (1), withdrawn routes.
+      if (length < 3) attributeError(UPDATE_SUBCODE.optionalAttributeError, `has length ${length}, shorter than the 3 fixed bytes`, 'session-reset');
+      const family = familyOf(m.readUInt16BE(valueStart), m[valueStart + 2]!);
+      if (family === undefined) break;
+      const prefixes = readPrefixes(m, valueStart + 3, valueEnd, family);
+      if (typeof prefixes === 'string') attributeError(UPDATE_SUBCODE.optionalAttributeError, `withdrawn routes: ${prefixes}`);
+      a.mpUnreach = { family, prefixes: prefixes as string[] };
+      break;
+    }
+  }
+}
+
 /** AS_PATH with 4-byte ASNs: segments of type (1 set, 2 sequence), count, ASNs. */
 function decodeASPath(m: Buffer, start: number, end: number): { type: 'sequence' | 'set'; asns: number[] }[] {
-  const malformed = (reason: string): never => fail(ERROR.update, UPDATE_SUBCODE.malformedASPath, EMPTY, `UPDATE: AS_PATH ${reason}`);
+  const malformed = (reason: string): never => fail(ERROR.update, UPDATE_SUBCODE.malformedASPath, EMPTY, `UPDATE: AS_PATH ${reason}`, 'treat-as-withdraw', 'RFC 7606 §7.2');
   const segments: { type: 'sequence' | 'set'; asns: number[] }[] = [];
   let pos = start;
   while (pos < end) {
@@ -577,8 +679,13 @@ function decodeASPath(m: Buffer, start: number, end: number): { type: 'sequence'
 
 // ---------------------------------------------------------------------------------------
 
-function error(code: number, subcode: number, data: Buffer, reason: string): DecodeError {
-  return { type: 'error', code, subcode, data, reason };
+function error(code: number, subcode: number, data: Buffer, reason: string, action: ErrorAction = 'session-reset', rule = defaultRule(code)): DecodeError {
+  return { type: 'error', action, rule, code, subcode, data, reason };
+}
+
+/** Where a session reset comes from, for the errors RFC 7606 leaves as RFC 4271 has them. */
+function defaultRule(code: number): string {
+  return code === ERROR.messageHeader ? 'RFC 4271 §6.1' : code === ERROR.open ? 'RFC 4271 §6.2' : 'RFC 4271 §6.3';
 }
 
 /** A copy, so that results never alias the reader's buffer. */

@@ -243,11 +243,33 @@ describe('BGP session state machine (RFC 4271 8)', () => {
   it('answers a malformed message with the NOTIFICATION the codec chose (Events 21, 22, 28)', () => {
     const h = new Harness();
     h.feed({ type: 'start' }, CONNECTED);
-    const actions = h.feed({ type: 'message-error', error: { type: 'error', code: 1, subcode: 1, data: Buffer.alloc(0), reason: 'marker is not all ones' } });
+    const actions = h.feed({ type: 'message-error', error: { type: 'error', action: 'session-reset', rule: 'RFC 4271 §6.1', code: 1, subcode: 1, data: Buffer.alloc(0), reason: 'marker is not all ones' } });
     assert.deepEqual(notifications(actions), ['1/1']);
     const d = down(actions);
     assert.equal(d?.type === 'session-down' && `${d.error?.code} ${d.error?.message}`, 'EBGPSENT we sent NOTIFICATION Message Header Error / Connection Not Synchronized: malformed message from the peer: marker is not all ones');
-    assert.deepEqual(h.feed({ type: 'message-error', error: { type: 'error', code: 1, subcode: 1, data: Buffer.alloc(0), reason: 'again' } }), [], 'nothing more on a dropped connection');
+    assert.deepEqual(h.feed({ type: 'message-error', error: { type: 'error', action: 'session-reset', rule: 'RFC 4271 §6.1', code: 1, subcode: 1, data: Buffer.alloc(0), reason: 'again' } }), [], 'nothing more on a dropped connection');
+  });
+
+  it('RFC 7606: a treat-as-withdraw or attribute-discard UPDATE keeps an Established session (no NOTIFICATION, hold timer re-armed); AFI/SAFI disable resets it', () => {
+    const mild = (action: 'treat-as-withdraw' | 'attribute-discard' | 'afi-safi-disable') =>
+      ({ type: 'error', action, rule: 'RFC 7606 §7.1', code: 3, subcode: 6, data: Buffer.from('40010102', 'hex'), reason: 'UPDATE: attribute ORIGIN has value 2' }) as const;
+    for (const action of ['treat-as-withdraw', 'attribute-discard'] as const) {
+      const h = new Harness();
+      h.establish();
+      const actions = h.feed({ type: 'message-error', error: mild(action) });
+      assert.deepEqual(notifications(actions), []);
+      assert.equal(h.state.state, 'established');
+      assert.ok(actions.some((a) => a.type === 'arm' && a.timer === 'hold'), 'the UPDATE counts as heard');
+      assert.deepEqual(actions.filter((a) => a.type === 'malformed-update').length, 1);
+    }
+    const h = new Harness();
+    h.establish();
+    assert.deepEqual(notifications(h.feed({ type: 'message-error', error: mild('afi-safi-disable') })), ['3/6']);
+    assert.equal(h.state.state, 'idle');
+    // Before Established the same error resets: an UPDATE there is wrong whatever it holds.
+    const early = new Harness();
+    early.feed({ type: 'start' }, CONNECTED);
+    assert.deepEqual(notifications(early.feed({ type: 'message-error', error: mild('treat-as-withdraw') })), ['3/6']);
   });
 
   it('sends the routes again on ROUTE-REFRESH (RFC 2918), and changes only while Established', () => {

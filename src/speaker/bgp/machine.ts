@@ -95,7 +95,9 @@ export type BGPAction =
    * was stopped), and when it is tried again (absent once stopped). `graceful`: closed
    * without a NOTIFICATION so the peer keeps our routes while we restart (RFC 4724 4.2).
    */
-  | { readonly type: 'session-down'; readonly wasEstablished: boolean; readonly error?: RuntimeError; readonly retryInMs?: number; readonly graceful?: boolean };
+  | { readonly type: 'session-down'; readonly wasEstablished: boolean; readonly error?: RuntimeError; readonly retryInMs?: number; readonly graceful?: boolean }
+  /** A malformed UPDATE that RFC 7606 handles without a reset (treat-as-withdraw, attribute discard): the session stays; for logs and counters. */
+  | { readonly type: 'malformed-update'; readonly error: DecodeError };
 
 export interface BGPStep {
   readonly state: BGPMachineState;
@@ -129,6 +131,17 @@ export function bgpStep(params: BGPMachineParams, s: BGPMachineState, event: BGP
     case 'message-error': {
       if (!connected(s)) return { state: s, actions: out };
       const e = event.error;
+      // RFC 7606 §2: treat-as-withdraw and attribute discard keep the session. Received
+      // routes are not used (docs/COMPATIBILITY.md "Speaker, BGP mode"), so there is
+      // nothing to withdraw or drop; the UPDATE still counts as heard for the hold timer.
+      // Only in Established: an UPDATE before it is an FSM error whatever its contents.
+      // AFI/SAFI disable becomes the reset RFC 7606 §5.3 also allows (one family of a
+      // session is never disabled alone here).
+      if (s.state === 'established' && (e.action === 'treat-as-withdraw' || e.action === 'attribute-discard')) {
+        const next = s.holdTime > 0 ? armHold(s, s.holdTime, now, out) : s;
+        out.push({ type: 'malformed-update', error: e });
+        return { state: next, actions: out };
+      }
       out.push({ type: 'send', message: { type: 'notification', code: e.code, subcode: e.subcode, data: e.data } });
       return { state: fail(params, s, { code: 'EBGPSENT', message: `we sent NOTIFICATION ${describeNotification(e.code, e.subcode)}: malformed message from the peer: ${e.reason}` }, now, out), actions: out };
     }

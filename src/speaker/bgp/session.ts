@@ -63,7 +63,7 @@ export class BGPSession {
   #ribOut: AdjRIBOut = new Map();
   readonly #timers = new Map<BGPTimer, Timer>();
   #bfd: BFDSession | undefined;
-  readonly counters = { updatesSent: 0, updatesReceived: 0, prefixesAnnounced: 0 };
+  readonly counters = { updatesSent: 0, updatesReceived: 0, prefixesAnnounced: 0, malformedUpdatesReceived: 0 };
 
   constructor(opts: SessionOptions) {
     this.#opts = opts;
@@ -171,6 +171,11 @@ export class BGPSession {
         }
         this.#log[a.wasEstablished ? 'warn' : 'info']({ ...logFields(a.error), retryInS: (a.retryInMs ?? 0) / 1000 }, a.wasEstablished ? 'BGP session lost' : 'BGP session not established');
         this.#opts.onFailure?.(a.error, this.#peer.name);
+        return;
+      case 'malformed-update':
+        // RFC 7606: kept up; the peer is sending something wrong, worth a warning.
+        this.counters.malformedUpdatesReceived++;
+        this.#log.warn({ action: a.error.action, rule: a.error.rule, reason: a.error.reason }, 'malformed UPDATE from the peer; session kept (RFC 7606)');
         return;
     }
   }
