@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,15 @@ describe('x509: the webhook certificate', () => {
     assert.equal(Date.parse(s.validTo), NOW.getTime() + 365 * 86_400_000);
     assert.equal(Date.parse(s.validFrom), NOW.getTime() - 3_600_000);
     assert.ok(s.keyUsage === undefined || s.keyUsage.includes('1.3.6.1.5.5.7.3.1'), 'serverAuth');
+    // The issuer's name and key identifiers chain up (RFC 5280 4.2.1.1, 4.2.1.2), and each
+    // certificate holds the public half of the key stored beside it.
+    assert.ok(s.checkIssued(c), 'issued by the CA');
+    assert.ok(c.checkIssued(c), 'the CA issued itself');
+    assert.ok(!c.checkIssued(s));
+    assert.ok(c.checkPrivateKey(createPrivateKey(ca.keyPem)));
+    assert.ok(s.checkPrivateKey(createPrivateKey(tls.keyPem)));
+    assert.ok(!s.checkPrivateKey(createPrivateKey(ca.keyPem)));
+    assert.ok(/^[0-7]/.test(s.serialNumber), 'a positive serial (RFC 5280 4.1.2.2)');
   });
 
   it('OpenSSL, an independent parser, verifies the chain and the purpose', { skip: spawnSync('openssl', ['version']).status !== 0 && 'no openssl' }, () => {

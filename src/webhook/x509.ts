@@ -1,7 +1,9 @@
 // Just enough X.509 (RFC 5280) to give the webhook a certificate without cert-manager
 // or openssl: a self-signed CA and a serving certificate it signs, ECDSA P-256 with
-// SHA-256 (RFC 5758 3.2), DER-encoded here (ITU-T X.690) and signed with node:crypto.
-// Node can parse and verify certificates (X509Certificate) but not create them.
+// SHA-256 (RFC 5758 3.2). node:crypto makes the keys, signs and (in the tests) parses
+// and verifies the result (X509Certificate); it cannot create a certificate, so the
+// TBSCertificate is DER-encoded here (ITU-T X.690). Why not a library: docs/WEBHOOK.md
+// "The certificate code".
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { parseIPv4, parseIPv6 } from '../net/ip.ts';
 
@@ -87,10 +89,13 @@ export interface CertOptions {
   readonly days: number;
 }
 
-/** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
-function keyIdentifier(spkiDer: Buffer): Buffer {
-  // For a P-256 key the BIT STRING's content is the last 65 bytes (an uncompressed point).
-  return createHash('sha1').update(spkiDer.subarray(spkiDer.length - 65)).digest();
+/**
+ * RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits, which for an EC key are
+ * the uncompressed point 04 || x || y (SEC 1 2.3.3), taken from node:crypto's JWK.
+ */
+function keyIdentifier(publicKey: KeyObject): Buffer {
+  const { x, y } = publicKey.export({ format: 'jwk' });
+  return createHash('sha1').update(Buffer.concat([Buffer.from([4]), Buffer.from(x!, 'base64url'), Buffer.from(y!, 'base64url')])).digest();
 }
 
 function certificate(subject: string, publicKey: KeyObject, issuer: Issuer | 'self', signer: KeyObject, extensions: Buffer[], opts: CertOptions): string {
@@ -100,7 +105,7 @@ function certificate(subject: string, publicKey: KeyObject, issuer: Issuer | 'se
   const algorithm = seq(oid(OID.ecdsaWithSHA256));
   const notBefore = new Date(opts.now.getTime() - 3600_000);
   const notAfter = new Date(opts.now.getTime() + opts.days * 86_400_000);
-  const ownId = keyIdentifier(spki);
+  const ownId = keyIdentifier(publicKey);
   const authorityId = issuer === 'self' ? ownId : issuer.keyId;
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))), // v3
@@ -136,12 +141,11 @@ export function issueServingCert(ca: KeyAndCert & { readonly commonName: string 
   if (hosts.length === 0) throw new RangeError('a serving certificate needs at least one host name');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const caKey = createPrivateKey(ca.keyPem);
-  const caSpki = createPublicKey(caKey).export({ type: 'spki', format: 'der' });
   const names = hosts.map((h) => {
     const ip = parseIPv4(h) ?? parseIPv6(h);
     return ip ? tlv(0x87, ip) : tlv(0x82, Buffer.from(h, 'ascii')); // iPAddress, or dNSName (IA5String)
   });
-  const certPem = certificate(hosts[0]!, publicKey, { name: ca.commonName, key: caKey, keyId: keyIdentifier(caSpki) }, caKey, [
+  const certPem = certificate(hosts[0]!, publicKey, { name: ca.commonName, key: caKey, keyId: keyIdentifier(createPublicKey(caKey)) }, caKey, [
     extension(OID.basicConstraints, true, seq()),
     extension(OID.keyUsage, true, bitString(Buffer.from([0x80]), 7)), // digitalSignature
     extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
