@@ -2,8 +2,11 @@
 // to peer with, one of the three users run most (`lab up --router bird|frr|gobgp`):
 // BIRD 2 (Debian's bird2, the default), FRR (Debian's frr: zebra, bgpd, bfdd) or GoBGP
 // (Debian's gobgpd). Each is AS 64512 with one passive eBGP neighbour per node (AS
-// 64513), accepts every route the nodes announce over IPv4 and IPv6 (MP-BGP), exports
-// none, and (BIRD, FRR) installs what it learns into the router's kernel table with ECMP
+// 64513) on the node's IPv4 address and one passive iBGP neighbour (AS 64512) on its IPv6
+// address (a BGPPeer with myASN 64512 and the router's IPv6 address), accepts every
+// route the nodes announce over IPv4 and IPv6 (MP-BGP), exports none, honours the
+// GRACEFUL_SHUTDOWN community on eBGP as RFC 8326 4.2 asks of a receiving router (LOCAL_PREF
+// 0: BIRD by its import filter, FRR by itself, GoBGP by its import policy), and (BIRD, FRR) installs what it learns into the router's kernel table with ECMP
 // across the nodes, as a top-of-rack router would. Hosts behind it (the client's
 // default route points at it) then reach BGP-announced addresses (198.18.1.0/24,
 // 2001:db8:18:1::/64) through the nodes. GoBGP keeps its RIB to itself: installing
@@ -36,6 +39,8 @@ export interface RouterOptions {
 /** One path the router holds for a prefix. */
 export interface RouterPath {
   nextHop: string;
+  /** LOCAL_PREF as the router holds it (the node's on iBGP; the router's default or policy on eBGP). */
+  localPref: number | undefined;
   asPath: string; // "64513"
   origin: string; // "IGP"
   communities: string[]; // "64512:100"
@@ -54,7 +59,7 @@ export interface RouterControl {
   ready(): boolean;
   /** Takes a new configuration (sessions may restart). */
   configure(nodes: readonly Host[], opts: RouterOptions): void;
-  /** Node LAN address -> whether the session is Established. */
+  /** Node LAN address (IPv4 for eBGP, IPv6 for iBGP) -> whether the session is Established. */
   sessions(): Map<string, boolean>;
   /** Capabilities the node advertised in its OPEN, by name: 'graceful-restart', ... */
   capabilities(nodeIp: string): string[];
@@ -111,7 +116,17 @@ export function birdSocket(): string {
 export function birdConfig(nodes: readonly Host[], opts: RouterOptions = {}): string {
   const peers = nodes.map((n) => `protocol bgp ${n.name.replace('-', '_')} from lab_node {
   neighbor ${n.v4} as ${nodeASN};
+}
+protocol bgp ${n.name.replace('-', '_')}_ibgp from lab_node_ibgp {
+  neighbor ${n.v6} as ${routerASN};
 }`).join('\n');
+  const session = `  passive on;
+  hold time 9;
+  keepalive time 3;
+  connect retry time 1;
+  error wait time 1, 5;
+${opts.password !== undefined ? `  password "${opts.password.replaceAll('"', '')}";
+` : ''}${opts.bfd ? '  bfd on;\n' : ''}`;
   return `# Written by lab/lab up: the lab router (docs/LAB.md).
 log stderr all;
 router id ${router.v4};
@@ -135,16 +150,26 @@ protocol kernel kernel6 {
   merge paths on;
 }
 
+# RFC 8326 4.2: a path an eBGP neighbour marks GRACEFUL_SHUTDOWN (65535:0) loses to
+# every other (iBGP neighbours set LOCAL_PREF 0 themselves).
+filter lab_import {
+  if (65535, 0) ~ bgp_community then bgp_local_pref = 0;
+  accept;
+}
+
 # The nodes open the sessions (ferrolb's speakers connect); the router waits for them.
 template bgp lab_node {
   local ${router.v4} as ${routerASN};
-  passive on;
-  hold time 9;
-  keepalive time 3;
-  connect retry time 1;
-  error wait time 1, 5;
-${opts.password !== undefined ? `  password "${opts.password.replaceAll('"', '')}";
-` : ''}${opts.bfd ? '  bfd on;\n' : ''}  ipv4 { import all; export none; };
+${session}  ipv4 { import filter lab_import; export none; };
+  ipv6 { import filter lab_import; export none; };
+}
+
+# iBGP from the nodes' IPv6 addresses, on the LAN (BIRD takes iBGP for multihop unless
+# told), so next hops resolve directly (there is no IGP here).
+template bgp lab_node_ibgp {
+  local ${router.v6} as ${routerASN};
+  direct;
+${session}  ipv4 { import all; export none; };
   ipv6 { import all; export none; };
 }
 
@@ -181,8 +206,8 @@ const bird: RouterControl = {
     const out = birdc(['show', 'protocols']) ?? '';
     const m = new Map<string, boolean>();
     for (const line of out.split('\n')) {
-      const p = /^node_(\d+)\s+BGP\s+\S+\s+(\w+)\s.*?(\w+)\s*$/.exec(line);
-      if (p) m.set(`198.18.0.${10 + Number(p[1])}`, /Established/.test(line));
+      const p = /^node_(\d+)(_ibgp)?\s+BGP\s/.exec(line);
+      if (p) m.set(p[2] ? `${router.v6.replace(/::\d+$/, '')}::${10 + Number(p[1])}` : `198.18.0.${10 + Number(p[1])}`, /Established/.test(line));
     }
     return m;
   },
@@ -208,8 +233,8 @@ const bird: RouterControl = {
     const result: RouterPath[] = [];
     let cur: RouterPath | undefined;
     for (const line of out.split('\n')) {
-      if (/\[node_\d+ /.test(line)) {
-        cur = { nextHop: '', asPath: '', origin: '', communities: [], largeCommunities: [] };
+      if (/\[node_\d+(_ibgp)? /.test(line)) {
+        cur = { nextHop: '', localPref: undefined, asPath: '', origin: '', communities: [], largeCommunities: [] };
         result.push(cur);
         continue;
       }
@@ -221,6 +246,7 @@ const bird: RouterControl = {
       const [, name, value] = attr;
       if (name === 'as_path') cur.asPath = value!.trim();
       if (name === 'origin') cur.origin = value!.trim();
+      if (name === 'local_pref') cur.localPref = Number(value!.trim());
       if (name === 'next_hop') cur.nextHop = value!.trim().split(/\s+/)[0]!;
       if (name === 'community') cur.communities = [...value!.matchAll(/\((\d+),(\d+)\)/g)].map((c) => `${c[1]}:${c[2]}`);
       if (name === 'large_community') cur.largeCommunities = [...value!.matchAll(/\((\d+), (\d+), (\d+)\)/g)].map((c) => `${c[1]}:${c[2]}:${c[3]}`);
@@ -264,12 +290,25 @@ export function frrBgpConfig(nodes: readonly Host[], opts: RouterOptions = {}): 
     ...(opts.password !== undefined ? [` neighbor nodes password ${opts.password.replace(/\s/g, '')}`] : []),
     ...(opts.bfd ? [' neighbor nodes bfd profile lab'] : []),
     ...nodes.map((n) => ` neighbor ${n.v4} peer-group nodes`),
+    // iBGP from the nodes' IPv6 addresses. FRR lowers an eBGP path marked
+    // GRACEFUL_SHUTDOWN to LOCAL_PREF 0 by itself (RFC 8326 4.2).
+    ' neighbor ibgp-nodes peer-group',
+    ' neighbor ibgp-nodes remote-as internal',
+    ' neighbor ibgp-nodes passive',
+    ' neighbor ibgp-nodes timers 3 9',
+    ' neighbor ibgp-nodes timers connect 1',
+    ...(opts.password !== undefined ? [` neighbor ibgp-nodes password ${opts.password.replace(/\s/g, '')}`] : []),
+    ...nodes.map((n) => ` neighbor ${n.v6} peer-group ibgp-nodes`),
     ' address-family ipv4 unicast',
+    '  neighbor ibgp-nodes activate',
     '  maximum-paths 16',
+    '  maximum-paths ibgp 16',
     ' exit-address-family',
     ' address-family ipv6 unicast',
     '  neighbor nodes activate',
+    '  neighbor ibgp-nodes activate',
     '  maximum-paths 16',
+    '  maximum-paths ibgp 16',
     ' exit-address-family',
     '',
   ];
@@ -299,7 +338,7 @@ function startFrrDaemon(d: (typeof frrDaemons)[number]): void {
   ]);
 }
 
-interface FrrPath { aspath?: { string?: string }; origin?: string; community?: { string?: string }; largeCommunity?: { string?: string }; nexthops?: { ip?: string; afi?: string; scope?: string }[] }
+interface FrrPath { aspath?: { string?: string }; origin?: string; localpref?: number; locPrf?: number; community?: { string?: string }; largeCommunity?: { string?: string }; nexthops?: { ip?: string; afi?: string; scope?: string }[] }
 
 const frr: RouterControl = {
   kind: 'frr',
@@ -342,6 +381,7 @@ const frr: RouterControl = {
     return (r?.paths ?? []).map((p) => ({
       // The global next hop (an IPv6 path also lists its link-local one).
       nextHop: (p.nexthops ?? []).find((h) => h.scope !== 'link-local')?.ip ?? '',
+      localPref: p.localpref ?? p.locPrf,
       asPath: p.aspath?.string ?? '',
       origin: p.origin ?? '',
       communities: (p.community?.string ?? '').split(' ').filter(Boolean),
@@ -367,13 +407,32 @@ export function gobgpConfig(nodes: readonly Host[], opts: RouterOptions = {}): s
     `  local-address-list = ["${router.v4}", "${router.v6}"]`,
     '[global.use-multiple-paths.config]',
     '  enabled = true',
+    // RFC 8326 4.2: an eBGP path marked GRACEFUL_SHUTDOWN gets LOCAL_PREF 0.
+    '[global.apply-policy.config]',
+    '  import-policy-list = ["gshut"]',
+    '  default-import-policy = "accept-route"',
+    '[[defined-sets.bgp-defined-sets.community-sets]]',
+    '  community-set-name = "gshut"',
+    '  community-list = ["65535:0"]',
+    '[[policy-definitions]]',
+    '  name = "gshut"',
+    '  [[policy-definitions.statements]]',
+    '    name = "gshut"',
+    '    [policy-definitions.statements.conditions.bgp-conditions.match-community-set]',
+    '      community-set = "gshut"',
+    '      match-set-options = "any"',
+    '    [policy-definitions.statements.actions]',
+    '      route-disposition = "accept-route"',
+    '    [policy-definitions.statements.actions.bgp-actions]',
+    '      set-local-pref = 0',
   ];
-  for (const n of nodes) {
+  // eBGP on each node's IPv4 address, iBGP on its IPv6 address.
+  for (const [address, as] of nodes.flatMap((n) => [[n.v4, nodeASN], [n.v6, routerASN]] as const)) {
     out.push(
       '[[neighbors]]',
       '  [neighbors.config]',
-      `    neighbor-address = "${n.v4}"`,
-      `    peer-as = ${nodeASN}`,
+      `    neighbor-address = "${address}"`,
+      `    peer-as = ${as}`,
       ...(opts.password !== undefined ? [`    auth-password = "${opts.password.replaceAll('"', '')}"`] : []),
       '  [neighbors.timers.config]',
       '    hold-time = 9',
@@ -399,7 +458,7 @@ function gobgp(...args: string[]): string {
 
 interface GobgpPeer { conf?: { neighbor_address?: string }; state?: { session_state?: number | string; neighbor_address?: string }; capabilities?: unknown }
 // `gobgp global rib -j` (GoBGP 3.10): attributes by type code (RFC 4271 section 5: 1
-// ORIGIN, 2 AS_PATH, 3 NEXT_HOP; 8 COMMUNITIES, RFC 1997; 14 MP_REACH_NLRI, RFC 4760; 32
+// ORIGIN, 2 AS_PATH, 3 NEXT_HOP, 5 LOCAL_PREF; 8 COMMUNITIES, RFC 1997; 14 MP_REACH_NLRI, RFC 4760; 32
 // LARGE_COMMUNITY, RFC 8092).
 interface GobgpAttr { type?: number; as_paths?: { segment_type?: number; asns?: number[] }[]; value?: unknown; communities?: number[]; nexthop?: string }
 interface GobgpDest { nexthop?: string; attrs?: GobgpAttr[]; 'source-id'?: string; neighbor?: string; best?: boolean }
@@ -446,11 +505,13 @@ const gobgpd: RouterControl = {
       const attrs = d.attrs ?? [];
       const asns = attrs.find((a) => a.type === 2)?.as_paths?.flatMap((seg) => seg.asns ?? []) ?? [];
       const origin = attrs.find((a) => a.type === 1);
+      const localPref = attrs.find((a) => a.type === 5)?.value;
       const comm = attrs.find((a) => a.type === 8)?.communities ?? [];
       const large = (attrs.find((a) => a.type === 32)?.value ?? []) as { ASN?: number; LocalData1?: number; LocalData2?: number }[];
       const mpNextHop = (attrs.find((a) => a.type === 14) as { nexthop?: string } | undefined)?.nexthop;
       return {
         nextHop: mpNextHop ?? attrs.find((a) => a.type === 3)?.nexthop ?? d.nexthop ?? '',
+        localPref: typeof localPref === 'number' ? localPref : undefined,
         asPath: asns.join(' '),
         origin: origin?.value === 0 ? 'IGP' : origin?.value === 1 ? 'EGP' : origin?.value === 2 ? 'incomplete' : String(origin?.value ?? ''),
         communities: comm.map((c) => `${Math.floor(c / 65536)}:${c % 65536}`),
