@@ -15,6 +15,10 @@
 //   link-cut   its LAN link goes down (`ip link set down` on its bridge port)
 //   crash      its speaker is SIGKILLed (node up); restarted to restore
 //   sigterm    its speaker stops cleanly (says goodbye); restarted to restore
+//   exclude    the node gets the label node.kubernetes.io/exclude-from-external-load-
+//              balancers (a planned move, as before a drain); the label goes to restore
+//   freeze     every process of the node is SIGSTOPped (`lab/lab freeze`: the machine
+//              hangs, its NIC stays up), SIGCONTinued to restore
 //
 // The service has externalTrafficPolicy Local, so what is measured is the load
 // balancer: with Cluster the new owner's kube-proxy also sends a share of the new
@@ -22,9 +26,9 @@
 // notices (about 40 s in a real cluster; never in the lab), and those fail whatever the
 // load balancer does. `--cluster` measures that case instead, as what a user also sees.
 //
-// Run as root: npm run bench:failover -- [--rounds 10] [--scenarios link-cut,crash,sigterm] [--cluster]
+// Run as root: npm run bench:failover -- [--rounds 10] [--scenarios link-cut,crash,sigterm,freeze,exclude] [--nodes 3] [--cluster]
 // (BENCH_LOGS=DIR copies the lab's logs there before the lab goes down.)
-// It brings the lab up (3 nodes, ferrolb), runs, and brings it down again.
+// It brings the lab up (--nodes, default 3, with ferrolb), runs, and brings it down again.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -36,15 +40,18 @@ import { outage, percentiles } from './outage.ts';
 import { ipMonitor, probe } from './probe.ts';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '10' }, scenarios: { type: 'string', default: 'link-cut,crash,sigterm' }, cluster: { type: 'boolean', default: false } },
+  options: { rounds: { type: 'string', default: '10' }, scenarios: { type: 'string', default: 'link-cut,crash,sigterm,freeze,exclude' }, nodes: { type: 'string', default: '3' }, cluster: { type: 'boolean', default: false } },
 });
 const ROUNDS = Number(values.rounds);
 const SCENARIOS = values.scenarios.split(',') as Scenario[];
 const POLICY = values.cluster ? 'Cluster' : 'Local';
-const NODES = ['node-1', 'node-2', 'node-3'];
+const NODE_COUNT = Number(values.nodes);
+if (!(Number.isInteger(NODE_COUNT) && NODE_COUNT >= 2 && NODE_COUNT <= 10)) throw new Error('--nodes must be 2-10');
+const NODES = Array.from({ length: NODE_COUNT }, (_, i) => `node-${i + 1}`);
 const BROKEN_MS = 3000;
-type Scenario = 'link-cut' | 'crash' | 'sigterm';
-for (const s of SCENARIOS) if (!['link-cut', 'crash', 'sigterm'].includes(s)) throw new Error(`unknown scenario "${s}"`);
+type Scenario = 'link-cut' | 'crash' | 'sigterm' | 'freeze' | 'exclude';
+const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+for (const s of SCENARIOS) if (!['link-cut', 'crash', 'sigterm', 'freeze', 'exclude'].includes(s)) throw new Error(`unknown scenario "${s}"`);
 if (!(ROUNDS >= 1 && ROUNDS <= 200)) throw new Error('--rounds must be 1-200');
 
 function macOf(node: string): string {
@@ -89,12 +96,22 @@ async function settledOwner(): Promise<string> {
 
 function breakNode(scenario: Scenario, node: string): void {
   if (scenario === 'link-cut') spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', node, 'down']);
+  else if (scenario === 'freeze') labOk(['freeze', node]);
+  else if (scenario === 'exclude') kubectl('label', 'node', node, `${EXCLUDE_LABEL}=true`);
   else process.kill(speakerPid(node), scenario === 'crash' ? 'SIGKILL' : 'SIGTERM');
 }
 
 async function restoreNode(scenario: Scenario, node: string): Promise<void> {
   if (scenario === 'link-cut') {
     spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', node, 'up']);
+    return;
+  }
+  if (scenario === 'freeze') {
+    labOk(['thaw', node]);
+    return;
+  }
+  if (scenario === 'exclude') {
+    kubectl('label', 'node', node, `${EXCLUDE_LABEL}-`);
     return;
   }
   await waitFor(`${node}'s speaker gone`, 5000, () => {
@@ -158,7 +175,7 @@ async function round(scenario: Scenario, victim: 'owner' | 'stand-in', node: str
 acquireLock();
 try {
   labOk(['down'], 60_000);
-  labOk(['up', '--nodes', '3', '--ferrolb', '--real-nodes', '0'], 180_000);
+  labOk(['up', '--nodes', String(NODE_COUNT), '--ferrolb', '--real-nodes', '0'], 300_000);
   const pool = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: bench, namespace: metallb-system}
@@ -169,7 +186,7 @@ kind: L2Advertisement
 metadata: {name: bench, namespace: metallb-system}
 `;
   spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: pool });
-  labOk(['deploy', 'web', '--replicas', '3']);
+  labOk(['deploy', 'web', '--replicas', String(NODE_COUNT)]);
   spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], {
     input: `apiVersion: v1
 kind: Service
@@ -187,7 +204,7 @@ spec:
   });
   const url = `http://${ip}/`;
   const macs = new Map(NODES.map((n) => [macOf(n), n]));
-  console.log(`service web ${ip}, externalTrafficPolicy ${POLICY}; 100 requests/s over new connections, 250 ms timeout; the node broken for ${BROKEN_MS} ms per round`);
+  console.log(`${NODE_COUNT} nodes; service web ${ip}, externalTrafficPolicy ${POLICY}; 100 requests/s over new connections, 250 ms timeout; the node broken for ${BROKEN_MS} ms per round`);
   const summary: string[] = [];
   for (const scenario of SCENARIOS) {
     const rounds: Round[] = [];

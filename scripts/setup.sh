@@ -13,6 +13,8 @@ packages+=(frr gobgpd)
 packages+=(containerd runc containernetworking-plugins)
 # And the ferrolb image built from the Dockerfile without a registry (lab/build-image.sh).
 packages+=(buildah mmdebstrap)
+# Load for the L2 soak benchmark (bench/l2-soak.ts): saturated cores, no false moves.
+packages+=(stress-ng)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
