@@ -47,6 +47,13 @@ type ServiceObject = V1Service & KubeObject;
 type SliceObject = EndpointSliceObject & KubeObject;
 type NodeObj = NodeObject & KubeObject & { status?: { addresses?: { type?: string; address?: string }[] }; spec?: { unschedulable?: boolean; taints?: { key?: string }[] } };
 
+/**
+ * How long a stopping speaker keeps answering ARP/NDP after its goodbye: long enough for
+ * the peers to take over and announce under load (they do within milliseconds when
+ * idle), short next to a pod's termination grace period; it overlaps the status writes.
+ */
+const HANDOFF_MS = 500;
+
 /** Informer changes are gathered this long before one re-plan (a rollout touches many slices). */
 const PLAN_DEBOUNCE_MS = 10;
 
@@ -216,8 +223,12 @@ export class Speaker {
     this.#settleTimer?.cancel();
     this.#bgpDrainTimer?.cancel();
     // Leave first: the peers fail over at once instead of after a detection period.
+    // Make-before-break: this node announces nothing more but keeps answering questions
+    // for HANDOFF_MS, while the peers take its IPs over and announce them; a client that
+    // asks in between is not left without an answer (docs/L2.md "Planned moves").
     this.#membership.stop();
-    this.#responder.stop();
+    this.#responder.quiesce();
+    const handedOff = new Promise((resolve) => setTimeout(resolve, HANDOFF_MS)).then(() => this.#responder.stop());
     // BGP: a stopping speaker is usually restarting (an upgrade, a rollout): peers with
     // graceful restart keep its routes for the restart time. Otherwise, or when the node
     // is being drained, the routes are first marked GRACEFUL_SHUTDOWN so routers move
@@ -235,6 +246,7 @@ export class Speaker {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await bgpClosed;
+    await handedOff;
     clearInterval(keepAlive);
     this.#statuses.stop();
     this.#bgpStatuses.stop();

@@ -255,3 +255,26 @@ test('periodic re-announcement: with refreshInterval, every IP held is announced
   off.responder.stop();
 });
 
+
+test('handing off (quiesce): no more announcements, questions still answered, probes not, until stop', () => {
+  const r = setup([ETH0]);
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }, { ip: '2001:db8:18::200', interfaces: [] }]);
+  r.clock.advance(100);
+  r.take();
+  r.responder.quiesce();
+  r.clock.advance(5000);
+  assert.deepEqual(r.take(), [], 'the rest of the takeover schedule is not sent');
+  r.receive('eth0', arpRequest({ srcMAC: CLIENT_MAC, senderIP: '198.18.0.2', targetIP: '198.18.0.200' }));
+  assert.equal(r.take()[0]?.msg.type, 'arp-reply', 'a client asking still gets an answer');
+  r.receive('eth0', neighborSolicitation({ srcMAC: CLIENT_MAC, srcIP: '2001:db8:18::2', targetIP: '2001:db8:18::200' }));
+  assert.equal(r.take()[0]?.msg.type, 'neighbor-advertisement');
+  r.receive('eth0', arpRequest({ srcMAC: '02:00:00:00:00:09', senderIP: '0.0.0.0', targetIP: '198.18.0.200' }));
+  r.receive('eth0', neighborSolicitation({ srcMAC: '02:00:00:00:00:09', srcIP: '::', targetIP: '2001:db8:18::200' }));
+  assert.deepEqual(r.take(), [], "the new owner's probes are not answered: that would be a claim");
+  r.responder.reannounce('a peer is back');
+  r.clock.advance(1000);
+  assert.deepEqual(r.take(), [], 'nothing is announced or probed again while handing off');
+  r.responder.stop();
+  r.receive('eth0', arpRequest({ srcMAC: CLIENT_MAC, senderIP: '198.18.0.2', targetIP: '198.18.0.200' }));
+  assert.deepEqual(r.take(), []);
+});

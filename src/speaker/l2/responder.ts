@@ -149,6 +149,8 @@ export class L2Responder {
   #probe: Timer | undefined;
   #refresh: Timer | undefined;
   #stopped = false;
+  /** Handing off (quiesce): still answering questions, announcing nothing. */
+  #quiet = false;
 
   constructor(opts: ResponderOptions) {
     this.#opts = opts;
@@ -181,6 +183,22 @@ export class L2Responder {
     this.#multicast = undefined;
   }
 
+  /**
+   * The first half of a clean stop (make-before-break): announce nothing more, but keep
+   * answering ARP/NDP questions until stop(), while the peers, told by membership's
+   * goodbye, take the IPs over and announce them. A question asked in between still
+   * gets an answer (this node forwards until it is gone), and the new owner's
+   * announcements, which override any cached reply, are the last the LAN hears. Probes
+   * go unanswered: they are the new owner checking the address.
+   */
+  quiesce(): void {
+    this.#quiet = true;
+    this.#pumpTimer?.cancel();
+    this.#pumpTimer = undefined;
+    this.#probe?.cancel();
+    this.#refresh?.cancel();
+  }
+
   /** The IPs this node announces now; takeovers are announced at once. */
   setAnnouncements(list: readonly Announcement[]): void {
     this.#changeAnswering(() => (this.#announced = new Map(list.map((a) => [a.ip, a]))));
@@ -192,7 +210,7 @@ export class L2Responder {
    * this node is back). Probes for them too.
    */
   reannounce(why: string): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#quiet) return;
     const before = this.#answering();
     this.#scan(); // a link that regained its carrier is taken over here, schedule and all
     const keys = [...this.#answering()].filter((key) => before.has(key));
@@ -308,7 +326,7 @@ export class L2Responder {
 
   /** Sends what the queue has due now and sets the timer for what comes next. */
   #pump(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#quiet) return;
     const now = this.#opts.clock.now();
     for (const due of this.#gratuitous.take(now)) this.#sendGratuitous(due.ip, due.ifname);
     const next = this.#gratuitous.nextAt(now);
@@ -452,6 +470,9 @@ export class L2Responder {
     if (!this.#answers(open, msg.targetIP)) return;
     this.#opts.metrics?.requestsReceived.inc({ ip: msg.targetIP });
     if (msg.gratuitous && msg.senderIP === msg.targetIP) return; // an announcement, not a question
+    // Handing off: a probe is the new owner checking the address; answering it would be
+    // a claim (and make a new owner with a higher MAC yield).
+    if (this.#quiet && msg.senderIP === '0.0.0.0') return;
     // RFC 5227 2.1.1: a probe (sender 0.0.0.0) is answered like any request; the
     // prober then knows the address is taken.
     const reply = arpReply({ srcMAC: open.link.mac, ip: msg.targetIP, toMAC: msg.senderMAC, toIP: msg.senderIP });
@@ -460,6 +481,7 @@ export class L2Responder {
 
   #answerNS(open: OpenLink, msg: Extract<L2Message, { type: 'neighbor-solicitation' }>): void {
     if (msg.srcMAC === open.link.mac || !this.#answers(open, msg.targetIP)) return;
+    if (this.#quiet && msg.dad) return; // handing off: see #answerARP
     this.#opts.metrics?.requestsReceived.inc({ ip: msg.targetIP });
     // RFC 4861 7.2.4: to a DAD probe (source ::) the answer goes to all-nodes with
     // Solicited clear; otherwise unicast back to the solicitor with Solicited set.
