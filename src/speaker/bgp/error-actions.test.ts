@@ -70,7 +70,9 @@ describe('RFC 7606 / RFC 4271 actions of decode errors', () => {
     ['an unrecognised well-known attribute', MANDATORY + '40 63 01 00', 'session-reset', 'RFC 4271 §6.3', '3/2'],
   ];
   for (const [what, attributes, action, rule, subcode] of cases) {
-    it(`${what}: ${action} (${rule})`, () => expectAction(decode(update('', attributes, NLRI)), action, rule, subcode));
+    it(`${what}: ${action} (${rule})`, () => {
+      expectAction(decode(update('', attributes, NLRI)), action, rule, subcode);
+    });
   }
 
   it('a malformed Withdrawn Routes or NLRI field resets the session (RFC 7606 §5.3)', () => {
