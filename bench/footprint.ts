@@ -2,14 +2,22 @@
 // them (bin/ferrolb.js, whose shebang sets the V8 flags). L2 and BGP both configured:
 // half the services come from an L2-advertised pool, half from a BGP-advertised one
 // (peered with the lab's BIRD router). For each service count it reports, per process:
-//   peak RSS (VmHWM) once every service is assigned and announced, and RSS then;
-//   idle CPU in millicores over --idle-seconds with nothing changing (heartbeats on);
+//   peak RSS (VmHWM) once every service is assigned and announced, and RSS then, split
+//   into anonymous memory (V8's heap, malloc) and file pages (the node binary's code);
+//   idle CPU in millicores over --idle-seconds with nothing changing (heartbeats on),
+//   with the machine's load average over that time (CPU figures on a shared machine are
+//   only as good as that);
 //   time from process start to /healthz 200, restarting it with all services present.
+// The processes run build/js as built when the benchmark starts (FERROLB_COMPILED=1),
+// even if someone edits a source meanwhile.
 //
 // Run as root: npm run bench:footprint -- [--services 200] [--nodes 3] [--idle-seconds 60]
-// (--services takes a list, e.g. 100,1000,10000: a fresh lab for each count.)
+// [--heap-snapshots DIR] (--services takes a list, e.g. 100,1000,10000: a fresh lab for
+// each count; --heap-snapshots writes a V8 heap snapshot of the controller and of
+// node-1's speaker into DIR after the idle period, for Chrome's memory tab).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient } from '../src/k8s/client.ts';
 import { loadKubeconfig } from '../src/k8s/kubeconfig.ts';
@@ -18,7 +26,8 @@ import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
 import { controllerHealthy, speakerHealthy, startController, startSpeaker } from '../lab/src/ferrolb.ts';
 
-const { values } = parseArgs({ options: { services: { type: 'string', default: '200' }, nodes: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { services: { type: 'string', default: '200' }, nodes: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '60' }, 'heap-snapshots': { type: 'string' } } });
+const SNAPSHOTS = values['heap-snapshots'];
 const COUNTS = values.services.split(',').map(Number);
 const NODES = Number(values.nodes);
 const IDLE_S = Number(values['idle-seconds']);
@@ -58,6 +67,8 @@ interface ProcStat {
   readonly cpuTicks: number;
   readonly rssMB: number;
   readonly peakMB: number;
+  readonly anonMB: number;
+  readonly fileMB: number;
 }
 
 function stat(pid: number): ProcStat {
@@ -65,7 +76,7 @@ function stat(pid: number): ProcStat {
   const fields = s.slice(s.lastIndexOf(')') + 2).split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssMB: kb('VmRSS'), peakMB: kb('VmHWM') };
+  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssMB: kb('VmRSS'), peakMB: kb('VmHWM'), anonMB: kb('RssAnon'), fileMB: kb('RssFile') };
 }
 
 function pidOf(name: string): number {
@@ -115,8 +126,17 @@ async function timeToReady(name: string, start: () => void, healthy: () => boole
   return performance.now() - t0;
 }
 
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
 async function measure(count: number): Promise<string[]> {
   spawnSync('bash', ['scripts/build.sh'], { stdio: 'inherit' }); // what users run: build/js
+  process.env['FERROLB_COMPILED'] = '1'; // the lab's processes inherit it
+  if (SNAPSHOTS) {
+    mkdirSync(SNAPSHOTS, { recursive: true });
+    process.env['NODE_OPTIONS'] = `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOTS}`;
+  }
   labOk(['down'], 60_000);
   labOk(['up', '--nodes', String(NODES), '--ferrolb', '--real-nodes', '0'], 300_000);
   const applied = spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: CONFIG, encoding: 'utf8' });
@@ -124,23 +144,43 @@ async function measure(count: number): Promise<string[]> {
   labOk(['deploy', 'web', '--replicas', String(Math.min(NODES, 3))]);
   const t0 = performance.now();
   await createServices(count);
-  await waitFor(`${count} services assigned`, 600_000, () => (assigned() === count ? true : undefined), 1000);
+  // The lab's API server takes 10-80 creates a second on this machine: allow for it.
+  const budget = 300_000 + count * 150;
+  await waitFor(`${count} services assigned`, budget, () => (assigned() === count ? true : undefined), 2000);
   const assignedS = (performance.now() - t0) / 1000;
-  await waitFor('every L2 service announced', 300_000, () => (statusCount('servicel2statuses') >= count / 2 ? true : undefined), 1000);
-  await waitFor('BGP services carried', 300_000, () => (statusCount('servicebgpstatuses') >= (count / 2) * NODES ? true : undefined), 1000);
+  await waitFor('every L2 service announced', budget, () => (statusCount('servicel2statuses') >= count / 2 ? true : undefined), 2000);
+  await waitFor('BGP services carried', budget, () => (statusCount('servicebgpstatuses') >= (count / 2) * NODES ? true : undefined), 2000);
   await sleep(10_000);
   const names = ['ferrolb-controller', ...Array.from({ length: NODES }, (_, i) => `ferrolb-speaker-node-${i + 1}`)];
   const loaded = new Map(names.map((n) => [n, stat(pidOf(n))]));
+  const loadBefore = loadAverage();
   await sleep(IDLE_S * 1000);
   const idle = new Map(names.map((n) => [n, stat(pidOf(n))]));
-  const lines = [`${count} services (${count / 2} L2, ${count / 2} BGP), ${NODES} nodes; all assigned in ${assignedS.toFixed(1)} s; idle ${IDLE_S} s`];
+  const lines = [`${count} services (${count / 2} L2, ${count / 2} BGP), ${NODES} nodes; all assigned in ${assignedS.toFixed(1)} s; idle ${IDLE_S} s, load average ${loadBefore} before, ${loadAverage()} after`];
   for (const n of names) {
     const a = loaded.get(n)!;
     const b = idle.get(n)!;
     const millicores = (((b.cpuTicks - a.cpuTicks) / CLK_TCK) * 1000) / IDLE_S;
     // bin/ferrolb.js says so when it runs the sources instead of build/js (a source changed after the build).
     const mode = readFileSync(`${stateDir}/logs/${n}.log`, 'utf8').includes('running the TypeScript sources') ? 'sources' : 'compiled';
-    lines.push(`  ${n.padEnd(24)} (${mode}) peak RSS ${b.peakMB.toFixed(1).padStart(6)} MB, RSS ${b.rssMB.toFixed(1).padStart(6)} MB, idle CPU ${millicores.toFixed(1).padStart(5)} millicores`);
+    lines.push(`  ${n.padEnd(24)} (${mode}) peak RSS ${b.peakMB.toFixed(1).padStart(6)} MB, RSS ${b.rssMB.toFixed(1).padStart(6)} MB (anon ${b.anonMB.toFixed(1)}, file ${b.fileMB.toFixed(1)}), idle CPU ${millicores.toFixed(1).padStart(5)} millicores`);
+  }
+  if (SNAPSHOTS) {
+    // After the figures above: writing a snapshot grows the process.
+    for (const n of ['ferrolb-controller', 'ferrolb-speaker-node-1']) {
+      const before = readdirSync(SNAPSHOTS).length;
+      process.kill(pidOf(n), 'SIGUSR2');
+      await waitFor(`${n}'s heap snapshot`, 120_000, () => (readdirSync(SNAPSHOTS).length > before ? true : undefined), 500);
+      // Finished when its size stops changing (the speaker is killed next).
+      let size = -1;
+      await waitFor(`${n}'s heap snapshot written`, 120_000, () => {
+        const now = readdirSync(SNAPSHOTS).reduce((sum, f) => sum + statSync(join(SNAPSHOTS, f)).size, 0);
+        const done = now === size;
+        size = now;
+        return done ? true : undefined;
+      }, 2000);
+      lines.push(`  ${n}: heap snapshot in ${SNAPSHOTS} (pid ${pidOf(n)})`);
+    }
   }
   const speakerReady = await timeToReady('ferrolb-speaker-node-1', () => startSpeaker(nodeHost(1)), () => speakerHealthy(nodeHost(1)));
   const controllerReady = await timeToReady('ferrolb-controller', startController, controllerHealthy);
