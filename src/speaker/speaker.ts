@@ -7,12 +7,14 @@
 // the informers' caches, which stay in place while the API server is unreachable.
 // What the speaker writes to the API server (Events) is best effort, after the fact.
 import { apiFailure, type KubeClient, type KubeObject } from '../k8s/client.ts';
+import { V1BETA2 } from '../api/metallb.ts';
 import { logFields } from '../observability/errors.ts';
 import { WatchedResource, type WatchOptions } from '../k8s/informer.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
 import { ConfigurationStateWriter } from '../k8s/configuration-state.ts';
 import { formatUnreachable, sameUnreachable, unreachablePeers, type Unreachable } from './membership/reachability.ts';
-import { EventRecorder } from '../k8s/events.ts';
+import { EventRecorder, FAILURE_REASON } from '../k8s/events.ts';
+import { COLLECTION, secretPath } from '../k8s/paths.ts';
 import type { Clock, Timer } from '../time/clock.ts';
 import type { V1Service } from '../api/service.ts';
 import type { Config } from '../config/model.ts';
@@ -103,10 +105,10 @@ export class Speaker {
     };
     // The caches keep what the planners read (src/api/projection.ts); slices are indexed
     // by their service, which is how the plan reads them.
-    this.#services = new WatchedResource(client, '/api/v1/services', watch, { project: projectService });
-    this.#slices = new WatchedResource(client, '/apis/discovery.k8s.io/v1/endpointslices', watch, { project: projectEndpointSlice, indexBy: sliceServiceKey });
-    this.#nodes = new WatchedResource(client, '/api/v1/nodes', watch, { project: projectNode });
-    this.#secrets = new WatchedResource(client, `/api/v1/namespaces/${opts.namespace}/secrets`, watch);
+    this.#services = new WatchedResource(client, COLLECTION.services, watch, { project: projectService });
+    this.#slices = new WatchedResource(client, COLLECTION.endpointSlices, watch, { project: projectEndpointSlice, indexBy: sliceServiceKey });
+    this.#nodes = new WatchedResource(client, COLLECTION.nodes, watch, { project: projectNode });
+    this.#secrets = new WatchedResource(client, secretPath(opts.namespace), watch);
     this.#secrets.onChange(() => this.#schedulePlan());
     this.#config = new ConfigSource(client, opts.namespace, watch);
     this.#services.onChange(() => this.#schedulePlan());
@@ -163,7 +165,11 @@ export class Speaker {
       carrierHoldOff: (opts.membership.suspectAfter ?? DEFAULT_SUSPECT_AFTER) + (opts.membership.interval ?? DEFAULT_INTERVAL),
       ...opts.responder,
     });
-    this.#bgp = new BGPSessions(opts.clock, opts.log, opts.metrics, () => this.#writeBGPStatuses());
+    // A failed session is told on its BGPPeer, with the failure's code, for `kubectl
+    // describe bgppeer` and `ferrolb doctor` (docs/METRICS.md "Runtime error codes").
+    this.#bgp = new BGPSessions(opts.clock, opts.log, opts.metrics, () => this.#writeBGPStatuses(), (error, peer) =>
+      this.#events.recordFailure({ apiVersion: V1BETA2, kind: 'BGPPeer', namespace: opts.namespace, name: peer }, FAILURE_REASON.bgpSessionFailed, error, `the session from node "${opts.node}"`),
+    );
     const nodeUID = () => this.#nodes.get(opts.node)?.metadata?.uid;
     this.#statuses = new ServiceStatusWriter('ServiceL2Status', client, opts.namespace, opts.node, opts.clock, opts.log, nodeUID);
     this.#configState = new ConfigurationStateWriter(client, opts.namespace, `speaker-${opts.node}`, opts.clock, opts.log);
