@@ -1,7 +1,8 @@
 // Keeps docs/ARCHITECTURE.md "Layers" true: every relative import under src/ goes to a
 // lower layer, or sideways only where the document lists it, and no two folders import
 // each other, directly or round a cycle. The layer table is read from the document
-// itself, so the rule is written in one place.
+// itself, so the rule is written in one place. And keeps the API server's edge in
+// src/k8s: no path or raw request elsewhere.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -106,6 +107,51 @@ function violations(imports: readonly Import[], layering: Layering): string[] {
   for (const node of [...edges.keys()].sort()) if (!colour.has(node)) visit(node);
   return [...new Set(out)];
 }
+
+/**
+ * The API server's edge (docs/ARCHITECTURE.md "The shape"): outside src/k8s no code
+ * spells an API path or sends a raw request; it calls src/k8s's typed operations and
+ * takes paths from src/k8s/paths.ts. Tests are free to. One line per finding. Pure.
+ */
+function edgeViolations(file: string, source: string): string[] {
+  if (file.startsWith(`k8s${sep}`) || /\.test(-support)?\.ts$/.test(file)) return [];
+  const out: string[] = [];
+  for (const [i, line] of source.split('\n').entries()) {
+    if (/^\s*(\/\/|\*)/.test(line)) continue; // comments may cite a path
+    if (/['"`]\/apis?\//.test(line)) out.push(`${file}:${i + 1}: an API path outside src/k8s (use src/k8s/paths.ts)`);
+    if (/\.request\s*[<(]/.test(line)) out.push(`${file}:${i + 1}: a raw request outside src/k8s (use src/k8s/operations.ts)`);
+  }
+  return out;
+}
+
+function edgeViolationsUnder(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) out.push(...edgeViolations(relative(root, path), readFileSync(path, 'utf8')));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe('the API server\'s edge (docs/ARCHITECTURE.md "The shape")', () => {
+  it('no API path or raw request outside src/k8s', () => {
+    assert.deepEqual(edgeViolationsUnder(SRC), []);
+  });
+
+  it('would report a path and a raw request, not a comment, a test or src/k8s', () => {
+    const source = ["await client.mergePatch(`/api/v1/namespaces/${ns}/services/${n}`, body);", "const l = await client.request<X>('GET', path);", '// PATCH /apis/metallb.io/v1beta1/... is what it sends'].join('\n');
+    assert.deepEqual(edgeViolations(join('controller', 'x.ts'), source), [
+      `${join('controller', 'x.ts')}:1: an API path outside src/k8s (use src/k8s/paths.ts)`,
+      `${join('controller', 'x.ts')}:2: a raw request outside src/k8s (use src/k8s/operations.ts)`,
+    ]);
+    assert.deepEqual(edgeViolations(join('k8s', 'operations.ts'), source), []);
+    assert.deepEqual(edgeViolations(join('controller', 'x.test.ts'), source), []);
+  });
+});
 
 describe('layering (docs/ARCHITECTURE.md "Layers")', () => {
   const layering = readLayering(readFileSync(DOC, 'utf8'));
