@@ -1,6 +1,7 @@
 // `ferrolb status` and `ferrolb doctor`: read the cluster once (src/inspect/snapshot.ts)
 // and print what the load balancer is doing, or what is wrong with it.
-import { KubeClient } from '../k8s/client.ts';
+import { apiFailure, KubeClient } from '../k8s/client.ts';
+import { formatRuntimeError } from '../observability/errors.ts';
 import { takeSnapshot } from '../inspect/snapshot.ts';
 import { analyze, type ClusterView } from '../inspect/analyze.ts';
 import { diagnose, formatFindings } from '../inspect/doctor.ts';
@@ -25,7 +26,8 @@ async function readCluster(name: string, args: readonly string[], io: CommandIO)
     const lbClass = o.single['lb-class'];
     return { view: analyze(snap, lbClass !== undefined ? { loadBalancerClass: lbClass } : {}), output };
   } catch (err) {
-    io.stderr(`ferrolb ${name}: cannot read the cluster from ${client.server.href}: ${(err as Error).message}\n`);
+    // The code says at once whether the server answered (EAPIREFUSED: RBAC, say) or not.
+    io.stderr(`ferrolb ${name}: cannot read the cluster from ${client.server.href}: ${formatRuntimeError(apiFailure(err))}\n`);
     return 1;
   } finally {
     client.close();
