@@ -27,5 +27,6 @@ COPY --from=build /app/build/js ./build/js
 COPY --from=build /app/bin ./bin
 USER 65534:65534
 # --max-semi-space-size=2: see bin/ferrolb.js (the controller's memory at 10,000 services;
-# the speaker's V8 flags are set there too).
+# both daemons' other V8 flags, --no-opt --no-maglev --optimize-for-size, are set there,
+# before any of ferrolb's code is compiled).
 ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/bin/ferrolb.js"]
