@@ -56,23 +56,21 @@ function specifiers(source: string): string[] {
   return out;
 }
 
+/** Every .ts file below root, as paths relative to it. */
+function tsFiles(root: string): string[] {
+  return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).sort();
+}
+
 function importsUnder(root: string): Import[] {
   const out: Import[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) {
-        const file = relative(root, path);
-        for (const spec of specifiers(readFileSync(path, 'utf8'))) {
-          const target = relative(root, resolve(dirname(path), spec));
-          if (target.startsWith('..')) continue; // outside src/ (package.json and the like)
-          out.push({ file, from: folderOf(file), to: folderOf(target) });
-        }
-      }
+  for (const file of tsFiles(root)) {
+    const path = join(root, file);
+    for (const spec of specifiers(readFileSync(path, 'utf8'))) {
+      const target = relative(root, resolve(dirname(path), spec));
+      if (target.startsWith('..')) continue; // outside src/ (package.json and the like)
+      out.push({ file, from: folderOf(file), to: folderOf(target) });
     }
-  };
-  walk(root);
+  }
   return out;
 }
 
@@ -125,16 +123,7 @@ function edgeViolations(file: string, source: string): string[] {
 }
 
 function edgeViolationsUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) out.push(...edgeViolations(relative(root, path), readFileSync(path, 'utf8')));
-    }
-  };
-  walk(root);
-  return out;
+  return tsFiles(root).flatMap((file) => edgeViolations(file, readFileSync(join(root, file), 'utf8')));
 }
 
 describe('the API server\'s edge (docs/ARCHITECTURE.md "The shape")', () => {

@@ -66,13 +66,8 @@ export async function listStatusObjects<T extends KubeObject>(client: KubeClient
 }
 
 /** One status object, or undefined when there is none. */
-export async function getStatusObject(client: KubeClient, kind: StatusObjectKind, namespace: string, name: string): Promise<KubeObject | undefined> {
-  try {
-    return await client.get<KubeObject>(metallbPath(kind, namespace, name));
-  } catch (err) {
-    if (isStatus(err, 404)) return undefined;
-    throw err;
-  }
+export function getStatusObject(client: KubeClient, kind: StatusObjectKind, namespace: string, name: string): Promise<KubeObject | undefined> {
+  return noneIsUndefined(client.get<KubeObject>(metallbPath(kind, namespace, name)));
 }
 
 /**
@@ -110,13 +105,8 @@ export interface SecretObject extends KubeObject {
 }
 
 /** The Secret, or undefined when there is none. */
-export async function readSecret(client: KubeClient, namespace: string, name: string): Promise<SecretObject | undefined> {
-  try {
-    return await client.get<SecretObject>(secretPath(namespace, name));
-  } catch (err) {
-    if (isStatus(err, 404)) return undefined;
-    throw err;
-  }
+export function readSecret(client: KubeClient, namespace: string, name: string): Promise<SecretObject | undefined> {
+  return noneIsUndefined(client.get<SecretObject>(secretPath(namespace, name)));
 }
 
 /** `data`: base64 values, as the API holds them. */
@@ -186,13 +176,8 @@ export interface LeaseObject {
 }
 
 /** The Lease, or undefined when there is none. */
-export async function getLease(client: KubeClient, namespace: string, name: string): Promise<LeaseObject | undefined> {
-  try {
-    return await client.get<LeaseObject>(leasePath(namespace, name));
-  } catch (err) {
-    if (isStatus(err, 404)) return undefined;
-    throw err;
-  }
+export function getLease(client: KubeClient, namespace: string, name: string): Promise<LeaseObject | undefined> {
+  return noneIsUndefined(client.get<LeaseObject>(leasePath(namespace, name)));
 }
 
 /** Creates the Lease; false when another candidate created it first (409). */
@@ -203,6 +188,16 @@ export async function createLease(client: KubeClient, lease: LeaseObject): Promi
 /** Replaces the Lease read at the resourceVersion in `lease`; false when it changed since (409). */
 export async function replaceLease(client: KubeClient, lease: LeaseObject): Promise<boolean> {
   return conflictIsFalse(client.replace(leasePath(lease.metadata.namespace, lease.metadata.name), lease));
+}
+
+/** The answer, or undefined when there is no such object (404). */
+async function noneIsUndefined<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (err) {
+    if (isStatus(err, 404)) return undefined;
+    throw err;
+  }
 }
 
 async function conflictIsFalse(write: Promise<unknown>): Promise<boolean> {
@@ -226,23 +221,11 @@ export function deleteLease(client: KubeClient, namespace: string, name: string)
  * gone. False when there was none.
  */
 export async function deleteDeploymentForeground(client: KubeClient, namespace: string, name: string): Promise<boolean> {
-  try {
-    await client.delete(deploymentPath(namespace, name), { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' });
-    return true;
-  } catch (err) {
-    if (isStatus(err, 404)) return false;
-    throw err;
-  }
+  return (await noneIsUndefined(client.delete(deploymentPath(namespace, name), { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' }))) !== undefined;
 }
 
 export async function deploymentExists(client: KubeClient, namespace: string, name: string): Promise<boolean> {
-  try {
-    await client.get(deploymentPath(namespace, name));
-    return true;
-  } catch (err) {
-    if (isStatus(err, 404)) return false;
-    throw err;
-  }
+  return (await noneIsUndefined(client.get(deploymentPath(namespace, name)))) !== undefined;
 }
 
 // --- Webhook trust (caBundle) ---------------------------------------------------------
