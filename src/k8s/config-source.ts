@@ -8,7 +8,7 @@ import type { Timer } from '../time/clock.ts';
 import { buildConfig, type BuildResult } from '../config/build.ts';
 import { objectDocuments } from '../config/documents.ts';
 import { CONFIGURATION_KINDS, V1BETA1, V1BETA2, type MetalLBKind } from '../api/metallb.ts';
-import { PLURAL } from '../api/metallb.ts';
+import { metallbPath } from './paths.ts';
 
 /** Changes are gathered this long before one rebuild: `kubectl apply -f` of a file
  * with several resources arrives as several events within a few milliseconds. */
@@ -27,7 +27,7 @@ export class ConfigSource {
     for (const kind of CONFIGURATION_KINDS) {
       // BGPPeer is stored as v1beta2; every other kind has only v1beta1.
       const apiVersion = kind === 'BGPPeer' ? V1BETA2 : V1BETA1;
-      const resource = new WatchedResource<KubeObject>(client, `/apis/${apiVersion}/namespaces/${namespace}/${PLURAL[kind]}`, watch);
+      const resource = new WatchedResource<KubeObject>(client, metallbPath(kind, namespace), watch);
       resource.onChange(() => this.#schedule());
       this.#kinds.set(kind, { apiVersion, resource });
     }
