@@ -54,7 +54,9 @@ function compiledIsCurrent() {
     }
     for (const e of entries) {
       const path = join(dir, e.name);
-      const found = e.isDirectory() ? newer(path) : e.name.endsWith('.ts') && statSync(path).mtimeMs > built ? path : undefined;
+      // Tests are not compiled (tsconfig.build.json), so a changed test changes nothing that runs.
+      const source = e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.test-support.ts');
+      const found = e.isDirectory() ? newer(path) : source && statSync(path).mtimeMs > built ? path : undefined;
       if (found) return found;
     }
     return undefined;

@@ -44,19 +44,20 @@ function help(list: readonly Command[]): string {
 export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(help(commands));
+    io.stdout(help(await Promise.all(commands.map((c) => c.load()))));
     return name === undefined ? 2 : 0;
   }
   if (name === 'version' || name === '--version') {
     io.stdout(`ferrolb ${ferrolbVersion()} (Node.js ${process.version})\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     const near = closest(name, commands.map((c) => c.name));
     io.stderr(`ferrolb: unknown command "${name}"${near ? ` (did you mean ${near}?)` : ''}\nRun \`ferrolb --help\` for the commands.\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(command.usage + '\n');
     return 0;
