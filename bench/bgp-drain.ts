@@ -1,7 +1,10 @@
 // Planned BGP withdrawals from the client's side (issue 12 item 4): what graceful
 // shutdown (RFC 8326, --bgp-drain-time) changes for a client behind the router. Three
-// nodes announce a service IP (externalTrafficPolicy Cluster) to the lab router, which
-// installs an ECMP route over them; a client behind the router sends 100 requests/s,
+// nodes, one pod each, announce a service IP to the lab router, which installs an ECMP
+// route over them. The service has externalTrafficPolicy Local, so each node serves what
+// it receives from its own pod and a failure is the route's doing: with Cluster, a node
+// cut off would also fail the share of every other node's connections that kube-proxy
+// sends to its pod, whatever BGP does; a client behind the router sends 100 requests/s,
 // each over a new TCP connection with a 250 ms timeout (bench/http-probe.ts). Each
 // scenario runs with the speakers started with --bgp-drain-time 0 (withdraw at once, as
 // before graceful shutdown) and with the default 5 s:
@@ -13,13 +16,16 @@
 //   drain     node-3 cordoned and its speaker SIGTERMed with graceful restart on the
 //             BGPPeer, then node-3's LAN link cut for 5 s (the node going down for
 //             maintenance), restored, the speaker started and the node uncordoned
+//   down      the same without the cordon: the SIGTERM is a graceful restart, so the
+//             router keeps node-3's path, stale, while the node is down (what any
+//             speaker that cannot tell a drain from a restart does)
 // Failed requests are counted from 1 s before the scenario until 2 s after the route has
 // all three next hops again.
 //
 // Only routers that install their routes carry traffic: BIRD and FRR. GoBGP keeps its
 // RIB to itself in this lab (lab/src/router.ts), so it is refused here.
 //
-// Run as root: npm run bench:bgp-drain -- [--routers bird,frr] [--rounds 1] [--scenarios restart,exclude,drain]
+// Run as root: npm run bench:bgp-drain -- [--routers bird,frr] [--rounds 1] [--scenarios restart,exclude,drain,down]
 // It brings the lab up for each router and down at the end, and waits for the lab lock.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -32,7 +38,7 @@ import { routerControl, routerKinds, type RouterKind } from '../lab/src/router.t
 import { outage } from './outage.ts';
 import { probe } from './probe.ts';
 
-const SCENARIOS = ['restart', 'exclude', 'drain'] as const;
+const SCENARIOS = ['restart', 'exclude', 'drain', 'down'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const { values } = parseArgs({ options: { routers: { type: 'string', default: 'bird,frr' }, rounds: { type: 'string', default: '1' }, scenarios: { type: 'string', default: SCENARIOS.join(',') } } });
 const ROUTERS = values.routers.split(',') as RouterKind[];
@@ -111,13 +117,13 @@ async function scenario(s: Scenario, drain: number, ip: string): Promise<{ faile
     kubectl('label', 'node', 'node-3', `${EXCLUDE}-`);
     await allThree(ip);
   } else {
-    kubectl('cordon', 'node-3');
+    if (s === 'drain') kubectl('cordon', 'node-3');
     await sleep(500);
     await stopSpeaker(3);
     spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', 'node-3', 'down'], { timeout: 5000 });
     await sleep(5000);
     spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', 'node-3', 'up'], { timeout: 5000 });
-    kubectl('uncordon', 'node-3');
+    if (s === 'drain') kubectl('uncordon', 'node-3');
     await startAndWait(3, drain, ip);
   }
   const t1 = Date.now();
@@ -145,7 +151,11 @@ metadata: {name: bench, namespace: metallb-system}
 spec: {ipAddressPools: [bench]}
 `);
     labOk(['deploy', 'web', '--replicas', '3']);
-    kubectl('expose', 'deployment', 'web', '--port', '80', '--type', 'LoadBalancer');
+    apply(`apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 80}]}
+`);
     const ip = await waitFor('an EXTERNAL-IP', 30_000, () => kubectlJson<{ status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }>('get', 'service', 'web').status?.loadBalancer?.ingress?.[0]?.ip, 200);
     await allThree(ip);
     console.log(`${kind}: service web ${ip} over ${NODE_IPS.join(', ')} (ECMP); 100 requests/s over new connections, 250 ms timeout`);
@@ -156,7 +166,7 @@ spec: {ipAddressPools: [bench]}
         await startAndWait(node, drain, ip);
       }
       for (const s of scenarios) {
-        apply(peer(s === 'drain'));
+        apply(peer(s === 'drain' || s === 'down'));
         // The sessions are replaced when the peer changes; wait for them to settle.
         await sleep(3000);
         await allThree(ip);
