@@ -347,26 +347,28 @@ type Preferred = (group: IPGroup, nodes: readonly string[]) => readonly string[]
  *    IP's home nodes (IPGroup.homeNodes) are narrowed to those with the highest
  *    preference score (all of them without preferences). The homed IPs are taken in
  *    placement order: oldest first (the oldest creationTimestamp among the IP's
- *    services; '' is the oldest), then fewest home nodes, then by IP. Home caps: with
- *    m homed IPs and U distinct home nodes, f = floor(m / U) and r = m mod U, the
- *    first r of the U nodes by name may hold f + 1, the others f. Each IP takes the
- *    first of its home nodes in hash order below its cap; if none is (only when
- *    home-node sets differ), the least loaded one, first in hash order among equals.
+ *    services; '' is the oldest), then fewest home nodes, then by IP. Two-level cap:
+ *    with m homed IPs and U distinct home nodes, f = floor(m / U) and r = m mod U, a
+ *    node has room while it holds fewer than f, or exactly f while fewer than r nodes
+ *    hold more than f. Each IP takes the first of its home nodes in hash order with
+ *    room; if none has (only when home-node sets differ), the least loaded one, first
+ *    in hash order among equals.
  * 2. Serving nodes. An IP whose home is one of its best-scored candidates (rules 3-4)
  *    is announced there. The others ("displaced": home node down, NetworkUnavailable,
  *    no endpoint there under Local, or a better-scored candidate outside the homes)
  *    are taken in the same order and go to the first of their best-scored candidates
- *    in hash order that is below F = floor(A / L), or at F while fewer than A mod L
- *    nodes are above F (A = announced IPs, L = nodes that are a candidate of some IP,
- *    loads counting the IPs at home); if none is, the least loaded.
+ *    in hash order with room under the same two-level cap over A = the announced IPs
+ *    and L = the nodes that are a best-scored candidate of some IP (F = floor(A / L)),
+ *    loads counting the IPs at home; if none has room, the least loaded.
  *
  * Proofs ("uniform" = every IP has the same n home nodes and no preferences, as with one
  * advertisement for every node; "all up" = every home node is also a candidate of
  * every IP, so that nothing is displaced and the plan is the homes).
  *
- * - Evenness. Uniform: U = n and the caps add up to exactly m, so before each IP some
- *   node is below its cap and no IP needs the fallback; after the last, every node is
- *   at its cap: f or f + 1, within one of the mean m / n. All up, these are the loads.
+ * - Evenness. Uniform: U = n, and while fewer than m IPs are placed some node has
+ *   room (were none, every node would hold at least f and r of them more, m in all),
+ *   so no IP needs the fallback; after the last, every node holds f, or f + 1 for r
+ *   of them: within one of the mean m / n. All up, these are the loads.
  *   With some nodes down and every live node a candidate of every IP: A = m, and the
  *   live nodes start at f or f + 1 <= F + 1 with at most A mod L of them above F (when
  *   F = f, the r nodes at f + 1 are live nodes and r <= A mod L); the same counting
@@ -375,24 +377,21 @@ type Preferred = (group: IPGroup, nodes: readonly string[]) => readonly string[]
  * - A node going down (speaker stopped or dead, or NetworkUnavailable) changes no home:
  *   only its IPs move, plus IPs already displaced. When it comes back, exactly the IPs
  *   homed on it move, back to it (again plus displaced ones): at most its cap, f + 1.
- * - Homes only move toward MetalLB's node while no node's cap falls. Let A be the homes
- *   with caps c for a list of IPs in which every IP found a home node below its cap
- *   (always so when uniform), and B the homes for the same list minus some IPs, plus
- *   IPs placed after all of them, with caps c' >= c node by node. Then every IP of A
- *   keeps its home in B or gets one earlier in its own hash order. By induction along
- *   the order: let a be IP j's home in A, below c(a) when j came. If an earlier IP i
- *   had B(i) = a != A(i), then a is before A(i) in i's hash order (induction), so a was
- *   already at c(a) when A placed i, hence also when it placed j: impossible. So B puts
- *   on a, before j, only IPs that A put there: fewer than c(a) <= c'(a); a is below its
- *   cap in B, and B takes a or a node before it. Uniform, creating a service (m + 1)
- *   raises exactly one node's cap by one (node r by name; at r = n - 1 the last one)
- *   and lowers none, so a creation of a service newer than all others moves IPs only
- *   toward their MetalLB node, and never one that is on it. A deletion lowers exactly
- *   one cap: deleting the newest undoes what its creation moved (the homes are a
- *   function of the IPs present); deleting an older one may move IPs either way.
+ * - Creations move IPs only toward their MetalLB node (measured by property (f), not
+ *   proved: the induction below needs caps fixed per node, and here which r nodes may
+ *   hold f + 1 is decided as the IPs come). For caps fixed per node it holds: let A be
+ *   the homes with caps c for a list in which every IP found a node below its cap, and
+ *   B the homes for the same list minus some IPs plus IPs placed after all of them,
+ *   with caps c' >= c node by node. If an earlier IP i had B(i) = a != A(i) for the
+ *   home a of a later IP j, a is before A(i) in i's hash order (induction), so a was
+ *   at c(a) when A placed i, hence when it placed j: impossible. So B puts on a,
+ *   before j, only IPs A put there, fewer than c(a) <= c'(a), and B takes a or a node
+ *   before it. A creation (m + 1) gives one more node room for f + 1 and takes room
+ *   from none; deleting the newest undoes its creation (the homes are a function of
+ *   the IPs present); deleting an older one may move IPs either way.
  * - What is not promised: a Node object added or removed (or its labels changed)
  *   changes n, the caps and every IP's hash order, and moves some IPs (README.md,
- *   "Churn"). Timestamps have one-second resolution: services created in the same
+ *   "Churn"). Every creation and deletion may move a few other IPs (README.md). Timestamps have one-second resolution: services created in the same
  *   second are ordered by home nodes and IP, so "newer" means a later second.
  * - Preferences: the IPs of an advertisement that prefers a single node all go there
  *   (MetalLB's rule; its caps are exceeded through the fallback), and evenness holds
