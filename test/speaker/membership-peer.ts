@@ -13,6 +13,7 @@ const m = new Membership({
   clock: realClock,
   ...(process.env['ML_KEY'] ? { key: Buffer.from(process.env['ML_KEY']) } : {}),
   ...(process.env['ML_SUSPECT_AFTER'] ? { suspectAfter: Number(process.env['ML_SUSPECT_AFTER']) } : {}),
+  ...(process.env['ML_INTERVAL'] ? { interval: Number(process.env['ML_INTERVAL']) } : {}),
   onChange: (live) => process.stdout.write(`live ${[...live].join(',')}\n`),
   onRejected: (from, reason) => process.stdout.write(`rejected ${from} ${reason}\n`),
 });
