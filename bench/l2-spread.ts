@@ -11,7 +11,7 @@
 import type { Config } from '../src/config/model.ts';
 import type { L2ServiceView } from '../src/api/cluster-view.ts';
 import { isAddressEntryError, parseAddressEntry } from '../src/net/range.ts';
-import { planL2 } from '../src/speaker/election/l2-plan.ts';
+import { electionHash, planL2 } from '../src/speaker/election/l2-plan.ts';
 
 const POOL = (() => {
   const r = parseAddressEntry('198.18.0.0/15');
@@ -50,6 +50,8 @@ function deviation(placement: ReadonlyMap<string, string>, nodes: readonly strin
 export interface SpreadFigures {
   readonly trials: number;
   readonly maxDeviationUp: number;
+  /** The same clusters with MetalLB's rule: each IP on its first node in hash order. */
+  readonly metallbDeviationUp: number;
   readonly maxDeviationOneDown: number;
   readonly leaveOwnMean: number;
   readonly leaveOthersMax: number;
@@ -62,6 +64,7 @@ export interface SpreadFigures {
 export function measureSpread(trials: number, nodeCount: number, ipCount: number, seed = 1): SpreadFigures {
   const rnd = lcg(seed + nodeCount * 7919 + ipCount);
   let maxDeviationUp = 0;
+  let metallbDeviationUp = 0;
   let maxDeviationOneDown = 0;
   let leaveOwn = 0;
   let leaveOthersMax = 0;
@@ -93,6 +96,8 @@ export function measureSpread(trials: number, nodeCount: number, ipCount: number
     ms += performance.now() - started;
     plans += 3;
     maxDeviationUp = Math.max(maxDeviationUp, deviation(up, nodes));
+    const metallb = new Map([...up.keys()].map((ip) => [ip, nodes.reduce((best, n) => (electionHash(n, ip) < electionHash(best, ip) ? n : best))]));
+    metallbDeviationUp = Math.max(metallbDeviationUp, deviation(metallb, nodes));
     maxDeviationOneDown = Math.max(maxDeviationOneDown, deviation(down, survivors));
     let own = 0;
     let others = 0;
@@ -115,14 +120,14 @@ export function measureSpread(trials: number, nodeCount: number, ipCount: number
     returnOthersMax = Math.max(returnOthersMax, othersBack);
     share = Math.max(share, Math.ceil(m / nodeCount));
   }
-  return { trials, maxDeviationUp, maxDeviationOneDown, leaveOwnMean: leaveOwn / trials, leaveOthersMax, returnTakenMax, returnOthersMax, share, msPerPlan: ms / plans };
+  return { trials, maxDeviationUp, metallbDeviationUp, maxDeviationOneDown, leaveOwnMean: leaveOwn / trials, leaveOthersMax, returnTakenMax, returnOthersMax, share, msPerPlan: ms / plans };
 }
 
 if (import.meta.main) {
   const [trials = 50, nodes = 10, ips = 1000] = process.argv.slice(2).map(Number);
   const f = measureSpread(trials, nodes, ips);
   console.log(`L2 spread: ${nodes} nodes, ${ips}–${ips + nodes - 1} IPs, ${f.trials} random clusters`);
-  console.log(`  max |load - mean|, every node up:               ${f.maxDeviationUp.toFixed(2)}`);
+  console.log(`  max |load - mean|, every node up:               ${f.maxDeviationUp.toFixed(2)} (MetalLB's hash order alone: ${f.metallbDeviationUp.toFixed(2)})`);
   console.log(`  max |load - mean| over the survivors, one down: ${f.maxDeviationOneDown.toFixed(2)}`);
   console.log(`  a node leaving: its own IPs moved (mean)        ${f.leaveOwnMean.toFixed(1)}; other IPs moved (max) ${f.leaveOthersMax}`);
   console.log(`  it returning: IPs it took back (max)            ${f.returnTakenMax} (its share ceil(IPs / nodes) at most ${f.share}); other IPs moved (max) ${f.returnOthersMax}`);
