@@ -63,6 +63,7 @@ export class SpeakerMetrics {
   readonly bgpSessionUp = new Gauge({ name: 'ferrolb_bgp_session_up', help: 'BGP session state (1 established, 0 not)', labelNames: ['peer'], registers: [this.registry] });
   readonly bgpSessionFailures = new Counter({ name: 'ferrolb_bgp_session_failures_total', help: 'BGP sessions that went down or did not come up, by runtime error code (EBGPCONNECTION, EBGPRECEIVED, EBGPSENT, EBGPENCODE)', labelNames: ['peer', 'code'], registers: [this.registry] });
   readonly bgpAnnouncedPrefixes = new Gauge({ name: 'ferrolb_bgp_announced_prefixes_total', help: 'Number of prefixes currently being advertised on the BGP session', labelNames: ['peer'], registers: [this.registry] });
+  readonly membershipHealth = new Gauge({ name: 'ferrolb_speaker_membership_local_health', help: "This speaker's own lateness (0 on time .. 4): its failure detector waits 150 ms x (1 + this) before declaring a peer dead", registers: [this.registry] });
   readonly heartbeatsRejected = new Counter({ name: 'ferrolb_speaker_heartbeats_rejected_total', help: 'Membership datagrams rejected (forged, foreign, malformed)', registers: [this.registry] });
   readonly updates: Counter;
   readonly updateErrors: Counter;

@@ -93,6 +93,8 @@ export class Speaker {
   /** The peers membership does not hear, as last reported (#reportReachability). */
   #unreachable: readonly Unreachable[] = [];
   #reachabilityReported = false;
+  /** Since when membership's local health says this speaker runs late (undefined: on time). */
+  #lateSince: number | undefined;
 
   constructor(client: KubeClient, opts: SpeakerOptions) {
     this.#opts = opts;
@@ -144,6 +146,18 @@ export class Speaker {
       // cut off from them while it still heard them) and hear it again.
       onHeardAgain: (peers) => {
         if (this.#lastPlan) this.#responder.reannounce(`${peers.join(', ')} hear this node again`);
+      },
+      onHealth: (health, timeout, stalledMs) => {
+        opts.metrics.membershipHealth.set(health);
+        if (stalledMs !== undefined) this.#log.warn({ stalledMs }, 'this speaker stalled longer than a detection period (frozen, or starved of CPU); the stall is not counted as the peers\' silence');
+        // Once when it turns late and once when it is on time again, not at every step.
+        if (health > 0 && this.#lateSince === undefined) {
+          this.#lateSince = opts.clock.now();
+          this.#log.warn({ health, timeoutMs: timeout }, 'this speaker runs late: waiting longer before declaring a peer dead');
+        } else if (health === 0 && this.#lateSince !== undefined) {
+          this.#log.info({ timeoutMs: timeout, lateForMs: opts.clock.now() - this.#lateSince }, 'this speaker is on time again');
+          this.#lateSince = undefined;
+        }
       },
       onRejected: (from, reason) => {
         opts.metrics.heartbeatsRejected.inc();

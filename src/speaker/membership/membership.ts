@@ -39,6 +39,13 @@ export interface MembershipOptions {
    * cut off from them): they took it for dead and may have claimed its IPs meanwhile.
    */
   readonly onHeardAgain?: (peers: readonly string[]) => void;
+  /**
+   * This speaker's own health changed (detector.ts, Lifeguard): `health` 0 is on time;
+   * more means its timers run late and it waits `timeout` ms before declaring a peer dead.
+   * `stalledMs` is set when its event loop stopped for longer than a detection period
+   * (a freeze, a starved CPU) since the last heartbeat.
+   */
+  readonly onHealth?: (health: number, timeout: number, stalledMs?: number) => void;
   readonly onRejected?: (from: string, reason: string) => void;
 }
 
@@ -58,6 +65,7 @@ export class Membership {
   #lastLive = '';
   #startedAt = 0;
   #stopped = false;
+  #lastStalled = 0;
   readonly counters = { sent: 0, received: 0, rejected: 0, sendErrors: 0 };
 
   constructor(opts: MembershipOptions) {
@@ -139,7 +147,13 @@ export class Membership {
 
   #tick(): void {
     if (this.#stopped) return;
+    const health = this.#detector.health;
     this.#detector.tick(this.#opts.clock.now());
+    const stalled = this.#detector.stalled - this.#lastStalled;
+    this.#lastStalled = this.#detector.stalled;
+    if (this.#detector.health !== health || stalled > this.#detector.suspectAfter) {
+      this.#opts.onHealth?.(this.#detector.health, this.#detector.timeout, stalled > this.#detector.suspectAfter ? stalled : undefined);
+    }
     this.#broadcast('alive');
     this.#evaluate();
     // Check more often than we send, so a death is seen within suspectAfter + interval/2.
