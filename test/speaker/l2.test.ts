@@ -35,6 +35,11 @@ function nodeOfMAC(mac: string): string | undefined {
   return macs.get(mac.toLowerCase());
 }
 
+function macOfNode(node: string): string {
+  nodeOfMAC('');
+  return [...macs].find(([, n]) => n === node)![0];
+}
+
 /** The MACs that answer an ARP request for `ip` from the client (the kernel is not involved on our side). */
 function arpAnswers(ip: string): string[] {
   const r = lab(['exec', 'client', 'arping', '-c', '3', '-w', '2', '-I', 'eth0', ip], 15_000);
@@ -222,6 +227,96 @@ spec:
     });
     startSpeaker(nodeHost(Number(before.split('-')[1])));
     await eventually(`${before}'s speaker back`, 20_000, () => (lab(['exec', before, 'curl', '-s', '-m', '1', 'http://127.0.0.1:7472/healthz']).status === 0 ? true : undefined), 300);
+  });
+
+  /** Every speaker's count of live members (itself included), from its metrics. */
+  function liveCounts(): Record<string, number> {
+    return Object.fromEntries(NODES.map((n) => [n, Number(/^ferrolb_speaker_members_live (\d+)/m.exec(speakerMetrics(n))?.[1] ?? -1)]));
+  }
+
+  // Issue 11 item 3: the membership traffic and the LAN disagree. A speaker that cannot
+  // hear the owner still learns from the third node's reports that it is alive
+  // (docs/L2.md "Membership"), so nobody takes the IP over: exactly one node answers
+  // ARP the whole time. One way first (the subtle case: the owner hears everyone),
+  // then both ways.
+  it('a partition of the membership traffic between the owner and another node, one way or both, moves nothing: one node answers throughout', async (t) => {
+    const ip = await serviceIP(ns, 'hostname-deployment');
+    const owner = await announcer(ip);
+    const other = NODES.find((n) => n !== owner)!;
+    try {
+      for (const how of [['--one-way'], []]) {
+        labOk(['partition', other, owner, ...how]);
+        const until = performance.now() + 6000; // the detector's 150 ms, forty times over
+        let checks = 0;
+        while (performance.now() < until) {
+          const answers = arpAnswers(ip).map((m) => nodeOfMAC(m));
+          assert.deepEqual(answers, [owner], `partition ${other} / ${owner} ${how.join(' ')}: ${ip} answered by ${answers.join(', ') || 'nobody'}`);
+          assert.deepEqual(liveCounts(), Object.fromEntries(NODES.map((n) => [n, 3])), 'every speaker still counts three live members');
+          checks++;
+        }
+        t.diagnostic(`partition ${other} / ${owner} ${how.join(' ') || 'both ways'}: ${checks} checks, one announcer (${owner}) throughout`);
+        labOk(['heal']);
+      }
+      // Nobody hears anybody: every speaker takes every IP. The LAN shows them each
+      // other's announcements, and the lower MAC keeps the IP (docs/L2.md "Two
+      // announcers"): one node answers within a second or two, and stays the one.
+      labOk(['partition', 'node-1', 'node-2']);
+      labOk(['partition', 'node-1', 'node-3']);
+      labOk(['partition', 'node-2', 'node-3']);
+      const lowest = [...NODES].sort((x, y) => (macOfNode(x) < macOfNode(y) ? -1 : 1))[0]!;
+      const winner = await eventually(`one node answering for ${ip} with membership cut everywhere`, 10_000, () => {
+        const answers = arpAnswers(ip);
+        return answers.length === 1 ? nodeOfMAC(answers[0]!) : undefined;
+      }, 100);
+      assert.equal(winner, lowest, 'the lowest MAC keeps the IP');
+      for (let k = 0; k < 3; k++) assert.deepEqual(arpAnswers(ip).map((m) => nodeOfMAC(m)), [lowest], 'and stays the only one');
+      const yields = NODES.map((n) => Number(/^ferrolb_layer2_yields_total\{ip="[^"]+"\} (\d+)/m.exec(speakerMetrics(n))?.[1] ?? 0));
+      t.diagnostic(`membership cut between every pair: ${lowest} answers alone; yields counted per node: ${yields.join(', ')}`);
+      labOk(['heal']);
+      await eventually(`${ip} back on its owner ${owner}`, 10_000, () => {
+        const answers = arpAnswers(ip);
+        return answers.length === 1 && nodeOfMAC(answers[0]!) === owner ? true : undefined;
+      }, 100);
+    } finally {
+      lab(['heal']);
+    }
+  });
+
+  // Issue 11 item 1 (the whole node gone) and item 2 (a thawed node accuses no one).
+  it('a frozen node\'s IP moves to another node; thawed, it takes it back and declares no one dead; one node answers', async (t) => {
+    const ip = await serviceIP(ns, 'hostname-deployment');
+    const owner = await announcer(ip);
+    assert.ok(get('client', `http://${ip}/`), 'traffic flows before');
+    const beforeMAC = clientNeighbour(ip);
+    const logFile = `${stateDir}/logs/ferrolb-speaker-${owner}.log`;
+    const logBefore = readFileSync(logFile, 'utf8').length;
+    const t0 = performance.now();
+    labOk(['freeze', owner]);
+    let tookMs = -1;
+    try {
+      await eventually('the client learning a new MAC', 10_000, () => {
+        const mac = clientNeighbour(ip);
+        return mac && mac !== beforeMAC ? mac : undefined;
+      }, 5);
+      tookMs = performance.now() - t0;
+      await sleep(2000); // frozen well past every timeout, local health's widest included
+    } finally {
+      labOk(['thaw', owner]);
+    }
+    t.diagnostic(`${owner} frozen: the client's entry moved after ${tookMs.toFixed(0)} ms`);
+    assert.ok(tookMs < 3000, `failover from a frozen node took ${tookMs.toFixed(0)} ms`);
+    await eventually(`${ip} back home on ${owner}`, 10_000, () => (l2StatusNodes(ns, 'hostname-deployment').join() === owner ? true : undefined), 100);
+    // Read before any arping (its replies would set the client's entry themselves).
+    await eventually("the client's entry back on the owner", 8_000, () => (nodeOfMAC(clientNeighbour(ip) ?? '') === owner ? true : undefined), 50);
+    await sleep(4500); // past the owner's last announcement: still the owner's
+    assert.equal(nodeOfMAC(clientNeighbour(ip) ?? ''), owner, 'the client follows the owner back (it re-announced: the others hear it again)');
+    for (let k = 0; k < 3; k++) {
+      const answers = arpAnswers(ip).map((m) => nodeOfMAC(m));
+      assert.deepEqual(answers, [owner], `after the thaw: ${ip} answered by ${answers.join(', ') || 'nobody'}`);
+    }
+    const since = readFileSync(logFile, 'utf8').slice(logBefore).split('\n').filter((l) => l.includes('"msg":"members"'));
+    const shrunk = since.filter((l) => ((JSON.parse(l) as { live?: string[] }).live ?? []).length < NODES.length);
+    assert.deepEqual(shrunk, [], `the thawed ${owner} declared members dead`);
   });
 
   // Issue 15: a node cut off and back takes its IP home; the client must follow it there
