@@ -170,15 +170,17 @@ test('malformed attributes: a bad ORIGIN, a short MED or AGGREGATOR keep the ses
   await witnessUnharmed(bgp, witness);
 });
 
-test('an UPDATE flood (20,000 in one burst): all read, the session and the other one stay up', async () => {
+test('an UPDATE flood (20,000 in one burst, a quarter of them malformed): all read, the session and the other one stay up', async () => {
   const FLOOD = 20_000;
   const hostile = await peer((s) => {
-    const one = updateWith(GOOD_ATTRIBUTES);
-    s.write(Buffer.concat(Array.from({ length: FLOOD }, () => one)));
+    const good = updateWith(GOOD_ATTRIBUTES);
+    const bad = updateWith('40 01 01 03  40 02 06 02 01 0000fc00  40 03 04 c6120001');
+    s.write(Buffer.concat(Array.from({ length: FLOOD }, (_, i) => (i % 4 === 0 ? bad : good))));
   });
   const { bgp, witness } = await speaker(hostile);
   const session = bgp.sessions.find((x) => x.peerName === 'hostile')!;
-  await until('every UPDATE read', () => (session.counters.updatesReceived === FLOOD ? true : undefined), 20000);
+  await until('every UPDATE read', () => (session.counters.updatesReceived + session.counters.malformedUpdatesReceived === FLOOD ? true : undefined), 20000);
+  assert.equal(session.counters.malformedUpdatesReceived, FLOOD / 4);
   assert.ok(bgp.established().has('hostile'));
   assert.equal(notification(hostile), undefined);
   await witnessUnharmed(bgp, witness);

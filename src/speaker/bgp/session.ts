@@ -172,11 +172,13 @@ export class BGPSession {
         this.#log[a.wasEstablished ? 'warn' : 'info']({ ...logFields(a.error), retryInS: (a.retryInMs ?? 0) / 1000 }, a.wasEstablished ? 'BGP session lost' : 'BGP session not established');
         this.#opts.onFailure?.(a.error, this.#peer.name);
         return;
-      case 'malformed-update':
-        // RFC 7606: kept up; the peer is sending something wrong, worth a warning.
-        this.counters.malformedUpdatesReceived++;
-        this.#log.warn({ action: a.error.action, rule: a.error.rule, reason: a.error.reason }, 'malformed UPDATE from the peer; session kept (RFC 7606)');
+      case 'malformed-update': {
+        // RFC 7606: kept up; the peer is sending something wrong, worth a warning, but a
+        // peer sending thousands must not flood the log: the 1st, 2nd, 4th, 8th, ...
+        const n = ++this.counters.malformedUpdatesReceived;
+        if ((n & (n - 1)) === 0) this.#log.warn({ action: a.error.action, rule: a.error.rule, reason: a.error.reason, malformedSoFar: n }, 'malformed UPDATE from the peer; session kept (RFC 7606)');
         return;
+      }
     }
   }
 
@@ -223,8 +225,11 @@ export class BGPSession {
       const msg = this.#reader.next();
       if (msg === undefined) return;
       if (msg.type === 'error') {
+        // A reset drops the connection and ends the loop; an RFC 7606 treat-as-withdraw
+        // or attribute discard keeps it, and the messages behind it are read on.
         this.#step({ type: 'message-error', error: msg });
-        return;
+        if (msg.action !== 'treat-as-withdraw' && msg.action !== 'attribute-discard') return; // a framing error repeats forever
+        continue;
       }
       // Received routes are not used; counting them shows a misconfigured peer.
       if (msg.type === 'update') this.counters.updatesReceived++;
