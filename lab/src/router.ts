@@ -6,7 +6,8 @@
 // address (a BGPPeer with myASN 64512 and the router's IPv6 address), accepts every
 // route the nodes announce over IPv4 and IPv6 (MP-BGP), exports none, honours the
 // GRACEFUL_SHUTDOWN community on eBGP as RFC 8326 4.2 asks of a receiving router (LOCAL_PREF
-// 0: BIRD by its import filter, FRR by itself, GoBGP by its import policy), and (BIRD, FRR) installs what it learns into the router's kernel table with ECMP
+// 0: BIRD by its import filter, FRR by itself; GoBGP 1, by its import policy, which cannot
+// say 0), and (BIRD, FRR) installs what it learns into the router's kernel table with ECMP
 // across the nodes, as a top-of-rack router would. Hosts behind it (the client's
 // default route points at it) then reach BGP-announced addresses (198.18.1.0/24,
 // 2001:db8:18:1::/64) through the nodes. GoBGP keeps its RIB to itself: installing
@@ -338,7 +339,15 @@ function startFrrDaemon(d: (typeof frrDaemons)[number]): void {
   ]);
 }
 
-interface FrrPath { aspath?: { string?: string }; origin?: string; localpref?: number; locPrf?: number; community?: { string?: string }; largeCommunity?: { string?: string }; nexthops?: { ip?: string; afi?: string; scope?: string }[] }
+// FRR shows the well-known communities by name (RFC 1997, RFC 8326, RFC 7999, ...); the
+// tests compare numbers.
+const frrCommunityNames: Record<string, string> = {
+  'internet': '0:0', 'graceful-shutdown': '65535:0', 'accept-own': '65535:1', 'route-filter-translated-v4': '65535:2', 'route-filter-v4': '65535:3',
+  'route-filter-translated-v6': '65535:4', 'route-filter-v6': '65535:5', 'llgr-stale': '65535:6', 'no-llgr': '65535:7', 'accept-own-nexthop': '65535:8',
+  'blackhole': '65535:666', 'no-export': '65535:65281', 'no-advertise': '65535:65282', 'local-AS': '65535:65283', 'no-peer': '65535:65284',
+};
+
+interface FrrPath { aspath?: { string?: string; length?: number }; origin?: string; localpref?: number; locPrf?: number; community?: { string?: string }; largeCommunity?: { string?: string }; nexthops?: { ip?: string; afi?: string; scope?: string }[] }
 
 const frr: RouterControl = {
   kind: 'frr',
@@ -382,9 +391,10 @@ const frr: RouterControl = {
       // The global next hop (an IPv6 path also lists its link-local one).
       nextHop: (p.nexthops ?? []).find((h) => h.scope !== 'link-local')?.ip ?? '',
       localPref: p.localpref ?? p.locPrf,
-      asPath: p.aspath?.string ?? '',
+      // An empty AS_PATH (iBGP) is "Local" in FRR's words.
+      asPath: p.aspath?.length === 0 || p.aspath?.string === 'Local' ? '' : p.aspath?.string ?? '',
       origin: p.origin ?? '',
-      communities: (p.community?.string ?? '').split(' ').filter(Boolean),
+      communities: (p.community?.string ?? '').split(' ').filter(Boolean).map((c) => frrCommunityNames[c] ?? c),
       largeCommunities: (p.largeCommunity?.string ?? '').split(' ').filter(Boolean),
     }));
   },
@@ -407,7 +417,8 @@ export function gobgpConfig(nodes: readonly Host[], opts: RouterOptions = {}): s
     `  local-address-list = ["${router.v4}", "${router.v6}"]`,
     '[global.use-multiple-paths.config]',
     '  enabled = true',
-    // RFC 8326 4.2: an eBGP path marked GRACEFUL_SHUTDOWN gets LOCAL_PREF 0.
+    // RFC 8326 4.2: an eBGP path marked GRACEFUL_SHUTDOWN gets a low LOCAL_PREF: 1, since
+    // GoBGP's configuration takes 0 for "not set" (Go's zero value) and leaves the path as it is.
     '[global.apply-policy.config]',
     '  import-policy-list = ["gshut"]',
     '  default-import-policy = "accept-route"',
@@ -424,7 +435,7 @@ export function gobgpConfig(nodes: readonly Host[], opts: RouterOptions = {}): s
     '    [policy-definitions.statements.actions]',
     '      route-disposition = "accept-route"',
     '    [policy-definitions.statements.actions.bgp-actions]',
-    '      set-local-pref = 0',
+    '      set-local-pref = 1',
   ];
   // eBGP on each node's IPv4 address, iBGP on its IPv6 address.
   for (const [address, as] of nodes.flatMap((n) => [[n.v4, nodeASN], [n.v6, routerASN]] as const)) {
