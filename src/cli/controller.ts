@@ -2,8 +2,8 @@
 import { realClock } from '../time/clock.ts';
 import { DEFAULT_TIMING, validateTiming, type ElectionTiming } from '../k8s/leader-election.ts';
 import { Controller } from '../controller/controller.ts';
-import { ControllerMetrics, serveMetrics } from '../observability/metrics.ts';
-import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
+import { ControllerMetrics } from '../observability/metrics.ts';
+import { daemonClient, daemonLogger, METRICS_FLAGS, METRICS_OPTIONS, planDaemonEndpoints, untilSignal } from './daemon.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
 import { translateMetalLBFlags } from './metallb-flags.ts';
@@ -14,6 +14,7 @@ import { deleteControllerDeployment } from '../controller/removal.ts';
 
 const USAGE = `Usage: ferrolb controller [--kubeconfig PATH] [--namespace metallb-system] [--lb-class NAME]
                           [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-level info]
+                          [--metrics-secure] [--metrics-cert-dir DIR]
                           [--leader-elect true|false] [--lease-duration 15s]
                           [--renew-deadline 10s] [--retry-period 2s]
                           [--webhook-mode enabled|disabled] [--webhook-port 9443]
@@ -28,7 +29,9 @@ Assigns IPs to Services of type LoadBalancer from the IPAddressPools in --namesp
 writing status.loadBalancer.ingress, the metallb.io/ip-allocated-from-pool annotation,
 Events, pool status and ConfigurationState "controller". Without --kubeconfig it uses
 the in-cluster service account. Metrics and /healthz on --metrics-addr (default
-0.0.0.0:7472; "off" disables), and on --health-addr too when given. SIGTERM shuts down
+0.0.0.0:7472; "off" disables), and on --health-addr too when given. --metrics-secure
+and --metrics-cert-dir as for \`ferrolb speaker\` (HTTPS, bearer token checked; the
+health port plain, /healthz and /readyz only). SIGTERM shuts down
 cleanly and hands the Lease over.
 
 MetalLB's controller flags are accepted, so its manifests and Helm chart run ferrolb
@@ -72,10 +75,10 @@ function seconds(name: string, text: string | undefined, dflt: number): number {
 }
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const options = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name', 'deployment'];
+  const options = [...METRICS_OPTIONS, 'kubeconfig', 'namespace', 'lb-class', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name', 'deployment'];
   // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
   const metallb = translateMetalLBFlags('controller', args, process.env, options);
-  const o = parseArgs(metallb.args, { single: options, flags: ['uninstall'] });
+  const o = parseArgs(metallb.args, { single: options, flags: ['uninstall', ...METRICS_FLAGS] });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const leaderElect = o.single['leader-elect'] ?? 'true';
   if (leaderElect !== 'true' && leaderElect !== 'false') throw new UsageError('--leader-elect must be true or false');
@@ -91,6 +94,8 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const webhookPort = Number(o.single['webhook-port'] ?? '9443');
   if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65535) throw new UsageError(`--webhook-port "${o.single['webhook-port']}" is not a port number`);
   if (o.flags.has('uninstall')) return uninstall(o.single.deployment, o.single.namespace ?? 'metallb-system', o.single.kubeconfig, io);
+  const plan = planDaemonEndpoints('controller', o.single, o.flags, io);
+  if (!plan) return 1;
   const log = daemonLogger('controller', o.single['log-level']);
   for (const warning of metallb.warnings) log.warn({ flag: warning.split(/[ :]/)[0] }, warning);
   const client = daemonClient('controller', o.single.kubeconfig, io);
@@ -121,11 +126,8 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     metrics,
     election: leaderElect === 'true' ? timing : false,
   });
-  const metricsAddr = o.single['metrics-addr'] ?? '0.0.0.0:7472';
-  const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => controller.ready);
-  const healthAddr = o.single['health-addr'] ?? 'off';
-  const health = healthAddr === 'off' ? undefined : await serveMetrics(metrics.registry, healthAddr, () => controller.ready);
-  log.info({ identity: controller.identity, namespace: o.single.namespace ?? 'metallb-system', server: client.server.href, metrics: metricsAddr }, 'controller starting');
+  const endpoints = await plan.start(metrics.registry, () => controller.ready, client);
+  log.info({ identity: controller.identity, namespace: o.single.namespace ?? 'metallb-system', server: client.server.href, ...endpoints.describe }, 'controller starting');
   controller.start();
   // In the background: the controller's main job does not wait for the webhook.
   const startWebhook = async () => {
@@ -181,8 +183,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   webhook?.stop();
   certificates?.stop();
   await controller.stop();
-  server?.close();
-  health?.close();
+  endpoints.close();
   client.close();
   return 0;
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { translateMetalLBFlags } from './metallb-flags.ts';
 import { parseArgs } from './args.ts';
 
-const CONTROLLER = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name'];
+const CONTROLLER = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name', 'metrics-cert-dir'];
 const SPEAKER = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path'];
 
 describe("MetalLB's flags", () => {
@@ -35,8 +35,8 @@ describe("MetalLB's flags", () => {
   });
   it("the Helm chart's flags: translated, or accepted with a warning naming each", () => {
     const controller = translateMetalLBFlags('controller', ['--health-probe-port=7472', '--lb-class=metallb', '--log-level=all', '--metrics-cert-dir=/etc/metrics', '--port=7472', '--tls-min-version=VersionTLS12', '--webhook-mode=onlywebhook'], {}, CONTROLLER);
-    assert.deepEqual(parseArgs(controller.args, { single: CONTROLLER }).single, { 'health-addr': '0.0.0.0:7472', 'lb-class': 'metallb', 'log-level': 'trace', 'metrics-addr': '0.0.0.0:7472', 'webhook-mode': 'enabled' });
-    assert.deepEqual(controller.warnings.map((w) => w.split(':')[0]), ['--metrics-cert-dir', '--tls-min-version', '--webhook-mode onlywebhook']);
+    assert.deepEqual(parseArgs(controller.args, { single: CONTROLLER }).single, { 'health-addr': '0.0.0.0:7472', 'lb-class': 'metallb', 'log-level': 'trace', 'metrics-cert-dir': '/etc/metrics', 'metrics-addr': '0.0.0.0:7472', 'webhook-mode': 'enabled' });
+    assert.deepEqual(controller.warnings.map((w) => w.split(':')[0]), ['--tls-min-version', '--webhook-mode onlywebhook']);
     const speaker = translateMetalLBFlags('speaker', ['--port', '7472', '--ml-bindport=7946', '--ignore-exclude-lb', '--ml-wan-config', '--frrk8s-namespace', 'frr-k8s-system', '--bgp-debounce-timeout=5s', '-log-level=debug'], {}, SPEAKER);
     assert.deepEqual(parseArgs(speaker.args, { single: SPEAKER }).single, { 'metrics-addr': '0.0.0.0:7472', 'ml-bind-port': '7946', 'log-level': 'debug' });
     assert.deepEqual(speaker.warnings.map((w) => w.split(':')[0]), ['--ignore-exclude-lb is not implemented in ferrolb', '--ml-wan-config', '--frrk8s-namespace', '--bgp-debounce-timeout']);

@@ -47,10 +47,11 @@ const FLAGS: Readonly<Record<string, Flag>> = {
   },
   'pod-name': { components: BOTH, translate: ignored('--pod-name has no meaning in ferrolb (the Lease identity is the host name and a random suffix): ignored') },
   'pprof-bind-address': { components: BOTH, translate: ignored('--pprof-bind-address: ferrolb has no pprof endpoint (Node.js: use --inspect): ignored') },
-  'tls-min-version': { components: BOTH, translate: ignored('--tls-min-version: ferrolb serves the webhook with TLS 1.2 or later and metrics over plain HTTP: ignored') },
+  'tls-min-version': { components: BOTH, translate: ignored('--tls-min-version: ferrolb serves the webhook and secure metrics with TLS 1.2 or later: ignored') },
   'tls-cipher-suites': { components: BOTH, translate: ignored("--tls-cipher-suites: ferrolb uses Node.js's default TLS ciphers: ignored") },
   'tls-curve-preferences': { components: BOTH, translate: ignored("--tls-curve-preferences: ferrolb uses Node.js's default curves: ignored") },
-  'metrics-cert-dir': { components: BOTH, translate: ignored('--metrics-cert-dir: ferrolb serves metrics over plain HTTP (scrape them with http, not https): ignored') },
+  // MetalLB's and ferrolb's name: HTTPS metrics with tls.crt/tls.key of DIR, tokens checked.
+  'metrics-cert-dir': { components: BOTH, translate: same('metrics-cert-dir') },
   // Controller.
   'ml-secret-name': { components: ['controller'], translate: same('ml-secret-name') },
   deployment: { components: ['controller'], translate: ignored('--deployment has no meaning in ferrolb: ignored') },

@@ -57,3 +57,15 @@ test('--help describes the flags', async () => {
   assert.equal(r.code, 0);
   for (const flag of ['--node-name', '--ml-bind-port', '--ml-secret-key-path', '--metrics-addr']) assert.ok(r.out.includes(flag), flag);
 });
+
+test('a --metrics-cert-dir without a readable certificate, or with a key that is not its key, stops the speaker with the code and the file', async () => {
+  const missing = await run(['--metrics-cert-dir', '/nonexistent/metrics-tls']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /^ferrolb speaker: ETLSCERT: cannot read \/nonexistent\/metrics-tls\/tls\.crt: ENOENT\n$/);
+  const dir = mkdtempSync(join(tmpdir(), 'ferrolb-speaker-tls-'));
+  writeFileSync(join(dir, 'tls.crt'), 'garbage\n');
+  writeFileSync(join(dir, 'tls.key'), 'garbage\n');
+  const garbled = await run(['--metrics-cert-dir', dir]);
+  assert.equal(garbled.code, 1);
+  assert.match(garbled.err, new RegExp(`ETLSCERT: ${dir}/tls\\.crt is not a PEM certificate`));
+});

@@ -4,15 +4,16 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { realClock } from '../time/clock.ts';
 import { Speaker } from '../speaker/speaker.ts';
-import { SpeakerMetrics, serveMetrics } from '../observability/metrics.ts';
+import { SpeakerMetrics } from '../observability/metrics.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
 import { translateMetalLBFlags } from './metallb-flags.ts';
-import { daemonClient, daemonLogger, untilSignal } from './daemon.ts';
+import { daemonClient, daemonLogger, METRICS_FLAGS, METRICS_OPTIONS, planDaemonEndpoints, untilSignal } from './daemon.ts';
 import { DEFAULT_DRAIN_TIME_S, MAX_DRAIN_TIME_S } from '../speaker/bgp/graceful-shutdown.ts';
 
 const USAGE = `Usage: ferrolb speaker [--node-name NAME] [--kubeconfig PATH] [--namespace metallb-system]
                        [--lb-class NAME] [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [--log-level info]
+                       [--metrics-secure] [--metrics-cert-dir DIR]
                        [--ml-bind-addr ::] [--ml-bind-port 7946] [--ml-secret-key-path PATH]
                        [--gratuitous-arp-interval SECONDS] [--bgp-drain-time SECONDS]
 
@@ -23,7 +24,12 @@ within a second. With --ml-secret-key-path (or METALLB_ML_SECRET_KEY_PATH) heart
 are authenticated with that file's contents. The node name defaults to
 METALLB_NODE_NAME, then NODE_NAME, then the host name. Metrics and /healthz on
 --metrics-addr (default 0.0.0.0:7472; "off" disables), and on --health-addr too when
-given. SIGTERM leaves cleanly: the other speakers take over this node's IPs at once.
+given. --metrics-secure serves /metrics over HTTPS and answers a scrape only when its
+bearer token's user may get the nonResourceURL /metrics (TokenReview and
+SubjectAccessReview, as kube-rbac-proxy and MetalLB); the certificate is tls.crt and
+tls.key in --metrics-cert-dir (which implies --metrics-secure), else self-signed at start.
+--health-addr then serves only /healthz and /readyz, plain, for the kubelet's probes.
+SIGTERM leaves cleanly: the other speakers take over this node's IPs at once.
 --gratuitous-arp-interval N (or METALLB_GRATUITOUS_ARP_INTERVAL, MetalLB's names) sends
 one more gratuitous ARP / unsolicited NA for every IP held every N seconds, for switches
 that forget quiet addresses (0, the default: only on taking an IP over).
@@ -39,7 +45,7 @@ only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP), --health-pr
 --lb-class, and METALLB_ML_BIND_ADDR, METALLB_ML_BIND_PORT, METALLB_NAMESPACE; with
 METALLB_POD_NAME set (MetalLB's manifests) /healthz and /readyz are also served on
 MetalLB's probe port 17472. Flags that mean nothing here (--ml-labels, --frrk8s-*,
---tls-*, ...) are logged as warnings.`;
+--tls-*, ...) are logged as warnings; MetalLB's --metrics-cert-dir is ferrolb's.`;
 
 function port(text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -65,10 +71,10 @@ function drainSeconds(text: string | undefined): number {
 }
 
 async function run(args: readonly string[], io: CommandIO): Promise<number> {
-  const options = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path', 'gratuitous-arp-interval', 'bgp-drain-time'];
+  const options = [...METRICS_OPTIONS, 'node-name', 'kubeconfig', 'namespace', 'lb-class', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path', 'gratuitous-arp-interval', 'bgp-drain-time'];
   // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
   const metallb = translateMetalLBFlags('speaker', args, process.env, options);
-  const o = parseArgs(metallb.args, { single: options });
+  const o = parseArgs(metallb.args, { single: options, flags: METRICS_FLAGS });
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const node = o.single['node-name'] ?? process.env['METALLB_NODE_NAME'] ?? process.env['NODE_NAME'] ?? hostname();
   const mlPort = port(o.single['ml-bind-port'], 7946);
@@ -88,6 +94,8 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
       return 1;
     }
   }
+  const plan = planDaemonEndpoints('speaker', o.single, o.flags, io);
+  if (!plan) return 1;
   const log = daemonLogger('speaker', o.single['log-level']);
   for (const warning of metallb.warnings) log.warn({ flag: warning.split(/[ :]/)[0] }, warning);
   const client = daemonClient('speaker', o.single.kubeconfig, io);
@@ -106,24 +114,19 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
     ...(refreshSeconds > 0 ? { responder: { refreshInterval: refreshSeconds * 1000 } } : {}),
     bgpDrainMs: drainS * 1000,
   });
-  const metricsAddr = o.single['metrics-addr'] ?? '0.0.0.0:7472';
-  const server = metricsAddr === 'off' ? undefined : await serveMetrics(metrics.registry, metricsAddr, () => speaker.ready);
-  const healthAddr = o.single['health-addr'] ?? 'off';
-  const health = healthAddr === 'off' ? undefined : await serveMetrics(metrics.registry, healthAddr, () => speaker.ready);
-  log.info({ node, namespace, server: client.server.href, metrics: metricsAddr, memberlistPort: mlPort, authenticated: key !== undefined }, 'speaker starting');
+  const endpoints = await plan.start(metrics.registry, () => speaker.ready, client);
+  log.info({ node, namespace, server: client.server.href, ...endpoints.describe, memberlistPort: mlPort, authenticated: key !== undefined }, 'speaker starting');
   try {
     await speaker.start();
   } catch (err) {
     io.stderr(`ferrolb speaker: cannot start: ${(err as Error).message}\n`);
-    server?.close();
-    health?.close();
+    endpoints.close();
     client.close();
     return 1;
   }
   await untilSignal(log);
   await speaker.stop();
-  server?.close();
-  health?.close();
+  endpoints.close();
   client.close();
   return 0;
 }

@@ -13,6 +13,12 @@ export const COLLECTION = {
   events: '/api/v1/events',
 } as const;
 
+/** Reviews the API server answers without storing them (a secure /metrics endpoint's checks). */
+export const REVIEW = {
+  tokenReviews: '/apis/authentication.k8s.io/v1/tokenreviews',
+  subjectAccessReviews: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+} as const;
+
 export function servicePath(namespace: string, name: string): string {
   return `/api/v1/namespaces/${namespace}/services/${name}`;
 }

@@ -13,6 +13,9 @@ export type RuntimeErrorCode =
   | 'EBGPRECEIVED' // the peer sent a NOTIFICATION
   | 'EBGPSENT' // we sent a NOTIFICATION: a malformed message, a wrong AS, the hold timer, BFD down
   | 'EBGPENCODE' // a message the wire cannot carry (a bad router ID, say): a configuration problem
+  // A secure metrics endpoint's TLS files (--metrics-cert-dir): the process refuses to start.
+  | 'ETLSCERT' // the certificate file is missing, unreadable or not a PEM certificate
+  | 'ETLSKEY' // the key file is missing, unreadable, not a PEM private key, or not the certificate's key
   // Anything else: a bug in ferrolb, reported rather than thrown.
   | 'EINTERNAL';
 
@@ -32,6 +35,8 @@ const CODES: Record<RuntimeErrorCode, true> = {
   EBGPRECEIVED: true,
   EBGPSENT: true,
   EBGPENCODE: true,
+  ETLSCERT: true,
+  ETLSKEY: true,
   EINTERNAL: true,
 };
 

@@ -1,6 +1,9 @@
 // Prometheus metrics. Families mirror MetalLB's (metallb_* → ferrolb_*; docs/METRICS.md
 // has the mapping), so dashboards and alerts carry over by renaming the prefix.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import type { RuntimeErrorCode } from './errors.ts';
 import { Counter, Gauge, Histogram, Registry, processMetrics } from './prometheus.ts';
 
 export class ControllerMetrics {
@@ -76,26 +79,93 @@ export class SpeakerMetrics {
   }
 }
 
-/** Serves /metrics (and /healthz) on HOST:PORT; port 0 picks a free one. */
-export async function serveMetrics(registry: Registry, address: string, healthy: () => boolean): Promise<Server> {
+/** The TLS material of a secure metrics endpoint, PEM. */
+export interface MetricsTLS {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
+/**
+ * Who may read /metrics on a secure endpoint, from the request's bearer token (undefined
+ * without one). kube-rbac-proxy's and MetalLB's answers: 401 when the token is missing or
+ * not valid, 403 when its user may not `get` the /metrics nonResourceURL, 503 when the API
+ * server could not say (the scrape is retried; nothing is served unchecked).
+ */
+export type MetricsAuthorizer = (bearerToken: string | undefined) => Promise<MetricsAccess>;
+export type MetricsAccess = { readonly allowed: true } | { readonly allowed: false; readonly status: 401 | 403 | 503; readonly reason: string };
+
+export interface ServeOptions {
+  /** HTTPS with this certificate instead of plain HTTP. */
+  readonly tls?: MetricsTLS;
+  /** Checks every /metrics request; the health paths are never checked (the kubelet's probes carry no token). */
+  readonly authorize?: MetricsAuthorizer;
+  /** false: /healthz and /readyz only (a plain health port beside a secure metrics one). */
+  readonly metrics?: boolean;
+}
+
+/** The token of an `Authorization: Bearer TOKEN` header (RFC 6750 2.1), else undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+/**
+ * Serves /metrics (and /healthz, /readyz) on HOST:PORT; port 0 picks a free one. One
+ * handler for every endpoint, over plain HTTP or, with `tls`, HTTPS.
+ */
+export async function serveMetrics(registry: Registry, address: string, healthy: () => boolean, opts: ServeOptions = {}): Promise<Server | HttpsServer> {
   const m = /^(.*):(\d+)$/.exec(address);
   if (!m) throw new Error(`--metrics-addr "${address}" is not HOST:PORT`);
   const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      try {
-        res.writeHead(200, { 'content-type': registry.contentType }).end(registry.metrics());
-      } catch (err) {
-        res.writeHead(500).end(String(err));
-      }
-    } else if (req.url === '/healthz' || req.url === '/readyz') {
+  const path = (url: string | undefined) => (url ?? '').replace(/\?.*$/, '');
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const url = path(req.url);
+    if (url === '/metrics' && opts.metrics !== false) {
+      const serve = () => {
+        try {
+          res.writeHead(200, { 'content-type': registry.contentType }).end(registry.metrics());
+        } catch (err) {
+          res.writeHead(500).end(String(err));
+        }
+      };
+      if (opts.authorize === undefined) return serve();
+      opts.authorize(bearerToken(req.headers.authorization)).then(
+        (access) => (access.allowed ? serve() : res.writeHead(access.status, { 'content-type': 'text/plain', ...(access.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) }).end(`${access.reason}\n`)),
+        (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain' }).end(`cannot check the token: ${(err as Error).message}\n`),
+      );
+    } else if (url === '/healthz' || url === '/readyz') {
       const ok = healthy();
       res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : 'not ready\n');
     } else res.writeHead(404).end();
-  });
+  };
+  const server = opts.tls !== undefined ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, handler) : createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`--metrics-addr ${address}: ${err.message}`)));
     server.listen(Number(m[2]), host || '0.0.0.0', () => resolve());
   });
   return server;
+}
+
+export type MetricsTLSError = { readonly code: Extract<RuntimeErrorCode, 'ETLSCERT' | 'ETLSKEY'>; readonly file: string; readonly message: string };
+
+/**
+ * Checks a certificate and key (PEM files' contents) before a server is built with them:
+ * a certificate that does not parse, a key that does not, or a key that is not the
+ * certificate's, each with the file it came from. Pure: contents in, error or undefined out.
+ */
+export function checkMetricsTLS(certFile: string, cert: Buffer | string, keyFile: string, key: Buffer | string): MetricsTLSError | undefined {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (err) {
+    return { code: 'ETLSCERT', file: certFile, message: `${certFile} is not a PEM certificate (${(err as Error).message})` };
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (err) {
+    return { code: 'ETLSKEY', file: keyFile, message: `${keyFile} is not a PEM private key (${(err as Error).message})` };
+  }
+  if (!x509.checkPrivateKey(privateKey)) return { code: 'ETLSKEY', file: keyFile, message: `${keyFile} is not the key of the certificate in ${certFile}` };
+  return undefined;
 }
