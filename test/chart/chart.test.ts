@@ -222,7 +222,7 @@ describe('charts/ferrolb', () => {
     // Helm merges a map value into the default; null removes it.
     const objs = render('--set', 'speaker.tolerateMaster=false,controller.resources.requests.cpu=100m,controller.resources.limits.memory=1Gi,speaker.resources=null');
     assert.equal(speaker(objs).spec.tolerations, undefined);
-    assert.deepEqual(controller(objs).spec.containers[0]!.resources, { requests: { cpu: '100m', memory: '112Mi' }, limits: { memory: '1Gi' } });
+    assert.deepEqual(controller(objs).spec.containers[0]!.resources, { requests: { cpu: '100m', memory: '96Mi' }, limits: { memory: '1Gi' } });
     assert.equal(speaker(objs).spec.containers[0]!.resources, undefined);
     assert.equal(controller(render()).spec.containers[0]!.imagePullPolicy, undefined, 'no pullPolicy: Kubernetes\' default');
   });
