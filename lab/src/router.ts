@@ -101,6 +101,19 @@ function stop(name: string): void {
   }
 }
 
+/**
+ * The router's kernel forwards as a top-of-rack router does. No ICMP redirects: the
+ * client shares the LAN with the nodes, so a redirect would make it send straight to the
+ * node the router chose first and keep doing so (its cached route), whatever BGP says
+ * afterwards; a benchmark then measured that node's data plane, not the routes. ECMP by
+ * flow (source and destination address and port, RFC 2992's hash-threshold), as switches
+ * hash, so one client's connections spread over the nodes instead of all taking one path.
+ */
+function forwardLikeATopOfRackRouter(): void {
+  const r = inRouter('sysctl', ['-q', '-w', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0', 'net.ipv4.fib_multipath_hash_policy=1', 'net.ipv6.fib_multipath_hash_policy=1']);
+  if (r.status !== 0) throw new Error('cannot set the router namespace\'s forwarding sysctls');
+}
+
 /** An address as a host prefix; a prefix as it is. */
 const host = (ip: string) => ip.includes('/') ? ip : ip.includes(':') ? `${ip}/128` : `${ip}/32`;
 
@@ -193,6 +206,7 @@ const bird: RouterControl = {
   daemons: ['bird'],
   available: () => existsSync('/usr/sbin/bird') && existsSync('/usr/sbin/birdc'),
   start(nodes, opts = {}) {
+    forwardLikeATopOfRackRouter();
     const config = join(paths.state, 'bird.conf');
     writeFileSync(config, birdConfig(nodes, opts));
     daemon('bird', 'ip', ['netns', 'exec', router.netns, '/usr/sbin/bird', '-f', '-c', config, '-s', birdSocket(), '-P', join(paths.state, 'bird.pid')]);
@@ -356,6 +370,7 @@ const frr: RouterControl = {
   daemons: frrDaemons.map((d) => `frr-${d}`),
   available: () => frrDaemons.every((d) => existsSync(`/usr/lib/frr/${d}`)) && existsSync('/usr/bin/vtysh'),
   start(nodes, opts = {}) {
+    forwardLikeATopOfRackRouter();
     const ids = frrIds();
     ensureDir(ids);
     writeFileSync(join(routerDir, 'zebra.conf'), 'hostname lab-router\nlog stdout informational\n');
@@ -475,6 +490,7 @@ interface GobgpAttr { type?: number; as_paths?: { segment_type?: number; asns?: 
 interface GobgpDest { nexthop?: string; attrs?: GobgpAttr[]; 'source-id'?: string; neighbor?: string; best?: boolean }
 
 function startGobgp(nodes: readonly Host[], opts: RouterOptions): void {
+  forwardLikeATopOfRackRouter();
   ensureDir();
   const config = join(routerDir, 'gobgpd.toml');
   writeFileSync(config, gobgpConfig(nodes, opts));
