@@ -31,6 +31,19 @@ test('live while heard within suspectAfter; leaving ends it at once', () => {
   assert.equal(d.heard('node-2', 11n, 1, false, 1240), 'joined', 'a restarted speaker (new incarnation) can');
 });
 
+test('changed(): a join, a return through a report, and a leave; not a refresh', () => {
+  const d = detector();
+  d.heard('node-b', 1n, 1, false, 0);
+  assert.equal(d.changed(), true, 'joined');
+  assert.equal(d.changed(), false, 'asked once');
+  d.heard('node-b', 1n, 2, false, 50, [{ node: 'node-c', incarnation: 3n, age: 5 }]);
+  assert.equal(d.changed(), true, 'node-c live through node-b');
+  d.heard('node-b', 1n, 3, false, 100, [{ node: 'node-c', incarnation: 3n, age: 5 }]);
+  assert.equal(d.changed(), false, 'refreshes only');
+  d.heard('node-b', 1n, 4, true, 120);
+  assert.equal(d.changed(), true, 'left');
+});
+
 test('delayed datagrams from an earlier life or out of order change nothing', () => {
   const d = detector();
   d.heard('node-3', 20n, 5, false, 0);

@@ -71,6 +71,8 @@ export class FailureDetector {
   readonly maxHealth: number;
   readonly #members = new Map<string, Member>();
   #heardAgain: string[] = [];
+  /** A member may have joined or left the live set since changed() was last asked. */
+  #changed = false;
   /** ms of this speaker's own stalls so far; attentive time = now - stalled. */
   #stalled = 0;
   #lastSeen: number | undefined;
@@ -144,8 +146,9 @@ export class FailureDetector {
       incarnation, sequence, direct: at, directAt: now, relayed: sameLife ? m.relayed : -Infinity, left: leaving,
       hearsMe: hearsMe ?? before, lostMe: lostMe && hearsMe !== true,
     });
+    if (leaving || !wasLive) this.#changed = true;
     if (leaving) return 'left';
-    for (const r of reports ?? []) if (r.node !== node && r.node !== this.node) this.#relayed(r.node, r.incarnation, at - Math.max(0, r.age));
+    for (const r of reports ?? []) if (r.node !== node && r.node !== this.node) this.#relayed(r.node, r.incarnation, at - Math.max(0, r.age), at);
     return wasLive ? 'refreshed' : 'joined';
   }
 
@@ -195,14 +198,27 @@ export class FailureDetector {
     return m !== undefined && !m.left && this.#observe(now) - m.direct < this.timeout;
   }
 
-  #relayed(node: string, incarnation: bigint, at: number): void {
+  #relayed(node: string, incarnation: bigint, heardAt: number, at: number): void {
     const m = this.#members.get(node);
     if (m && (incarnation < m.incarnation || (incarnation === m.incarnation && m.left))) return;
+    const wasLive = m !== undefined && this.#isLive(m, at);
     if (!m || incarnation > m.incarnation) {
-      this.#members.set(node, { incarnation, sequence: -1, direct: -Infinity, directAt: -Infinity, relayed: at, left: false, hearsMe: undefined, lostMe: false });
-      return;
+      this.#members.set(node, { incarnation, sequence: -1, direct: -Infinity, directAt: -Infinity, relayed: heardAt, left: false, hearsMe: undefined, lostMe: false });
+    } else if (heardAt > m.relayed) {
+      this.#members.set(node, { ...m, relayed: heardAt });
     }
-    if (at > m.relayed) this.#members.set(node, { ...m, relayed: at });
+    if (!wasLive && this.#isLive(this.#members.get(node)!, at)) this.#changed = true;
+  }
+
+  /**
+   * Whether a heartbeat since the last call may have changed the live set (a member
+   * joined, came back through a report, or left); deaths come with time instead, and the
+   * driver looks for those on its timer.
+   */
+  changed(): boolean {
+    const c = this.#changed;
+    this.#changed = false;
+    return c;
   }
 
   /**

@@ -59,6 +59,8 @@ export class Membership {
   #peers = new Map<string, readonly string[]>();
   /** Name hash -> peer, for the reports in heartbeats; a hash two peers share is left out. */
   #byHash = new Map<number, string>();
+  /** Peer -> its name hash, computed once per peer list. */
+  #hashOf = new Map<string, number>();
   readonly #ownHash: number;
   #socket: Socket | undefined;
   #timer: Timer | undefined;
@@ -102,6 +104,7 @@ export class Membership {
     for (const h of shared) byHash.delete(h);
     byHash.delete(this.#ownHash); // a peer that shares this speaker's hash is not relayed
     this.#byHash = byHash;
+    this.#hashOf = new Map([...byHash].map(([h, name]) => [name, h]));
     this.#evaluate();
   }
 
@@ -164,7 +167,13 @@ export class Membership {
   #broadcast(type: HeartbeatType): void {
     const socket = this.#socket;
     if (!socket) return;
-    const reports: PeerReport[] = type === 'alive' ? this.#detector.reports(this.#opts.clock.now()).filter((r) => this.#peers.has(r.node)).map((r) => ({ hash: nameHash(r.node), incarnation: r.incarnation, age: r.age })) : [];
+    const reports: PeerReport[] = [];
+    if (type === 'alive') {
+      for (const r of this.#detector.reports(this.#opts.clock.now())) {
+        const hash = this.#hashOf.get(r.node); // only peers with a hash of their own
+        if (hash !== undefined) reports.push({ hash, incarnation: r.incarnation, age: r.age });
+      }
+    }
     const datagram = encodeHeartbeat({ type, node: this.#opts.node, incarnation: this.#incarnation, sequence: ++this.#sequence, reports }, this.#opts.key);
     for (const addresses of this.#peers.values()) {
       // The socket is dual-stack (udp6): IPv4 peers are reached as IPv4-mapped addresses.
@@ -196,7 +205,9 @@ export class Membership {
       }
     }
     this.#detector.heard(h.node, h.incarnation, h.sequence, h.type === 'leaving', this.#opts.clock.now(), reports);
-    this.#evaluate();
+    // Most heartbeats only refresh a live member: the live set is recomputed when one may
+    // have joined or left (deaths are found by the timer's evaluation).
+    if (this.#detector.changed()) this.#evaluate();
     const again = this.#detector.heardAgain();
     if (again.length > 0) this.#opts.onHeardAgain?.(again);
   }
