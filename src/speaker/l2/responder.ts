@@ -95,7 +95,7 @@ const HANDOVER_WINDOW_MS = 3_000;
 const SUSPECT_FORGET_MS = 30_000;
 /**
  * A lower MAC's claim is checked with a probe this much later before this node yields:
- * a node letting go of an IP it lost (membership moves take one heartbeat, 50 ms) has
+ * a node letting go of an IP it lost (membership moves take one heartbeat, 40 ms) has
  * stopped answering by then, so an ordinary hand-over makes nobody yield.
  */
 export const YIELD_CONFIRM_MS = 200;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { FailureDetector, type Report } from './detector.ts';
 
 const S = 150;
-const I = 50;
+const I = 40;
 const detector = (node = 'node-a') => new FailureDetector({ node, suspectAfter: S, interval: I });
 
 /** Drives a detector's clock the way the membership driver does: twice per period. */
