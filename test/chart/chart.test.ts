@@ -242,6 +242,43 @@ describe('charts/ferrolb', () => {
     assert.deepEqual(monitoring(render('--set', 'prometheus.prometheusRule.enabled=true')), ['PrometheusRule metallb-system/ferrolb']);
   });
 
+  it('prometheus.secureMetricsPort: HTTPS metrics there with tokens checked, a plain health port for the probes, the RBAC both need, https monitors', () => {
+    const objs = render('--set', 'prometheus.secureMetricsPort=9120,prometheus.controllerMetricsTLSSecret=controller-metrics-tls,prometheus.serviceMonitor.enabled=true,prometheus.serviceAccount=prometheus-k8s,prometheus.namespace=monitoring');
+    const c = controller(objs);
+    const s = speaker(objs);
+    const args = (p: typeof c) => p.spec.containers[0]!.args.filter((a) => /^--(metrics|health)-/.test(a));
+    // The controller's certificate from its Secret, the speaker's self-signed (no Secret given).
+    assert.deepEqual(args(c), ['--metrics-addr=0.0.0.0:9120', '--health-addr=0.0.0.0:7472', '--metrics-cert-dir=/etc/metrics']);
+    assert.deepEqual(args(s), ['--metrics-addr=$(METALLB_HOST):9120', '--health-addr=$(METALLB_HOST):7472', '--metrics-secure']);
+    assert.deepEqual(c.spec.volumes?.map((v) => v.secret?.secretName), ['controller-metrics-tls']);
+    for (const p of [c, s]) {
+      const container = p.spec.containers[0]! as Container & { readinessProbe: { httpGet: { port: string } } };
+      assert.deepEqual(container.ports.filter((x) => x.name !== 'webhook' && x.name !== 'memberlist-udp'), [{ name: 'monitoring', containerPort: 9120 }, { name: 'health', containerPort: 7472 }]);
+      assert.equal(container.readinessProbe.httpGet.port, 'health', 'the probes carry no token: they use the plain health port');
+      assert.deepEqual(p.metadata.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9120', 'prometheus.io/scheme': 'https' });
+    }
+    const sm = one(objs, 'ServiceMonitor', 'ferrolb-speaker') as unknown as { spec: { endpoints: unknown[] } };
+    assert.deepEqual(sm.spec.endpoints, [{ port: 'monitoring', path: '/metrics', scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig: { insecureSkipVerify: true } }]);
+    assert.equal((one(objs, 'Service', 'ferrolb-controller-metrics') as unknown as { spec: { ports: { port: number }[] } }).spec.ports[0]!.port, 9120);
+    // The reviews the components make, and the get /metrics that Prometheus' token needs.
+    type Role = { rules: { apiGroups?: string[]; resources?: string[]; nonResourceURLs?: string[]; verbs: string[] }[] };
+    type Binding = { roleRef: { name: string }; subjects: { name: string; namespace: string }[] };
+    assert.deepEqual((one(objs, 'ClusterRole', 'ferrolb:metrics-auth') as unknown as Role).rules, [
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
+    assert.deepEqual((one(objs, 'ClusterRoleBinding', 'ferrolb:metrics-auth') as unknown as Binding).subjects.map((x) => `${x.namespace}/${x.name}`), ['metallb-system/controller', 'metallb-system/speaker']);
+    assert.deepEqual((one(objs, 'ClusterRole', 'ferrolb:metrics-reader') as unknown as Role).rules, [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    assert.deepEqual((one(objs, 'ClusterRoleBinding', 'ferrolb:metrics-reader') as unknown as Binding).subjects.map((x) => `${x.namespace}/${x.name}`), ['metallb-system/ferrolb-metrics-reader', 'monitoring/prometheus-k8s']);
+    // The PodMonitor sends the reader's token.
+    const pm = one(render('--set', 'prometheus.secureMetricsPort=9120,prometheus.podMonitor.enabled=true'), 'PodMonitor', 'ferrolb') as unknown as { spec: { podMetricsEndpoints: unknown[] } };
+    assert.deepEqual(pm.spec.podMetricsEndpoints, [{ port: 'monitoring', path: '/metrics', scheme: 'https', authorization: { credentials: { name: 'ferrolb-metrics-token', key: 'token' } }, tlsConfig: { insecureSkipVerify: true } }]);
+    // None of it without secureMetricsPort.
+    const plain = render();
+    assert.deepEqual(plain.filter((o) => /metrics-(auth|reader|token)/.test(o.metadata.name)), []);
+    assert.ok(!controller(plain).spec.containers[0]!.args.some((a) => a.startsWith('--health-addr') || a.startsWith('--metrics-secure')));
+  });
+
   it('the PrometheusRule alerts on metrics ferrolb exports', () => {
     const rule = one(render('--set', 'prometheus.prometheusRule.enabled=true'), 'PrometheusRule', 'ferrolb') as unknown as { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
     const exported = new Set([...readFileSync(join(repoDir, 'src', 'observability', 'metrics.ts'), 'utf8').matchAll(/name: '(ferrolb_[a-z0-9_]+)'/g)].map((m) => m[1]!));

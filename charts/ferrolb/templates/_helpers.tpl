@@ -22,8 +22,51 @@ imagePullPolicy: {{ . }}
 {{- if .Values.prometheus.scrapeAnnotations -}}
 annotations:
   prometheus.io/scrape: "true"
-  prometheus.io/port: {{ .Values.prometheus.metricsPort | quote }}
+  prometheus.io/port: {{ include "ferrolb.scrapePort" . | quote }}
+  {{- if .Values.prometheus.secureMetricsPort }}
+  prometheus.io/scheme: https
+  {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+The port Prometheus scrapes: prometheus.secureMetricsPort when set (HTTPS, bearer token
+checked; docs/METRICS.md "Secure metrics"), else prometheus.metricsPort (plain HTTP).
+*/}}
+{{- define "ferrolb.scrapePort" -}}
+{{- .Values.prometheus.secureMetricsPort | default .Values.prometheus.metricsPort -}}
+{{- end }}
+
+{{/*
+The metrics flags of a component: (dict "component" "controller" "host" "0.0.0.0" "root" .).
+Secure: /metrics over HTTPS on secureMetricsPort, and a plain health port (/healthz,
+/readyz only) on metricsPort for the probes; the certificate from the component's
+*MetricsTLSSecret (mounted at /etc/metrics), else self-signed at start.
+*/}}
+{{- define "ferrolb.metricsArgs" -}}
+{{- $p := .root.Values.prometheus -}}
+{{- if $p.secureMetricsPort }}
+- --metrics-addr={{ .host }}:{{ $p.secureMetricsPort }}
+- --health-addr={{ .host }}:{{ $p.metricsPort }}
+{{- if get $p (printf "%sMetricsTLSSecret" .component) }}
+- --metrics-cert-dir=/etc/metrics
+{{- else }}
+- --metrics-secure
+{{- end }}
+{{- else }}
+- --metrics-addr={{ .host }}:{{ $p.metricsPort }}
+{{- end }}
+{{- end }}
+
+{{/* The container ports of the metrics and health endpoints, and the probes' port name. */}}
+{{- define "ferrolb.metricsPorts" -}}
+- {name: monitoring, containerPort: {{ include "ferrolb.scrapePort" . }}}
+{{- if .Values.prometheus.secureMetricsPort }}
+- {name: health, containerPort: {{ .Values.prometheus.metricsPort }}}
+{{- end }}
+{{- end }}
+{{- define "ferrolb.probePort" -}}
+{{- ternary "health" "monitoring" (not (not .Values.prometheus.secureMetricsPort)) -}}
 {{- end }}
 
 {{/*
