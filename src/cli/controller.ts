@@ -35,7 +35,9 @@ health port plain, /healthz and /readyz only). SIGTERM shuts down
 cleanly and hands the Lease over.
 
 MetalLB's controller flags are accepted, so its manifests and Helm chart run ferrolb
-with only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP),
+with only the image changed: --port N (metrics on 0.0.0.0:N; in a
+MetalLB manifest, HTTPS as MetalLB v0.16 serves it when N is 9120 or --health-probe-port
+is given, else plain HTTP as before v0.16),
 --health-probe-port, --log-level (all..none), --webhook-mode, --lb-class,
 --ml-secret-name, --cert-dir, --cert-service-name, --webhook-secret, and
 METALLB_NAMESPACE and METALLB_ML_SECRET_NAME. With METALLB_POD_NAME set (MetalLB's

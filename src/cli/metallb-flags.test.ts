@@ -13,7 +13,7 @@ describe("MetalLB's flags", () => {
     const env = { METALLB_POD_NAME: 'controller-abc', METALLB_ML_SECRET_NAME: 'memberlist', METALLB_DEPLOYMENT: 'controller' };
     const t = translateMetalLBFlags('controller', ['--port=9120', '--log-level=info'], env, CONTROLLER);
     assert.deepEqual(t.warnings, []);
-    assert.deepEqual(parseArgs(t.args, { single: CONTROLLER }).single, {
+    assert.deepEqual(parseArgs(t.args, { single: CONTROLLER, flags: ['metrics-secure'] }).single, {
       'metrics-addr': '0.0.0.0:9120',
       'log-level': 'info',
       'ml-secret-name': 'memberlist',
@@ -24,6 +24,16 @@ describe("MetalLB's flags", () => {
       // MetalLB's RBAC has no Leases; its controller runs as one replica without election.
       'leader-elect': 'false',
     });
+    // MetalLB v0.16 serves --port over HTTPS with tokens checked: so does ferrolb here.
+    assert.ok(parseArgs(t.args, { single: CONTROLLER, flags: ['metrics-secure'] }).flags.has('metrics-secure'));
+    // Before v0.16 (--port=7472, probes reading /metrics there) it was plain HTTP, and stays so.
+    const v015 = translateMetalLBFlags('controller', ['--port=7472', '--log-level=info'], env, CONTROLLER);
+    assert.ok(!v015.args.includes('--metrics-secure'));
+    // v0.16's chart passes --health-probe-port (v0.16's flag) with any metrics port.
+    assert.ok(translateMetalLBFlags('controller', ['--port=7472', '--health-probe-port=7572'], env, CONTROLLER).args.includes('--metrics-secure'));
+    // Its own certificate, or a port of 0 (no metrics): no second flag.
+    assert.ok(!translateMetalLBFlags('controller', ['--port=9120', '--metrics-cert-dir=/etc/metrics'], env, CONTROLLER).args.includes('--metrics-secure'));
+    assert.ok(!translateMetalLBFlags('controller', ['--port=0'], env, CONTROLLER).args.includes('--metrics-secure'));
     // Outside MetalLB's manifests (no METALLB_POD_NAME), ferrolb's own defaults stay.
     assert.deepEqual(translateMetalLBFlags('controller', ['--webhook-secret=mine'], {}, CONTROLLER).args, ['--cert-secret-name', 'mine']);
   });
@@ -31,7 +41,7 @@ describe("MetalLB's flags", () => {
     const env = { METALLB_NODE_NAME: 'n1', METALLB_POD_NAME: 'speaker-x', METALLB_HOST: '10.0.0.5', METALLB_ML_BIND_ADDR: '10.244.0.7', METALLB_ML_LABELS: 'app=metallb,component=speaker', METALLB_ML_SECRET_KEY_PATH: '/etc/ml_secret_key' };
     const t = translateMetalLBFlags('speaker', ['--port=9120', '--log-level=info'], env, SPEAKER);
     assert.deepEqual(t.warnings, []);
-    assert.deepEqual(parseArgs(t.args, { single: SPEAKER }).single, { 'metrics-addr': '0.0.0.0:9120', 'log-level': 'info', 'ml-bind-addr': '10.244.0.7', 'health-addr': '0.0.0.0:17472' });
+    assert.deepEqual(parseArgs(t.args, { single: SPEAKER, flags: ['metrics-secure'] }).single, { 'metrics-addr': '0.0.0.0:9120', 'log-level': 'info', 'ml-bind-addr': '10.244.0.7', 'health-addr': '0.0.0.0:17472' });
   });
   it("the Helm chart's flags: translated, or accepted with a warning naming each", () => {
     const controller = translateMetalLBFlags('controller', ['--health-probe-port=7472', '--lb-class=metallb', '--log-level=all', '--metrics-cert-dir=/etc/metrics', '--port=7472', '--tls-min-version=VersionTLS12', '--webhook-mode=onlywebhook'], {}, CONTROLLER);

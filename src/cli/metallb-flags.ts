@@ -114,6 +114,7 @@ export function translateMetalLBFlags(
   const out: string[] = [];
   const warnings: string[] = [];
   const given = new Set<string>();
+  let metricsPort: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const m = /^--?([a-z0-9][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
@@ -137,6 +138,7 @@ export function translateMetalLBFlags(
       }
     }
     given.add(name!);
+    if (name === 'port') metricsPort = value;
     const t = flag.translate(value);
     if (t.warning !== undefined) warnings.push(t.warning);
     out.push(...(t.args ?? []));
@@ -167,6 +169,14 @@ export function translateMetalLBFlags(
     ];
     for (const [option, value] of defaults) {
       if (!out.some((a) => a === `--${option}` || a.startsWith(`--${option}=`))) out.push(`--${option}`, value);
+    }
+    // MetalLB v0.16 serves --port over HTTPS only (self-signed unless --metrics-cert-dir,
+    // every scrape's token reviewed), its manifests on 9120 and its chart with
+    // --health-probe-port (a flag v0.16 added, its probes' port); before v0.16 --port was
+    // plain HTTP (7472) and its probes read /metrics there. So: HTTPS for a v0.16 manifest.
+    const v016 = metricsPort !== undefined && metricsPort !== '0' && (metricsPort === '9120' || given.has('health-probe-port'));
+    if (v016 && !out.includes('--metrics-secure') && !out.some((a) => a === '--metrics-cert-dir' || a.startsWith('--metrics-cert-dir='))) {
+      out.push('--metrics-secure');
     }
   }
   return { args: out, warnings };

@@ -40,7 +40,9 @@ community (RFC 8326) and, to iBGP peers, LOCAL_PREF 0, and withdrawn N seconds l
 drained, with graceful restart negotiated, is a restart instead: the routes stay.
 
 MetalLB's speaker flags are accepted, so its manifests and Helm chart run ferrolb with
-only the image changed: --port N (metrics on 0.0.0.0:N, plain HTTP), --health-probe-port,
+only the image changed: --port N (metrics on 0.0.0.0:N; in a
+MetalLB manifest, HTTPS as MetalLB v0.16 serves it when N is 9120 or --health-probe-port
+is given, else plain HTTP as before v0.16), --health-probe-port,
 --log-level (all..none), --node-name, --ml-bindaddr, --ml-bindport, --ml-secret-key-path,
 --lb-class, and METALLB_ML_BIND_ADDR, METALLB_ML_BIND_PORT, METALLB_NAMESPACE; with
 METALLB_POD_NAME set (MetalLB's manifests) /healthz and /readyz are also served on
