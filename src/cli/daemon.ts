@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../k8s/client.ts';
 import { metricsAuthorizer } from '../k8s/access-review.ts';
+import { realClock } from '../time/clock.ts';
 import { checkMetricsTLS, serveMetrics, type MetricsTLS, type MetricsTLSError } from '../observability/metrics.ts';
 import type { Registry } from '../observability/prometheus.ts';
 import { createCA, issueServingCert } from '../webhook/x509.ts';
@@ -96,7 +97,7 @@ export function planDaemonEndpoints(
   const healthAddr = single['health-addr'] ?? 'off';
   return {
     start: async (registry, healthy, client) => {
-      const server = metricsAddr === 'off' ? undefined : await serveMetrics(registry, metricsAddr, healthy, tls ? { tls, authorize: metricsAuthorizer(client) } : {});
+      const server = metricsAddr === 'off' ? undefined : await serveMetrics(registry, metricsAddr, healthy, tls ? { tls, authorize: metricsAuthorizer(client, realClock) } : {});
       const health = healthAddr === 'off' ? undefined : await serveMetrics(registry, healthAddr, healthy, { metrics: !secure });
       return {
         close: () => {

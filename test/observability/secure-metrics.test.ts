@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { KubeClient } from '../../src/k8s/client.ts';
-import { metricsAuthorizer } from '../../src/k8s/access-review.ts';
+import { ALLOWED_TTL_MS, DENIED_TTL_MS, metricsAuthorizer } from '../../src/k8s/access-review.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import { bearerToken, checkMetricsTLS, serveMetrics, SpeakerMetrics } from '../../src/observability/metrics.ts';
 import { readMetricsTLS } from '../../src/cli/daemon.ts';
 import { main } from '../../src/cli/main.ts';
@@ -78,11 +79,12 @@ describe('secure metrics: HTTPS, bearer tokens reviewed by the API server', () =
   let port: number;
   let healthPort: number;
   const registry = new SpeakerMetrics().registry;
+  const clock = new ManualClock(1_000_000);
 
   before(async () => {
     api = await fakeAPIServer();
     client = new KubeClient({ server: api.url, insecureSkipTLSVerify: false, source: 'test' });
-    metrics = (await serveMetrics(registry, '127.0.0.1:0', () => true, { tls: { cert: serving.certPem, key: serving.keyPem }, authorize: metricsAuthorizer(client) })) as Server;
+    metrics = (await serveMetrics(registry, '127.0.0.1:0', () => true, { tls: { cert: serving.certPem, key: serving.keyPem }, authorize: metricsAuthorizer(client, clock) })) as Server;
     health = (await serveMetrics(registry, '127.0.0.1:0', () => true, { metrics: false })) as Server;
     port = (metrics.address() as AddressInfo).port;
     healthPort = (health.address() as AddressInfo).port;
@@ -114,6 +116,28 @@ describe('secure metrics: HTTPS, bearer tokens reviewed by the API server', () =
     assert.deepEqual(api.reviews, []);
   });
 
+  it('answers are reused per token for a while (allowed a minute, refused 10 s), then asked again: a revoked grant ends within the minute', async () => {
+    clock.advance(ALLOWED_TTL_MS + 1);
+    api.reviews.length = 0;
+    assert.equal((await get('https', port, '/metrics', 'prom')).status, 200);
+    assert.equal((await get('https', port, '/metrics', 'prom')).status, 200);
+    assert.equal(api.reviews.length, 2, 'one TokenReview and one SubjectAccessReview for two scrapes');
+    clock.advance(ALLOWED_TTL_MS - 1);
+    assert.equal((await get('https', port, '/metrics', 'prom')).status, 200);
+    assert.equal(api.reviews.length, 2);
+    clock.advance(2);
+    assert.equal((await get('https', port, '/metrics', 'prom')).status, 200);
+    assert.equal(api.reviews.length, 4, 'asked again after a minute');
+    clock.advance(DENIED_TTL_MS + 1);
+    api.reviews.length = 0;
+    assert.equal((await get('https', port, '/metrics', 'nobody')).status, 403);
+    assert.equal((await get('https', port, '/metrics', 'nobody')).status, 403);
+    assert.equal(api.reviews.length, 2);
+    clock.advance(DENIED_TTL_MS + 1);
+    assert.equal((await get('https', port, '/metrics', 'nobody')).status, 403);
+    assert.equal(api.reviews.length, 4, 'a refusal is asked again after 10 s');
+  });
+
   it('the health port is plain HTTP with /healthz and /readyz only: no metrics without TLS', async () => {
     assert.equal((await get('http', healthPort, '/healthz')).status, 200);
     assert.equal((await get('http', healthPort, '/readyz')).status, 200);
@@ -126,7 +150,7 @@ describe('secure metrics: HTTPS, bearer tokens reviewed by the API server', () =
 
   it('503 when the API server does not answer: nothing is served unchecked', async () => {
     const down = new KubeClient({ server: new URL('http://127.0.0.1:1'), insecureSkipTLSVerify: false, source: 'test' });
-    const s = (await serveMetrics(registry, '127.0.0.1:0', () => true, { tls: { cert: serving.certPem, key: serving.keyPem }, authorize: metricsAuthorizer(down) })) as Server;
+    const s = (await serveMetrics(registry, '127.0.0.1:0', () => true, { tls: { cert: serving.certPem, key: serving.keyPem }, authorize: metricsAuthorizer(down, new ManualClock()) })) as Server;
     try {
       assert.equal((await get('https', (s.address() as AddressInfo).port, '/metrics', 'prom')).status, 503);
     } finally {
