@@ -8,7 +8,6 @@ import { metricsAuthorizer } from '../k8s/access-review.ts';
 import { realClock } from '../time/clock.ts';
 import { checkMetricsTLS, serveMetrics, type MetricsTLS, type MetricsTLSError } from '../observability/metrics.ts';
 import type { Registry } from '../observability/prometheus.ts';
-import { createCA, issueServingCert } from '../webhook/x509.ts';
 import { createLogger, type Logger } from '../observability/logging.ts';
 import { UsageError, type CommandIO } from './io.ts';
 
@@ -86,17 +85,13 @@ export function planDaemonEndpoints(
         return undefined;
       }
       tls = loaded;
-    } else {
-      const now = new Date();
-      const ca = createCA(`ferrolb-${command}-metrics-ca`, { now, days: 365 });
-      const serving = issueServingCert({ ...ca, commonName: `ferrolb-${command}-metrics-ca` }, [hostname(), 'localhost'], { now, days: 365 });
-      tls = { cert: serving.certPem, key: serving.keyPem };
     }
   }
   const metricsAddr = single['metrics-addr'] ?? '0.0.0.0:7472';
   const healthAddr = single['health-addr'] ?? 'off';
   return {
     start: async (registry, healthy, client) => {
+      if (secure && tls === undefined) tls = await selfSigned(command);
       const server = metricsAddr === 'off' ? undefined : await serveMetrics(registry, metricsAddr, healthy, tls ? { tls, authorize: metricsAuthorizer(client, realClock) } : {});
       const health = healthAddr === 'off' ? undefined : await serveMetrics(registry, healthAddr, healthy, { metrics: !secure });
       return {
@@ -108,6 +103,20 @@ export function planDaemonEndpoints(
       };
     },
   };
+}
+
+/**
+ * A certificate made at start, as MetalLB's self-signed one: a CA of its own signs a
+ * serving certificate for the host name and localhost (P-256, a year). The X.509 code is
+ * loaded only here, so a speaker without secure metrics never loads it (commands.test.ts).
+ */
+async function selfSigned(command: string): Promise<MetricsTLS> {
+  const { createCA, issueServingCert } = await import('../webhook/x509.ts');
+  const now = new Date();
+  const commonName = `ferrolb-${command}-metrics-ca`;
+  const ca = createCA(commonName, { now, days: 365 });
+  const serving = issueServingCert({ ...ca, commonName }, [hostname(), 'localhost'], { now, days: 365 });
+  return { cert: serving.certPem, key: serving.keyPem };
 }
 
 /** tls.crt and tls.key of a directory, checked: a coded error naming the bad file otherwise. */

@@ -17,7 +17,8 @@ import { KubeClient } from '../../src/k8s/client.ts';
 import { ALLOWED_TTL_MS, DENIED_TTL_MS, metricsAuthorizer } from '../../src/k8s/access-review.ts';
 import { ManualClock } from '../../src/time/clock.ts';
 import { bearerToken, checkMetricsTLS, serveMetrics, SpeakerMetrics } from '../../src/observability/metrics.ts';
-import { readMetricsTLS } from '../../src/cli/daemon.ts';
+import { planDaemonEndpoints, readMetricsTLS } from '../../src/cli/daemon.ts';
+import { connect } from 'node:tls';
 import { main } from '../../src/cli/main.ts';
 import { runtimeErrorCode } from '../../src/observability/errors.ts';
 import { createCA, issueServingCert } from '../../src/webhook/x509.ts';
@@ -146,6 +147,39 @@ describe('secure metrics: HTTPS, bearer tokens reviewed by the API server', () =
 
   it('plain HTTP is refused on the TLS port (no metrics leak without TLS)', async () => {
     await assert.rejects(get('http', port, '/metrics', 'prom'));
+  });
+
+  it('--metrics-secure without --metrics-cert-dir: a certificate made at start, for localhost, and tokens checked', async () => {
+    // A free loopback port (the plan takes HOST:PORT, as the flags do).
+    const probe = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => probe.once('listening', r));
+    const free = (probe.address() as AddressInfo).port;
+    probe.close();
+    const plan = planDaemonEndpoints('speaker', { 'metrics-addr': `127.0.0.1:${free}` }, new Set(['metrics-secure']), { stdout: () => undefined, stderr: (t) => assert.fail(t), cwd: '.' });
+    const endpoints = await plan!.start(registry, () => true, client);
+    try {
+      assert.deepEqual(endpoints.describe, { metrics: `127.0.0.1:${free}`, metricsTLS: 'self-signed' });
+      const peer = await new Promise<{ subjectaltname?: string; issuer: { CN?: string } }>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: free, servername: 'localhost', rejectUnauthorized: false }, () => {
+          resolve(socket.getPeerCertificate() as unknown as { subjectaltname?: string; issuer: { CN?: string } });
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+      assert.match(peer.subjectaltname ?? '', /DNS:localhost/);
+      assert.equal(peer.issuer.CN, 'ferrolb-speaker-metrics-ca');
+      const unauthenticated = await new Promise<number>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port: free, path: '/metrics', rejectUnauthorized: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(unauthenticated, 401);
+    } finally {
+      endpoints.close();
+    }
   });
 
   it('503 when the API server does not answer: nothing is served unchecked', async () => {
