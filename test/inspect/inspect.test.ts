@@ -121,6 +121,33 @@ spec: {ipAddressPools: [lonely]}
     assert.equal(good.status, 0, good.stdout);
   });
 
+  it('a BGP session that cannot connect: each speaker tells it on the BGPPeer with its code, and doctor names the code', async () => {
+    // Nothing listens on port 1790 of the lab's router address: the connection fails.
+    apply(`apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: nowhere, namespace: metallb-system}
+spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, peerPort: 1790}
+`);
+    try {
+      const findings = await eventually('doctor naming the session failure', 30_000, () => {
+        const r = ferrolb('doctor', '-o', 'json');
+        const bgp = (JSON.parse(r.stdout) as { check: string; severity: string; code?: string; message: string }[]).filter((f) => f.check === 'bgp');
+        return bgp.length > 0 ? bgp : undefined;
+      }, 1000);
+      for (const f of findings) {
+        assert.equal(f.severity, 'warn');
+        assert.equal(f.code, 'EBGPCONNECTION');
+        assert.match(f.message, /^the BGP session from node-\d to BGPPeer metallb-system\/nowhere failed \(\d+ time\(s\), last \S+\): EBGPCONNECTION: the session from node "node-\d": /);
+      }
+      const described = kubectl('get', 'events', '-n', 'metallb-system', '--field-selector', 'reason=BGPSessionFailed,involvedObject.name=nowhere', '-o', 'jsonpath={.items[*].message}');
+      assert.match(described, /^EBGPCONNECTION: /);
+    } finally {
+      kubectl('delete', 'bgppeer', 'nowhere', '-n', 'metallb-system', '--ignore-not-found');
+      // The Events would outlive the peer by an hour; the later checks start clean.
+      kubectl('delete', 'events', '-n', 'metallb-system', '--field-selector', 'reason=BGPSessionFailed');
+    }
+  });
+
   it('a dead speaker is told from a live one: the other speaker reports it unheard; doctor fails naming it, status shows it', async () => {
     // Both speakers hear each other: doctor says so.
     await eventually('doctor: every speaker hears every other', 20_000, () => (/^ok\s+membership\s+every speaker hears every other \(2 reporting\)/m.test(ferrolb('doctor').stdout) ? true : undefined), 500);
