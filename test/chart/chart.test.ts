@@ -251,6 +251,11 @@ describe('charts/ferrolb', () => {
     assert.deepEqual(args(c), ['--metrics-addr=0.0.0.0:9120', '--health-addr=0.0.0.0:7472', '--metrics-cert-dir=/etc/metrics']);
     assert.deepEqual(args(s), ['--metrics-addr=$(METALLB_HOST):9120', '--health-addr=$(METALLB_HOST):7472', '--metrics-secure']);
     assert.deepEqual(c.spec.volumes?.map((v) => v.secret?.secretName), ['controller-metrics-tls']);
+    // ferrolb takes these flags: the speaker gets as far as the kubeconfig; the controller
+    // first reads its certificate, which is not on this machine.
+    const sr = ferrolbAccepts(s.spec.containers[0]!.args);
+    assert.ok(sr.ok, sr.stderr);
+    assert.match(ferrolbAccepts(c.spec.containers[0]!.args).stderr, /^ferrolb controller: ETLSCERT: cannot read \/etc\/metrics\/tls\.crt: ENOENT$/m);
     for (const p of [c, s]) {
       const container = p.spec.containers[0]! as Container & { readinessProbe: { httpGet: { port: string } } };
       assert.deepEqual(container.ports.filter((x) => x.name !== 'webhook' && x.name !== 'memberlist-udp'), [{ name: 'monitoring', containerPort: 9120 }, { name: 'health', containerPort: 7472 }]);
