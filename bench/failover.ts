@@ -32,7 +32,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { kubectl, kubectlJson, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
+import { acquireLock, applyYaml, freshFerrolbLab, kubectl, kubectlJson, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
 import { startSpeaker } from '../lab/src/ferrolb.ts';
@@ -174,8 +174,7 @@ async function round(scenario: Scenario, victim: 'owner' | 'stand-in', node: str
 
 acquireLock();
 try {
-  labOk(['down'], 60_000);
-  labOk(['up', '--nodes', String(NODE_COUNT), '--ferrolb', '--real-nodes', '0'], 300_000);
+  freshFerrolbLab(NODE_COUNT);
   const pool = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: bench, namespace: metallb-system}
@@ -185,10 +184,9 @@ apiVersion: metallb.io/v1beta1
 kind: L2Advertisement
 metadata: {name: bench, namespace: metallb-system}
 `;
-  spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: pool });
+  applyYaml(pool);
   labOk(['deploy', 'web', '--replicas', String(NODE_COUNT)]);
-  spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], {
-    input: `apiVersion: v1
+  applyYaml(`apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: default}
 spec:
@@ -196,8 +194,7 @@ spec:
   externalTrafficPolicy: ${POLICY}
   selector: {app: web}
   ports: [{port: 80}]
-`,
-  });
+`);
   const ip = await waitFor('an EXTERNAL-IP', 20_000, () => {
     const svc = JSON.parse(kubectl('get', 'service', 'web', '-o', 'json')) as { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } };
     return svc.status?.loadBalancer?.ingress?.[0]?.ip;

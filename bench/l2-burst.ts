@@ -13,7 +13,7 @@
 // It brings the lab up, runs, and brings it down again.
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { kubectlJson, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
+import { acquireLock, applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { Kube } from '../lab/src/kube.ts';
 import { tlsMaterial } from '../lab/src/certs.ts';
@@ -64,10 +64,8 @@ function pct(sorted: readonly number[], p: number): number {
 
 acquireLock();
 try {
-  labOk(['down'], 60_000);
-  labOk(['up', '--nodes', '3', '--ferrolb', '--real-nodes', '0'], 300_000);
-  spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], {
-    input: `apiVersion: metallb.io/v1beta1
+  freshFerrolbLab(3);
+  applyYaml(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: burst, namespace: metallb-system}
 spec: {addresses: ["2001:db8:18::1:0/112"]}
@@ -78,8 +76,7 @@ metadata: {name: burst, namespace: metallb-system}
 spec:
   nodeSelectors:
   - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node-1, node-2]}]
-`,
-  });
+`);
   labOk(['deploy', 'web', '--replicas', '3']);
   const t0 = Date.now();
   await createServices(SERVICES);

@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { kubectlJson, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
+import { acquireLock, applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { Kube } from '../lab/src/kube.ts';
 import { tlsMaterial } from '../lab/src/certs.ts';
@@ -80,10 +80,8 @@ async function apiWriter(until: number): Promise<number> {
 acquireLock();
 const load: ChildProcess[] = [];
 try {
-  labOk(['down'], 60_000);
-  labOk(['up', '--nodes', String(NODE_COUNT), '--ferrolb', '--real-nodes', '0'], 300_000);
-  spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], {
-    input: `apiVersion: metallb.io/v1beta1
+  freshFerrolbLab(NODE_COUNT);
+  applyYaml(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: soak, namespace: metallb-system}
 spec: {addresses: ["198.18.0.200-198.18.0.250"]}
@@ -91,8 +89,7 @@ spec: {addresses: ["198.18.0.200-198.18.0.250"]}
 apiVersion: metallb.io/v1beta1
 kind: L2Advertisement
 metadata: {name: soak, namespace: metallb-system}
-`,
-  });
+`);
   labOk(['deploy', 'web', '--replicas', String(NODE_COUNT)]);
   const services = Array.from({ length: SERVICES }, (_, i) => `apiVersion: v1
 kind: Service
@@ -102,7 +99,7 @@ spec:
   selector: {app: web}
   ports: [{port: 80}]
 `).join('---\n');
-  spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: services });
+  applyYaml(services);
   await waitFor(`one announcer for each of ${SERVICES} services`, 120_000, () => {
     const o = owners();
     return o.size === SERVICES && [...o.values()].every((n) => !n.includes('+') && n !== '') ? true : undefined;

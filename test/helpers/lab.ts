@@ -37,6 +37,18 @@ export function labOk(args: readonly string[], timeoutMs?: number): string {
   return r.stdout;
 }
 
+/** kubectl apply of YAML on standard input; throws with kubectl's message when it fails. */
+export function applyYaml(yaml: string): void {
+  const r = spawnSync(labBin, ['kubectl', 'apply', '-f', '-'], { input: yaml, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`kubectl apply: ${r.stderr || r.stdout}`);
+}
+
+/** For benchmarks: the lab taken down and brought up again with ferrolb, `nodes` played nodes. */
+export function freshFerrolbLab(nodes: number): void {
+  labOk(['down'], 60_000);
+  labOk(['up', '--nodes', String(nodes), '--ferrolb', '--real-nodes', '0'], 300_000);
+}
+
 export function kubectl(...args: string[]): string {
   return labOk(['kubectl', ...args]);
 }
