@@ -193,6 +193,19 @@ test('IPv6 prefixes go in MP_REACH_NLRI with this end of an IPv6 session as next
   s.stop();
 });
 
+test('BGPPeer routerID is the BGP identifier in the OPEN; without it the node address is', async () => {
+  const withID = await scriptedPeer(answering(64512));
+  const plain = await scriptedPeer(answering(64512));
+  const bgp = await announcing([
+    { peer: withID, config: { ...peerConfig(withID.port), name: 'with-id', routerID: '198.18.0.99' } },
+    { peer: plain, config: { ...peerConfig(plain.port), name: 'plain' } },
+  ]);
+  const openOf = (p: Peer) => p.received[0]!.find((m) => m.type === 'open');
+  assert.equal(openOf(withID)?.type === 'open' && openOf(withID)!.routerID, '198.18.0.99');
+  assert.equal(openOf(plain)?.type === 'open' && openOf(plain)!.routerID, '198.18.0.11');
+  await bgp.shutdown({ nodeDraining: false, drainMs: 0 });
+});
+
 /** A peer that answers our OPEN with AS `as`, graceful restart when asked (RFC 4724). */
 function answering(as: number, gracefulRestart = false) {
   return (msg: BGPMessage, socket: Socket): void => {

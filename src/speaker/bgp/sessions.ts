@@ -65,7 +65,9 @@ export class BGPSessions {
           peer,
           ...(password !== undefined ? { password } : {}),
           ...(bfd !== undefined ? { bfd } : {}),
-          routerID,
+          // BGPPeer routerID overrides the node's address as the BGP identifier (MetalLB's
+          // field; config checks it is IPv4, RFC 6286).
+          routerID: peer.routerID ?? routerID,
           justStarted: () => process.uptime() < GR_RESTART_TIME_S,
           clock: this.#clock,
           log: this.#log,
