@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient } from '../src/k8s/client.ts';
 import { loadKubeconfig } from '../src/k8s/kubeconfig.ts';
-import { kubectlJson, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
+import { labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
 import { controllerHealthy, speakerHealthy, startController, startSpeaker } from '../lab/src/ferrolb.ts';
@@ -99,13 +99,18 @@ async function createServices(count: number): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
-function assigned(): number {
-  const list = kubectlJson<{ items: { status?: { loadBalancer?: { ingress?: unknown[] } } }[] }>('get', 'services', '-n', 'default');
+// Counted through the API client's paged lists: kubectl's JSON of 1,000 Services is past
+// what a child process's output buffer takes.
+let reader: KubeClient | undefined;
+const client = () => (reader ??= new KubeClient(loadKubeconfig(labOk(['kubeconfig', 'admin']).trim())));
+
+async function assigned(): Promise<number> {
+  const list = await client().list<{ status?: { loadBalancer?: { ingress?: unknown[] } } }>('/api/v1/namespaces/default/services');
   return list.items.filter((s) => (s.status?.loadBalancer?.ingress ?? []).length > 0).length;
 }
 
-function statusCount(kind: string): number {
-  return kubectlJson<{ items: unknown[] }>('get', kind, '-n', 'metallb-system').items.length;
+async function statusCount(plural: string): Promise<number> {
+  return (await client().list(`/apis/metallb.io/v1beta1/namespaces/metallb-system/${plural}`)).items.length;
 }
 
 /** Kills the process, starts it again, and times start -> healthz 200. */
@@ -146,10 +151,10 @@ async function measure(count: number): Promise<string[]> {
   await createServices(count);
   // The lab's API server takes 10-80 creates a second on this machine: allow for it.
   const budget = 300_000 + count * 150;
-  await waitFor(`${count} services assigned`, budget, () => (assigned() === count ? true : undefined), 2000);
+  await waitFor(`${count} services assigned`, budget, async () => ((await assigned()) === count ? true : undefined), 2000);
   const assignedS = (performance.now() - t0) / 1000;
-  await waitFor('every L2 service announced', budget, () => (statusCount('servicel2statuses') >= count / 2 ? true : undefined), 2000);
-  await waitFor('BGP services carried', budget, () => (statusCount('servicebgpstatuses') >= (count / 2) * NODES ? true : undefined), 2000);
+  await waitFor('every L2 service announced', budget, async () => ((await statusCount('servicel2statuses')) >= count / 2 ? true : undefined), 2000);
+  await waitFor('BGP services carried', budget, async () => ((await statusCount('servicebgpstatuses')) >= (count / 2) * NODES ? true : undefined), 2000);
   await sleep(10_000);
   const names = ['ferrolb-controller', ...Array.from({ length: NODES }, (_, i) => `ferrolb-speaker-node-${i + 1}`)];
   const loaded = new Map(names.map((n) => [n, stat(pidOf(n))]));
@@ -192,6 +197,7 @@ acquireLock();
 try {
   for (const count of COUNTS) for (const line of await measure(count)) console.log(line);
 } finally {
+  reader?.close();
   lab(['down'], 60_000);
   releaseLock();
 }
