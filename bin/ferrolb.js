@@ -29,8 +29,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // microseconds per Service between API round trips) are small, and the API server, not
 // the controller, sets the assignment rate. Without them, and with V8's size-over-speed
 // heuristics (a smaller heap growing step), the speaker is ~20 MB smaller and the
-// controller ~13 MB at 200 Services and ~70 MB at 10,000 (docs/BENCHMARKS.md,
-// "Footprint", with the failover and controller figures measured the same way).
+// controller ~12 MB at 200 Services and, in-process, ~75 MB at 10,000 (docs/BENCHMARKS.md,
+// "Footprint", with the speaker's failover and the controller's assignment figures).
 // FERROLB_V8_FLAGS replaces the choice for any command.
 const SMALL = '--no-opt --no-maglev --optimize-for-size';
 const V8_FLAGS = { speaker: SMALL, controller: SMALL };
