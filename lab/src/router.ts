@@ -434,9 +434,14 @@ export function gobgpConfig(nodes: readonly Host[], opts: RouterOptions = {}): s
     '  enabled = true',
     // RFC 8326 4.2: an eBGP path marked GRACEFUL_SHUTDOWN gets a low LOCAL_PREF: 1, since
     // GoBGP's configuration takes 0 for "not set" (Go's zero value) and leaves the path as it is.
+    // eBGP only (the nodes' IPv4 neighbours): an iBGP neighbour sets LOCAL_PREF 0 itself,
+    // and the global import policy would otherwise overwrite it with 1.
     '[global.apply-policy.config]',
     '  import-policy-list = ["gshut"]',
     '  default-import-policy = "accept-route"',
+    '[[defined-sets.neighbor-sets]]',
+    '  neighbor-set-name = "ebgp"',
+    `  neighbor-info-list = [${nodes.map((n) => `"${n.v4}"`).join(', ')}]`,
     '[[defined-sets.bgp-defined-sets.community-sets]]',
     '  community-set-name = "gshut"',
     '  community-list = ["65535:0"]',
@@ -444,6 +449,9 @@ export function gobgpConfig(nodes: readonly Host[], opts: RouterOptions = {}): s
     '  name = "gshut"',
     '  [[policy-definitions.statements]]',
     '    name = "gshut"',
+    '    [policy-definitions.statements.conditions.match-neighbor-set]',
+    '      neighbor-set = "ebgp"',
+    '      match-set-options = "any"',
     '    [policy-definitions.statements.conditions.bgp-conditions.match-community-set]',
     '      community-set = "gshut"',
     '      match-set-options = "any"',
