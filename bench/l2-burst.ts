@@ -13,7 +13,7 @@
 // It brings the lab up, runs, and brings it down again.
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { acquireLock, applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
+import { acquireLock, applyYaml, freshFerrolbLab, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { Kube } from '../lab/src/kube.ts';
 import { tlsMaterial } from '../lab/src/certs.ts';
@@ -26,17 +26,21 @@ function macOf(node: string): string {
   return labOk(['exec', node, 'cat', '/sys/class/net/eth0/address']).trim();
 }
 
+// Read through the API client: kubectl's JSON of 2,000 objects overflows a child process's buffer.
+let client: Kube | undefined;
+const api = (): Kube => (client ??= new Kube(tlsMaterial('admin'))); // once the lab is up
+
 /** ServiceL2Status: service name -> the nodes announcing it. */
-function announcers(): Map<string, string[]> {
+async function announcers(): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  const items = kubectlJson<{ items: { status?: { node?: string; serviceName?: string } }[] }>('get', 'servicel2statuses', '-n', 'metallb-system').items;
+  const items = await api().list<{ status?: { node?: string; serviceName?: string } }>('/apis/metallb.io/v1beta1/namespaces/metallb-system/servicel2statuses');
   for (const o of items) out.set(o.status?.serviceName ?? '', [...(out.get(o.status?.serviceName ?? '') ?? []), o.status?.node ?? '']);
   return out;
 }
 
-function ips(): Map<string, string> {
-  const list = kubectlJson<{ items: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }[] }>('get', 'services', '-n', 'default');
-  return new Map(list.items.filter((s) => s.status?.loadBalancer?.ingress?.[0]?.ip).map((s) => [s.metadata.name, s.status!.loadBalancer!.ingress![0]!.ip!]));
+async function ips(): Promise<Map<string, string>> {
+  const items = await api().list<{ metadata: { name: string }; status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }>('/api/v1/namespaces/default/services');
+  return new Map(items.filter((s) => s.status?.loadBalancer?.ingress?.[0]?.ip).map((s) => [s.metadata.name, s.status!.loadBalancer!.ingress![0]!.ip!]));
 }
 
 async function createServices(n: number): Promise<void> {
@@ -80,14 +84,14 @@ spec:
   labOk(['deploy', 'web', '--replicas', '3']);
   const t0 = Date.now();
   await createServices(SERVICES);
-  await waitFor(`${SERVICES} services announced by one node each`, 300_000, () => {
-    const a = announcers();
+  await waitFor(`${SERVICES} services announced by one node each`, 300_000, async () => {
+    const a = await announcers();
     return a.size >= SERVICES && [...a.values()].every((n) => n.length === 1) ? true : undefined;
   }, 2000);
   console.log(`${SERVICES} IPv6 L2 services over node-1 and node-2, announced ${((Date.now() - t0) / 1000).toFixed(0)} s after the first create`);
   await sleep(10_000); // every takeover schedule over
-  const byService = announcers();
-  const addresses = ips();
+  const byService = await announcers();
+  const addresses = await ips();
   const count = (node: string) => [...byService.values()].filter((n) => n[0] === node).length;
   const victim = count('node-1') >= count('node-2') ? 'node-1' : 'node-2';
   const held = new Set([...byService].filter(([, n]) => n[0] === victim).map(([svc]) => addresses.get(svc)!).filter(Boolean));
@@ -118,6 +122,7 @@ spec:
   if (delays.length > 0) console.log(`delay from the cut to each IP's first advertisement: first ${delays[0]} ms, p50 ${pct(delays, 50)} ms, p99 ${pct(delays, 99)} ms, last ${delays[delays.length - 1]} ms`);
 } finally {
   if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
+  client?.close();
   lab(['down'], 60_000);
   releaseLock();
 }
