@@ -11,6 +11,7 @@ import { KubeClient } from '../src/k8s/client.ts';
 import { WatchedResource } from '../src/k8s/informer.ts';
 import { realClock } from '../src/time/clock.ts';
 import type { V1Service } from '../src/api/service.ts';
+import { cpuTicks, inParallel } from './proc.ts';
 import { kubectl, labOk, lab, repoDir, acquireLock, releaseLock } from '../test/helpers/lab.ts';
 
 const arg = process.argv.indexOf('--services');
@@ -18,9 +19,7 @@ const COUNTS = (arg > 0 ? process.argv[arg + 1]! : '1000,10000').split(',').map(
 const CREATE_CONCURRENCY = 16;
 
 function procStats(pid: number): { cpuSeconds: number; peakRssMB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
+  const ticks = cpuTicks(pid);
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return { cpuSeconds: ticks / 100, peakRssMB: Number(hwm?.[1] ?? 0) / 1024 };
 }
@@ -72,22 +71,17 @@ async function run(count: number, admin: KubeClient): Promise<void> {
   await watch.synced;
   const ctlBefore = procStats(controller.pid!);
   const t0 = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CREATE_CONCURRENCY }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const name = `s${i}`;
-        await admin.create(`/api/v1/namespaces/${ns}/services`, {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name },
-          // No node ports: 10,000 services would exhaust the 2,768 of the default range.
-          spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, selector: { app: name }, ports: [{ port: 80 }] },
-        });
-        created.set(name, performance.now());
-      }
-    }),
-  );
+  await inParallel(count, CREATE_CONCURRENCY, async (i) => {
+    const name = `s${i}`;
+    await admin.create(`/api/v1/namespaces/${ns}/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name },
+      // No node ports: 10,000 services would exhaust the 2,768 of the default range.
+      spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, selector: { app: name }, ports: [{ port: 80 }] },
+    });
+    created.set(name, performance.now());
+  });
   const createdAll = performance.now();
   const deadline = Date.now() + 15 * 60_000;
   while (assigned.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -24,6 +24,7 @@ import { loadKubeconfig } from '../src/k8s/kubeconfig.ts';
 import { labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
+import { cpuTicks } from './proc.ts';
 import { controllerHealthy, speakerHealthy, startController, startSpeaker } from '../lab/src/ferrolb.ts';
 
 const { values } = parseArgs({ options: { services: { type: 'string', default: '200' }, nodes: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '60' }, 'heap-snapshots': { type: 'string' } } });
@@ -72,11 +73,9 @@ interface ProcStat {
 }
 
 function stat(pid: number): ProcStat {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = s.slice(s.lastIndexOf(')') + 2).split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssMB: kb('VmRSS'), peakMB: kb('VmHWM'), anonMB: kb('RssAnon'), fileMB: kb('RssFile') };
+  return { cpuTicks: cpuTicks(pid), rssMB: kb('VmRSS'), peakMB: kb('VmHWM'), anonMB: kb('RssAnon'), fileMB: kb('RssFile') };
 }
 
 function pidOf(name: string): number {

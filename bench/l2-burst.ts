@@ -17,6 +17,8 @@ import { acquireLock, applyYaml, freshFerrolbLab, lab, labOk, releaseLock, sleep
 import { waitFor } from '../lab/src/run.ts';
 import { Kube } from '../lab/src/kube.ts';
 import { tlsMaterial } from '../lab/src/certs.ts';
+import { percentiles } from './outage.ts';
+import { inParallel } from './proc.ts';
 
 const { values } = parseArgs({ options: { services: { type: 'string', default: '2000' } } });
 const SERVICES = Number(values.services);
@@ -45,25 +47,14 @@ async function ips(): Promise<Map<string, string>> {
 
 async function createServices(n: number): Promise<void> {
   const kube = new Kube(tlsMaterial('admin'));
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < n; i = next++) {
-      await kube.request('POST', '/api/v1/namespaces/default/services', {
-        apiVersion: 'v1', kind: 'Service', metadata: { name: `burst-${i}` },
-        spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack', selector: { app: 'web' }, ports: [{ port: 80 }] },
-      }, 'application/json', 30_000);
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: 16 }, worker));
+    await inParallel(n, 16, (i) => kube.request('POST', '/api/v1/namespaces/default/services', {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: `burst-${i}` },
+      spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack', selector: { app: 'web' }, ports: [{ port: 80 }] },
+    }, 'application/json', 30_000).then(() => undefined));
   } finally {
     kube.close();
   }
-}
-
-/** Sorted values' p-th percentile. */
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 acquireLock();
@@ -117,9 +108,9 @@ spec:
   await sleep(6000);
   dump.kill();
   spawnSync('ip', ['-n', 'flb-lan', 'link', 'set', victim, 'up']);
-  const delays = [...held].map((ip) => firstNA.get(ip)).filter((t): t is number => t !== undefined && t >= tBreak).map((t) => t - tBreak).sort((a, b) => a - b);
+  const delays = [...held].map((ip) => firstNA.get(ip)).filter((t): t is number => t !== undefined && t >= tBreak).map((t) => t - tBreak);
   console.log(`${victim} held ${held.size} IPs; link cut; within 6 s ${delays.length} of them were announced from another MAC (${frames} advertisements from the others in all)`);
-  if (delays.length > 0) console.log(`delay from the cut to each IP's first advertisement: first ${delays[0]} ms, p50 ${pct(delays, 50)} ms, p99 ${pct(delays, 99)} ms, last ${delays[delays.length - 1]} ms`);
+  if (delays.length > 0) console.log(`delay from the cut to each IP's first advertisement: ${percentiles(delays)}`);
 } finally {
   if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
   client?.close();

@@ -12,10 +12,9 @@
 // It brings the lab up, runs, and brings it down again. Bounded: the load stops with the
 // run (stress-ng --timeout, the writer's deadline), and `lab down` removes the rest.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { acquireLock, applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
+import { acquireLock, applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, loggedMemberSets, releaseLock, sleep, speakerLog, stateDir } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { Kube } from '../lab/src/kube.ts';
 import { tlsMaterial } from '../lab/src/certs.ts';
@@ -49,15 +48,9 @@ function counter(name: string): number {
   return sum;
 }
 
-function logLength(node: string): number {
-  return readFileSync(`${stateDir}/logs/ferrolb-speaker-${node}.log`, 'utf8').length;
-}
-
-/** Membership changes a speaker logged since `from` (a "members" line with fewer than all). */
+/** Membership losses a speaker logged since `from` (a live set with fewer than all). */
 function membershipLosses(node: string, from: number): number {
-  return readFileSync(`${stateDir}/logs/ferrolb-speaker-${node}.log`, 'utf8').slice(from).split('\n')
-    .filter((l) => l.includes('"msg":"members"'))
-    .filter((l) => ((JSON.parse(l) as { live?: string[] }).live ?? []).length < NODE_COUNT).length;
+  return loggedMemberSets(node, from).filter((live) => live.length < NODE_COUNT).length;
 }
 
 async function apiWriter(until: number): Promise<number> {
@@ -108,7 +101,7 @@ spec:
   const before = owners();
   const garp0 = counter('ferrolb_layer2_gratuitous_sent');
   const yields0 = counter('ferrolb_layer2_yields_total');
-  const logs0 = new Map(NODES.map((n) => [n, logLength(n)]));
+  const logs0 = new Map(NODES.map((n) => [n, speakerLog(n).length]));
   const seconds = Math.round(MINUTES * 60);
   console.log(`${NODE_COUNT} nodes, ${SERVICES} L2 services, settled; ${MINUTES} min of load: stress-ng --cpu 2 on the host and --cpu 1 in each node, and an API writer`);
   load.push(spawn('stress-ng', ['--cpu', '2', '--timeout', `${seconds}s`, '--quiet'], { stdio: 'ignore' }));

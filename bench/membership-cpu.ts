@@ -4,10 +4,10 @@
 //
 // Run: npm run bench:membership-cpu -- [--intervals 100,50] [--seconds 60] [--nodes 3]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuTicks } from './proc.ts';
 
 const { values } = parseArgs({ options: { intervals: { type: 'string', default: '100,50' }, seconds: { type: 'string', default: '60' }, nodes: { type: 'string', default: '3' } } });
 const SECONDS = Number(values.seconds);
@@ -16,12 +16,6 @@ if (!(SECONDS >= 5 && SECONDS <= 600)) throw new Error('--seconds must be 5-600'
 if (!(Number.isInteger(NODES) && NODES >= 2 && NODES <= 10)) throw new Error('--nodes must be 2-10');
 const peerScript = fileURLToPath(new URL('../test/speaker/membership-peer.ts', import.meta.url));
 const TICKS = 100; // USER_HZ on Linux
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
-}
 
 async function measure(interval: number): Promise<number> {
   const port = 29000 + interval;

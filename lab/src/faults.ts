@@ -76,14 +76,18 @@ export function nodeProcesses(node: Host): number[] {
     const ino = netnsInode(`/run/netns/${ns}`);
     if (ino !== undefined) inodes.add(ino);
   }
-  const cgroup = `/${cgroupRoot(node).replace(/^\//, '')}`;
+  const cgroup = cgroupRoot(node);
   const pids: number[] = [];
   for (const e of readdirSync('/proc')) {
     const pid = Number(e);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       const ino = netnsInode(`/proc/${pid}/ns/net`);
-      const inCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').some((l) => l.split(':')[2]?.startsWith(cgroup + '/') || l.split(':')[2] === cgroup);
+      // cgroup v1 lines: "ID:controllers:/path".
+      const inCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').some((l) => {
+        const path = l.split(':')[2];
+        return path === cgroup || path?.startsWith(`${cgroup}/`) === true;
+      });
       if ((ino !== undefined && inodes.has(ino)) || inCgroup) pids.push(pid);
     } catch {
       // exited meanwhile

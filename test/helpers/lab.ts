@@ -37,6 +37,18 @@ export function labOk(args: readonly string[], timeoutMs?: number): string {
   return r.stdout;
 }
 
+/** A lab speaker's log (ferrolb-speaker-NODE.log). */
+export function speakerLog(node: string): string {
+  return readFileSync(join(stateDir, 'logs', `ferrolb-speaker-${node}.log`), 'utf8');
+}
+
+/** The live sets a lab speaker logged ("members" lines) in its log from `offset` on. */
+export function loggedMemberSets(node: string, offset = 0): string[][] {
+  return speakerLog(node).slice(offset).split('\n')
+    .filter((l) => l.includes('"msg":"members"'))
+    .map((l) => (JSON.parse(l) as { live?: string[] }).live ?? []);
+}
+
 /** kubectl apply of YAML on standard input; throws with kubectl's message when it fails. */
 export function applyYaml(yaml: string): void {
   const r = spawnSync(labBin, ['kubectl', 'apply', '-f', '-'], { input: yaml, encoding: 'utf8', timeout: 120_000 });

@@ -11,7 +11,7 @@ import { it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { describeLab, eventually, freshNamespace, kubectl, kubectlJson, lab, labBin, labOk, stateDir, useLab, type LabNeed } from '../helpers/lab.ts';
+import { describeLab, eventually, freshNamespace, kubectl, kubectlJson, lab, labOk, stateDir, useLab, type LabNeed, applyYaml } from '../helpers/lab.ts';
 import { routerControl, routerKinds, type RouterControl } from '../../lab/src/router.ts';
 import { nodeHost } from '../../lab/src/layout.ts';
 import { startSpeaker } from '../../lab/src/ferrolb.ts';
@@ -39,11 +39,6 @@ spec:
   ipAddressPools: [bgp-pool]
   communities: ["64512:100"]
 `;
-
-function apply(yaml: string): void {
-  const r = spawnSync(labBin, ['kubectl', 'apply', '-f', '-'], { input: yaml, encoding: 'utf8', timeout: 30_000 });
-  assert.equal(r.status, 0, r.stderr);
-}
 
 /** The router kernel's next hops for an address (one line per ECMP path), IPv4 or IPv6. */
 function kernelNextHops(ip: string): string[] {
@@ -75,7 +70,7 @@ function established(...nodeIps: string[]): boolean {
  * service IP once the router has a path through every node.
  */
 async function everyPathService(prefix: string, peerSpec: string): Promise<{ ns: string; ip: string }> {
-  apply(`apiVersion: metallb.io/v1beta2
+  applyYaml(`apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: router, namespace: metallb-system}
 spec: ${peerSpec}
@@ -162,12 +157,12 @@ function routerSuites(kind: (typeof routerKinds)[number]): void {
     /** The lab as the suite began: the router without MD5 or BFD, the suite's BGPPeer, three sessions. */
     const restore = async () => {
       R.configure(nodes, {});
-      apply(CONFIG);
+      applyYaml(CONFIG);
       await eventually('three Established sessions', 40_000, () => established(...NODE_IPS) || undefined, 500);
     };
     let ns = '';
     before(() => {
-      apply(CONFIG);
+      applyYaml(CONFIG);
       ns = freshNamespace('bgp');
       labOk(['deploy', 'web', '--replicas', '3', '--namespace', ns]);
     });
@@ -218,7 +213,7 @@ function routerSuites(kind: (typeof routerKinds)[number]): void {
     it('externalTrafficPolicy Local: only nodes with a ready endpoint announce', async () => {
       const local = freshNamespace('bgplocal');
       labOk(['deploy', 'one', '--replicas', '1', '--namespace', local]);
-      apply(`apiVersion: v1
+      applyYaml(`apiVersion: v1
 kind: Service
 metadata: {name: one, namespace: ${local}}
 spec:
@@ -239,7 +234,7 @@ spec:
     });
 
     it('IPv6: a dual-stack service\'s IPv6 address goes over MP-BGP (RFC 4760) on the IPv4 session, with each node\'s IPv6 next hop; the router installs an IPv6 ECMP route', async () => {
-      apply(`apiVersion: metallb.io/v1beta1
+      applyYaml(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: bgp-dual, namespace: metallb-system}
 spec: {addresses: ["198.18.0.248/29", "2001:db8:19::/120"], autoAssign: false}
@@ -280,7 +275,7 @@ spec:
     });
 
     it('aggregationLength: a service\'s address announced as its /24 (MetalLB\'s BGPAdvertisement field), withdrawn with the service', async () => {
-      apply(`apiVersion: metallb.io/v1beta1
+      applyYaml(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: bgp-agg, namespace: metallb-system}
 spec: {addresses: ["198.18.2.0/24"], autoAssign: false}
@@ -336,7 +331,7 @@ spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
     });
 
     it('iBGP: the advertisement\'s localPref reaches the router; a stopping speaker marks its path GRACEFUL_SHUTDOWN with LOCAL_PREF 0 before it closes', async (t) => {
-      apply(`apiVersion: metallb.io/v1beta2
+      applyYaml(`apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: router-ibgp, namespace: metallb-system}
 spec: {myASN: 64512, peerASN: 64512, peerAddress: "2001:db8:18::1", holdTime: 9s, keepaliveTime: 3s}
@@ -423,10 +418,10 @@ spec:
   holdTime: 9s
   passwordSecret: {name: router-password, namespace: metallb-system}
 `;
-      apply(peer('not-the-password'));
+      applyYaml(peer('not-the-password'));
       await new Promise((r) => setTimeout(r, 4000));
       assert.equal([...R.sessions().values()].some(Boolean), false, 'a wrong password gets no session');
-      apply(peer('lab-md5-secret'));
+      applyYaml(peer('lab-md5-secret'));
       await eventually('three Established sessions', 40_000, () => {
         return established(...NODE_IPS) || undefined;
       }, 500);
@@ -438,7 +433,7 @@ spec:
     // GoBGP has no BFD: the test exists only for the routers that do (docs/BGP.md).
     if (control.bfd) it('BFD comes up with each node; a node cut off loses its path in about a second, well inside the 9 s hold time', async (t) => {
       R.configure(nodes, { bfd: true });
-      apply(`apiVersion: metallb.io/v1beta1
+      applyYaml(`apiVersion: metallb.io/v1beta1
 kind: BFDProfile
 metadata: {name: fast, namespace: metallb-system}
 spec: {receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3}
@@ -493,7 +488,7 @@ spec: {receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3}
       await restartSpeaker(3);
 
       // The same peer without graceful restart: a stopping speaker withdraws at once.
-      apply(`apiVersion: metallb.io/v1beta2
+      applyYaml(`apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: router, namespace: metallb-system}
 spec: {myASN: 64513, peerASN: 64512, peerAddress: 198.18.0.1, holdTime: 9s, enableGracefulRestart: false}

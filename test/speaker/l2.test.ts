@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { eventually, freshNamespace, kubectl, kubectlJson, lab, labBin, labOk, sleep, stateDir, useLab, describeLab } from '../helpers/lab.ts';
+import { eventually, freshNamespace, kubectl, kubectlJson, lab, labOk, loggedMemberSets, sleep, speakerLog, stateDir, useLab, describeLab, applyYaml } from '../helpers/lab.ts';
 import { restartApiserver } from '../helpers/faults.ts';
 import { LineReader } from '../helpers/netns.ts';
 import { nodeHost } from '../../lab/src/layout.ts';
@@ -23,11 +23,6 @@ apiVersion: metallb.io/v1beta1
 kind: L2Advertisement
 metadata: {name: lab-l2, namespace: metallb-system}
 `;
-
-function apply(yaml: string): void {
-  const r = spawnSync(labBin, ['kubectl', 'apply', '-f', '-'], { input: yaml, encoding: 'utf8', timeout: 30_000 });
-  assert.equal(r.status, 0, r.stderr);
-}
 
 const macs = new Map<string, string>();
 function nodeOfMAC(mac: string): string | undefined {
@@ -96,7 +91,7 @@ describeLab('L2 mode in the lab', () => {
   useLab({ up: ['--nodes', '3', '--ferrolb'] });
   let ns = '';
   before(() => {
-    apply(POOLS);
+    applyYaml(POOLS);
     ns = freshNamespace('l2');
     labOk(['deploy', 'hostname-deployment', '--replicas', '3', '--namespace', ns]);
   });
@@ -132,7 +127,7 @@ describeLab('L2 mode in the lab', () => {
   });
 
   it('IPv6: one node answers neighbour solicitations for an IPv6 LoadBalancer IP', async () => {
-    apply(`apiVersion: v1
+    applyYaml(`apiVersion: v1
 kind: Service
 metadata: {name: web-v6, namespace: ${ns}}
 spec:
@@ -288,8 +283,7 @@ spec:
     const owner = await announcer(ip);
     assert.ok(get('client', `http://${ip}/`), 'traffic flows before');
     const beforeMAC = clientNeighbour(ip);
-    const logFile = `${stateDir}/logs/ferrolb-speaker-${owner}.log`;
-    const logBefore = readFileSync(logFile, 'utf8').length;
+    const logBefore = speakerLog(owner).length;
     const t0 = performance.now();
     labOk(['freeze', owner]);
     let tookMs = -1;
@@ -314,8 +308,7 @@ spec:
       const answers = arpAnswers(ip).map((m) => nodeOfMAC(m));
       assert.deepEqual(answers, [owner], `after the thaw: ${ip} answered by ${answers.join(', ') || 'nobody'}`);
     }
-    const since = readFileSync(logFile, 'utf8').slice(logBefore).split('\n').filter((l) => l.includes('"msg":"members"'));
-    const shrunk = since.filter((l) => ((JSON.parse(l) as { live?: string[] }).live ?? []).length < NODES.length);
+    const shrunk = loggedMemberSets(owner, logBefore).filter((live) => live.length < NODES.length);
     assert.deepEqual(shrunk, [], `the thawed ${owner} declared members dead`);
   });
 
@@ -330,7 +323,7 @@ spec:
   for (const family of ['IPv4', 'IPv6'] as const) {
     it(`${family}: after a hand-back the client holds the owner's MAC; cutting the stand-in next costs nothing`, async (t) => {
       const name = `handback-${family.toLowerCase()}`;
-      apply(`apiVersion: v1
+      applyYaml(`apiVersion: v1
 kind: Service
 metadata: {name: ${name}, namespace: ${ns}}
 spec:
@@ -387,7 +380,7 @@ spec:
   it('externalTrafficPolicy Local: only a node with a ready endpoint announces; nobody when none is ready', async () => {
     const local = freshNamespace('l2local');
     labOk(['deploy', 'one', '--replicas', '1', '--namespace', local]);
-    apply(`apiVersion: v1
+    applyYaml(`apiVersion: v1
 kind: Service
 metadata: {name: one, namespace: ${local}}
 spec:

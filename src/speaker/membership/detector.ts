@@ -79,7 +79,6 @@ export class FailureDetector {
   #lastTick: number | undefined;
   #health = 0;
   #onTime = 0;
-  readonly counters = { stalls: 0, lateTicks: 0 };
 
   constructor(opts: DetectorOptions) {
     this.node = opts.node;
@@ -113,7 +112,6 @@ export class FailureDetector {
     if (this.#lastTick !== undefined) {
       const late = now - this.#lastTick - this.interval;
       if (late > this.interval / 2) {
-        this.counters.lateTicks++;
         this.#health = Math.min(this.maxHealth, this.#health + 1);
         this.#onTime = 0;
       } else if (this.#health > 0 && ++this.#onTime >= RECOVERY_TICKS) {
@@ -229,10 +227,7 @@ export class FailureDetector {
   #observe(now: number): number {
     if (this.#lastSeen !== undefined) {
       const gap = now - this.#lastSeen;
-      if (gap > this.interval) {
-        this.#stalled += gap - this.interval;
-        this.counters.stalls++;
-      }
+      if (gap > this.interval) this.#stalled += gap - this.interval;
     }
     if (this.#lastSeen === undefined || now > this.#lastSeen) this.#lastSeen = now;
     return now - this.#stalled;

@@ -142,16 +142,6 @@ export class Membership {
     }
   }
 
-  /** The failure detector's view, for metrics and tests. */
-  get detector(): { readonly health: number; readonly timeout: number; readonly stalled: number } {
-    return this.#detector;
-  }
-
-  /** Whether this speaker hears `node` itself, not only through other members' reports. */
-  hearsDirectly(node: string): boolean {
-    return this.#detector.hearsDirectly(node, this.#opts.clock.now());
-  }
-
   #tick(): void {
     if (this.#stopped) return;
     const health = this.#detector.health;
