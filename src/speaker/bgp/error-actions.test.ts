@@ -3,24 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, MessageReader, type DecodeError, type ErrorAction } from './decode.ts';
-import { hex, KEEPALIVE, OPEN } from './fixtures.test-support.ts';
+import { hex, KEEPALIVE, MARKER, message, OPEN, update } from './fixtures.test-support.ts';
 import type { BGPMessage } from './messages.ts';
 
-const MARKER = 'ff'.repeat(16);
-
-function message(type: number, ...body: string[]): Buffer {
-  const b = hex(...body);
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(19 + b.length);
-  return Buffer.concat([hex(MARKER), length, Buffer.from([type]), b]);
-}
-
-function update(withdrawn: string, attributes: string, nlri = ''): Buffer {
-  const w = hex(withdrawn);
-  const a = hex(attributes);
-  const length = (b: Buffer): string => b.length.toString(16).padStart(4, '0');
-  return message(2, length(w), w.toString('hex'), length(a), a.toString('hex'), nlri);
-}
 
 function expectAction(result: BGPMessage | DecodeError, action: ErrorAction, rule: string, subcode?: string): DecodeError {
   assert.equal(result.type, 'error', JSON.stringify(result));

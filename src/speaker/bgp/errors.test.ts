@@ -5,26 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, type DecodeError } from './decode.ts';
-import { hex, KEEPALIVE, OPEN } from './fixtures.test-support.ts';
+import { hex, KEEPALIVE, MARKER, message, OPEN, update } from './fixtures.test-support.ts';
 import type { BGPMessage, UpdateMessage } from './messages.ts';
 
-const MARKER = 'ff'.repeat(16);
-
-/** Header (marker, length computed, type) + body. */
-function message(type: number, ...body: string[]): Buffer {
-  const b = hex(...body);
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(19 + b.length);
-  return Buffer.concat([hex(MARKER), length, Buffer.from([type]), b]);
-}
-
-/** UPDATE with the withdrawn-routes and total-path-attribute lengths computed. */
-function update(withdrawn: string, attributes: string, nlri = ''): Buffer {
-  const w = hex(withdrawn);
-  const a = hex(attributes);
-  const length = (b: Buffer): string => b.length.toString(16).padStart(4, '0');
-  return message(2, length(w), w.toString('hex'), length(a), a.toString('hex'), nlri);
-}
 
 function expectError(result: BGPMessage | DecodeError, code: number, subcode: number, data = '', reason?: RegExp): DecodeError {
   assert.equal(result.type, 'error', `expected ${code}/${subcode}, got ${JSON.stringify(result)}`);

@@ -11,7 +11,24 @@ import type { BGPMessage } from './messages.ts';
 
 export { hex };
 
-const MARKER = 'ffffffffffffffffffffffffffffffff';
+/** A message by hand: header (marker, length computed, type) + body. */
+export function message(type: number, ...body: string[]): Buffer {
+  const b = hex(...body);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(19 + b.length);
+  return Buffer.concat([hex(MARKER), length, Buffer.from([type]), b]);
+}
+
+/** An UPDATE by hand, with the withdrawn-routes and total-path-attribute lengths computed. */
+export function update(withdrawn: string, attributes: string, nlri = ''): Buffer {
+  const w = hex(withdrawn);
+  const a = hex(attributes);
+  const length = (b: Buffer): string => b.length.toString(16).padStart(4, '0');
+  return message(2, length(w), w.toString('hex'), length(a), a.toString('hex'), nlri);
+}
+
+/** The 16-octet all-ones marker of every BGP message header (RFC 4271 4.1). */
+export const MARKER = 'ffffffffffffffffffffffffffffffff';
 
 /** An OPEN as GoBGP sends it: one capability per optional parameter. */
 export const OPEN = hex(
