@@ -341,7 +341,11 @@ export class Speaker {
     this.#statuses.set([...mine.values()].flatMap((a) => a.services.map((service) => ({ service, detail: { interfaces: this.#responder.interfacesFor(a.ip).map((name) => ({ name })) } }))));
     const before = [...this.#mine.keys()].join(',');
     const after = [...mine.keys()].join(',');
-    if (before !== after) this.#log.info({ announcing: [...mine.keys()], live: [...this.#membership.live()], ips: plan.announcements.length }, 'plan changed');
+    if (before !== after) {
+      // The first IPs only: with thousands, the line would be tens of kilobytes per change.
+      const announcing = [...mine.keys()];
+      this.#log.info({ announcing: announcing.slice(0, 20), count: announcing.length, live: [...this.#membership.live()], ips: plan.announcements.length }, 'plan changed');
+    }
     this.#mine = mine;
   }
 

@@ -1,5 +1,6 @@
 // A speaker's membership alone, in its own process, so a test can SIGKILL it (a crash:
-// no "leaving" heartbeat) or SIGTERM it (a clean stop). argv: node name, bind address,
+// no "leaving" heartbeat), SIGTERM it (a clean stop), SIGSTOP it (frozen) or SIGUSR2 it
+// (its JavaScript thread busy for ML_STALL ms, default 600, then "stalled" is printed). argv: node name, bind address,
 // port, then peers as NAME=ADDRESS. Prints "live A,B" whenever the live set changes.
 import { Membership } from '../../src/speaker/membership/membership.ts';
 import { realClock } from '../../src/time/clock.ts';
@@ -21,6 +22,11 @@ m.setPeers(peers);
 await m.start();
 process.stdout.write('ready\n');
 const keepAlive = setInterval(() => {}, 1 << 30);
+process.on('SIGUSR2', () => {
+  const until = performance.now() + Number(process.env['ML_STALL'] ?? 600);
+  while (performance.now() < until); // the event loop stops, as under a long plan or GC
+  process.stdout.write('stalled\n');
+});
 process.once('SIGTERM', () => {
   m.stop();
   clearInterval(keepAlive);

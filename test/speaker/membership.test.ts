@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { LineReader } from '../helpers/netns.ts';
 import { encodeHeartbeat } from '../../src/speaker/membership/heartbeat.ts';
 import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER } from '../../src/speaker/membership/membership.ts';
+import { RUNWAY_MS } from '../../src/speaker/membership/runway.ts';
 
 const script = fileURLToPath(new URL('./membership-peer.ts', import.meta.url));
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -46,6 +47,28 @@ test(`three speakers see each other; a crashed one is dead to the others after a
   assert.ok(detected >= earliest, `crash "detected" after only ${detected.toFixed(0)} ms, before ${earliest} ms: too eager, one lost datagram would fail over`);
   n1.child.kill('SIGKILL');
   n2.child.kill('SIGKILL');
+});
+
+test(`a speaker whose JavaScript thread stalls for 600 ms stays live (the runway, ${RUNWAY_MS} ms); a frozen one is dead at once`, async () => {
+  const { nodes } = await threeNodes();
+  const [n1, n2, n3] = nodes as [ReturnType<typeof peer>, ReturnType<typeof peer>, ReturnType<typeof peer>];
+  // Three stalls in a row, each four times the detection period: the heartbeats
+  // loaded ahead keep going out from the native thread.
+  for (let i = 0; i < 3; i++) {
+    n3.child.kill('SIGUSR2');
+    await n3.out.next((l) => l === 'stalled', 5_000);
+    await new Promise((r) => setTimeout(r, 300)); // a refresh of the runway in between
+  }
+  for (const n of [n1, n2]) assert.ok(!n.out.all().some((l) => l.startsWith('live ')), `the stalled speaker was taken for dead: ${n.out.all().join(' | ')}`);
+  // SIGSTOP stops every thread, the sender's too: the same detection as a crash.
+  const t0 = performance.now();
+  n3.child.kill('SIGSTOP');
+  await n1.out.next((l) => l === 'live node-1,node-2', 2_000);
+  const detected = performance.now() - t0;
+  assert.ok(detected < 1500, `freeze detected after ${detected.toFixed(0)} ms`);
+  n3.child.kill('SIGCONT');
+  await n1.out.next((l) => l === 'live node-1,node-2,node-3', 3_000);
+  for (const n of nodes) n.child.kill('SIGKILL');
 });
 
 test('a speaker that stops cleanly is dead to the others at once (leaving heartbeat)', async () => {

@@ -257,11 +257,17 @@ export class L2Responder {
     change();
     this.#sync();
     const after = this.#answering();
-    for (const key of before) if (!after.has(key)) this.#giveUp(key);
-    for (const key of after) if (!before.has(key)) this.#takeOver(key);
+    const gone = [...before].filter((key) => !after.has(key));
+    const taken = [...after].filter((key) => !before.has(key));
+    for (const key of gone) this.#giveUp(key);
+    for (const key of taken) this.#takeOver(key);
     // The first announcements go out now, not on the next turn of the event loop (every
     // millisecond here is a millisecond of failover), and in one pass for all of them.
     this.#pump();
+    // One line per change, not per IP: a node taking over a thousand IPs must not spend
+    // its failover writing a thousand log lines.
+    if (gone.length > 0) this.#log.info(summary(gone), 'no longer announcing');
+    if (taken.length > 0) this.#log.info(summary(taken), 'announcing');
   }
 
   /** Links whose carrier came back less than carrierHoldOff ago count as having none yet. */
@@ -314,7 +320,6 @@ export class L2Responder {
     const [ip, ifname] = splitKey(key);
     if (ip.includes(':')) this.#membership(ip, ifname, true);
     this.#announce(ip, ifname, true);
-    this.#log.info({ ip, interface: ifname }, 'announcing');
   }
 
   /** (Re)starts the gratuitous schedule of an IP on an interface; the caller pumps. */
@@ -348,7 +353,6 @@ export class L2Responder {
     this.#endYield(key);
     this.#gratuitous.cancel(ip, ifname);
     if (ip.includes(':')) this.#membership(ip, ifname, false);
-    this.#log.info({ ip, interface: ifname }, 'no longer announcing');
   }
 
   /**
@@ -594,6 +598,12 @@ export class L2Responder {
     this.#yieldChecks.get(key)?.timer.cancel();
     this.#yieldChecks.delete(key);
   }
+}
+
+/** For a log line: how many (IP, interface) pairs, and the first few of them. */
+function summary(keys: readonly string[]): { count: number; pairs: string[]; more?: number } {
+  const shown = 20;
+  return { count: keys.length, pairs: keys.slice(0, shown), ...(keys.length > shown ? { more: keys.length - shown } : {}) };
 }
 
 function splitKey(key: string): [string, string] {

@@ -1,5 +1,7 @@
 // The membership driver: sends a heartbeat to every other node's speaker every
 // `interval` ms over UDP, reads theirs, and reports the live set whenever it changes.
+// The heartbeats go out through the runway (runway.ts), from a thread of their own, so
+// a stall of this thread is not taken for a death.
 // Who is live is decided by the pure FailureDetector (detector.ts); each heartbeat
 // carries this speaker's reports of whom it hears, which is how a peer this speaker
 // cannot hear, but others can, stays live here too.
@@ -12,8 +14,9 @@
 // forging its name, unless it also spoofs that node's address; use a key against that.
 import { createSocket, type Socket } from 'node:dgram';
 import type { Clock, Timer } from '../../time/clock.ts';
-import { encodeHeartbeat, nameHash, parseHeartbeat, type HeartbeatType, type PeerReport } from './heartbeat.ts';
+import { encodeHeartbeat, nameHash, parseHeartbeat, type PeerReport } from './heartbeat.ts';
 import { FailureDetector, type Report } from './detector.ts';
+import { HeartbeatRunway } from './runway.ts';
 
 /** Heartbeat period, ms. */
 export const DEFAULT_INTERVAL = 40;
@@ -58,7 +61,6 @@ export class Membership {
   readonly #interval: number;
   readonly #detector: FailureDetector;
   readonly #incarnation: bigint;
-  #sequence = 0;
   /** Other nodes and their addresses, from the Node objects. */
   #peers = new Map<string, readonly string[]>();
   /** Name hash -> peer, for the reports in heartbeats; a hash two peers share is left out. */
@@ -67,12 +69,12 @@ export class Membership {
   #hashOf = new Map<string, number>();
   readonly #ownHash: number;
   #socket: Socket | undefined;
+  #runway: HeartbeatRunway | undefined;
   #timer: Timer | undefined;
   #lastLive = '';
   #startedAt = 0;
   #stopped = false;
   #lastStalled = 0;
-  readonly counters = { sent: 0, received: 0, rejected: 0, sendErrors: 0 };
 
   constructor(opts: MembershipOptions) {
     this.#opts = opts;
@@ -109,13 +111,14 @@ export class Membership {
     byHash.delete(this.#ownHash); // a peer that shares this speaker's hash is not relayed
     this.#byHash = byHash;
     this.#hashOf = new Map([...byHash].map(([h, name]) => [name, h]));
+    this.#runway?.setPeers([...next.values()].map((a) => a[0]!), this.#opts.port);
     this.#evaluate();
   }
 
   async start(): Promise<void> {
     const socket = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: false });
     socket.on('message', (msg, rinfo) => this.#receive(msg, rinfo.address));
-    socket.on('error', () => this.counters.sendErrors++);
+    socket.on('error', () => {}); // a failed send is a lost heartbeat, which the peers allow for
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(this.#opts.port, this.#opts.bindAddress ?? '::', () => {
@@ -124,6 +127,8 @@ export class Membership {
       });
     });
     this.#socket = socket;
+    this.#runway = new HeartbeatRunway({ node: this.#opts.node, incarnation: this.#incarnation, interval: this.#interval, bindAddress: this.#opts.bindAddress ?? '::', ...(this.#opts.key ? { key: this.#opts.key } : {}) });
+    this.#runway.setPeers([...this.#peers.values()].map((a) => a[0]!), this.#opts.port);
     this.#startedAt = this.#opts.clock.now();
     this.#tick();
   }
@@ -133,9 +138,14 @@ export class Membership {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#timer?.cancel();
+    // The runway first: an "alive" sent after the goodbye would be ignored, but must not be sent.
+    const sequence = this.#runway?.nextSequence() ?? 0;
+    this.#runway?.close();
+    this.#runway = undefined;
     if (this.#socket) {
-      // Three copies: one lost datagram must not cost a 500 ms detection.
-      for (let i = 0; i < 3; i++) this.#broadcast('leaving');
+      // Three copies: one lost datagram must not cost a detection period.
+      const goodbye = encodeHeartbeat({ type: 'leaving', node: this.#opts.node, incarnation: this.#incarnation, sequence }, this.#opts.key);
+      for (let i = 0; i < 3; i++) this.#sendNow(goodbye);
       const s = this.#socket;
       this.#socket = undefined;
       setTimeout(() => s.close(), 20).unref();
@@ -151,31 +161,32 @@ export class Membership {
     if (this.#detector.health !== health || stalled > this.#detector.suspectAfter) {
       this.#opts.onHealth?.(this.#detector.health, this.#detector.timeout, stalled > this.#detector.suspectAfter ? stalled : undefined);
     }
-    this.#broadcast('alive');
+    this.#loadRunway();
     this.#evaluate();
     // Check more often than we send, so a death is seen within suspectAfter + interval/2.
     this.#timer = this.#opts.clock.setTimeout(() => this.#tick(), this.#interval);
     this.#opts.clock.setTimeout(() => this.#evaluate(), this.#interval / 2);
   }
 
-  #broadcast(type: HeartbeatType): void {
+  /** The next heartbeat, with this speaker's reports, goes to the runway's next slot. */
+  #loadRunway(): void {
+    const now = this.#opts.clock.now();
+    const reports: PeerReport[] = [];
+    for (const r of this.#detector.reports(now)) {
+      const hash = this.#hashOf.get(r.node); // only peers with a hash of their own
+      if (hash !== undefined) reports.push({ hash, incarnation: r.incarnation, age: r.age });
+    }
+    this.#runway?.load(reports, now);
+  }
+
+  /** One datagram to every peer, from this thread (the goodbye). */
+  #sendNow(datagram: Buffer): void {
     const socket = this.#socket;
     if (!socket) return;
-    const reports: PeerReport[] = [];
-    if (type === 'alive') {
-      for (const r of this.#detector.reports(this.#opts.clock.now())) {
-        const hash = this.#hashOf.get(r.node); // only peers with a hash of their own
-        if (hash !== undefined) reports.push({ hash, incarnation: r.incarnation, age: r.age });
-      }
-    }
-    const datagram = encodeHeartbeat({ type, node: this.#opts.node, incarnation: this.#incarnation, sequence: ++this.#sequence, reports }, this.#opts.key);
     for (const addresses of this.#peers.values()) {
       // The socket is dual-stack (udp6): IPv4 peers are reached as IPv4-mapped addresses.
       const to = addresses[0]!.includes(':') ? addresses[0]! : `::ffff:${addresses[0]!}`;
-      socket.send(datagram, this.#opts.port, to, (err) => {
-        if (err) this.counters.sendErrors++;
-        else this.counters.sent++;
-      });
+      socket.send(datagram, this.#opts.port, to);
     }
   }
 
@@ -188,7 +199,6 @@ export class Membership {
     const addresses = this.#peers.get(h.node);
     if (!addresses) return this.#reject(from, `heartbeat from unknown node "${h.node}"`);
     if (!addresses.includes(from)) return this.#reject(from, `heartbeat for node "${h.node}" from ${from}, which is not one of its addresses (${addresses.join(', ')})`);
-    this.counters.received++;
     let reports: Report[] | undefined;
     if (h.reports) {
       reports = [];
@@ -207,7 +217,6 @@ export class Membership {
   }
 
   #reject(from: string, reason: string): void {
-    this.counters.rejected++;
     this.#opts.onRejected?.(from, reason);
   }
 
