@@ -333,10 +333,11 @@ export class Speaker {
       liveNodes: this.#membership.live(),
     });
     this.#lastPlan = plan;
+    const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
+    // L2 first: this is the failover path; BGP, metrics, Events and statuses can wait a few ms.
+    this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
     this.#planBGP(config, services);
     this.#opts.metrics.updates.inc();
-    const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
-    this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
     this.#report(mine);
     this.#statuses.set([...mine.values()].flatMap((a) => a.services.map((service) => ({ service, detail: { interfaces: this.#responder.interfacesFor(a.ip).map((name) => ({ name })) } }))));
     const before = [...this.#mine.keys()].join(',');

@@ -214,8 +214,7 @@ export class L2Responder {
     const before = this.#answering();
     this.#scan(); // a link that regained its carrier is taken over here, schedule and all
     const keys = [...this.#answering()].filter((key) => before.has(key));
-    for (const key of keys) this.#announce(...splitKey(key), true);
-    this.#pump();
+    this.#announce(keys);
     if (keys.length > 0) this.#log.info({ why, announcements: keys.length }, 'announcing again');
   }
 
@@ -260,10 +259,8 @@ export class L2Responder {
     const gone = [...before].filter((key) => !after.has(key));
     const taken = [...after].filter((key) => !before.has(key));
     for (const key of gone) this.#giveUp(key);
-    for (const key of taken) this.#takeOver(key);
-    // The first announcements go out now, not on the next turn of the event loop (every
-    // millisecond here is a millisecond of failover), and in one pass for all of them.
-    this.#pump();
+    this.#announce(taken, true);
+    this.#pump(); // what the links' changes left due
     // One line per change, not per IP: a node taking over a thousand IPs must not spend
     // its failover writing a thousand log lines.
     if (gone.length > 0) this.#log.info(summary(gone), 'no longer announcing');
@@ -316,17 +313,28 @@ export class L2Responder {
     this.#log.info({ interface: name }, 'stopped answering on interface');
   }
 
-  #takeOver(key: string): void {
-    const [ip, ifname] = splitKey(key);
-    if (ip.includes(':')) this.#membership(ip, ifname, true);
-    this.#announce(ip, ifname, true);
-  }
-
-  /** (Re)starts the gratuitous schedule of an IP on an interface; the caller pumps. */
-  #announce(ip: string, ifname: string, probe: boolean): void {
+  /**
+   * (Re)starts the gratuitous schedule of each "ip%ifname" pair, sends what is due at
+   * once, then probes each IP for another owner; `takeOver`: the pairs are new here and
+   * their IPv6 solicited-node groups are joined too. The first announcements go out now,
+   * not on the next turn of the event loop, and before the probes and the group joins
+   * (a thousand of each cost more than the announcements themselves): every millisecond
+   * before them is a millisecond of failover.
+   */
+  #announce(keys: readonly string[], takeOver = false): void {
+    if (keys.length === 0) return;
+    const now = this.#opts.clock.now();
     // IPv4: a gratuitous request and a gratuitous reply; IPv6: one unsolicited NA.
-    this.#gratuitous.announce(ip, ifname, ip.includes(':') ? 1 : 2, this.#opts.clock.now());
-    if (probe) this.#sendProbe(ip, ifname);
+    for (const key of keys) {
+      const [ip, ifname] = splitKey(key);
+      this.#gratuitous.announce(ip, ifname, ip.includes(':') ? 1 : 2, now);
+    }
+    this.#pump();
+    for (const key of keys) {
+      const [ip, ifname] = splitKey(key);
+      this.#sendProbe(ip, ifname);
+      if (takeOver && ip.includes(':')) this.#membership(ip, ifname, true);
+    }
   }
 
   /** Sends what the queue has due now and sets the timer for what comes next. */
@@ -512,8 +520,7 @@ export class L2Responder {
       const recheck = this.#opts.clock.setTimeout(() => {
         const link = this.#open.get(ifname);
         if (!link || !this.#answers(link, ip)) return;
-        this.#announce(ip, ifname, true);
-        this.#pump();
+        this.#announce([`${ip}%${ifname}`]);
       }, HANDOVER_WINDOW_MS);
       this.#suspects.set(key, { first: now, last: now, recheck });
       this.#log.info({ ip, mac, interface: open.link.name }, 'another host claims an announced IP; checking again after the handover window');
@@ -582,8 +589,7 @@ export class L2Responder {
       const link = this.#open.get(ifname);
       if (link && this.#answers(link, ip)) {
         this.#log.info({ ip, interface: ifname, was: y.to }, 'the node this IP was yielded to no longer answers for it; announcing it again');
-        this.#announce(ip, ifname, true);
-        this.#pump();
+        this.#announce([key]);
       }
       return;
     }
