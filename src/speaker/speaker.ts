@@ -21,7 +21,8 @@ import type { Config } from '../config/model.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Logger } from '../observability/logging.ts';
 import type { SpeakerMetrics } from '../observability/metrics.ts';
-import { planL2, type IPAnnouncement, type L2Plan } from './election/l2-plan.ts';
+import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from './election/l2-plan.ts';
+import { planStandby, singleDeparture, type Standby } from './election/standby.ts';
 import { nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
 import { projectEndpointSlice, projectNode, projectService, sliceServiceKey } from '../api/projection.ts';
 import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER, Membership } from './membership/membership.ts';
@@ -59,6 +60,9 @@ const HANDOFF_MS = 500;
 /** Informer changes are gathered this long before one re-plan (a rollout touches many slices). */
 const PLAN_DEBOUNCE_MS = 10;
 
+/** The standby takeovers are computed once the inputs have been quiet this long (N - 1 plans). */
+const STANDBY_DELAY_MS = 500;
+
 export class Speaker {
   readonly #opts: SpeakerOptions;
   readonly #log: Logger;
@@ -93,6 +97,11 @@ export class Speaker {
   /** The peers membership does not hear, as last reported (#reportReachability). */
   #unreachable: readonly Unreachable[] = [];
   #reachabilityReported = false;
+  /** Counts every change to the plan's inputs but membership (informers, configuration). */
+  #inputs = 0;
+  /** What this node takes over if one peer dies, for the inputs and live set it was computed from. */
+  #standby: { inputs: number; live: ReadonlySet<string>; takeovers: Standby } | undefined;
+  #standbyTimer: Timer | undefined;
   /** Since when membership's local health says this speaker runs late (undefined: on time). */
   #lateSince: number | undefined;
 
@@ -132,6 +141,7 @@ export class Speaker {
         opts.metrics.liveMembers.set(live.size);
         this.#log.info({ live: [...live] }, 'members');
         const returned = [...live].filter((n) => !this.#live.has(n));
+        this.#takeOverFromStandby(live);
         this.#live = live;
         this.#plan(); // at once: this is the failover path
         this.#reportReachability();
@@ -241,6 +251,7 @@ export class Speaker {
     this.#stopped = true;
     this.#planTimer?.cancel();
     this.#settleTimer?.cancel();
+    this.#standbyTimer?.cancel();
     this.#bgpDrainTimer?.cancel();
     // Leave first: the peers fail over at once instead of after a detection period.
     // Make-before-break: this node announces nothing more but keeps answering questions
@@ -294,6 +305,7 @@ export class Speaker {
   }
 
   #loadConfig(): void {
+    this.#inputs++;
     const built = this.#config.build();
     const m = this.#opts.metrics;
     if (!built.config) {
@@ -310,6 +322,7 @@ export class Speaker {
   }
 
   #schedulePlan(): void {
+    this.#inputs++;
     if (this.#planTimer) return;
     this.#planTimer = this.#opts.clock.setTimeout(() => {
       this.#planTimer = undefined;
@@ -317,22 +330,53 @@ export class Speaker {
     }, PLAN_DEBOUNCE_MS);
   }
 
-  #plan(): void {
-    if (this.#stopped || !this.#synced || !this.#membership.settled) return;
+  /** The L2 planner's input from the caches, or undefined before they are ready. */
+  #planInput(): L2PlanInput | undefined {
+    if (this.#stopped || !this.#synced || !this.#membership.settled) return undefined;
     const config = this.#validConfig;
-    if (!config) return;
+    if (!config) return undefined;
     const lbClass = this.#opts.loadBalancerClass;
     const services = this.#services
       .list()
       .filter((s) => s.spec?.type === 'LoadBalancer' && (s.spec.loadBalancerClass ?? undefined) === lbClass && (s.status?.loadBalancer?.ingress ?? []).length > 0)
       .map((s) => serviceViewFromObjects(s, this.#slices.indexed(`${s.metadata?.namespace}/${s.metadata?.name}`)));
-    const plan = planL2({
-      config,
-      services,
-      nodes: this.#nodes.list().map(nodeViewFromObject),
-      liveNodes: this.#membership.live(),
-    });
+    return { config, services, nodes: this.#nodes.list().map(nodeViewFromObject), liveNodes: this.#membership.live() };
+  }
+
+  /**
+   * Failover without waiting for a plan: when exactly one peer left the live set and
+   * nothing else changed since the standby was computed, this node announces what it
+   * takes over at once; the full plan follows (docs/L2.md "Taking over").
+   */
+  #takeOverFromStandby(live: ReadonlySet<string>): void {
+    const standby = this.#standby;
+    if (!standby || standby.inputs !== this.#inputs || this.#planTimer || !sameSet(standby.live, this.#live)) return;
+    const peer = singleDeparture(this.#live, live);
+    const gained = peer === undefined ? undefined : standby.takeovers.get(peer);
+    if (!gained) return;
+    this.#responder.addAnnouncements(gained.map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
+  }
+
+  /** Computes the standby takeovers once the inputs are quiet (N - 1 plans: not on every change). */
+  #scheduleStandby(): void {
+    this.#standbyTimer?.cancel();
+    const inputs = this.#inputs;
+    this.#standbyTimer = this.#opts.clock.setTimeout(() => {
+      this.#standbyTimer = undefined;
+      const input = this.#planInput();
+      if (!input || inputs !== this.#inputs) return;
+      this.#standby = { inputs, live: input.liveNodes, takeovers: planStandby(input, this.#opts.node) };
+    }, STANDBY_DELAY_MS);
+  }
+
+  #plan(): void {
+    const input = this.#planInput();
+    if (!input) return;
+    const { config, services } = input;
+    const plan = planL2(input);
     this.#lastPlan = plan;
+    this.#standby = undefined;
+    this.#scheduleStandby();
     const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
     // L2 first: this is the failover path; BGP, metrics, Events and statuses can wait a few ms.
     this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
@@ -446,4 +490,8 @@ export class Speaker {
       );
     }
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
 }

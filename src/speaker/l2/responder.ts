@@ -204,6 +204,13 @@ export class L2Responder {
     this.#changeAnswering(() => (this.#announced = new Map(list.map((a) => [a.ip, a]))));
   }
 
+  /** More IPs to announce, the others unchanged (a takeover known ahead, before the full plan). */
+  addAnnouncements(list: readonly Announcement[]): void {
+    this.#changeAnswering(() => {
+      for (const a of list) this.#announced.set(a.ip, a);
+    });
+  }
+
   /**
    * Announces every IP held again, with the whole schedule, after re-reading the links:
    * for when the LAN may have heard another node claim them (a peer that could not hear

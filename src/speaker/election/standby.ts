@@ -1,0 +1,33 @@
+// What this node would take over if one live peer died, computed ahead of time, so that
+// a failover announces at once instead of after a whole plan (a plan over 2,000 services
+// is ~60 ms of CPU, several hundred ms of wall time on a loaded node: docs/L2.md "Taking
+// over"). Pure: the same planner, once per live peer with that peer left out.
+//
+// Only additions are kept: they are exactly what the plan without that peer gives this
+// node beyond what it has (the planner is deterministic, and the speaker uses a standby
+// only while nothing else changed). The full plan, which follows in the same turn of the
+// event loop, settles the rest (what a death takes from this node, if anything).
+import { planL2, type IPAnnouncement, type L2PlanInput } from './l2-plan.ts';
+
+/** Peer -> the announcements this node would add if that peer left the live set. */
+export type Standby = ReadonlyMap<string, readonly IPAnnouncement[]>;
+
+export function planStandby(input: L2PlanInput, node: string): Standby {
+  const mine = (live: ReadonlySet<string>) => new Map(planL2({ ...input, liveNodes: live }).announcements.filter((a) => a.node === node).map((a) => [a.ip, a]));
+  const now = mine(input.liveNodes);
+  const out = new Map<string, IPAnnouncement[]>();
+  for (const peer of [...input.liveNodes].sort()) {
+    if (peer === node) continue;
+    const without = new Set([...input.liveNodes].filter((n) => n !== peer));
+    const gained = [...mine(without).values()].filter((a) => !now.has(a.ip));
+    if (gained.length > 0) out.set(peer, gained);
+  }
+  return out;
+}
+
+/** The one peer that left between two live sets, if exactly one left and none joined. */
+export function singleDeparture(before: ReadonlySet<string>, after: ReadonlySet<string>): string | undefined {
+  if ([...after].some((n) => !before.has(n))) return undefined;
+  const gone = [...before].filter((n) => !after.has(n));
+  return gone.length === 1 ? gone[0] : undefined;
+}
