@@ -126,6 +126,22 @@ test('a stall of this speaker is not the peers\' silence: nobody is dead when it
   assert.deepEqual(d.live(10_850), []);
 });
 
+test('a member found dead stays dead when the timeout widens afterwards, until it is heard again', () => {
+  const d = detector();
+  d.tick(0);
+  d.heard('node-b', 1n, 1, false, 0);
+  advance(d, 0, 200);
+  assert.deepEqual(d.live(200), [], 'unheard for 150 ms: dead');
+  // This speaker now runs late (the takeover's own work, say): health goes up, and
+  // the old evidence would be within the wider timeout.
+  let t = 200;
+  for (let k = 0; k < 3; k++) d.tick((t += I + 30));
+  assert.ok(d.health >= 2 && d.timeout > t - 0 - d.stalled, `health ${d.health}, timeout ${d.timeout}`);
+  assert.deepEqual(d.live(t), [], 'not brought back by a wider timeout on the same evidence');
+  d.heard('node-b', 1n, 2, false, t + 5);
+  assert.deepEqual(d.live(t + 5), ['node-b'], 'a fresh heartbeat brings it back');
+});
+
 test('local health: late ticks widen the timeout, steady ticks narrow it back', () => {
   const d = detector();
   d.tick(0);

@@ -59,6 +59,13 @@ interface Member {
   readonly hearsMe: boolean | undefined;
   /** It reported this speaker, then stopped: it took this speaker for dead. */
   readonly lostMe: boolean;
+  /**
+   * The freshest evidence (attentive time) there was when it was found dead; it stays
+   * dead until something fresher is heard. Without this, a timeout widened afterwards
+   * (this speaker running late, often because of the takeover itself) would bring it
+   * back on the same old evidence, and its IPs would move back and forth.
+   */
+  buried: number;
 }
 
 /** On-time ticks that earn back one step of health. */
@@ -142,7 +149,7 @@ export class FailureDetector {
     if (lostMe && hearsMe === true) this.#heardAgain.push(node);
     this.#members.set(node, {
       incarnation, sequence, direct: at, directAt: now, relayed: sameLife ? m.relayed : -Infinity, left: leaving,
-      hearsMe: hearsMe ?? before, lostMe: lostMe && hearsMe !== true,
+      hearsMe: hearsMe ?? before, lostMe: lostMe && hearsMe !== true, buried: sameLife ? m.buried : -Infinity,
     });
     if (leaving || !wasLive) this.#changed = true;
     if (leaving) return 'left';
@@ -201,7 +208,7 @@ export class FailureDetector {
     if (m && (incarnation < m.incarnation || (incarnation === m.incarnation && m.left))) return;
     const wasLive = m !== undefined && this.#isLive(m, at);
     if (!m || incarnation > m.incarnation) {
-      this.#members.set(node, { incarnation, sequence: -1, direct: -Infinity, directAt: -Infinity, relayed: heardAt, left: false, hearsMe: undefined, lostMe: false });
+      this.#members.set(node, { incarnation, sequence: -1, direct: -Infinity, directAt: -Infinity, relayed: heardAt, left: false, hearsMe: undefined, lostMe: false, buried: -Infinity });
     } else if (heardAt > m.relayed) {
       this.#members.set(node, { ...m, relayed: heardAt });
     }
@@ -234,6 +241,10 @@ export class FailureDetector {
   }
 
   #isLive(m: Member, at: number): boolean {
-    return !m.left && at - Math.max(m.direct, m.relayed) < this.timeout;
+    const evidence = Math.max(m.direct, m.relayed);
+    if (m.left || evidence <= m.buried) return false;
+    if (at - evidence < this.timeout) return true;
+    m.buried = evidence;
+    return false;
   }
 }
