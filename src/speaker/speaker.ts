@@ -365,7 +365,9 @@ export class Speaker {
       this.#standbyTimer = undefined;
       const input = this.#planInput();
       if (!input || inputs !== this.#inputs) return;
-      this.#standby = { inputs, live: input.liveNodes, takeovers: planStandby(input, this.#opts.node) };
+      const takeovers = planStandby(input, this.#opts.node);
+      this.#standby = { inputs, live: input.liveNodes, takeovers };
+      this.#responder.prepare([...takeovers.values()].flat().map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
     }, STANDBY_DELAY_MS);
   }
 
