@@ -40,6 +40,27 @@ function setup(links: Link[] = [ETH0, ETH1, VETH], refreshInterval?: number) {
   return { clock, responder, sent, take, receive, closed, conflicts, setLinks: (l: Link[]) => (currentLinks = l) };
 }
 
+test('a takeover known ahead (prepare, addAnnouncements) sends what setAnnouncements does, announcements before probes, and keeps what was held', () => {
+  const frames = (ips: string[], ahead: boolean) => {
+    const r = setup([ETH0]);
+    r.responder.setAnnouncements([{ ip: '198.18.0.1', interfaces: [] }]);
+    r.take();
+    const list = ips.map((ip) => ({ ip, interfaces: [] }));
+    if (ahead) {
+      r.responder.prepare(list);
+      r.responder.addAnnouncements(list);
+    } else r.responder.setAnnouncements([{ ip: '198.18.0.1', interfaces: [] }, ...list]);
+    const sent = r.take().map((s) => JSON.stringify(s.msg));
+    assert.deepEqual(r.responder.interfacesFor('198.18.0.1'), ['eth0'], 'the IP held before is still answered');
+    return sent;
+  };
+  const ips = ['198.18.0.7', '2001:db8::7', '198.18.0.9'];
+  const ahead = frames(ips, true);
+  assert.deepEqual(ahead, frames(ips, false));
+  const kinds = ahead.map((m) => (/"senderIP":"0\.0\.0\.0"|"dad":true/.test(m) ? 'probe' : 'announcement'));
+  assert.deepEqual(kinds, [...Array(5).fill('announcement'), ...Array(3).fill('probe')], 'two frames per IPv4 announcement, one NA, then one probe each');
+});
+
 test('taking over an IP: gratuitous request and reply on every suitable interface at once, then on schedule', () => {
   const r = setup();
   r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
