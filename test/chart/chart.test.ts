@@ -173,7 +173,7 @@ describe('charts/ferrolb', () => {
       'speaker.nodeSelector.node-role/edge=true', 'controller.priorityClassName=system-cluster-critical', 'speaker.priorityClassName=system-node-critical',
       'controller.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=infra',
       'controller.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists',
-      'webhook.failurePolicy=Fail',
+      'webhook.failurePolicy=Fail', 'speaker.gratuitousARPInterval=60', 'speaker.bgpDrainTime=30',
     ];
     const objs = render('--set-string', 'speaker.nodeSelector.node-role/edge=true', '--set', values.filter((v) => !v.startsWith('speaker.nodeSelector')).join(','));
     const c = controller(objs);
@@ -188,7 +188,8 @@ describe('charts/ferrolb', () => {
       assert.equal(p.metadata.annotations, undefined, 'scrapeAnnotations=false leaves no annotations');
     }
     assert.deepEqual(cc.args, ['controller', '--namespace=$(POD_NAMESPACE)', '--deployment=controller', '--metrics-addr=0.0.0.0:9100', '--webhook-port=9443', '--log-level=debug', '--lb-class=example.com/internal', '--ml-secret-name=lb-memberlist']);
-    assert.deepEqual(sc.args, ['speaker', '--namespace=$(POD_NAMESPACE)', '--metrics-addr=$(METALLB_HOST):9100', '--ml-bind-port=7947', '--log-level=all', '--lb-class=example.com/internal']);
+    assert.deepEqual(sc.args, ['speaker', '--namespace=$(POD_NAMESPACE)', '--metrics-addr=$(METALLB_HOST):9100', '--ml-bind-port=7947', '--log-level=all', '--gratuitous-arp-interval=60', '--bgp-drain-time=30', '--lb-class=example.com/internal']);
+    assert.equal((s.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds, 35, 'the grace period covers the BGP drain');
     assert.deepEqual(sc.ports.map((p) => [p.name, p.containerPort]), [['monitoring', 9100], ['memberlist-udp', 7947]]);
     assert.deepEqual(cc.ports.map((p) => [p.name, p.containerPort]), [['monitoring', 9100], ['webhook', 9443]]);
     assert.deepEqual(s.spec.volumes?.map((v) => v.secret?.secretName), ['lb-memberlist']);
@@ -306,6 +307,8 @@ describe('charts/ferrolb', () => {
       [['--set', 'webhook.failurePolicy=Never'], /at '\/webhook\/failurePolicy': value must be one of 'Fail', 'Ignore'/],
       [['--set', 'controller.logLevel=verbose'], /at '\/controller\/logLevel': value must be one of 'all', 'trace', 'debug', 'info', 'warn', 'error', 'fatal', 'none'/],
       [['--set', 'speaker.tolerateMaster=yes please'], /at '\/speaker\/tolerateMaster': got string, want boolean/],
+      [['--set', 'speaker.bgpDrainTime=301'], /at '\/speaker\/bgpDrainTime': maximum: got 301, want 300/],
+      [['--set', 'speaker.gratuitousARPInterval=0'], /at '\/speaker\/gratuitousARPInterval': minimum: got 0, want 1/],
       [['--set', 'speaker.tolerations[0].operator=Matches'], /at '\/speaker\/tolerations\/0\/operator': value must be one of 'Exists', 'Equal'/],
       [['--set', 'controller.resources.requests.cpu=25 m'], /at '\/controller\/resources\/requests\/cpu'/],
       [['--set', 'image.tag=dev build'], /at '\/image\/tag': 'dev build' does not match pattern/],
