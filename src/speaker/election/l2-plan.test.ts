@@ -244,6 +244,12 @@ describe('planL2: rule 3, endpoints and externalTrafficPolicy', () => {
     const p = plan(cfg, local([ep('n3', TERMINATING_SERVING), ep('n1', TERMINATING_GONE)]), nodes);
     assert.deepEqual([...new Set(p.announcements.map((a) => a.node))], ['n3']);
   });
+  it('Local: a node with a ready endpoint wins over one whose endpoint is only terminating (a drain moves the IP while the old pod still serves)', () => {
+    const p = plan(cfg, local([ep('n3', TERMINATING_SERVING), ep('n1', READY)]), nodes);
+    assert.deepEqual([...new Set(p.announcements.map((a) => a.node))], ['n1']);
+    const q = plan(cfg, local([ep('n3', TERMINATING_SERVING), ep('n1', READY)]), nodes, ['n2', 'n3', 'n4']);
+    assert.deepEqual([...new Set(q.announcements.map((a) => a.node))], ['n3'], 'the ready one cannot announce: the terminating one still serves');
+  });
   it('Local: ready endpoints only on nodes that cannot announce → reported', () => {
     const p = plan(cfg, [svc('ns/a', ['10.0.0.1'], { externalTrafficPolicy: 'Local', endpoints: [ep('n1'), ep('n2')] })], nodes, ['n3', 'n4']);
     assert.deepEqual(p.announcements, []);
@@ -815,16 +821,13 @@ function oracle(input: L2PlanInput): Map<string, { services: string[]; candidate
       );
       const usable = s.endpoints.filter((e) => e.ready || e.serving);
       if (usable.length === 0) continue;
-      const candidates = input.nodes
-        .filter(
-          (n) =>
-            input.liveNodes.has(n.name) &&
-            !n.networkUnavailable &&
-            !(EXCLUDE_FROM_LB_LABEL in n.labels) &&
-            ads.some((a) => sels(a.nodeSelectors, n.labels)) &&
-            (s.externalTrafficPolicy === 'Cluster' || usable.some((e) => e.nodeName === n.name)),
-        )
-        .map((n) => n.name);
+      const eligible = input.nodes.filter(
+        (n) => input.liveNodes.has(n.name) && !n.networkUnavailable && !(EXCLUDE_FROM_LB_LABEL in n.labels) && ads.some((a) => sels(a.nodeSelectors, n.labels)),
+      );
+      // Local: the nodes with a ready endpoint, or failing those, with a serving one.
+      const withReady = eligible.filter((n) => usable.some((e) => e.ready && e.nodeName === n.name));
+      const withServing = eligible.filter((n) => usable.some((e) => e.nodeName === n.name));
+      const candidates = (s.externalTrafficPolicy === 'Cluster' ? eligible : withReady.length > 0 ? withReady : withServing).map((n) => n.name);
       if (candidates.length === 0) continue;
       const text = formatIP(ip);
       const prev = byIP.get(text);

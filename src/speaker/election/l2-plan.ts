@@ -9,7 +9,7 @@
 import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
 import { hash as digest } from 'node:crypto';
 import { anySelectorMatches, selectorMatches } from '../../api/selector.ts';
-import type { L2ServiceView, NodeView } from '../../api/cluster-view.ts';
+import type { EndpointView, L2ServiceView, NodeView } from '../../api/cluster-view.ts';
 import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
 import { formatIP, ipKey, parseIP, type IP } from '../../net/ip.ts';
 
@@ -192,7 +192,9 @@ export function planL2(input: L2PlanInput): L2Plan {
   const services = [...input.services].sort((a, b) => compare(a.key, b.key));
   for (const svc of services) {
     const usable = svc.endpoints.filter((e) => e.ready || e.serving);
-    const localNodes = svc.externalTrafficPolicy === 'Local' ? new Set(usable.flatMap((e) => (e.nodeName !== undefined ? [e.nodeName] : []))) : undefined;
+    const nodesOf = (eps: readonly EndpointView[]) => new Set(eps.flatMap((e) => (e.nodeName !== undefined ? [e.nodeName] : [])));
+    const localNodes = svc.externalTrafficPolicy === 'Local' ? nodesOf(usable) : undefined;
+    const readyNodes = svc.externalTrafficPolicy === 'Local' ? nodesOf(usable.filter((e) => e.ready)) : undefined;
     const done = new Set<string>();
     for (const raw of svc.ips) {
       const ip = parseIP(raw);
@@ -249,7 +251,12 @@ export function planL2(input: L2PlanInput): L2Plan {
         continue;
       }
       const base = selected.eligible;
-      const candidates = localNodes === undefined ? base : base.filter((n) => localNodes.has(n));
+      // Local: nodes with a ready endpoint first. A node whose endpoints are terminating
+      // but still serve is a candidate only when no eligible node has a ready one, so a
+      // drain or a rollout moves the IP while the old pod still answers what arrives
+      // during the move (make-before-break), not after it is gone.
+      const ready = readyNodes === undefined ? [] : base.filter((n) => readyNodes.has(n));
+      const candidates = localNodes === undefined ? base : ready.length > 0 ? ready : base.filter((n) => localNodes.has(n));
       if (candidates.length === 0) {
         const names = applicable.map((i) => ads[i]!.name).join(', ');
         skip(
