@@ -9,7 +9,11 @@
 // held, the delay is from the link cut to the first advertisement of that IP from
 // another MAC. Printed: how many moved, p50, p99 and the last.
 //
-// Run as root: npm run bench:l2-burst -- [--services 2000]
+// --nodes N (default 3) runs N nodes; the advertisement still selects node-1 and node-2
+// only, so the failing node holds about 1,000 IPs whatever N, and the others add their
+// heartbeats and their plans.
+//
+// Run as root: npm run bench:l2-burst -- [--services 2000] [--nodes 3]
 // It brings the lab up, runs, and brings it down again.
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -20,9 +24,11 @@ import { tlsMaterial } from '../lab/src/certs.ts';
 import { percentiles } from './outage.ts';
 import { inParallel } from './proc.ts';
 
-const { values } = parseArgs({ options: { services: { type: 'string', default: '2000' } } });
+const { values } = parseArgs({ options: { services: { type: 'string', default: '2000' }, nodes: { type: 'string', default: '3' } } });
 const SERVICES = Number(values.services);
+const NODE_COUNT = Number(values.nodes);
 if (!(Number.isInteger(SERVICES) && SERVICES >= 2 && SERVICES <= 4000)) throw new Error('--services must be 2-4000');
+if (!(Number.isInteger(NODE_COUNT) && NODE_COUNT >= 3 && NODE_COUNT <= 10)) throw new Error('--nodes must be 3-10');
 
 function macOf(node: string): string {
   return labOk(['exec', node, 'cat', '/sys/class/net/eth0/address']).trim();
@@ -59,7 +65,7 @@ async function createServices(n: number): Promise<void> {
 
 acquireLock();
 try {
-  freshFerrolbLab(3);
+  freshFerrolbLab(NODE_COUNT);
   applyYaml(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: burst, namespace: metallb-system}
@@ -72,7 +78,7 @@ spec:
   nodeSelectors:
   - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node-1, node-2]}]
 `);
-  labOk(['deploy', 'web', '--replicas', '3']);
+  labOk(['deploy', 'web', '--replicas', String(NODE_COUNT)]);
   const t0 = Date.now();
   await createServices(SERVICES);
   await waitFor(`${SERVICES} services announced by one node each`, 300_000, async () => {
