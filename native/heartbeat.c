@@ -164,6 +164,18 @@ static heartbeat_sender *unwrap(napi_env env, napi_value handle) {
   return s;
 }
 
+// The handle of a function whose only argument it is (nextSlot, clear, stats).
+static heartbeat_sender *only_handle(napi_env env, napi_callback_info info, const char *usage) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1) {
+    napi_throw_type_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  return unwrap(env, argv[0]);
+}
+
 // "::", "2001:db8::1" or "198.18.0.1" (as ::ffff:198.18.0.1) into an IPv6 socket address.
 static int parse_address(const char *text, uint16_t port, struct sockaddr_in6 *out) {
   memset(out, 0, sizeof *out);
@@ -274,14 +286,7 @@ static napi_value js_peers(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_next_slot(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) {
-    napi_throw_type_error(env, "EINVAL", "nextSlot(handle)");
-    return NULL;
-  }
-  heartbeat_sender *s = unwrap(env, argv[0]);
+  heartbeat_sender *s = only_handle(env, info, "nextSlot(handle)");
   if (!s) return NULL;
   pthread_mutex_lock(&s->lock);
   int64_t next = s->next_slot;
@@ -350,14 +355,7 @@ static napi_value js_load(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_clear(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) {
-    napi_throw_type_error(env, "EINVAL", "clear(handle)");
-    return NULL;
-  }
-  heartbeat_sender *s = unwrap(env, argv[0]);
+  heartbeat_sender *s = only_handle(env, info, "clear(handle)");
   if (!s) return NULL;
   pthread_mutex_lock(&s->lock);
   clear_ring(s);
@@ -379,14 +377,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) {
-    napi_throw_type_error(env, "EINVAL", "stats(handle)");
-    return NULL;
-  }
-  heartbeat_sender *s = unwrap(env, argv[0]);
+  heartbeat_sender *s = only_handle(env, info, "stats(handle)");
   if (!s) return NULL;
   pthread_mutex_lock(&s->lock);
   uint64_t sent = s->sent, errors = s->errors, skipped = s->skipped;

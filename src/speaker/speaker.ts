@@ -364,8 +364,10 @@ export class Speaker {
     this.#standbyTimer = this.#opts.clock.setTimeout(() => {
       this.#standbyTimer = undefined;
       const input = this.#planInput();
-      if (!input || inputs !== this.#inputs) return;
-      const takeovers = planStandby(input, this.#opts.node);
+      const current = this.#lastPlan;
+      if (!input || !current || inputs !== this.#inputs || !sameSet(input.liveNodes, this.#live)) return;
+      // Nothing changed since the last plan (same inputs, same live set): it is the current one.
+      const takeovers = planStandby(input, this.#opts.node, current);
       this.#standby = { inputs, live: input.liveNodes, takeovers };
       this.#responder.prepare([...takeovers.values()].flat().map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
     }, STANDBY_DELAY_MS);

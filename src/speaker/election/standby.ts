@@ -7,19 +7,20 @@
 // node beyond what it has (the planner is deterministic, and the speaker uses a standby
 // only while nothing else changed). The full plan, which follows in the same turn of the
 // event loop, settles the rest (what a death takes from this node, if anything).
-import { planL2, type IPAnnouncement, type L2PlanInput } from './l2-plan.ts';
+import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from './l2-plan.ts';
 
 /** Peer -> the announcements this node would add if that peer left the live set. */
 export type Standby = ReadonlyMap<string, readonly IPAnnouncement[]>;
 
-export function planStandby(input: L2PlanInput, node: string): Standby {
-  const mine = (live: ReadonlySet<string>) => new Map(planL2({ ...input, liveNodes: live }).announcements.filter((a) => a.node === node).map((a) => [a.ip, a]));
-  const now = mine(input.liveNodes);
+/** `current`: planL2(input), which the caller already has. */
+export function planStandby(input: L2PlanInput, node: string, current: L2Plan = planL2(input)): Standby {
+  const mineIn = (plan: L2Plan) => new Map(plan.announcements.filter((a) => a.node === node).map((a) => [a.ip, a]));
+  const now = mineIn(current);
   const out = new Map<string, IPAnnouncement[]>();
   for (const peer of [...input.liveNodes].sort()) {
     if (peer === node) continue;
     const without = new Set([...input.liveNodes].filter((n) => n !== peer));
-    const gained = [...mine(without).values()].filter((a) => !now.has(a.ip));
+    const gained = [...mineIn(planL2({ ...input, liveNodes: without })).values()].filter((a) => !now.has(a.ip));
     if (gained.length > 0) out.set(peer, gained);
   }
   return out;
