@@ -2,7 +2,7 @@
 // through that IP) when a service is added or deleted, a node goes down or comes back,
 // or a Node is added to or removed from the cluster. Compares ferrolb's planL2 with
 // MetalLB's pure hash and with the alternatives considered
-// (src/speaker/election/README.md, "Churn"), and checks planL2 against an independent
+// (src/planning/README.md, "Churn"), and checks planL2 against an independent
 // model of its rule on every world and event.
 //
 //   node_modules/.bin/node bench/l2-churn.ts [trials-scale, default 1]
@@ -15,7 +15,7 @@ import { hash } from 'node:crypto';
 import type { Config } from '../src/config/model.ts';
 import { isAddressEntryError, parseAddressEntry } from '../src/net/range.ts';
 import { parseIP } from '../src/net/ip.ts';
-import { ipOrderKey, planL2 } from '../src/speaker/election/l2-plan.ts';
+import { ipOrderKey, planL2 } from '../src/planning/l2-plan.ts';
 import type { L2ServiceView } from '../src/api/cluster-view.ts';
 
 // ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// Spread of the L2 election (src/speaker/election/README.md, "What is guaranteed"):
+// Spread of the L2 election (src/planning/README.md, "What is guaranteed"):
 // with N nodes and M service IPs, every node a candidate of every IP (one pool, one
 // advertisement, Cluster policy, ready endpoints), how far each node's load is from the
 // mean; when one node's speaker stops, how many IPs move (its own, and any other); when
@@ -11,7 +11,7 @@
 import type { Config } from '../src/config/model.ts';
 import type { L2ServiceView } from '../src/api/cluster-view.ts';
 import { isAddressEntryError, parseAddressEntry } from '../src/net/range.ts';
-import { electionHash, planL2 } from '../src/speaker/election/l2-plan.ts';
+import { electionHash, planL2 } from '../src/planning/l2-plan.ts';
 
 const POOL = (() => {
   const r = parseAddressEntry('198.18.0.0/15');

@@ -25,7 +25,7 @@ interface Import {
   readonly to: string;
 }
 
-/** The table rows `| 3 | \`ipam\`, \`speaker/election\` | ... |` and the `- \`a\` → \`b\`:` lines. */
+/** The table rows `| 3 | \`ipam\`, \`planning\` | ... |` and the `- \`a\` → \`b\`:` lines. */
 function readLayering(markdown: string): Layering {
   const layers = new Map<string, number>();
   const sideways = new Set<string>();
@@ -162,14 +162,14 @@ describe('layering (docs/ARCHITECTURE.md "Layers")', () => {
   it('would report an upward import, an unlisted sideways one and a cycle', () => {
     const imp = (file: string, to: string): Import => ({ file, from: folderOf(file), to: folderOf(to) });
     const found = violations(
-      [imp('net/ip.ts', 'api/service.ts'), imp('ipam/allocator.ts', 'speaker/election/l2-plan.ts'), imp('speaker/election/x.ts', 'ipam/allocator.ts'), imp('speaker/bgp/session.ts', 'speaker/bfd/session.ts')],
+      [imp('net/ip.ts', 'api/service.ts'), imp('ipam/allocator.ts', 'planning/l2-plan.ts'), imp('planning/x.ts', 'ipam/allocator.ts'), imp('speaker/bgp/session.ts', 'speaker/bfd/session.ts')],
       layering,
     );
     assert.deepEqual(found, [
       `${join('net', 'ip.ts')}: net (layer 0) imports api (layer 1), a higher layer`,
-      `${join('ipam', 'allocator.ts')}: ipam imports speaker/election in its own layer 3, not a listed sideways import`,
-      `${join('speaker', 'election', 'x.ts')}: speaker/election imports ipam in its own layer 3, not a listed sideways import`,
-      'folder cycle: ipam -> speaker/election -> ipam',
+      `${join('ipam', 'allocator.ts')}: ipam imports planning in its own layer 3, not a listed sideways import`,
+      `${join('planning', 'x.ts')}: planning imports ipam in its own layer 3, not a listed sideways import`,
+      'folder cycle: ipam -> planning -> ipam',
     ]);
   });
 

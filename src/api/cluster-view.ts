@@ -10,6 +10,19 @@ export interface NodeView {
   readonly networkUnavailable: boolean;
 }
 
+/** Kubernetes well-known label: a node carrying it (any value) never announces. */
+export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+
+/**
+ * A node labelled node.kubernetes.io/exclude-from-external-load-balancers (any value)
+ * announces nothing, in BGP mode as in L2 (MetalLB's rule, docs/COMPATIBILITY.md); its
+ * sessions stay up. It is a planned withdrawal: the speaker drains it first
+ * (src/speaker/bgp/graceful-shutdown.ts).
+ */
+export function nodeExcluded(node: NodeView): boolean {
+  return Object.hasOwn(node.labels, EXCLUDE_FROM_LB_LABEL);
+}
+
 export interface EndpointView {
   readonly nodeName?: string;
   readonly ready: boolean;

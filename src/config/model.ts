@@ -40,7 +40,7 @@ export interface L2Advertisement {
   /**
    * Always set by buildConfig (optional only so that hand-built Configs in the election's
    * tests need not spell it). The L2 election runs only the best-scored nodes
-   * (src/speaker/election/README.md, rule 5).
+   * (src/planning/README.md, rule 5).
    */
   readonly preferredNodeSelectors?: readonly PreferredNodeSelector[];
 }

@@ -5,7 +5,8 @@ import type { ClusterView, RuntimeFailure, ServiceReport } from './analyze.ts';
 import { selectedNodes } from './analyze.ts';
 import { FAILURE_REASON } from '../k8s/events.ts';
 import type { RuntimeErrorCode } from '../observability/errors.ts';
-import { EXCLUDE_FROM_LB_LABEL, NO_READY_ENDPOINTS } from '../speaker/election/l2-plan.ts';
+import { NO_READY_ENDPOINTS } from '../planning/l2-plan.ts';
+import { EXCLUDE_FROM_LB_LABEL, nodeExcluded } from '../api/cluster-view.ts';
 
 export type Severity = 'ok' | 'info' | 'warn' | 'fail';
 
@@ -78,7 +79,7 @@ export function diagnose(view: ClusterView): Finding[] {
       if (peer.nodeSelectors.length > 0 && selectedNodes(peer.nodeSelectors, view.nodes).length === 0) add('selectors', 'warn', `BGPPeer ${peer.name}: its nodeSelectors match no node, so no node peers with it`);
     }
   }
-  const excluded = view.nodes.filter((n) => n.labels[EXCLUDE_FROM_LB_LABEL] !== undefined).map((n) => n.name);
+  const excluded = view.nodes.filter(nodeExcluded).map((n) => n.name);
   if (excluded.length > 0) add('nodes', 'info', `${excluded.join(', ')} carry ${EXCLUDE_FROM_LB_LABEL} and never announce`);
 
   const served = view.services.filter((s) => s.otherClass === undefined);

@@ -1,6 +1,6 @@
 // The speaker: one per node. It watches Services, EndpointSlices, Nodes and the
 // metallb.io configuration, learns which speakers are alive from the membership
-// heartbeats, runs the pure L2 plan (src/speaker/election) and answers ARP/NDP for the
+// heartbeats, runs the pure L2 plan (src/planning) and answers ARP/NDP for the
 // IPs the plan gives this node (src/speaker/l2).
 //
 // Failover needs no API server: the plan is re-run the moment membership changes, from
@@ -21,14 +21,14 @@ import type { Config } from '../config/model.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Logger } from '../observability/logging.ts';
 import type { SpeakerMetrics } from '../observability/metrics.ts';
-import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from './election/l2-plan.ts';
-import { planStandby, singleDeparture, type Standby } from './election/standby.ts';
-import { nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
+import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from '../planning/l2-plan.ts';
+import { planStandby, singleDeparture, type Standby } from '../planning/standby.ts';
+import { nodeExcluded, nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
 import { projectEndpointSlice, projectNode, projectService, sliceServiceKey } from '../api/projection.ts';
 import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER, Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
 import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
-import { nodeExcluded, planBGP, type PeerRoutes } from './bgp/routes.ts';
+import { planBGP, type PeerRoutes } from '../planning/bgp-plan.ts';
 import { BGPSessions } from './bgp/sessions.ts';
 import { DEFAULT_DRAIN_TIME_S, drainStep, nodeDraining, type Drain } from './bgp/graceful-shutdown.ts';
 

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ribOutChange, type SessionEnds } from './adj-rib-out.ts';
-import type { RouteAttributes } from './routes.ts';
+import type { RouteAttributes } from '../../planning/bgp-plan.ts';
 
 const PLAIN: RouteAttributes = { communities: [], largeCommunities: [] };
 const EBGP: SessionEnds = { myAS: 64513, peerAS: 64512, nextHop: (f) => (f === 'ipv4-unicast' ? '198.18.0.11' : '2001:db8:18::11') };

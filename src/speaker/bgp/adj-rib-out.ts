@@ -2,7 +2,7 @@
 // UPDATEs that bring it to what the plan wants. Pure: the session driver keeps the map
 // and sends the messages; the next hop, which depends on the connection's local address
 // and the node's interfaces, comes in as a lookup.
-import type { RouteAttributes } from './routes.ts';
+import type { RouteAttributes } from '../../planning/bgp-plan.ts';
 import { updatesFor } from './encode.ts';
 import type { AFI_SAFI, PathAttributes, UpdateMessage } from './messages.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ManualClock } from '../../time/clock.ts';
 import type { BGPPeer } from '../../config/model.ts';
-import type { PeerRoutes, RouteAttributes } from './routes.ts';
+import type { PeerRoutes, RouteAttributes } from '../../planning/bgp-plan.ts';
 import { ribOutChange } from './adj-rib-out.ts';
 import {
   GRACEFUL_SHUTDOWN_COMMUNITY, drainStep, gracefulShutdownAttributes, gracefulShutdownRoutes, nodeDraining, stopAction, type Drain,

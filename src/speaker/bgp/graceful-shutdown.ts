@@ -11,7 +11,7 @@
 // Pure: which routes each phase announces, and what a stopping speaker does with each
 // session. The waiting (a timer on the injected clock) and the sockets are the
 // session driver's and the speaker's.
-import type { PeerRoutes, RouteAttributes } from './routes.ts';
+import type { PeerRoutes, RouteAttributes } from '../../planning/bgp-plan.ts';
 
 /** RFC 8326 5: the well-known community GRACEFUL_SHUTDOWN, 65535:0. */
 export const GRACEFUL_SHUTDOWN_COMMUNITY = 0xffff0000;
@@ -59,7 +59,7 @@ export interface DrainInput {
   readonly plan: readonly PeerRoutes[];
   /** What the sessions were last given. */
   readonly announced: readonly PeerRoutes[];
-  /** The node is leaving while its speaker runs (excluded: src/speaker/bgp/routes.ts nodeExcluded). */
+  /** The node is leaving while its speaker runs (excluded: src/api/cluster-view.ts nodeExcluded). */
   readonly leaving: boolean;
   readonly drain: Drain | undefined;
   readonly now: number;

@@ -16,7 +16,7 @@ import type { Clock, Timer } from '../../time/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
 import { logFields, type RuntimeError } from '../../observability/errors.ts';
 import type { BFDProfile, BGPPeer } from '../../config/model.ts';
-import type { RouteAttributes } from './routes.ts';
+import type { RouteAttributes } from '../../planning/bgp-plan.ts';
 import { encode } from './encode.ts';
 import { connectWithMD5 } from './tcp-md5.ts';
 import { BFDSession } from '../bfd/session.ts';

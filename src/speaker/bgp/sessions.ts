@@ -8,7 +8,7 @@ import type { RuntimeError } from '../../observability/errors.ts';
 import type { BFDProfile, BGPPeer } from '../../config/model.ts';
 import { BGPSession } from './session.ts';
 import { GR_RESTART_TIME_S } from './machine.ts';
-import type { PeerRoutes } from './routes.ts';
+import type { PeerRoutes } from '../../planning/bgp-plan.ts';
 import { gracefulShutdownRoutes, stopAction } from './graceful-shutdown.ts';
 
 export class BGPSessions {

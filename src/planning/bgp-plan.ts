@@ -2,13 +2,12 @@
 // mode", "BGPAdvertisement"). Pure: the same function for every node; each node
 // computes only its own routes. Unlike L2 there is no election: every eligible node
 // announces, and the routers spread traffic over them by ECMP.
-import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
-import { anySelectorMatches } from '../../api/selector.ts';
-import type { BGPAdvertisement, BGPPeer, Config, Pool } from '../../config/model.ts';
-import { formatIP, ipFromValue, parseIP, type IP } from '../../net/ip.ts';
-import { maskIP } from '../../net/range.ts';
-import type { L2ServiceView, NodeView } from '../../api/cluster-view.ts';
-import { EXCLUDE_FROM_LB_LABEL } from '../election/l2-plan.ts';
+import { advertisementSelectsPool, poolContains } from '../config/select.ts';
+import { anySelectorMatches } from '../api/selector.ts';
+import type { BGPAdvertisement, BGPPeer, Config, Pool } from '../config/model.ts';
+import { formatIP, ipFromValue, parseIP, type IP } from '../net/ip.ts';
+import { maskIP } from '../net/range.ts';
+import { nodeExcluded, type L2ServiceView, type NodeView } from '../api/cluster-view.ts';
 
 export interface RouteAttributes {
   readonly localPref?: number;
@@ -36,15 +35,6 @@ export function peersOf(config: Config, node: NodeView): BGPPeer[] {
   return config.bgpPeers.filter((p) => p.nodeSelectors.length === 0 || anySelectorMatches(p.nodeSelectors, node.labels));
 }
 
-/**
- * A node labelled node.kubernetes.io/exclude-from-external-load-balancers (any value)
- * announces nothing, in BGP mode as in L2 (MetalLB's rule, docs/COMPATIBILITY.md); its
- * sessions stay up. It is a planned withdrawal: the speaker drains it first
- * (graceful-shutdown.ts).
- */
-export function nodeExcluded(node: NodeView): boolean {
-  return Object.hasOwn(node.labels, EXCLUDE_FROM_LB_LABEL);
-}
 
 export function planBGP(input: BGPPlanInput): PeerRoutes[] {
   const { config, node } = input;

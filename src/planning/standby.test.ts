@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Config } from '../../config/model.ts';
-import type { L2ServiceView } from '../../api/cluster-view.ts';
-import { isAddressEntryError, parseAddressEntry } from '../../net/range.ts';
+import type { Config } from '../config/model.ts';
+import type { L2ServiceView } from '../api/cluster-view.ts';
+import { isAddressEntryError, parseAddressEntry } from '../net/range.ts';
 import { planL2, type L2PlanInput } from './l2-plan.ts';
 import { planStandby, singleDeparture } from './standby.ts';
 

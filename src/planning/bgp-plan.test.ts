@@ -2,11 +2,11 @@
 // aggregation, communities and LOCAL_PREF merging, Local policy and withdrawal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildConfig } from '../../config/build.ts';
-import { parseDocuments } from '../../config/load.ts';
-import type { Config } from '../../config/model.ts';
-import type { L2ServiceView, NodeView } from '../../api/cluster-view.ts';
-import { planBGP, peersOf } from './routes.ts';
+import { buildConfig } from '../config/build.ts';
+import { parseDocuments } from '../config/load.ts';
+import type { Config } from '../config/model.ts';
+import type { L2ServiceView, NodeView } from '../api/cluster-view.ts';
+import { planBGP, peersOf } from './bgp-plan.ts';
 
 function config(yaml: string): Config {
   const built = buildConfig(parseDocuments(yaml, 'test.yaml').documents);

@@ -6,12 +6,12 @@
 // Everything that could depend on input order is sorted first (services by key, nodes by
 // name, advertisements by name, IPs numerically), and every tie is broken by a total
 // order, so shuffling the inputs never changes the plan.
-import { advertisementSelectsPool, poolContains } from '../../config/select.ts';
+import { advertisementSelectsPool, poolContains } from '../config/select.ts';
 import { hash as digest } from 'node:crypto';
-import { anySelectorMatches, selectorMatches } from '../../api/selector.ts';
-import type { EndpointView, L2ServiceView, NodeView } from '../../api/cluster-view.ts';
-import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
-import { formatIP, ipKey, parseIP, type IP } from '../../net/ip.ts';
+import { anySelectorMatches, selectorMatches } from '../api/selector.ts';
+import { nodeExcluded, type EndpointView, type L2ServiceView, type NodeView } from '../api/cluster-view.ts';
+import type { Config, L2Advertisement, Pool } from '../config/model.ts';
+import { formatIP, ipKey, parseIP, type IP } from '../net/ip.ts';
 
 // ---------------------------------------------------------------------------------
 // Inputs and output
@@ -53,9 +53,6 @@ export interface L2Plan {
   /** Why an IP of a service is not announced, per service key (sorted by service, then IP), for status/events/logs. */
   readonly unannounced: readonly UnannouncedIP[];
 }
-
-/** Kubernetes well-known label: a node carrying it (any value) never announces. */
-export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
 /** The reason given when a service has no ready or serving endpoint anywhere. */
 export const NO_READY_ENDPOINTS = 'no ready endpoints';
@@ -145,7 +142,7 @@ export function planL2(input: L2PlanInput): L2Plan {
   for (const node of [...input.nodes].sort(byName)) {
     if (seen.has(node.name)) continue;
     seen.add(node.name);
-    if (Object.hasOwn(node.labels, EXCLUDE_FROM_LB_LABEL)) continue;
+    if (nodeExcluded(node)) continue;
     known.push(node);
   }
   const eligible = (n: NodeView): boolean => input.liveNodes.has(n.name) && !n.networkUnavailable;

@@ -2,15 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { buildConfig } from '../../config/build.ts';
-import { objectDocuments } from '../../config/documents.ts';
-import type { Config, L2Advertisement, Pool } from '../../config/model.ts';
-import { anySelectorMatches, type LabelSelector, type Labels } from '../../api/selector.ts';
-import type { V1Service } from '../../api/service.ts';
-import { isAddressEntryError, parseAddressEntry } from '../../net/range.ts';
-import { parseIP, formatIP } from '../../net/ip.ts';
-import { EXCLUDE_FROM_LB_LABEL, NO_READY_ENDPOINTS, planL2, type L2Plan, type L2PlanInput, ipOrderKey } from './l2-plan.ts';
-import { nodeViewFromObject, serviceViewFromObjects, type EndpointView, type L2ServiceView, type NodeView } from '../../api/cluster-view.ts';
+import { buildConfig } from '../config/build.ts';
+import { objectDocuments } from '../config/documents.ts';
+import type { Config, L2Advertisement, Pool } from '../config/model.ts';
+import { anySelectorMatches, type LabelSelector, type Labels } from '../api/selector.ts';
+import type { V1Service } from '../api/service.ts';
+import { isAddressEntryError, parseAddressEntry } from '../net/range.ts';
+import { parseIP, formatIP } from '../net/ip.ts';
+import { NO_READY_ENDPOINTS, planL2, type L2Plan, type L2PlanInput, ipOrderKey } from './l2-plan.ts';
+import { EXCLUDE_FROM_LB_LABEL, nodeViewFromObject, serviceViewFromObjects, type EndpointView, type L2ServiceView, type NodeView } from '../api/cluster-view.ts';
 
 // ---------------------------------------------------------------------------------
 // Fixtures
