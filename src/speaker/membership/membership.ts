@@ -121,7 +121,9 @@ export class Membership {
     socket.on('error', () => {}); // a failed send is a lost heartbeat, which the peers allow for
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(this.#opts.port, this.#opts.bindAddress ?? '::', () => {
+      // An IPv4 bind address (MetalLB's manifests pass the pod IP as METALLB_ML_BIND_ADDR)
+      // is bound in its IPv4-mapped form: a dual-stack socket refuses the bare one (EINVAL).
+      socket.bind(this.#opts.port, dualStack(this.#opts.bindAddress ?? '::'), () => {
         socket.off('error', reject);
         resolve();
       });
@@ -184,9 +186,7 @@ export class Membership {
     const socket = this.#socket;
     if (!socket) return;
     for (const addresses of this.#peers.values()) {
-      // The socket is dual-stack (udp6): IPv4 peers are reached as IPv4-mapped addresses.
-      const to = addresses[0]!.includes(':') ? addresses[0]! : `::ffff:${addresses[0]!}`;
-      socket.send(datagram, this.#opts.port, to);
+      socket.send(datagram, this.#opts.port, dualStack(addresses[0]!));
     }
   }
 
@@ -228,6 +228,11 @@ export class Membership {
     this.#lastLive = key;
     this.#opts.onChange(live);
   }
+}
+
+/** The socket is dual-stack (udp6): IPv4 addresses are given to it IPv4-mapped (RFC 4291 2.5.5.2). */
+function dualStack(address: string): string {
+  return address.includes(':') ? address : `::ffff:${address}`;
 }
 
 /** IPv4-mapped IPv6 (::ffff:198.18.0.11, what a dual-stack socket reports) as IPv4. */
