@@ -32,220 +32,267 @@ type Obj = Record<string, unknown>;
  * has none or for bare data), as configmaptocrs does.
  */
 export function migrateLegacyConfig(text: string, file?: string): Migration {
-  const findings: ConfigError[] = [];
-  const notes: string[] = [];
-  const none = (): Migration => ({ objects: [], findings, notes });
-  const at = (line: number | undefined) => ({ ...(file !== undefined ? { file } : {}), ...(line !== undefined ? { line } : {}) });
+  const source = legacyData(text, file);
+  if ('findings' in source) return source;
+  const r = new LegacyReader(source, file);
+  const top = r.mapping([], source.data, TOP_KEYS)!;
+  const bfdProfiles = convertBFDProfiles(r, top);
+  const communities = convertCommunities(r, top);
+  const peers = convertPeers(r, top);
+  const { pools, bgpAdvertisements, l2Advertisements } = convertPools(r, top);
+  if (r.errors() > 0) return { objects: [], findings: r.findings, notes: r.notes };
+  return { objects: [...peers, ...pools, ...bgpAdvertisements, ...l2Advertisements, ...bfdProfiles, ...communities], findings: r.findings, notes: r.notes };
+}
 
+/** The legacy data found in the text, with where each of its fields sits. */
+interface LegacySource {
+  readonly data: Obj;
+  readonly lineOf: (path: FieldPath) => number | undefined;
+  readonly namespace: string;
+}
+
+function located(file: string | undefined, line: number | undefined): { file?: string; line?: number } {
+  return { ...(file !== undefined ? { file } : {}), ...(line !== undefined ? { line } : {}) };
+}
+
+/** The `config` data of a ConfigMap manifest, or bare legacy data; a Migration with only findings when there is none. */
+function legacyData(text: string, file: string | undefined): LegacySource | Migration {
+  const fail = (findings: ConfigError[]): Migration => ({ objects: [], findings, notes: [] });
   const outer = parseYAMLDocuments(text, file);
-  if (outer.errors.length > 0) return { objects: [], findings: outer.errors, notes };
-  let data: Obj;
-  let lineOf: (path: FieldPath) => number | undefined;
-  let namespace = DEFAULT_NAMESPACE;
+  if (outer.errors.length > 0) return fail(outer.errors);
   const configMap = outer.documents.find((d) => d.value.kind === 'ConfigMap');
-  if (configMap) {
-    const meta = asRecord(configMap.value.metadata);
-    if (typeof meta?.namespace === 'string' && meta.namespace !== '') namespace = meta.namespace;
-    const config = asRecord(configMap.value.data)?.config;
-    if (typeof config !== 'string' || config.trim() === '') {
-      findings.push({ code: 'ELEGACY', ...at(configMap.lineOf(['data'])), path: 'data.config', message: 'this ConfigMap has no `config` data: there is nothing to convert' });
-      return none();
-    }
-    const inner = parseYAMLDocuments(config, file);
-    // Lines inside the block scalar count from the line after the `config:` key.
-    const base = configMap.lineOf(['data', 'config']) ?? 0;
-    const shift = (e: ConfigError): ConfigError => (e.line !== undefined ? { ...e, line: e.line + base } : e);
-    if (inner.errors.length > 0 || inner.documents.length !== 1) {
-      findings.push(...inner.errors.map(shift));
-      if (inner.documents.length > 1) findings.push({ code: 'ELEGACY', ...at(base), path: 'data.config', message: 'holds more than one YAML document' });
-      return none();
-    }
-    const doc = inner.documents[0]!;
-    data = doc.value;
-    lineOf = (p) => {
-      const l = doc.lineOf(p);
-      return l !== undefined ? l + base : undefined;
-    };
-  } else {
+  if (!configMap) {
     const bare = outer.documents.filter((d) => isLegacyConfigData(d.value));
     if (bare.length !== 1 || outer.documents.length !== 1) {
-      findings.push({
+      return fail([{
         code: 'ELEGACY',
-        ...at(outer.documents[0]?.lineOf([])),
+        ...located(file, outer.documents[0]?.lineOf([])),
         message: `is neither a ConfigMap with a \`config\` key nor MetalLB's legacy \`config\` data (a mapping with ${TOP_KEYS.join(', ')})`,
-      });
-      return none();
+      }]);
     }
-    data = bare[0]!.value;
-    lineOf = bare[0]!.lineOf;
+    return { data: bare[0]!.value, lineOf: bare[0]!.lineOf, namespace: DEFAULT_NAMESPACE };
+  }
+  const meta = asRecord(configMap.value.metadata);
+  const namespace = typeof meta?.namespace === 'string' && meta.namespace !== '' ? meta.namespace : DEFAULT_NAMESPACE;
+  const config = asRecord(configMap.value.data)?.config;
+  if (typeof config !== 'string' || config.trim() === '') {
+    return fail([{ code: 'ELEGACY', ...located(file, configMap.lineOf(['data'])), path: 'data.config', message: 'this ConfigMap has no `config` data: there is nothing to convert' }]);
+  }
+  const inner = parseYAMLDocuments(config, file);
+  // Lines inside the block scalar count from the line after the `config:` key.
+  const base = configMap.lineOf(['data', 'config']) ?? 0;
+  if (inner.errors.length > 0 || inner.documents.length !== 1) {
+    const findings = inner.errors.map((e) => (e.line !== undefined ? { ...e, line: e.line + base } : e));
+    if (inner.documents.length > 1) findings.push({ code: 'ELEGACY', ...located(file, base), path: 'data.config', message: 'holds more than one YAML document' });
+    return fail(findings);
+  }
+  const doc = inner.documents[0]!;
+  return {
+    data: doc.value,
+    lineOf: (p) => {
+      const l = doc.lineOf(p);
+      return l !== undefined ? l + base : undefined;
+    },
+    namespace,
+  };
+}
+
+/**
+ * Reads the legacy fields as configmaptocrs does, collecting every finding with its
+ * line: a wrong type is an error (MetalLB's converter stops on it too), an unknown key a
+ * warning (it drops those without a word).
+ */
+class LegacyReader {
+  readonly findings: ConfigError[] = [];
+  readonly notes: string[] = [];
+  readonly #source: LegacySource;
+  readonly #file: string | undefined;
+
+  constructor(source: LegacySource, file: string | undefined) {
+    this.#source = source;
+    this.#file = file;
   }
 
-  // --- Reading, with every finding located. ---
-  const report = (severity: 'error' | 'warning', path: FieldPath, message: string): void => {
-    findings.push({ code: 'ELEGACY', ...(severity === 'warning' ? { severity } : {}), ...at(lineOf(path)), path: formatPath(path), message });
-  };
-  const typeError = (path: FieldPath, expected: string, value: unknown): void =>
-    report('error', path, `must be ${expected}, not ${describe(value)} (MetalLB's converter stops on it too)`);
+  report(severity: 'error' | 'warning', path: FieldPath, message: string): void {
+    this.findings.push({ code: 'ELEGACY', ...(severity === 'warning' ? { severity } : {}), ...located(this.#file, this.#source.lineOf(path)), path: formatPath(path), message });
+  }
+
+  typeError(path: FieldPath, expected: string, value: unknown): void {
+    this.report('error', path, `must be ${expected}, not ${describe(value)} (MetalLB's converter stops on it too)`);
+  }
+
+  errors(): number {
+    return this.findings.filter((f) => f.severity !== 'warning').length;
+  }
+
+  /** A metallb.io object's metadata, in the ConfigMap's namespace. */
+  meta(name: string): Obj {
+    return { name, namespace: this.#source.namespace };
+  }
+
   /** The keys of a mapping that configmaptocrs reads; any other is named as not converted. */
-  const mapping = (path: FieldPath, value: unknown, known: readonly string[]): Obj | undefined => {
+  mapping(path: FieldPath, value: unknown, known: readonly string[]): Obj | undefined {
     if (value === undefined || value === null) return undefined;
     const m = asRecord(value);
     if (!m) {
-      typeError(path, 'a mapping', value);
+      this.typeError(path, 'a mapping', value);
       return undefined;
     }
     for (const key of Object.keys(m)) {
       if (!known.includes(key)) {
         const near = closest(key, known);
-        report('warning', [...path, key], `not a field of MetalLB's legacy format${near ? ` (did you mean ${near}?)` : ''}: not converted`);
+        this.report('warning', [...path, key], `not a field of MetalLB's legacy format${near ? ` (did you mean ${near}?)` : ''}: not converted`);
       }
     }
     return m;
-  };
-  const list = (path: FieldPath, value: unknown): unknown[] => {
+  }
+
+  /** A mapping whose keys are names (any key is known). */
+  names(path: FieldPath, value: unknown): Obj | undefined {
+    return this.mapping(path, value, Object.keys(asRecord(value) ?? {}));
+  }
+
+  list(path: FieldPath, value: unknown): unknown[] {
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value)) {
-      typeError(path, 'a list', value);
+      this.typeError(path, 'a list', value);
       return [];
     }
     return value;
-  };
-  const str = (path: FieldPath, value: unknown): string | undefined => {
+  }
+
+  str(path: FieldPath, value: unknown): string | undefined {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'string') {
-      typeError(path, 'a string', value);
+      this.typeError(path, 'a string', value);
       return undefined;
     }
     return value;
-  };
-  const uint = (path: FieldPath, value: unknown, max: number): number | undefined => {
+  }
+
+  uint(path: FieldPath, value: unknown, max: number): number | undefined {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-      typeError(path, `an integer 0..${max}`, value);
+      this.typeError(path, `an integer 0..${max}`, value);
       return undefined;
     }
     return value;
-  };
-  const bool = (path: FieldPath, value: unknown): boolean | undefined => {
+  }
+
+  int32(path: FieldPath, value: unknown): number | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+      this.typeError(path, 'a 32-bit integer', value);
+      return undefined;
+    }
+    return value;
+  }
+
+  bool(path: FieldPath, value: unknown): boolean | undefined {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'boolean') {
-      typeError(path, 'true or false', value);
+      this.typeError(path, 'true or false', value);
       return undefined;
     }
     return value;
-  };
-  const strings = (path: FieldPath, value: unknown): string[] =>
-    list(path, value).flatMap((v, i) => {
-      const s = str([...path, i], v);
+  }
+
+  strings(path: FieldPath, value: unknown): string[] {
+    return this.list(path, value).flatMap((v, i) => {
+      const s = this.str([...path, i], v);
       return s === undefined ? [] : [s];
     });
-  const errorsBefore = (): number => findings.filter((f) => f.severity !== 'warning').length;
+  }
 
-  const top = mapping([], data, TOP_KEYS)!;
-  const renamed = (path: FieldPath, name: string | undefined, kind: string): string | undefined => {
+  /** A Go duration (`90s`, `1m30s`) as whole seconds (configmaptocrs truncates); empty or absent gives dflt. */
+  seconds(path: FieldPath, value: unknown, dflt?: number): number | undefined {
+    if (typeof value === 'number') {
+      this.report('error', path, durationNumberHint(value));
+      return undefined;
+    }
+    const text = this.str(path, value);
+    if (text === undefined || text === '') return dflt;
+    const parsed = parseGoDuration(text);
+    if ('reason' in parsed) {
+      this.report('error', path, parsed.reason);
+      return undefined;
+    }
+    return Number(parsed.nanos / NANOS_PER_SECOND);
+  }
+
+  /** configmaptocrs' renaming of an object name, said in a note when it changes. */
+  renamed(path: FieldPath, name: string | undefined, kind: string): string | undefined {
     if (name === undefined) return undefined;
     const converted = k8sName(name);
     if (converted === undefined) {
-      report('error', path, `${kind} name "${name}" has no letter: it cannot be made a Kubernetes name`);
+      this.report('error', path, `${kind} name "${name}" has no letter: it cannot be made a Kubernetes name`);
       return undefined;
     }
-    if (converted !== name) notes.push(`${kind} "${name}" is named "${converted}" (Kubernetes names are lowercase DNS labels)`);
+    if (converted !== name) this.notes.push(`${kind} "${name}" is named "${converted}" (Kubernetes names are lowercase DNS labels)`);
     return converted;
-  };
-  const meta = (name: string): Obj => ({ name, namespace });
+  }
+}
 
-  // bfd-profiles
-  const bfdProfiles: Obj[] = [];
-  list(['bfd-profiles'], top['bfd-profiles']).forEach((raw, i) => {
+function convertBFDProfiles(r: LegacyReader, top: Obj): Obj[] {
+  return r.list(['bfd-profiles'], top['bfd-profiles']).flatMap((raw, i) => {
     const p: FieldPath = ['bfd-profiles', i];
-    const b = mapping(p, raw, ['name', 'receive-interval', 'transmit-interval', 'detect-multiplier', 'echo-interval', 'echo-mode', 'passive-mode', 'minimum-ttl']);
-    if (!b) return;
-    const name = renamed([...p, 'name'], str([...p, 'name'], b.name) ?? '', 'BFDProfile');
-    const u32 = (key: string) => uint([...p, key], b[key], 0xffffffff);
+    const b = r.mapping(p, raw, ['name', 'receive-interval', 'transmit-interval', 'detect-multiplier', 'echo-interval', 'echo-mode', 'passive-mode', 'minimum-ttl']);
+    if (!b) return [];
+    const name = r.renamed([...p, 'name'], r.str([...p, 'name'], b.name) ?? '', 'BFDProfile');
+    const u32 = (key: string) => r.uint([...p, key], b[key], 0xffffffff);
     const [detectMultiplier, echoInterval, minimumTtl, receiveInterval, transmitInterval] = ['detect-multiplier', 'echo-interval', 'minimum-ttl', 'receive-interval', 'transmit-interval'].map(u32);
-    bfdProfiles.push(resource('BFDProfile', 'metallb.io/v1beta1', meta(name ?? ''), {
+    return [resource('BFDProfile', 'metallb.io/v1beta1', r.meta(name ?? ''), {
       ...opt('detectMultiplier', detectMultiplier),
       ...opt('echoInterval', echoInterval),
       // configmaptocrs always writes these two, false when unset.
-      echoMode: bool([...p, 'echo-mode'], b['echo-mode']) ?? false,
+      echoMode: r.bool([...p, 'echo-mode'], b['echo-mode']) ?? false,
       ...opt('minimumTtl', minimumTtl),
-      passiveMode: bool([...p, 'passive-mode'], b['passive-mode']) ?? false,
+      passiveMode: r.bool([...p, 'passive-mode'], b['passive-mode']) ?? false,
       ...opt('receiveInterval', receiveInterval),
       ...opt('transmitInterval', transmitInterval),
-    }, {}));
+    }, {})];
   });
+}
 
-  // bgp-communities: one Community named "communities", aliases sorted by name.
-  const communities: Obj[] = [];
-  const aliases = mapping(['bgp-communities'], top['bgp-communities'], Object.keys(asRecord(top['bgp-communities']) ?? {}));
-  if (aliases && Object.keys(aliases).length > 0) {
-    const entries = Object.keys(aliases)
-      .sort(compare)
-      .flatMap((name) => {
-        const value = str(['bgp-communities', name], aliases[name]);
-        return value === undefined ? [] : [{ name, value }];
-      });
-    communities.push(resource('Community', 'metallb.io/v1beta1', meta('communities'), { communities: entries }, {}));
-  }
-
-  // peers: peer1, peer2, ... in order.
-  const peers: Obj[] = [];
-  list(['peers'], top.peers).forEach((raw, i) => {
-    const p: FieldPath = ['peers', i];
-    const known = ['my-asn', 'peer-asn', 'peer-address', 'source-address', 'peer-port', 'hold-time', 'keepalive-time', 'router-id', 'node-selectors', 'password', 'bfd-profile', 'ebgp-multihop'];
-    const x = mapping(p, raw, known);
-    if (!x) return;
-    const seconds = (key: string, dflt?: number): number | undefined => {
-      if (typeof x[key] === 'number') {
-        report('error', [...p, key], durationNumberHint(x[key]));
-        return undefined;
-      }
-      const text = str([...p, key], x[key]);
-      if (text === undefined || text === '') return dflt;
-      const parsed = parseGoDuration(text);
-      if ('reason' in parsed) {
-        report('error', [...p, key], parsed.reason);
-        return undefined;
-      }
-      // configmaptocrs truncates to whole seconds.
-      return Number(parsed.nanos / NANOS_PER_SECOND);
-    };
-    const hold = seconds('hold-time', 90);
-    if (hold !== undefined && hold !== 0 && hold < 3) report('error', [...p, 'hold-time'], `hold time ${hold}s must be 0 or at least 3s`);
-    const keepalive = seconds('keepalive-time');
-    const selectors = list([...p, 'node-selectors'], x['node-selectors']).flatMap((rawSel, j) => {
-      const sp: FieldPath = [...p, 'node-selectors', j];
-      const sel = mapping(sp, rawSel, ['match-labels', 'match-expressions']);
-      if (!sel) return [];
-      const labels = mapping([...sp, 'match-labels'], sel['match-labels'], Object.keys(asRecord(sel['match-labels']) ?? {}));
-      const matchLabels: Record<string, string> = {};
-      for (const [k, v] of Object.entries(labels ?? {})) {
-        const s = str([...sp, 'match-labels', k], v);
-        if (s !== undefined) matchLabels[k] = s;
-      }
-      const expressions = list([...sp, 'match-expressions'], sel['match-expressions']).flatMap((rawReq, k) => {
-        const rp: FieldPath = [...sp, 'match-expressions', k];
-        const req = mapping(rp, rawReq, ['key', 'operator', 'values']);
-        if (!req) return [];
-        const values = strings([...rp, 'values'], req.values);
-        return [{ key: str([...rp, 'key'], req.key) ?? '', operator: str([...rp, 'operator'], req.operator) ?? '', ...(values.length > 0 ? { values } : {}) }];
-      });
-      return [{ ...(expressions.length > 0 ? { matchExpressions: expressions } : {}), ...(Object.keys(matchLabels).length > 0 ? { matchLabels } : {}) }];
+/** bgp-communities: one Community named "communities", aliases sorted by name. */
+function convertCommunities(r: LegacyReader, top: Obj): Obj[] {
+  const aliases = r.names(['bgp-communities'], top['bgp-communities']);
+  if (!aliases || Object.keys(aliases).length === 0) return [];
+  const entries = Object.keys(aliases)
+    .sort(compare)
+    .flatMap((name) => {
+      const value = r.str(['bgp-communities', name], aliases[name]);
+      return value === undefined ? [] : [{ name, value }];
     });
-    const bfdName = str([...p, 'bfd-profile'], x['bfd-profile']);
-    const bfdProfile = bfdName ? renamed([...p, 'bfd-profile'], bfdName, 'BFDProfile') : undefined;
+  return [resource('Community', 'metallb.io/v1beta1', r.meta('communities'), { communities: entries }, {})];
+}
+
+const PEER_KEYS = ['my-asn', 'peer-asn', 'peer-address', 'source-address', 'peer-port', 'hold-time', 'keepalive-time', 'router-id', 'node-selectors', 'password', 'bfd-profile', 'ebgp-multihop'];
+
+/** peers: peer1, peer2, ... in order. */
+function convertPeers(r: LegacyReader, top: Obj): Obj[] {
+  return r.list(['peers'], top.peers).flatMap((raw, i) => {
+    const p: FieldPath = ['peers', i];
+    const x = r.mapping(p, raw, PEER_KEYS);
+    if (!x) return [];
+    const hold = r.seconds([...p, 'hold-time'], x['hold-time'], 90);
+    if (hold !== undefined && hold !== 0 && hold < 3) r.report('error', [...p, 'hold-time'], `hold time ${hold}s must be 0 or at least 3s`);
+    const keepalive = r.seconds([...p, 'keepalive-time'], x['keepalive-time']);
+    const selectors = convertNodeSelectors(r, [...p, 'node-selectors'], x['node-selectors']);
+    const bfdName = r.str([...p, 'bfd-profile'], x['bfd-profile']);
+    const bfdProfile = bfdName ? r.renamed([...p, 'bfd-profile'], bfdName, 'BFDProfile') : undefined;
     const nonEmpty = (key: string): string | undefined => {
-      const s = str([...p, key], x[key]);
+      const s = r.str([...p, key], x[key]);
       return s === '' ? undefined : s;
     };
-    const peerPort = uint([...p, 'peer-port'], x['peer-port'], 0xffff);
-    const peerASN = uint([...p, 'peer-asn'], x['peer-asn'], 0xffffffff);
-    peers.push(resource('BGPPeer', 'metallb.io/v1beta2', meta(`peer${i + 1}`), {
+    const peerPort = r.uint([...p, 'peer-port'], x['peer-port'], 0xffff);
+    const peerASN = r.uint([...p, 'peer-asn'], x['peer-asn'], 0xffffffff);
+    return [resource('BGPPeer', 'metallb.io/v1beta2', r.meta(`peer${i + 1}`), {
       ...opt('bfdProfile', bfdProfile),
-      ...(bool([...p, 'ebgp-multihop'], x['ebgp-multihop']) === true ? { ebgpMultiHop: true } : {}),
+      ...(r.bool([...p, 'ebgp-multihop'], x['ebgp-multihop']) === true ? { ebgpMultiHop: true } : {}),
       ...(hold !== undefined ? { holdTime: formatGoSeconds(hold) } : {}),
       ...(keepalive !== undefined ? { keepaliveTime: formatGoSeconds(keepalive) } : {}),
-      myASN: uint([...p, 'my-asn'], x['my-asn'], 0xffffffff) ?? 0,
+      myASN: r.uint([...p, 'my-asn'], x['my-asn'], 0xffffffff) ?? 0,
       ...(selectors.length > 0 ? { nodeSelectors: selectors } : {}),
       ...opt('password', nonEmpty('password')),
       // configmaptocrs writes an empty passwordSecret on every peer; MetalLB reads it as unset.
@@ -255,57 +302,73 @@ export function migrateLegacyConfig(text: string, file?: string): Migration {
       ...(peerPort ? { peerPort } : {}),
       ...opt('routerID', nonEmpty('router-id')),
       ...opt('sourceAddress', nonEmpty('source-address')),
-    }, {}));
+    }, {})];
   });
+}
 
-  // address-pools → IPAddressPools, then their advertisements (numbered across pools).
+/** A peer's node-selectors, as Kubernetes label selectors. */
+function convertNodeSelectors(r: LegacyReader, path: FieldPath, value: unknown): Obj[] {
+  return r.list(path, value).flatMap((rawSel, j) => {
+    const sp: FieldPath = [...path, j];
+    const sel = r.mapping(sp, rawSel, ['match-labels', 'match-expressions']);
+    if (!sel) return [];
+    const matchLabels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.names([...sp, 'match-labels'], sel['match-labels']) ?? {})) {
+      const s = r.str([...sp, 'match-labels', k], v);
+      if (s !== undefined) matchLabels[k] = s;
+    }
+    const expressions = r.list([...sp, 'match-expressions'], sel['match-expressions']).flatMap((rawReq, k) => {
+      const rp: FieldPath = [...sp, 'match-expressions', k];
+      const req = r.mapping(rp, rawReq, ['key', 'operator', 'values']);
+      if (!req) return [];
+      const values = r.strings([...rp, 'values'], req.values);
+      return [{ key: r.str([...rp, 'key'], req.key) ?? '', operator: r.str([...rp, 'operator'], req.operator) ?? '', ...(values.length > 0 ? { values } : {}) }];
+    });
+    return [{ ...(expressions.length > 0 ? { matchExpressions: expressions } : {}), ...(Object.keys(matchLabels).length > 0 ? { matchLabels } : {}) }];
+  });
+}
+
+/** address-pools: IPAddressPools, then their advertisements (numbered across pools). */
+function convertPools(r: LegacyReader, top: Obj): { pools: Obj[]; bgpAdvertisements: Obj[]; l2Advertisements: Obj[] } {
   const pools: Obj[] = [];
   const bgpAdvertisements: Obj[] = [];
   const l2Advertisements: Obj[] = [];
-  list(['address-pools'], top['address-pools']).forEach((raw, i) => {
+  const advertise = (kind: 'BGPAdvertisement' | 'L2Advertisement', spec: Obj): void => {
+    const into = kind === 'BGPAdvertisement' ? bgpAdvertisements : l2Advertisements;
+    into.push(resource(kind, 'metallb.io/v1beta1', r.meta(`${kind.toLowerCase()}${into.length + 1}`), spec, {}));
+  };
+  r.list(['address-pools'], top['address-pools']).forEach((raw, i) => {
     const p: FieldPath = ['address-pools', i];
-    const x = mapping(p, raw, ['name', 'protocol', 'addresses', 'auto-assign', 'avoid-buggy-ips', 'bgp-advertisements']);
+    const x = r.mapping(p, raw, ['name', 'protocol', 'addresses', 'auto-assign', 'avoid-buggy-ips', 'bgp-advertisements']);
     if (!x) return;
-    const name = renamed([...p, 'name'], str([...p, 'name'], x.name) ?? '', 'IPAddressPool') ?? '';
-    const autoAssign = bool([...p, 'auto-assign'], x['auto-assign']);
-    pools.push(resource('IPAddressPool', 'metallb.io/v1beta1', meta(name), {
-      addresses: strings([...p, 'addresses'], x.addresses),
+    const name = r.renamed([...p, 'name'], r.str([...p, 'name'], x.name) ?? '', 'IPAddressPool') ?? '';
+    const autoAssign = r.bool([...p, 'auto-assign'], x['auto-assign']);
+    pools.push(resource('IPAddressPool', 'metallb.io/v1beta1', r.meta(name), {
+      addresses: r.strings([...p, 'addresses'], x.addresses),
       ...opt('autoAssign', autoAssign),
-      ...(bool([...p, 'avoid-buggy-ips'], x['avoid-buggy-ips']) === true ? { avoidBuggyIPs: true } : {}),
+      ...(r.bool([...p, 'avoid-buggy-ips'], x['avoid-buggy-ips']) === true ? { avoidBuggyIPs: true } : {}),
     }, { assignedIPv4: 0, assignedIPv6: 0, availableIPv4: 0, availableIPv6: 0 }));
-    const protocol = str([...p, 'protocol'], x.protocol);
-    const advertisements = list([...p, 'bgp-advertisements'], x['bgp-advertisements']);
+    const protocol = r.str([...p, 'protocol'], x.protocol);
+    const advertisements = r.list([...p, 'bgp-advertisements'], x['bgp-advertisements']);
     advertisements.forEach((rawAd, j) => {
       const ap: FieldPath = [...p, 'bgp-advertisements', j];
-      const ad = mapping(ap, rawAd, ['aggregation-length', 'aggregation-length-v6', 'localpref', 'communities']);
+      const ad = r.mapping(ap, rawAd, ['aggregation-length', 'aggregation-length-v6', 'localpref', 'communities']);
       if (!ad) return;
-      const int32 = (key: string) => {
-        const v = ad[key];
-        if (v === undefined || v === null) return undefined;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
-          typeError([...ap, key], 'a 32-bit integer', v);
-          return undefined;
-        }
-        return v;
-      };
-      const adCommunities = strings([...ap, 'communities'], ad.communities);
-      const localPref = uint([...ap, 'localpref'], ad.localpref, 0xffffffff);
-      bgpAdvertisements.push(resource('BGPAdvertisement', 'metallb.io/v1beta1', meta(`bgpadvertisement${bgpAdvertisements.length + 1}`), {
-        ...opt('aggregationLength', int32('aggregation-length')),
-        ...opt('aggregationLengthV6', int32('aggregation-length-v6')),
+      const adCommunities = r.strings([...ap, 'communities'], ad.communities);
+      const localPref = r.uint([...ap, 'localpref'], ad.localpref, 0xffffffff);
+      advertise('BGPAdvertisement', {
+        ...opt('aggregationLength', r.int32([...ap, 'aggregation-length'], ad['aggregation-length'])),
+        ...opt('aggregationLengthV6', r.int32([...ap, 'aggregation-length-v6'], ad['aggregation-length-v6'])),
         ...(adCommunities.length > 0 ? { communities: adCommunities } : {}),
         ipAddressPools: [name],
         ...(localPref ? { localPref } : {}),
-      }, {}));
+      });
     });
-    if (advertisements.length === 0 && protocol === 'bgp') {
-      bgpAdvertisements.push(resource('BGPAdvertisement', 'metallb.io/v1beta1', meta(`bgpadvertisement${bgpAdvertisements.length + 1}`), { ipAddressPools: [name] }, {}));
-    }
-    if (protocol === 'layer2') {
-      l2Advertisements.push(resource('L2Advertisement', 'metallb.io/v1beta1', meta(`l2advertisement${l2Advertisements.length + 1}`), { ipAddressPools: [name] }, {}));
-    } else if (protocol !== 'bgp') {
+    if (advertisements.length === 0 && protocol === 'bgp') advertise('BGPAdvertisement', { ipAddressPools: [name] });
+    if (protocol === 'layer2') advertise('L2Advertisement', { ipAddressPools: [name] });
+    else if (protocol !== 'bgp') {
       // configmaptocrs knows only "bgp" and "layer2"; any other pool gets no advertisement.
-      report(
+      r.report(
         'warning',
         [...p, protocol === undefined ? 'name' : 'protocol'],
         `${protocol === undefined ? 'no protocol' : `protocol "${protocol}" is neither bgp nor layer2`}: no advertisement is written for IPAddressPool ${name}` +
@@ -313,9 +376,7 @@ export function migrateLegacyConfig(text: string, file?: string): Migration {
       );
     }
   });
-
-  if (errorsBefore() > 0) return none();
-  return { objects: [...peers, ...pools, ...bgpAdvertisements, ...l2Advertisements, ...bfdProfiles, ...communities], findings, notes };
+  return { pools, bgpAdvertisements, l2Advertisements };
 }
 
 /** configmaptocrs' renaming: at most 63 characters, lowercase, '_' as '-', from the first letter on. */
