@@ -119,62 +119,147 @@ interface PoolSpan {
 }
 
 export function planL2(input: L2PlanInput): L2Plan {
-  const { config } = input;
   const unannounced: UnannouncedIP[] = [];
+  const config = indexConfig(input.config);
+  const nodes = new NodeIndex(input.nodes, input.liveNodes, config.ads);
+  const groups = claimIPs(input.services, config, nodes, unannounced);
+  const elections = candidateSets(groups, unannounced);
+  const winners = elect([...groups.values()], elections, (group, names) => nodes.preferred(group, names));
 
-  // --- configuration, indexed once ---------------------------------------------
+  const announcements: IPAnnouncement[] = [];
+  for (const e of [...elections].sort((a, b) => compare(a.group.order, b.group.order))) {
+    const node = winners.get(e.group.order)!;
+    announcements.push({
+      ip: e.group.text,
+      node,
+      services: e.claims.map((c) => c.service),
+      interfaces: interfacesFor(node, e.claims, config.ads, (i) => nodes.ofAd(i)),
+    });
+  }
+
+  unannounced.sort((a, b) => compare(a.service, b.service) || compare(unannouncedOrder(a.ip), unannouncedOrder(b.ip)) || compare(a.reason, b.reason));
+  return { announcements, unannounced };
+}
+
+/** The configuration, indexed once per plan. */
+interface ConfigIndex {
+  readonly poolsByName: ReadonlyMap<string, Pool>;
+  /** Each family's ranges, sorted by start, for poolOf. */
+  readonly spans: { readonly IPv4: readonly PoolSpan[]; readonly IPv6: readonly PoolSpan[] };
+  /** Sorted by name; advertisements are referred to by their index here. */
+  readonly ads: readonly L2Advertisement[];
+  readonly adsOfPool: ReadonlyMap<string, readonly number[]>;
+}
+
+function indexConfig(config: Config): ConfigIndex {
   const pools = [...config.pools].sort(byName);
-  const poolsByName = new Map(pools.map((p) => [p.name, p]));
   const spans = { IPv4: [] as PoolSpan[], IPv6: [] as PoolSpan[] };
   for (const pool of pools) for (const r of pool.ranges) spans[r.family].push({ first: r.first, last: r.last, pool });
   for (const list of Object.values(spans)) list.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   const ads = [...config.l2Advertisements].sort(byName);
   const adsOfPool = new Map<string, number[]>();
-  for (const pool of pools) {
-    adsOfPool.set(pool.name, ads.flatMap((ad, i) => (advertisementSelectsPool(ad, pool) ? [i] : [])));
+  for (const pool of pools) adsOfPool.set(pool.name, ads.flatMap((ad, i) => (advertisementSelectsPool(ad, pool) ? [i] : [])));
+  return { poolsByName: new Map(pools.map((p) => [p.name, p])), spans, ads, adsOfPool };
+}
+
+/**
+ * Rule 3's node side, the parts that do not depend on the service, and rule 5's
+ * preferences. Known: Node objects without the exclusion label (homes are placed on
+ * these, rule 5). Eligible: known, with a live speaker and the network available
+ * (candidates). Each answer is computed once, when first asked.
+ */
+class NodeIndex {
+  readonly #known: readonly NodeView[];
+  readonly #labels: ReadonlyMap<string, NodeView['labels']>;
+  readonly #live: ReadonlySet<string>;
+  readonly #ads: readonly L2Advertisement[];
+  readonly #ofAd: (ReadonlySet<string> | undefined)[] = [];
+  readonly #selected = new Map<string, { readonly known: readonly string[]; readonly eligible: readonly string[] }>();
+  readonly #scores: (ReadonlyMap<string, number> | undefined)[] = [];
+
+  constructor(nodes: readonly NodeView[], live: ReadonlySet<string>, ads: readonly L2Advertisement[]) {
+    const known: NodeView[] = [];
+    const seen = new Set<string>();
+    for (const node of [...nodes].sort(byName)) {
+      if (seen.has(node.name)) continue;
+      seen.add(node.name);
+      if (nodeExcluded(node)) continue;
+      known.push(node);
+    }
+    this.#known = known;
+    this.#labels = new Map(known.map((n) => [n.name, n.labels]));
+    this.#live = live;
+    this.#ads = ads;
   }
 
-  // --- nodes: rule 3, the parts that do not depend on the service ---------------
-  // Known: Node objects without the exclusion label (homes are placed on these, rule
-  // 5). Eligible: known, with a live speaker and the network available (candidates).
-  const known: NodeView[] = [];
-  const seen = new Set<string>();
-  for (const node of [...input.nodes].sort(byName)) {
-    if (seen.has(node.name)) continue;
-    seen.add(node.name);
-    if (nodeExcluded(node)) continue;
-    known.push(node);
+  #eligible(n: NodeView): boolean {
+    return this.#live.has(n.name) && !n.networkUnavailable;
   }
-  const eligible = (n: NodeView): boolean => input.liveNodes.has(n.name) && !n.networkUnavailable;
-  // Known nodes an advertisement's nodeSelectors select (lazily).
-  const adNodes: (ReadonlySet<string> | undefined)[] = [];
-  const nodesOfAd = (i: number): ReadonlySet<string> => {
-    let set = adNodes[i];
+
+  /** Known nodes advertisement i's nodeSelectors select. */
+  ofAd(i: number): ReadonlySet<string> {
+    let set = this.#ofAd[i];
     if (set === undefined) {
-      const sel = ads[i]!.nodeSelectors;
-      set = new Set(known.filter((n) => sel.length === 0 || anySelectorMatches(sel, n.labels)).map((n) => n.name));
-      adNodes[i] = set;
+      const sel = this.#ads[i]!.nodeSelectors;
+      set = new Set(this.#known.filter((n) => sel.length === 0 || anySelectorMatches(sel, n.labels)).map((n) => n.name));
+      this.#ofAd[i] = set;
     }
     return set;
-  };
-  // Known nodes selected by at least one of a set of advertisements, and the eligible
-  // ones among them, per distinct set.
-  const selectedCache = new Map<string, { readonly known: readonly string[]; readonly eligible: readonly string[] }>();
-  const selectedBy = (adSet: readonly number[]) => {
+  }
+
+  /** Known nodes selected by at least one of a set of advertisements, and the eligible ones among them. */
+  selectedBy(adSet: readonly number[]): { readonly known: readonly string[]; readonly eligible: readonly string[] } {
     const key = adSet.join(',');
-    let out = selectedCache.get(key);
+    let out = this.#selected.get(key);
     if (out === undefined) {
-      const sets = adSet.map(nodesOfAd);
-      const selected = known.filter((n) => sets.some((s) => s.has(n.name)));
-      out = { known: selected.map((n) => n.name), eligible: selected.filter(eligible).map((n) => n.name) };
-      selectedCache.set(key, out);
+      const sets = adSet.map((i) => this.ofAd(i));
+      const selected = this.#known.filter((n) => sets.some((s) => s.has(n.name)));
+      out = { known: selected.map((n) => n.name), eligible: selected.filter((n) => this.#eligible(n)).map((n) => n.name) };
+      this.#selected.set(key, out);
     }
     return out;
-  };
+  }
 
-  // --- the age of each IP: its oldest service ------------------------------------
+  /**
+   * preferredNodeSelectors (MetalLB main): a node's score for an advertisement is the
+   * sum of the weights of the preferences its labels match, counted only when the
+   * advertisement's nodeSelectors select it.
+   */
+  #scoresOfAd(i: number): ReadonlyMap<string, number> {
+    let scores = this.#scores[i];
+    if (scores === undefined) {
+      const prefs = this.#ads[i]!.preferredNodeSelectors ?? [];
+      const out = new Map<string, number>();
+      if (prefs.length > 0) {
+        for (const name of this.ofAd(i)) {
+          let total = 0;
+          for (const p of prefs) if (selectorMatches(p.preference, this.#labels.get(name)!)) total += p.weight;
+          if (total > 0) out.set(name, total);
+        }
+      }
+      this.#scores[i] = scores = out;
+    }
+    return scores;
+  }
+
+  /**
+   * An IP's score for a node is the sum over the advertisements that apply to it (each
+   * once). Only the nodes with the highest score among those available are in the
+   * running for the IP.
+   */
+  preferred(group: IPGroup, nodes: readonly string[]): readonly string[] {
+    const scored = [...group.ads].map((i) => this.#scoresOfAd(i)).filter((m) => m.size > 0);
+    if (scored.length === 0 || nodes.length === 0) return nodes;
+    const score = (n: string): number => scored.reduce((sum, m) => sum + (m.get(n) ?? 0), 0);
+    const best = Math.max(...nodes.map(score));
+    return nodes.filter((n) => score(n) === best);
+  }
+}
+
+/** The age of each IP: the oldest createdAt of the services listing it. */
+function ipAges(services: readonly L2ServiceView[]): Map<string, string> {
   const ages = new Map<string, string>();
-  for (const svc of input.services) {
+  for (const svc of services) {
     for (const raw of svc.ips) {
       const ip = parseIP(raw);
       if (!ip) continue;
@@ -183,15 +268,15 @@ export function planL2(input: L2PlanInput): L2Plan {
       if (age === undefined || svc.createdAt < age) ages.set(k, svc.createdAt);
     }
   }
+  return ages;
+}
 
-  // --- rules 1-3 per (service, IP), grouped by IP (rule 4) ----------------------
+/** Rules 1-3 per (service, IP), grouped by IP (rule 4); what fails a rule is unannounced, with why. */
+function claimIPs(services: readonly L2ServiceView[], config: ConfigIndex, nodes: NodeIndex, unannounced: UnannouncedIP[]): Map<string, IPGroup> {
+  const ages = ipAges(services);
   const groups = new Map<string, IPGroup>();
-  const services = [...input.services].sort((a, b) => compare(a.key, b.key));
-  for (const svc of services) {
-    const usable = svc.endpoints.filter((e) => e.ready || e.serving);
-    const nodesOf = (eps: readonly EndpointView[]) => new Set(eps.flatMap((e) => (e.nodeName !== undefined ? [e.nodeName] : [])));
-    const localNodes = svc.externalTrafficPolicy === 'Local' ? nodesOf(usable) : undefined;
-    const readyNodes = svc.externalTrafficPolicy === 'Local' ? nodesOf(usable.filter((e) => e.ready)) : undefined;
+  for (const svc of [...services].sort((a, b) => compare(a.key, b.key))) {
+    const endpoints = serviceEndpoints(svc);
     const done = new Set<string>();
     for (const raw of svc.ips) {
       const ip = parseIP(raw);
@@ -204,70 +289,93 @@ export function planL2(input: L2PlanInput): L2Plan {
       if (done.has(k)) continue;
       done.add(k);
       const text = formatIP(ip);
-      const skip = (reason: string): void => {
-        unannounced.push({ ip: text, service: svc.key, reason });
-      };
-
-      // Rule 1: the pool holding the IP. Pools never overlap, so the annotation can only
-      // confirm the range lookup; a stale or wrong annotation is ignored.
-      const named = svc.poolName !== undefined ? poolsByName.get(svc.poolName) : undefined;
-      const pool = named !== undefined && poolContains(named, ip) ? named : poolOf(spans[ip.family], ip.value);
-      if (pool === undefined) {
-        skip(`${text} is in no IPAddressPool of the configuration`);
-        continue;
-      }
-      // Rule 2: the advertisements of (pool, service).
-      const poolAds = adsOfPool.get(pool.name) ?? [];
-      if (poolAds.length === 0) {
-        skip(`no L2Advertisement selects pool ${pool.name}`);
-        continue;
-      }
-      const applicable = poolAds.filter((i) => {
-        const sel = ads[i]!.serviceSelectors;
-        return sel.length === 0 || anySelectorMatches(sel, svc.labels);
+      const outcome = claimIP(svc, ip, endpoints, config, nodes, (applicable, selected) => {
+        let group = groups.get(k);
+        if (group === undefined) {
+          group = { ip, text, order: ipOrderKey(ip), age: ages.get(k)!, homeNodes: selected, ads: new Set(applicable), claims: [] };
+          groups.set(k, group);
+        } else {
+          const allowed = new Set(selected);
+          group.homeNodes = group.homeNodes.filter((n) => allowed.has(n));
+          for (const i of applicable) group.ads.add(i);
+        }
+        return group;
       });
-      if (applicable.length === 0) {
-        skip(`no L2Advertisement of pool ${pool.name} selects this service`);
-        continue;
-      }
-      // The IP has a home slot from here on, whether or not it can be announced now
-      // (rule 5): a service losing its endpoints does not reshuffle the others.
-      const selected = selectedBy(applicable);
-      let group = groups.get(k);
-      if (group === undefined) {
-        group = { ip, text, order: ipOrderKey(ip), age: ages.get(k)!, homeNodes: selected.known, ads: new Set(applicable), claims: [] };
-        groups.set(k, group);
-      } else {
-        const allowed = new Set(selected.known);
-        group.homeNodes = group.homeNodes.filter((n) => allowed.has(n));
-        for (const i of applicable) group.ads.add(i);
-      }
-      // Rule 3: endpoints, then candidate nodes.
-      if (usable.length === 0) {
-        skip(NO_READY_ENDPOINTS);
-        continue;
-      }
-      const base = selected.eligible;
-      // Local: nodes with a ready endpoint first. A node whose endpoints are terminating
-      // but still serve is a candidate only when no eligible node has a ready one, so a
-      // drain or a rollout moves the IP while the old pod still answers what arrives
-      // during the move (make-before-break), not after it is gone.
-      const ready = readyNodes === undefined ? [] : base.filter((n) => readyNodes.has(n));
-      const candidates = localNodes === undefined ? base : ready.length > 0 ? ready : base.filter((n) => localNodes.has(n));
-      if (candidates.length === 0) {
-        const names = applicable.map((i) => ads[i]!.name).join(', ');
-        skip(
-          localNodes === undefined || base.length === 0
-            ? `no eligible node (live speaker, network available, not excluded from load balancers, selected by L2Advertisement ${names})`
-            : 'no eligible node holds a ready endpoint (externalTrafficPolicy Local)',
-        );
-        continue;
-      }
-      group.claims.push({ service: svc.key, ads: applicable, candidates });
+      if (typeof outcome === 'string') unannounced.push({ ip: text, service: svc.key, reason: outcome });
     }
   }
+  return groups;
+}
 
-  // --- rule 4: one candidate set per IP -----------------------------------------
+/** A service's endpoints as rule 3 reads them: usable ones, and for Local the nodes that hold them. */
+interface ServiceEndpoints {
+  readonly usable: readonly EndpointView[];
+  /** Local only: nodes with an endpoint that is ready or serving. */
+  readonly localNodes: ReadonlySet<string> | undefined;
+  /** Local only: nodes with a ready endpoint. */
+  readonly readyNodes: ReadonlySet<string> | undefined;
+}
+
+function serviceEndpoints(svc: L2ServiceView): ServiceEndpoints {
+  const usable = svc.endpoints.filter((e) => e.ready || e.serving);
+  const nodesOf = (eps: readonly EndpointView[]) => new Set(eps.flatMap((e) => (e.nodeName !== undefined ? [e.nodeName] : [])));
+  const local = svc.externalTrafficPolicy === 'Local';
+  return { usable, localNodes: local ? nodesOf(usable) : undefined, readyNodes: local ? nodesOf(usable.filter((e) => e.ready)) : undefined };
+}
+
+/**
+ * Rules 1-3 for one (service, IP): the claim, added to the IP's group, or why the IP is
+ * not announced for the service. `home` records the IP's group once rules 1-2 hold.
+ */
+function claimIP(
+  svc: L2ServiceView,
+  ip: IP,
+  endpoints: ServiceEndpoints,
+  config: ConfigIndex,
+  nodes: NodeIndex,
+  home: (applicable: readonly number[], selected: readonly string[]) => IPGroup,
+): Claim | string {
+  const text = formatIP(ip);
+  // Rule 1: the pool holding the IP. Pools never overlap, so the annotation can only
+  // confirm the range lookup; a stale or wrong annotation is ignored.
+  const named = svc.poolName !== undefined ? config.poolsByName.get(svc.poolName) : undefined;
+  const pool = named !== undefined && poolContains(named, ip) ? named : poolOf(config.spans[ip.family], ip.value);
+  if (pool === undefined) return `${text} is in no IPAddressPool of the configuration`;
+  // Rule 2: the advertisements of (pool, service).
+  const poolAds = config.adsOfPool.get(pool.name) ?? [];
+  if (poolAds.length === 0) return `no L2Advertisement selects pool ${pool.name}`;
+  const applicable = poolAds.filter((i) => {
+    const sel = config.ads[i]!.serviceSelectors;
+    return sel.length === 0 || anySelectorMatches(sel, svc.labels);
+  });
+  if (applicable.length === 0) return `no L2Advertisement of pool ${pool.name} selects this service`;
+  // The IP has a home slot from here on, whether or not it can be announced now
+  // (rule 5): a service losing its endpoints does not reshuffle the others.
+  const selected = nodes.selectedBy(applicable);
+  const group = home(applicable, selected.known);
+  // Rule 3: endpoints, then candidate nodes.
+  if (endpoints.usable.length === 0) return NO_READY_ENDPOINTS;
+  const base = selected.eligible;
+  const { localNodes, readyNodes } = endpoints;
+  // Local: nodes with a ready endpoint first. A node whose endpoints are terminating
+  // but still serve is a candidate only when no eligible node has a ready one, so a
+  // drain or a rollout moves the IP while the old pod still answers what arrives
+  // during the move (make-before-break), not after it is gone.
+  const ready = readyNodes === undefined ? [] : base.filter((n) => readyNodes.has(n));
+  const candidates = localNodes === undefined ? base : ready.length > 0 ? ready : base.filter((n) => localNodes.has(n));
+  if (candidates.length === 0) {
+    const names = applicable.map((i) => config.ads[i]!.name).join(', ');
+    return localNodes === undefined || base.length === 0
+      ? `no eligible node (live speaker, network available, not excluded from load balancers, selected by L2Advertisement ${names})`
+      : 'no eligible node holds a ready endpoint (externalTrafficPolicy Local)';
+  }
+  const claim: Claim = { service: svc.key, ads: applicable, candidates };
+  group.claims.push(claim);
+  return claim;
+}
+
+/** Rule 4: one candidate set per IP, the intersection over the services sharing it. */
+function candidateSets(groups: ReadonlyMap<string, IPGroup>, unannounced: UnannouncedIP[]): Election[] {
   const elections: Election[] = [];
   for (const group of groups.values()) {
     if (group.claims.length === 0) continue; // every service on it is reported already
@@ -286,53 +394,7 @@ export function planL2(input: L2PlanInput): L2Plan {
     }
     elections.push({ group, claims: group.claims, candidates });
   }
-
-  // --- rule 5: election ----------------------------------------------------------
-  // preferredNodeSelectors (MetalLB main): a node's score for an advertisement is the
-  // sum of the weights of the preferences its labels match, counted only when the
-  // advertisement's nodeSelectors select it; an IP's score for a node is the sum over
-  // the advertisements that apply to it (each once). Only the nodes with the highest
-  // score among those available are in the running for the IP.
-  const nodeLabels = new Map(known.map((n) => [n.name, n.labels]));
-  const adScores: (ReadonlyMap<string, number> | undefined)[] = [];
-  const scoresOfAd = (i: number): ReadonlyMap<string, number> => {
-    let scores = adScores[i];
-    if (scores === undefined) {
-      const prefs = ads[i]!.preferredNodeSelectors ?? [];
-      const out = new Map<string, number>();
-      if (prefs.length > 0) {
-        for (const name of nodesOfAd(i)) {
-          let total = 0;
-          for (const p of prefs) if (selectorMatches(p.preference, nodeLabels.get(name)!)) total += p.weight;
-          if (total > 0) out.set(name, total);
-        }
-      }
-      adScores[i] = scores = out;
-    }
-    return scores;
-  };
-  const preferred: Preferred = (group, nodes) => {
-    const scored = [...group.ads].map(scoresOfAd).filter((m) => m.size > 0);
-    if (scored.length === 0 || nodes.length === 0) return nodes;
-    const score = (n: string): number => scored.reduce((sum, m) => sum + (m.get(n) ?? 0), 0);
-    const best = Math.max(...nodes.map(score));
-    return nodes.filter((n) => score(n) === best);
-  };
-  const winners = elect([...groups.values()], elections, preferred);
-
-  const announcements: IPAnnouncement[] = [];
-  for (const e of [...elections].sort((a, b) => compare(a.group.order, b.group.order))) {
-    const node = winners.get(e.group.order)!;
-    announcements.push({
-      ip: e.group.text,
-      node,
-      services: e.claims.map((c) => c.service),
-      interfaces: interfacesFor(node, e.claims, ads, nodesOfAd),
-    });
-  }
-
-  unannounced.sort((a, b) => compare(a.service, b.service) || compare(unannouncedOrder(a.ip), unannouncedOrder(b.ip)) || compare(a.reason, b.reason));
-  return { announcements, unannounced };
+  return elections;
 }
 
 /** The nodes among `nodes` (sorted by name) with the highest preference score for the IP. */
