@@ -25,7 +25,7 @@ export interface PeerContext {
   readonly bfdByName: ReadonlyMap<string, BFDProfile>;
 }
 
-export function buildPeers(c: ErrorCollector, entries: readonly Entry[], { lbNamespace, secrets, bfdByName }: PeerContext): BGPPeer[] {
+export function buildPeers(c: ErrorCollector, entries: readonly Entry[], ctx: PeerContext): BGPPeer[] {
   const peers: BGPPeer[] = [];
   let uncheckedSecrets = false;
   const v1beta1PeerFields = Object.keys(crdSchema('BGPPeer', V1BETA1)?.properties?.spec?.properties ?? {});
@@ -34,109 +34,124 @@ export function buildPeers(c: ErrorCollector, entries: readonly Entry[], { lbNam
       // v1beta1 → v1beta2: the v1beta1 fields keep their names and meaning; fields that
       // only v1beta2 has were refused by the v1beta1 schema and are not read.
       const s = e.apiVersion === V1BETA1 ? Object.fromEntries(Object.entries(e.spec).filter(([k]) => v1beta1PeerFields.includes(k))) : e.spec;
-      const sp = (field: string): FieldPath => ['spec', field];
-      const myASN = asInteger(s.myASN);
-      const peerASN = asInteger(s.peerASN);
-      const localASN = asInteger(s.localASN);
-      const dynamicASN = s.dynamicASN === 'internal' || s.dynamicASN === 'external' ? s.dynamicASN : undefined;
-      for (const [field, value] of [['myASN', myASN], ['localASN', localASN]] as const) {
-        if (value === 0) c.fail(e, sp(field), 'EASN', `${field} must be 1..4294967295 (AS 0 is reserved, RFC 7607)`);
-      }
-      // peerASN 0 is how MetalLB's Go types (omitempty) spell "unset".
-      const hasPeerASN = isPresent(s.peerASN);
-      const hasDynamicASN = isPresent(s.dynamicASN);
-      if (hasPeerASN && hasDynamicASN) {
-        c.fail(e, sp('dynamicASN'), 'EPEER', 'peerASN and dynamicASN are mutually exclusive: set exactly one');
-      } else if (!hasPeerASN && !hasDynamicASN && !isWrongType(s.peerASN, 'number') && !isWrongType(s.dynamicASN)) {
-        c.fail(e, sp('peerASN'), 'EPEER', 'exactly one of peerASN (1..4294967295) or dynamicASN is required');
-      }
-
-      const peerAddressText = nonEmpty(s.peerAddress);
-      const iface = nonEmpty(s.interface);
-      if (peerAddressText !== undefined && iface !== undefined) {
-        c.fail(e, sp('interface'), 'EPEER', 'peerAddress and interface are mutually exclusive: set exactly one');
-      } else if (peerAddressText === undefined && iface === undefined && !isWrongType(s.peerAddress) && !isWrongType(s.interface)) {
-        c.fail(e, sp('peerAddress'), 'EPEER', 'exactly one of peerAddress or interface (unnumbered BGP) is required');
-      }
-      if (iface !== undefined) {
-        const problem = checkInterfaceName(iface);
-        if (problem) c.fail(e, sp('interface'), 'EINTERFACE', problem);
-      }
-      const peerAddress = peerAddressText !== undefined ? parseIP(peerAddressText) : undefined;
-      if (peerAddressText !== undefined && !peerAddress) {
-        c.fail(e, sp('peerAddress'), 'EIP', `"${peerAddressText}" is not an IP address`);
-      }
-      const sourceText = nonEmpty(s.sourceAddress);
-      if (sourceText !== undefined) {
-        const source = parseIP(sourceText);
-        if (!source) c.fail(e, sp('sourceAddress'), 'EIP', `"${sourceText}" is not an IP address`);
-        else if (peerAddress && source.family !== peerAddress.family) {
-          c.fail(e, sp('sourceAddress'), 'EIP', `${source.family} source address for the ${peerAddress.family} peer address "${peerAddressText}"`);
-        }
-      }
-      const routerID = nonEmpty(s.routerID);
-      if (routerID !== undefined && parseIP(routerID)?.family !== 'IPv4') {
-        // RFC 4271 4.2 / RFC 6286: the BGP Identifier is a 4-octet value.
-        c.fail(e, sp('routerID'), 'EIP', `"${routerID}" is not an IPv4 address (the BGP identifier is 4 octets, RFC 6286)`);
-      }
-
-      const timers = peerTimers(c, e);
-
-      const password = nonEmpty(s.password);
-      const passwordSecret = passwordSecretOf(c, e, s, password !== undefined, { lbNamespace, secrets }, () => (uncheckedSecrets = true));
-
-      const bfdProfile = nonEmpty(s.bfdProfile);
-      if (bfdProfile !== undefined && !bfdByName.has(bfdProfile)) {
-        c.warn(e, sp('bfdProfile'), 'EREFERENCE', `no BFDProfile named "${bfdProfile}" in ${lbNamespace}: this peer does not take part until it exists`);
-        c.dormant.add(e);
-      }
-      const ebgpMultiHop = asBoolean(s.ebgpMultiHop) ?? false;
-      const internal = dynamicASN === 'internal' || (peerASN !== undefined && peerASN === myASN);
-      if (ebgpMultiHop && internal) {
-        c.fail(e, sp('ebgpMultiHop'), 'EMULTIHOP', 'ebgpMultiHop applies to eBGP only, and this peer is iBGP (peer ASN = myASN)');
-      }
-      if (asBoolean(s.disableMP) === true) {
-        c.notes.push(`BGPPeer ${e.namespace}/${e.name}: disableMP is deprecated and has no effect; see dualStackAddressFamily`);
-      }
-      const nodeSelectors = selectorList(c, e, sp('nodeSelectors'), s.nodeSelectors);
-      const vrf = nonEmpty(s.vrf);
-      // Read and checked but not acted on yet (the BGP issue): say so, never silence.
-      if (vrf !== undefined) {
-        c.warn(e, sp('vrf'), 'EUNSUPPORTED', `vrf "${vrf}" is not acted on yet: ferrolb opens this session in the default VRF (the host's main routing table)`);
-      }
-      if (iface !== undefined && peerAddressText === undefined) {
-        c.warn(e, sp('interface'), 'EUNSUPPORTED', `unnumbered BGP (interface "${iface}") is not implemented yet: no session is opened for this peer`);
-      }
-      peers.push({
-        name: e.name,
-        myASN: myASN ?? 0,
-        ...(peerASN !== undefined && peerASN !== 0 ? { peerASN } : {}),
-        ...(dynamicASN !== undefined ? { dynamicASN } : {}),
-        ...(localASN !== undefined ? { localASN } : {}),
-        ...(peerAddressText !== undefined ? { peerAddress: peerAddressText } : {}),
-        ...(iface !== undefined ? { interface: iface } : {}),
-        ...(sourceText !== undefined ? { sourceAddress: sourceText } : {}),
-        peerPort: asInteger(s.peerPort) ?? DEFAULT_PEER_PORT,
-        ...(routerID !== undefined ? { routerID } : {}),
-        holdTime: timers.hold,
-        keepaliveTime: timers.keepalive,
-        ...(timers.connect !== undefined ? { connectTime: timers.connect } : {}),
-        ...(password !== undefined ? { password } : {}),
-        ...(passwordSecret ? { passwordSecret } : {}),
-        ...(bfdProfile !== undefined ? { bfdProfile } : {}),
-        ebgpMultiHop,
-        enableGracefulRestart: asBoolean(s.enableGracefulRestart) ?? false,
-        nodeSelectors,
-        ...(vrf !== undefined ? { vrf } : {}),
-        dualStackAddressFamily: asBoolean(s.dualStackAddressFamily) ?? false,
-      });
+      peers.push(buildPeer(c, e, s, ctx, () => (uncheckedSecrets = true)));
     });
   }
   if (uncheckedSecrets) {
-    c.notes.push(`passwordSecret references were not checked: no Secret of ${lbNamespace} was given`);
+    c.notes.push(`passwordSecret references were not checked: no Secret of ${ctx.lbNamespace} was given`);
   }
   checkSessions(c, peers, entries);
   return peers;
+}
+
+type Spec = Readonly<Record<string, unknown>>;
+
+const sp = (field: string): FieldPath => ['spec', field];
+
+function buildPeer(c: ErrorCollector, e: Entry, s: Spec, { lbNamespace, secrets, bfdByName }: PeerContext, unchecked: () => void): BGPPeer {
+  const asns = peerASNs(c, e, s);
+  const where = peerAddresses(c, e, s);
+  const timers = peerTimers(c, e);
+  const password = nonEmpty(s.password);
+  const passwordSecret = passwordSecretOf(c, e, s, password !== undefined, { lbNamespace, secrets }, unchecked);
+  const bfdProfile = nonEmpty(s.bfdProfile);
+  if (bfdProfile !== undefined && !bfdByName.has(bfdProfile)) {
+    c.warn(e, sp('bfdProfile'), 'EREFERENCE', `no BFDProfile named "${bfdProfile}" in ${lbNamespace}: this peer does not take part until it exists`);
+    c.dormant.add(e);
+  }
+  const ebgpMultiHop = asBoolean(s.ebgpMultiHop) ?? false;
+  const internal = asns.dynamicASN === 'internal' || (asns.peerASN !== undefined && asns.peerASN === asns.myASN);
+  if (ebgpMultiHop && internal) {
+    c.fail(e, sp('ebgpMultiHop'), 'EMULTIHOP', 'ebgpMultiHop applies to eBGP only, and this peer is iBGP (peer ASN = myASN)');
+  }
+  if (asBoolean(s.disableMP) === true) {
+    c.notes.push(`BGPPeer ${e.namespace}/${e.name}: disableMP is deprecated and has no effect; see dualStackAddressFamily`);
+  }
+  const nodeSelectors = selectorList(c, e, sp('nodeSelectors'), s.nodeSelectors);
+  const vrf = nonEmpty(s.vrf);
+  // Read and checked but not acted on yet (the BGP issue): say so, never silence.
+  if (vrf !== undefined) {
+    c.warn(e, sp('vrf'), 'EUNSUPPORTED', `vrf "${vrf}" is not acted on yet: ferrolb opens this session in the default VRF (the host's main routing table)`);
+  }
+  if (where.iface !== undefined && where.peerAddress === undefined) {
+    c.warn(e, sp('interface'), 'EUNSUPPORTED', `unnumbered BGP (interface "${where.iface}") is not implemented yet: no session is opened for this peer`);
+  }
+  return {
+    name: e.name,
+    myASN: asns.myASN ?? 0,
+    ...(asns.peerASN !== undefined && asns.peerASN !== 0 ? { peerASN: asns.peerASN } : {}),
+    ...(asns.dynamicASN !== undefined ? { dynamicASN: asns.dynamicASN } : {}),
+    ...(asns.localASN !== undefined ? { localASN: asns.localASN } : {}),
+    ...(where.peerAddress !== undefined ? { peerAddress: where.peerAddress } : {}),
+    ...(where.iface !== undefined ? { interface: where.iface } : {}),
+    ...(where.sourceAddress !== undefined ? { sourceAddress: where.sourceAddress } : {}),
+    peerPort: asInteger(s.peerPort) ?? DEFAULT_PEER_PORT,
+    ...(where.routerID !== undefined ? { routerID: where.routerID } : {}),
+    holdTime: timers.hold,
+    keepaliveTime: timers.keepalive,
+    ...(timers.connect !== undefined ? { connectTime: timers.connect } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(passwordSecret ? { passwordSecret } : {}),
+    ...(bfdProfile !== undefined ? { bfdProfile } : {}),
+    ebgpMultiHop,
+    enableGracefulRestart: asBoolean(s.enableGracefulRestart) ?? false,
+    nodeSelectors,
+    ...(vrf !== undefined ? { vrf } : {}),
+    dualStackAddressFamily: asBoolean(s.dualStackAddressFamily) ?? false,
+  };
+}
+
+/** myASN, peerASN or dynamicASN (exactly one of the two), localASN. */
+function peerASNs(c: ErrorCollector, e: Entry, s: Spec) {
+  const myASN = asInteger(s.myASN);
+  const peerASN = asInteger(s.peerASN);
+  const localASN = asInteger(s.localASN);
+  const dynamicASN: 'internal' | 'external' | undefined = s.dynamicASN === 'internal' || s.dynamicASN === 'external' ? s.dynamicASN : undefined;
+  for (const [field, value] of [['myASN', myASN], ['localASN', localASN]] as const) {
+    if (value === 0) c.fail(e, sp(field), 'EASN', `${field} must be 1..4294967295 (AS 0 is reserved, RFC 7607)`);
+  }
+  // peerASN 0 is how MetalLB's Go types (omitempty) spell "unset".
+  const hasPeerASN = isPresent(s.peerASN);
+  const hasDynamicASN = isPresent(s.dynamicASN);
+  if (hasPeerASN && hasDynamicASN) {
+    c.fail(e, sp('dynamicASN'), 'EPEER', 'peerASN and dynamicASN are mutually exclusive: set exactly one');
+  } else if (!hasPeerASN && !hasDynamicASN && !isWrongType(s.peerASN, 'number') && !isWrongType(s.dynamicASN)) {
+    c.fail(e, sp('peerASN'), 'EPEER', 'exactly one of peerASN (1..4294967295) or dynamicASN is required');
+  }
+  return { myASN, peerASN, localASN, dynamicASN };
+}
+
+/** Where the session goes: peerAddress or interface (exactly one), sourceAddress of the same family, routerID. */
+function peerAddresses(c: ErrorCollector, e: Entry, s: Spec) {
+  const peerAddressText = nonEmpty(s.peerAddress);
+  const iface = nonEmpty(s.interface);
+  if (peerAddressText !== undefined && iface !== undefined) {
+    c.fail(e, sp('interface'), 'EPEER', 'peerAddress and interface are mutually exclusive: set exactly one');
+  } else if (peerAddressText === undefined && iface === undefined && !isWrongType(s.peerAddress) && !isWrongType(s.interface)) {
+    c.fail(e, sp('peerAddress'), 'EPEER', 'exactly one of peerAddress or interface (unnumbered BGP) is required');
+  }
+  if (iface !== undefined) {
+    const problem = checkInterfaceName(iface);
+    if (problem) c.fail(e, sp('interface'), 'EINTERFACE', problem);
+  }
+  const peerAddress = peerAddressText !== undefined ? parseIP(peerAddressText) : undefined;
+  if (peerAddressText !== undefined && !peerAddress) {
+    c.fail(e, sp('peerAddress'), 'EIP', `"${peerAddressText}" is not an IP address`);
+  }
+  const sourceText = nonEmpty(s.sourceAddress);
+  if (sourceText !== undefined) {
+    const source = parseIP(sourceText);
+    if (!source) c.fail(e, sp('sourceAddress'), 'EIP', `"${sourceText}" is not an IP address`);
+    else if (peerAddress && source.family !== peerAddress.family) {
+      c.fail(e, sp('sourceAddress'), 'EIP', `${source.family} source address for the ${peerAddress.family} peer address "${peerAddressText}"`);
+    }
+  }
+  const routerID = nonEmpty(s.routerID);
+  if (routerID !== undefined && parseIP(routerID)?.family !== 'IPv4') {
+    // RFC 4271 4.2 / RFC 6286: the BGP Identifier is a 4-octet value.
+    c.fail(e, sp('routerID'), 'EIP', `"${routerID}" is not an IPv4 address (the BGP identifier is 4 octets, RFC 6286)`);
+  }
+  return { peerAddress: peerAddressText, iface, sourceAddress: sourceText, routerID };
 }
 
 /**
@@ -146,7 +161,7 @@ export function buildPeers(c: ErrorCollector, entries: readonly Entry[], { lbNam
 function passwordSecretOf(
   c: ErrorCollector,
   e: Entry,
-  s: Readonly<Record<string, unknown>>,
+  s: Spec,
   hasPassword: boolean,
   { lbNamespace, secrets }: Pick<PeerContext, 'lbNamespace' | 'secrets'>,
   unchecked: () => void,
