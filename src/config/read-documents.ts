@@ -2,7 +2,7 @@
 // the load balancer's namespace (checked against their schema, names and labels),
 // Secrets (for passwordSecret checks), legacy ConfigMaps (a warning) and the rest
 // (counted in a note).
-import { CONFIGURATION_KINDS, METALLB_GROUP, SERVED_VERSIONS, isMetalLBKind } from '../api/metallb.ts';
+import { CONFIGURATION_KINDS, METALLB_GROUP, SERVED_VERSIONS, isMetalLBKind, type MetalLBKind } from '../api/metallb.ts';
 import { manifestSchema } from '../api/metallb-schemas.ts';
 import { closest, validateValue, type FieldPath } from '../api/schema.ts';
 import type { ObjectRef, SecretInfo } from './build.ts';
@@ -37,13 +37,8 @@ export function readDocuments(c: ErrorCollector, documents: readonly SourceDocum
     // An empty namespace is no namespace, as kubectl reads it.
     const declaredNamespace = nonEmpty(metadata?.namespace);
     if (doc.apiVersion === 'v1' && doc.kind === 'Secret') {
-      const name = asString(metadata?.name);
-      const namespace = declaredNamespace ?? lbNamespace;
-      if (name !== undefined) {
-        const keys = [...Object.keys(asRecord(doc.object.data) ?? {}), ...Object.keys(asRecord(doc.object.stringData) ?? {})];
-        const type = asString(doc.object.type);
-        secrets.push({ name, namespace, keys, ...(type !== undefined ? { type } : {}) });
-      }
+      const secret = secretOf(doc, metadata, declaredNamespace ?? lbNamespace);
+      if (secret) secrets.push(secret);
       continue;
     }
     if (doc.apiVersion === 'v1' && doc.kind === 'ConfigMap' && isLegacyConfigMap(doc.object)) {
@@ -61,24 +56,10 @@ export function readDocuments(c: ErrorCollector, documents: readonly SourceDocum
     }
     const name = asString(metadata?.name) ?? '';
     const namespace = declaredNamespace ?? lbNamespace;
-    const typeError = (code: ConfigErrorCode, path: FieldPath, message: string): void =>
+    const fail = (code: ConfigErrorCode, path: FieldPath, message: string): void =>
       c.failDocument(doc, doc.kind, name ? { namespace, name } : undefined, path, code, message);
-    if (!isMetalLBKind(doc.kind)) {
-      const hint =
-        doc.kind === 'AddressPool'
-          ? ': AddressPool was removed in MetalLB v0.14; write an IPAddressPool and an L2Advertisement or BGPAdvertisement'
-          : (() => {
-              const near = closest(doc.kind, Object.keys(SERVED_VERSIONS));
-              return near ? ` (did you mean ${near}?)` : '';
-            })();
-      typeError('ENOTSERVED', ['kind'], `${METALLB_GROUP} has no kind "${doc.kind}"${hint}`);
-      continue;
-    }
-    const kind = doc.kind;
-    if (!SERVED_VERSIONS[kind].includes(doc.apiVersion)) {
-      typeError('ENOTSERVED', ['apiVersion'], `${kind} is served as ${SERVED_VERSIONS[kind].join(' and ')}, not ${doc.apiVersion}`);
-      continue;
-    }
+    const kind = servedKind(doc, fail);
+    if (kind === undefined) continue;
     if (declaredNamespace !== undefined && declaredNamespace !== lbNamespace) {
       // Read only from the load balancer's namespace (a tenant must not be able to create
       // a pool; docs/COMPATIBILITY.md "Where configuration lives"); MetalLB's webhook
@@ -89,32 +70,7 @@ export function readDocuments(c: ErrorCollector, documents: readonly SourceDocum
       );
       continue;
     }
-    const schema = manifestSchema(kind, doc.apiVersion);
-    if (schema) {
-      for (const v of validateValue(doc.object, schema)) {
-        // `keepaliveTime: 90`: the schema's "must be a string" hides the fix, the unit.
-        const [top, field] = v.path;
-        const raw = top === 'spec' && v.path.length === 2 ? asRecord(doc.object.spec)?.[String(field)] : undefined;
-        const duration = kind === 'BGPPeer' && DURATION_FIELDS.includes(String(field)) && typeof raw === 'number';
-        typeError(v.code, v.path, duration ? durationNumberHint(raw) : v.message);
-      }
-    }
-    if (name === '') {
-      typeError('ENAME', ['metadata', 'name'], 'metadata.name is required');
-    } else {
-      const problem = checkDNSSubdomain(name);
-      if (problem) typeError('ENAME', ['metadata', 'name'], problem);
-    }
-    if (declaredNamespace !== undefined) {
-      const problem = checkDNSLabel(declaredNamespace);
-      if (problem) typeError('ENAMESPACE', ['metadata', 'namespace'], problem);
-    }
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(asRecord(metadata?.labels) ?? {})) {
-      const problem = checkLabelKey(k) ?? (typeof v === 'string' ? checkLabelValue(v) : undefined);
-      if (problem) typeError('ELABEL', ['metadata', 'labels', k], problem);
-      if (typeof v === 'string') labels[k] = v;
-    }
+    const labels = checkObject(doc, kind, name, declaredNamespace, metadata, fail);
     objects.push({
       kind,
       apiVersion: doc.apiVersion,
@@ -140,4 +96,62 @@ export function readDocuments(c: ErrorCollector, documents: readonly SourceDocum
     c.notes.push(`ignored ${count} ${label}${count > 1 ? ' objects' : ''}: not MetalLB configuration`);
   }
   return { entries, objects, secrets };
+}
+
+type Fail = (code: ConfigErrorCode, path: FieldPath, message: string) => void;
+
+/** What a passwordSecret check needs of a Secret: its name, namespace, keys and type. */
+function secretOf(doc: SourceDocument, metadata: Record<string, unknown> | undefined, namespace: string): SecretInfo | undefined {
+  const name = asString(metadata?.name);
+  if (name === undefined) return undefined;
+  const keys = [...Object.keys(asRecord(doc.object.data) ?? {}), ...Object.keys(asRecord(doc.object.stringData) ?? {})];
+  const type = asString(doc.object.type);
+  return { name, namespace, keys, ...(type !== undefined ? { type } : {}) };
+}
+
+/** The metallb.io kind of a document, when ferrolb serves it at that version; otherwise why not, and undefined. */
+function servedKind(doc: SourceDocument, fail: Fail): MetalLBKind | undefined {
+  if (!isMetalLBKind(doc.kind)) {
+    const near = closest(doc.kind, Object.keys(SERVED_VERSIONS));
+    const hint =
+      doc.kind === 'AddressPool' ? ': AddressPool was removed in MetalLB v0.14; write an IPAddressPool and an L2Advertisement or BGPAdvertisement' : near ? ` (did you mean ${near}?)` : '';
+    fail('ENOTSERVED', ['kind'], `${METALLB_GROUP} has no kind "${doc.kind}"${hint}`);
+    return undefined;
+  }
+  if (!SERVED_VERSIONS[doc.kind].includes(doc.apiVersion)) {
+    fail('ENOTSERVED', ['apiVersion'], `${doc.kind} is served as ${SERVED_VERSIONS[doc.kind].join(' and ')}, not ${doc.apiVersion}`);
+    return undefined;
+  }
+  return doc.kind;
+}
+
+/** The object against its schema, its name, namespace and labels; its string labels. */
+function checkObject(doc: SourceDocument, kind: MetalLBKind, name: string, declaredNamespace: string | undefined, metadata: Record<string, unknown> | undefined, fail: Fail): Record<string, string> {
+  const schema = manifestSchema(kind, doc.apiVersion);
+  if (schema) {
+    for (const v of validateValue(doc.object, schema)) {
+      // `keepaliveTime: 90`: the schema's "must be a string" hides the fix, the unit.
+      const [top, field] = v.path;
+      const raw = top === 'spec' && v.path.length === 2 ? asRecord(doc.object.spec)?.[String(field)] : undefined;
+      const duration = kind === 'BGPPeer' && DURATION_FIELDS.includes(String(field)) && typeof raw === 'number';
+      fail(v.code, v.path, duration ? durationNumberHint(raw) : v.message);
+    }
+  }
+  if (name === '') {
+    fail('ENAME', ['metadata', 'name'], 'metadata.name is required');
+  } else {
+    const problem = checkDNSSubdomain(name);
+    if (problem) fail('ENAME', ['metadata', 'name'], problem);
+  }
+  if (declaredNamespace !== undefined) {
+    const problem = checkDNSLabel(declaredNamespace);
+    if (problem) fail('ENAMESPACE', ['metadata', 'namespace'], problem);
+  }
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asRecord(metadata?.labels) ?? {})) {
+    const problem = checkLabelKey(k) ?? (typeof v === 'string' ? checkLabelValue(v) : undefined);
+    if (problem) fail('ELABEL', ['metadata', 'labels', k], problem);
+    if (typeof v === 'string') labels[k] = v;
+  }
+  return labels;
 }
