@@ -12,8 +12,8 @@ import type { Config } from '../config/model.ts';
 import { advertisementSelectsPool } from '../config/select.ts';
 import { anySelectorMatches } from '../api/selector.ts';
 import { ENDPOINT_SLICE_SERVICE_LABEL, POOL_ANNOTATION } from '../api/service.ts';
-import { planL2 } from '../planning/l2-plan.ts';
-import { nodeViewFromObject, serviceViewFromObjects, type L2ServiceView, type NodeView } from '../api/cluster-view.ts';
+import { planL2, type L2Plan } from '../planning/l2-plan.ts';
+import { nodeViewFromObject, serviceViewFromObjects, type NodeView } from '../api/cluster-view.ts';
 import { planBGP } from '../planning/bgp-plan.ts';
 import { parseUnreachable, type Unreachable } from '../speaker/membership/reachability.ts';
 import { MEMBERS_REACHABLE } from '../k8s/configuration-state.ts';
@@ -111,6 +111,30 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView 
   const built = buildConfig(objectDocuments(snap.configObjects), { namespace: snap.namespace });
   const config = built.config;
   const nodes = snap.nodes.map(nodeViewFromObject).sort((a, b) => compare(a.name, b.name));
+  const expected = config ? plannedAnnouncements(snap, config, nodes, opts) : undefined;
+  return {
+    namespace: snap.namespace,
+    failures: runtimeFailures(snap.events),
+    crdsInstalled: snap.crdsInstalled,
+    ...(config ? { config } : {}),
+    configErrors: built.errors.map(formatConfigError),
+    components: componentViews(snap),
+    pools: config ? poolViews(snap, config) : [],
+    services: serviceReports(snap, expected, opts),
+    nodes,
+    conflicts: conflictViews(snap),
+    ...(snap.kubeProxyConfigMap ? { kubeProxy: kubeProxyView(snap.kubeProxyConfigMap) } : {}),
+  };
+}
+
+/** What the speakers should announce, by the planners they run, with every node's speaker taken as live. */
+interface Planned {
+  readonly l2: L2Plan;
+  /** Service key -> the nodes that should announce it over BGP. */
+  readonly bgpNodes: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+function plannedAnnouncements(snap: Snapshot, config: Config, nodes: readonly NodeView[], opts: AnalyzeOptions): Planned {
   const slicesByService = new Map<string, KubeObject[]>();
   for (const slice of snap.slices) {
     const service = slice.metadata?.labels?.[ENDPOINT_SLICE_SERVICE_LABEL];
@@ -119,29 +143,28 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView 
     slicesByService.set(key, [...(slicesByService.get(key) ?? []), slice]);
   }
   const served = snap.services.filter((s) => (s.spec?.loadBalancerClass ?? undefined) === opts.loadBalancerClass);
-  const views = new Map<string, L2ServiceView>(
-    served
-      .filter((s) => (s.status?.loadBalancer?.ingress ?? []).length > 0)
-      .map((s) => {
-        const v = serviceViewFromObjects(s, (slicesByService.get(keyOf(s)) ?? []) as never[]);
-        return [v.key, v];
-      }),
-  );
-  const l2Plan = config ? planL2({ config, services: [...views.values()], nodes, liveNodes: new Set(nodes.map((n) => n.name)) }) : undefined;
+  const views = served
+    .filter((s) => (s.status?.loadBalancer?.ingress ?? []).length > 0)
+    .map((s) => serviceViewFromObjects(s, (slicesByService.get(keyOf(s)) ?? []) as never[]));
+  const unique = [...new Map(views.map((v) => [v.key, v])).values()];
+  const l2 = planL2({ config, services: unique, nodes, liveNodes: new Set(nodes.map((n) => n.name)) });
   const bgpNodes = new Map<string, Set<string>>();
-  if (config && config.bgpPeers.length > 0) {
+  if (config.bgpPeers.length > 0) {
     for (const node of nodes) {
-      for (const peer of planBGP({ config, services: [...views.values()], node })) {
+      for (const peer of planBGP({ config, services: unique, node })) {
         for (const services of peer.services.values()) {
           for (const s of services) bgpNodes.set(s, (bgpNodes.get(s) ?? new Set()).add(node.name));
         }
       }
     }
   }
+  return { l2, bgpNodes };
+}
+
+function serviceReports(snap: Snapshot, expected: Planned | undefined, opts: AnalyzeOptions): ServiceReport[] {
   const reported = (list: Snapshot['l2Statuses'], key: string) => list.filter((o) => `${o.status?.serviceNamespace}/${o.status?.serviceName}` === key);
   const failures = newestByObject(snap.events.filter((e) => e.reason === 'AllocationFailed'));
-
-  const services: ServiceReport[] = snap.services
+  return snap.services
     .map((s): ServiceReport => {
       const key = keyOf(s);
       const ips = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').filter((x) => x);
@@ -161,16 +184,18 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView 
           .map((o) => ({ node: o.status?.node ?? '', peers: o.status?.peers ?? [] }))
           .sort((a, b) => compare(a.node, b.node)),
         expected: {
-          l2: (l2Plan?.announcements ?? []).filter((a) => a.services.includes(key)).map((a) => ({ ip: a.ip, node: a.node })),
-          bgpNodes: [...(bgpNodes.get(key) ?? [])].sort(compare),
-          l2Reasons: [...new Set((l2Plan?.unannounced ?? []).filter((u) => u.service === key).map((u) => u.reason))],
+          l2: (expected?.l2.announcements ?? []).filter((a) => a.services.includes(key)).map((a) => ({ ip: a.ip, node: a.node })),
+          bgpNodes: [...(expected?.bgpNodes.get(key) ?? [])].sort(compare),
+          l2Reasons: [...new Set((expected?.l2.unannounced ?? []).filter((u) => u.service === key).map((u) => u.reason))],
         },
         ...(pendingReason !== undefined ? { pendingReason } : {}),
       };
     })
     .sort((a, b) => compare(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
+}
 
-  const pools: PoolView[] = (config?.pools ?? []).map((p) => {
+function poolViews(snap: Snapshot, config: Config): PoolView[] {
+  return config.pools.map((p) => {
     const obj = snap.pools.find((o) => o.metadata?.name === p.name);
     const st = obj?.status ?? {};
     const spec = (obj as { spec?: { addresses?: string[] } } | undefined)?.spec;
@@ -179,41 +204,33 @@ export function analyze(snap: Snapshot, opts: AnalyzeOptions = {}): ClusterView 
       addresses: spec?.addresses ?? [],
       assigned: (st.assignedIPv4 ?? 0) + (st.assignedIPv6 ?? 0),
       available: (st.availableIPv4 ?? 0) + (st.availableIPv6 ?? 0),
-      l2Advertisements: config!.l2Advertisements.filter((a) => advertisementSelectsPool(a, p)).map((a) => a.name),
-      bgpAdvertisements: config!.bgpAdvertisements.filter((a) => advertisementSelectsPool(a, p)).map((a) => a.name),
+      l2Advertisements: config.l2Advertisements.filter((a) => advertisementSelectsPool(a, p)).map((a) => a.name),
+      bgpAdvertisements: config.bgpAdvertisements.filter((a) => advertisementSelectsPool(a, p)).map((a) => a.name),
     };
   });
+}
 
-  const conflicts = [...newestByObject(snap.events.filter((e) => e.reason === 'AddressConflict')).entries()].map(([service, e]) => ({
+function componentViews(snap: Snapshot): ClusterView['components'] {
+  return snap.configurationStates
+    .map((c) => {
+      const members = c.status?.conditions?.find((k) => k.type === MEMBERS_REACHABLE);
+      return {
+        name: c.metadata?.name ?? '',
+        result: c.status?.result ?? 'Unknown',
+        lastError: c.status?.lastError ?? '',
+        ...(members ? { unreachable: members.status === 'False' ? parseUnreachable(members.message ?? '') : [] } : {}),
+      };
+    })
+    .sort((a, b) => compare(a.name, b.name));
+}
+
+function conflictViews(snap: Snapshot): ClusterView['conflicts'] {
+  return [...newestByObject(snap.events.filter((e) => e.reason === 'AddressConflict')).entries()].map(([service, e]) => ({
     service,
     message: e.message ?? '',
     at: eventTime(e),
     count: e.series?.count ?? e.count ?? 1,
   }));
-
-  return {
-    namespace: snap.namespace,
-    failures: runtimeFailures(snap.events),
-    crdsInstalled: snap.crdsInstalled,
-    ...(config ? { config } : {}),
-    configErrors: built.errors.map(formatConfigError),
-    components: snap.configurationStates
-      .map((c) => {
-        const members = c.status?.conditions?.find((k) => k.type === MEMBERS_REACHABLE);
-        return {
-          name: c.metadata?.name ?? '',
-          result: c.status?.result ?? 'Unknown',
-          lastError: c.status?.lastError ?? '',
-          ...(members ? { unreachable: members.status === 'False' ? parseUnreachable(members.message ?? '') : [] } : {}),
-        };
-      })
-      .sort((a, b) => compare(a.name, b.name)),
-    pools,
-    services,
-    nodes,
-    conflicts,
-    ...(snap.kubeProxyConfigMap ? { kubeProxy: kubeProxyView(snap.kubeProxyConfigMap) } : {}),
-  };
 }
 
 /** kubeadm's kube-proxy ConfigMap holds the KubeProxyConfiguration in `config.conf`. */
