@@ -623,38 +623,55 @@ function decodeAttribute(
       break;
     }
     case ATTRIBUTE.mpReach: {
-      // AFI (2), SAFI (1), next hop length (1), next hop, reserved (1), NLRI.
-      // RFC 4760 §7: errors are Optional Attribute Error. RFC 7606 §7.11: AFI/SAFI
-      // disable when the AFI and SAFI can be read, else a reset.
-      const optionalError = (reason: string, how: ErrorAction = 'afi-safi-disable'): never => attributeError(UPDATE_SUBCODE.optionalAttributeError, reason, how);
-      if (length < 5) optionalError(`has length ${length}, shorter than the 5 fixed bytes`, 'session-reset');
-      const family = familyOf(m.readUInt16BE(valueStart), m[valueStart + 2]!);
-      const hopLength = m[valueStart + 3]!;
-      const nlriStart = valueStart + 4 + hopLength + 1;
-      if (nlriStart > valueEnd) optionalError(`next hop length ${hopLength} overruns the attribute`);
-      if (family === undefined) break; // a family we never negotiate: skipped
-      const hops = valueStart + 4;
-      let nextHops: string[];
-      if (family === 'ipv4-unicast' && hopLength === 4) nextHops = [formatIPv4(m, hops)];
-      else if (hopLength === 16) nextHops = [formatIPv6(m, hops)];
-      else if (hopLength === 32) nextHops = [formatIPv6(m, hops), formatIPv6(m, hops + 16)];
-      else nextHops = optionalError(`next hop length ${hopLength} is not valid for ${family}`);
-      const prefixes = readPrefixes(m, nlriStart, valueEnd, family);
-      if (typeof prefixes === 'string') optionalError(`NLRI: ${prefixes}`);
-      a.mpReach = { family, nextHops, prefixes: prefixes as string[] };
+      const reach = decodeMPReach(m, valueStart, valueEnd, attributeError);
+      if (reach) a.mpReach = reach;
       break;
     }
     case ATTRIBUTE.mpUnreach: {
-      // AFI (2), SAFI (1), withdrawn routes.
-      if (length < 3) attributeError(UPDATE_SUBCODE.optionalAttributeError, `has length ${length}, shorter than the 3 fixed bytes`, 'session-reset');
-      const family = familyOf(m.readUInt16BE(valueStart), m[valueStart + 2]!);
-      if (family === undefined) break;
-      const prefixes = readPrefixes(m, valueStart + 3, valueEnd, family);
-      if (typeof prefixes === 'string') attributeError(UPDATE_SUBCODE.optionalAttributeError, `withdrawn routes: ${prefixes}`);
-      a.mpUnreach = { family, prefixes: prefixes as string[] };
+      const unreach = decodeMPUnreach(m, valueStart, valueEnd, attributeError);
+      if (unreach) a.mpUnreach = unreach;
       break;
     }
   }
+}
+
+type AttributeError = (subcode: number, reason: string, how?: ErrorAction, why?: string) => never;
+
+/**
+ * MP_REACH_NLRI (RFC 4760 §3): AFI (2), SAFI (1), next hop length (1), next hop,
+ * reserved (1), NLRI. RFC 4760 §7: errors are Optional Attribute Error. RFC 7606 §7.11:
+ * AFI/SAFI disable when the AFI and SAFI can be read, else a reset. Undefined for a
+ * family ferrolb never negotiates (skipped).
+ */
+function decodeMPReach(m: Buffer, valueStart: number, valueEnd: number, attributeError: AttributeError): PathAttributes['mpReach'] {
+  const length = valueEnd - valueStart;
+  const optionalError = (reason: string, how: ErrorAction = 'afi-safi-disable'): never => attributeError(UPDATE_SUBCODE.optionalAttributeError, reason, how);
+  if (length < 5) optionalError(`has length ${length}, shorter than the 5 fixed bytes`, 'session-reset');
+  const family = familyOf(m.readUInt16BE(valueStart), m[valueStart + 2]!);
+  const hopLength = m[valueStart + 3]!;
+  const nlriStart = valueStart + 4 + hopLength + 1;
+  if (nlriStart > valueEnd) optionalError(`next hop length ${hopLength} overruns the attribute`);
+  if (family === undefined) return undefined;
+  const hops = valueStart + 4;
+  let nextHops: string[];
+  if (family === 'ipv4-unicast' && hopLength === 4) nextHops = [formatIPv4(m, hops)];
+  else if (hopLength === 16) nextHops = [formatIPv6(m, hops)];
+  else if (hopLength === 32) nextHops = [formatIPv6(m, hops), formatIPv6(m, hops + 16)];
+  else nextHops = optionalError(`next hop length ${hopLength} is not valid for ${family}`);
+  const prefixes = readPrefixes(m, nlriStart, valueEnd, family);
+  if (typeof prefixes === 'string') optionalError(`NLRI: ${prefixes}`);
+  return { family, nextHops, prefixes: prefixes as string[] };
+}
+
+/** MP_UNREACH_NLRI (RFC 4760 §4): AFI (2), SAFI (1), withdrawn routes. Undefined for a family never negotiated. */
+function decodeMPUnreach(m: Buffer, valueStart: number, valueEnd: number, attributeError: AttributeError): PathAttributes['mpUnreach'] {
+  const length = valueEnd - valueStart;
+  if (length < 3) attributeError(UPDATE_SUBCODE.optionalAttributeError, `has length ${length}, shorter than the 3 fixed bytes`, 'session-reset');
+  const family = familyOf(m.readUInt16BE(valueStart), m[valueStart + 2]!);
+  if (family === undefined) return undefined;
+  const prefixes = readPrefixes(m, valueStart + 3, valueEnd, family);
+  if (typeof prefixes === 'string') attributeError(UPDATE_SUBCODE.optionalAttributeError, `withdrawn routes: ${prefixes}`);
+  return { family, prefixes: prefixes as string[] };
 }
 
 /** AS_PATH with 4-byte ASNs: segments of type (1 set, 2 sequence), count, ASNs. */
