@@ -5,7 +5,9 @@ import { Controller } from '../controller/controller.ts';
 import { ControllerMetrics } from '../observability/metrics.ts';
 import { daemonClient, daemonLogger, METRICS_FLAGS, METRICS_OPTIONS, planDaemonEndpoints, untilSignal } from './daemon.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
-import { parseArgs } from './args.ts';
+import { parseArgs, type ParsedArgs } from './args.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import type { Logger } from '../observability/logging.ts';
 import { translateMetalLBFlags } from './metallb-flags.ts';
 import { filesTLS, WebhookServer, type TLSSource } from '../webhook/server.ts';
 import { WebhookCertificates } from '../webhook/certificates.ts';
@@ -81,6 +83,61 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   // MetalLB's flags and environment, so its manifests run ferrolb unchanged.
   const metallb = translateMetalLBFlags('controller', args, process.env, options);
   const o = parseArgs(metallb.args, { single: options, flags: ['uninstall', ...METRICS_FLAGS] });
+  const f = controllerFlags(o);
+  if (o.flags.has('uninstall')) return uninstall(f.deployment, f.namespace, o.single.kubeconfig, io);
+  const plan = planDaemonEndpoints('controller', o.single, o.flags, io);
+  if (!plan) return 1;
+  const log = daemonLogger('controller', o.single['log-level']);
+  for (const warning of metallb.warnings) log.warn({ flag: warning.split(/[ :]/)[0] }, warning);
+  const client = daemonClient('controller', o.single.kubeconfig, io);
+  if (!client) return 1;
+  const metrics = new ControllerMetrics();
+  const webhook = new WebhookHolder();
+  let stopping = false;
+  const controller = new Controller(client, {
+    namespace: f.namespace,
+    ...(f.deployment !== undefined ? { deployment: f.deployment } : {}),
+    // Only the Secrets the controller makes itself (a --cert-dir certificate is not).
+    ownSecrets: [...(o.single['cert-dir'] === undefined ? [f.certSecret] : []), ...(f.mlSecret !== '' ? [f.mlSecret] : [])],
+    // The Secrets are about to be deleted: nothing may create them again.
+    onRemoval: () => {
+      stopping = true;
+      webhook.certificates?.stop();
+    },
+    ...(f.lbClass !== undefined ? { loadBalancerClass: f.lbClass } : {}),
+    clock: realClock,
+    log,
+    metrics,
+    election: f.election,
+  });
+  const endpoints = await plan.start(metrics.registry, () => controller.ready, client);
+  log.info({ identity: controller.identity, namespace: f.namespace, server: client.server.href, ...endpoints.describe }, 'controller starting');
+  controller.start();
+  // In the background: the controller's main job does not wait for the webhook.
+  if (f.webhookMode === 'enabled') void webhook.start(client, controller, o.single, f, log, metrics);
+  if (f.mlSecret !== '') void ensureMemberlistSecret(client, f.namespace, f.mlSecret, realClock, log, () => stopping);
+  await untilSignal(log);
+  stopping = true;
+  webhook.stop();
+  await controller.stop();
+  endpoints.close();
+  client.close();
+  return 0;
+}
+
+interface ControllerFlags {
+  readonly namespace: string;
+  readonly lbClass: string | undefined;
+  readonly deployment: string | undefined;
+  readonly election: ElectionTiming | false;
+  readonly webhookMode: 'enabled' | 'disabled';
+  readonly webhookPort: number;
+  readonly certSecret: string;
+  readonly mlSecret: string;
+}
+
+/** The flags checked, each refusal a UsageError naming the flag. */
+function controllerFlags(o: ParsedArgs): ControllerFlags {
   if (o.positional.length > 0) throw new UsageError(`unexpected argument "${o.positional[0]}"`);
   const leaderElect = o.single['leader-elect'] ?? 'true';
   if (leaderElect !== 'true' && leaderElect !== 'false') throw new UsageError('--leader-elect must be true or false');
@@ -95,99 +152,81 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   if (webhookMode !== 'enabled' && webhookMode !== 'disabled') throw new UsageError('--webhook-mode must be enabled or disabled');
   const webhookPort = Number(o.single['webhook-port'] ?? '9443');
   if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65535) throw new UsageError(`--webhook-port "${o.single['webhook-port']}" is not a port number`);
-  if (o.flags.has('uninstall')) return uninstall(o.single.deployment, o.single.namespace ?? 'metallb-system', o.single.kubeconfig, io);
-  const plan = planDaemonEndpoints('controller', o.single, o.flags, io);
-  if (!plan) return 1;
-  const log = daemonLogger('controller', o.single['log-level']);
-  for (const warning of metallb.warnings) log.warn({ flag: warning.split(/[ :]/)[0] }, warning);
-  const client = daemonClient('controller', o.single.kubeconfig, io);
-  if (!client) return 1;
-  const metrics = new ControllerMetrics();
-  const lbClass = o.single['lb-class'];
-  const namespace = o.single.namespace ?? 'metallb-system';
-  const certSecret = o.single['cert-secret-name'] ?? 'ferrolb-webhook-cert';
-  const mlSecret = o.single['ml-secret-name'] ?? 'ferrolb-memberlist';
   const deployment = o.single.deployment;
-  if (deployment !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(deployment)) throw new UsageError(`--deployment "${deployment}" is not a Deployment name`);
-  let webhook: WebhookServer | undefined;
-  let certificates: WebhookCertificates | undefined;
-  let stopping = false;
-  const controller = new Controller(client, {
-    namespace,
-    ...(deployment !== undefined ? { deployment } : {}),
-    // Only the Secrets the controller makes itself (a --cert-dir certificate is not).
-    ownSecrets: [...(o.single['cert-dir'] === undefined ? [certSecret] : []), ...(mlSecret !== '' ? [mlSecret] : [])],
-    // The Secrets are about to be deleted: nothing may create them again.
-    onRemoval: () => {
-      stopping = true;
-      certificates?.stop();
-    },
-    ...(lbClass !== undefined ? { loadBalancerClass: lbClass } : {}),
-    clock: realClock,
-    log,
-    metrics,
+  // Checked only where it is used (not by --uninstall, which names what is missing itself).
+  if (!o.flags.has('uninstall') && deployment !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(deployment)) throw new UsageError(`--deployment "${deployment}" is not a Deployment name`);
+  return {
+    namespace: o.single.namespace ?? 'metallb-system',
+    lbClass: o.single['lb-class'],
+    deployment,
     election: leaderElect === 'true' ? timing : false,
-  });
-  const endpoints = await plan.start(metrics.registry, () => controller.ready, client);
-  log.info({ identity: controller.identity, namespace: o.single.namespace ?? 'metallb-system', server: client.server.href, ...endpoints.describe }, 'controller starting');
-  controller.start();
-  // In the background: the controller's main job does not wait for the webhook.
-  const startWebhook = async () => {
+    webhookMode,
+    webhookPort,
+    certSecret: o.single['cert-secret-name'] ?? 'ferrolb-webhook-cert',
+    mlSecret: o.single['ml-secret-name'] ?? 'ferrolb-memberlist',
+  };
+}
+
+/** The webhook server and its certificates, started in the background and stopped with the controller. */
+class WebhookHolder {
+  server: WebhookServer | undefined;
+  certificates: WebhookCertificates | undefined;
+
+  async start(client: KubeClient, controller: Controller, single: ParsedArgs['single'], f: ControllerFlags, log: Logger, metrics: ControllerMetrics): Promise<void> {
     try {
-      let tls: TLSSource;
-      const secretName = certSecret;
-      const certDir = o.single['cert-dir'];
-      if (certDir !== undefined) tls = filesTLS(certDir);
-      else {
-        const service = o.single['cert-service-name'] ?? 'ferrolb-webhook-service';
-        const extra = (o.single['cert-extra-hosts'] ?? '').split(',').map((h) => h.trim()).filter((h) => h);
-        const certs = new WebhookCertificates(client, {
-          namespace,
-          hosts: [`${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, ...extra],
-          webhookConfiguration: o.single['webhook-configuration-name'] ?? 'ferrolb-webhook-configuration',
-          secretName,
-          clock: realClock,
-          log,
-        });
-        certificates = certs;
-        if (controller.removed) return;
-        await certs.start();
-        tls = {
-          describe: `Secret ${namespace}/${secretName}`,
-          read: () => {
-            const c = certs.current!;
-            return { cert: c.tlsCert, key: c.tlsKey, stamp: c.tlsCert };
-          },
-        };
-      }
-      webhook = new WebhookServer({
-        port: webhookPort,
+      const tls = await this.#tls(client, controller, single, f, log);
+      if (!tls) return;
+      this.server = new WebhookServer({
+        port: f.webhookPort,
         tls,
-        namespace,
+        namespace: f.namespace,
         current: () => controller.configObjects(),
         log,
         onDecision: (kind, operation, allowed) => metrics.webhookDecisions.inc({ kind, operation, allowed: String(allowed) }),
       });
-      await webhook.start();
-      log.info({ port: webhook.port, certificate: tls.describe }, 'webhook serving');
+      await this.server.start();
+      log.info({ port: this.server.port, certificate: tls.describe }, 'webhook serving');
     } catch (err) {
       // The controller's main job goes on; only the early check of changes is missing.
       log.error({ err: (err as Error).message }, 'webhook not started; configuration changes are not checked before they are stored');
-      certificates?.stop();
-      certificates = undefined;
-      webhook = undefined;
+      this.certificates?.stop();
+      this.certificates = undefined;
+      this.server = undefined;
     }
-  };
-  if (webhookMode === 'enabled') void startWebhook();
-  if (mlSecret !== '') void ensureMemberlistSecret(client, namespace, mlSecret, realClock, log, () => stopping);
-  await untilSignal(log);
-  stopping = true;
-  webhook?.stop();
-  certificates?.stop();
-  await controller.stop();
-  endpoints.close();
-  client.close();
-  return 0;
+  }
+
+  /** --cert-dir's files, or the controller's own certificate in Secret --cert-secret-name; undefined when ferrolb is being removed. */
+  async #tls(client: KubeClient, controller: Controller, single: ParsedArgs['single'], f: ControllerFlags, log: Logger): Promise<TLSSource | undefined> {
+    const certDir = single['cert-dir'];
+    if (certDir !== undefined) return filesTLS(certDir);
+    const service = single['cert-service-name'] ?? 'ferrolb-webhook-service';
+    const extra = (single['cert-extra-hosts'] ?? '').split(',').map((h) => h.trim()).filter((h) => h);
+    const certs = new WebhookCertificates(client, {
+      namespace: f.namespace,
+      hosts: [`${service}.${f.namespace}.svc`, `${service}.${f.namespace}.svc.cluster.local`, ...extra],
+      webhookConfiguration: single['webhook-configuration-name'] ?? 'ferrolb-webhook-configuration',
+      secretName: f.certSecret,
+      clock: realClock,
+      log,
+    });
+    this.certificates = certs;
+    if (controller.removed) return undefined;
+    await certs.start();
+    return {
+      describe: `Secret ${f.namespace}/${f.certSecret}`,
+      read: () => {
+        const c = certs.current!;
+        return { cert: c.tlsCert, key: c.tlsKey, stamp: c.tlsCert };
+      },
+    };
+  }
+
+  stop(): void {
+    this.server?.stop();
+    this.certificates?.stop();
+    this.server = undefined;
+    this.certificates = undefined;
+  }
 }
 
 /** --uninstall: the controller's Deployment deleted and waited for (the chart's pre-delete hook). */
