@@ -8,6 +8,9 @@ export const METALLB_GROUP = 'metallb.io';
 export const V1BETA1 = 'metallb.io/v1beta1';
 export const V1BETA2 = 'metallb.io/v1beta2';
 
+/** The key of the memberlist Secret (--ml-secret-name) that holds the speakers' heartbeat key, as MetalLB names it. */
+export const MEMBERLIST_KEY = 'secretkey';
+
 export const KIND = {
   IPAddressPool: 'IPAddressPool',
   L2Advertisement: 'L2Advertisement',

@@ -46,6 +46,19 @@ test('a memberlist key that cannot be read, or is empty, stops the speaker with 
   assert.match(empty.err, /is empty/);
 });
 
+test("a directory as the memberlist key path is read as DIR/secretkey, as MetalLB's manifests mount the Secret", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrolb-speaker-'));
+  const none = await run(['--ml-secret-key-path', dir, '--kubeconfig', '/nonexistent/kubeconfig', '--metrics-addr', 'off']);
+  assert.equal(none.code, 1);
+  assert.ok(none.err.includes(`cannot read the memberlist key ${join(dir, 'secretkey')}`), none.err);
+  writeFileSync(join(dir, 'secretkey'), 'c2VjcmV0');
+  // The key is read; the speaker goes on to the next step, the kubeconfig.
+  const read = await run(['--ml-secret-key-path', dir, '--kubeconfig', '/nonexistent/kubeconfig', '--metrics-addr', 'off']);
+  assert.equal(read.code, 1);
+  assert.match(read.err, /cannot load kubeconfig \/nonexistent\/kubeconfig/);
+  assert.doesNotMatch(read.err, /memberlist key/);
+});
+
 test('an unreadable kubeconfig is reported, exit 1', async () => {
   const r = await run(['--kubeconfig', '/nonexistent/kubeconfig', '--metrics-addr', 'off']);
   assert.equal(r.code, 1);

@@ -1,9 +1,11 @@
 // `ferrolb speaker`: announces LoadBalancer IPs from this node, as MetalLB's speaker
 // does (L2 mode: ARP/NDP).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { realClock } from '../time/clock.ts';
 import { Speaker } from '../speaker/speaker.ts';
+import { MEMBERLIST_KEY } from '../api/metallb.ts';
 import { SpeakerMetrics } from '../observability/metrics.ts';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { parseArgs } from './args.ts';
@@ -85,16 +87,12 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const keyPath = o.single['ml-secret-key-path'] ?? process.env['METALLB_ML_SECRET_KEY_PATH'];
   let key: Buffer | undefined;
   if (keyPath) {
-    try {
-      key = readFileSync(keyPath);
-    } catch (err) {
-      io.stderr(`ferrolb speaker: cannot read the memberlist key ${keyPath}: ${(err as Error).message}\n`);
+    const read = readMemberlistKey(keyPath);
+    if (typeof read === 'string') {
+      io.stderr(`ferrolb speaker: ${read}\n`);
       return 1;
     }
-    if (key.length === 0) {
-      io.stderr(`ferrolb speaker: the memberlist key ${keyPath} is empty\n`);
-      return 1;
-    }
+    key = read;
   }
   const plan = planDaemonEndpoints('speaker', o.single, o.flags, io);
   if (!plan) return 1;
@@ -139,3 +137,21 @@ export const speakerCommand: Command = {
   usage: USAGE,
   run,
 };
+
+/**
+ * The heartbeat key: the file at `path`, or, when `path` is a directory, its file
+ * `secretkey`. MetalLB's manifests and chart pass the directory the memberlist Secret is
+ * mounted at (METALLB_ML_SECRET_KEY_PATH=/etc/ml_secret_key) and MetalLB reads
+ * `secretkey` inside it (docs/METALLB.md "Command lines and manifests"); ferrolb's own manifest
+ * names the file. A message naming the path when it cannot be used.
+ */
+export function readMemberlistKey(path: string): Buffer | string {
+  let file = path;
+  try {
+    if (statSync(path).isDirectory()) file = join(path, MEMBERLIST_KEY);
+    const key = readFileSync(file);
+    return key.length > 0 ? key : `the memberlist key ${file} is empty`;
+  } catch (err) {
+    return `cannot read the memberlist key ${file}: ${(err as Error).message}`;
+  }
+}

@@ -9,8 +9,7 @@ import { writeSecret } from '../k8s/operations.ts';
 import { backoffDelay } from '../time/backoff.ts';
 import { type Clock } from '../time/clock.ts';
 import type { Logger } from '../observability/logging.ts';
-
-export const MEMBERLIST_KEY = 'secretkey';
+import { MEMBERLIST_KEY } from '../api/metallb.ts';
 
 /** Creates the Secret if missing; retries with backoff until done or `stopped()`. */
 export async function ensureMemberlistSecret(client: KubeClient, namespace: string, name: string, clock: Clock, log: Logger, stopped: () => boolean): Promise<void> {
