@@ -42,7 +42,7 @@ MetalLB manifest, HTTPS as MetalLB v0.16 serves it when N is 9120 or --health-pr
 is given, else plain HTTP as before v0.16),
 --health-probe-port, --log-level (all..none), --webhook-mode, --lb-class,
 --ml-secret-name, --cert-dir, --cert-service-name, --webhook-secret, and
-METALLB_NAMESPACE and METALLB_ML_SECRET_NAME. With METALLB_POD_NAME set (MetalLB's
+METALLB_NAMESPACE, METALLB_ML_SECRET_NAME and METALLB_DEPLOYMENT. With METALLB_POD_NAME set (MetalLB's
 manifests) /healthz and /readyz are also served on MetalLB's probe port 17472, and the
 webhook defaults to MetalLB's names (metallb-webhook-service,
 metallb-webhook-configuration, Secret metallb-webhook-cert) and --leader-elect to false

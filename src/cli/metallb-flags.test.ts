@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { translateMetalLBFlags } from './metallb-flags.ts';
 import { parseArgs } from './args.ts';
 
-const CONTROLLER = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name', 'metrics-cert-dir'];
+const CONTROLLER = ['kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'leader-elect', 'lease-duration', 'renew-deadline', 'retry-period', 'webhook-mode', 'webhook-port', 'cert-dir', 'cert-service-name', 'webhook-configuration-name', 'cert-extra-hosts', 'cert-secret-name', 'ml-secret-name', 'deployment', 'metrics-cert-dir'];
 const SPEAKER = ['node-name', 'kubeconfig', 'namespace', 'lb-class', 'metrics-addr', 'health-addr', 'log-level', 'ml-bind-addr', 'ml-bind-port', 'ml-secret-key-path'];
 
 describe("MetalLB's flags", () => {
@@ -17,6 +17,7 @@ describe("MetalLB's flags", () => {
       'metrics-addr': '0.0.0.0:9120',
       'log-level': 'info',
       'ml-secret-name': 'memberlist',
+      deployment: 'controller',
       'health-addr': '0.0.0.0:17472',
       'cert-service-name': 'metallb-webhook-service',
       'webhook-configuration-name': 'metallb-webhook-configuration',

@@ -54,7 +54,8 @@ const FLAGS: Readonly<Record<string, Flag>> = {
   'metrics-cert-dir': { components: BOTH, translate: same('metrics-cert-dir') },
   // Controller.
   'ml-secret-name': { components: ['controller'], translate: same('ml-secret-name') },
-  deployment: { components: ['controller'], translate: ignored('--deployment has no meaning in ferrolb: ignored') },
+  // The controller's own Deployment: its deletion is ferrolb's removal (src/controller/removal.ts).
+  deployment: { components: ['controller'], translate: same('deployment') },
   'disable-cert-rotation': { components: ['controller'], bool: true, translate: (v) => (v === 'true' ? { warning: '--disable-cert-rotation: ferrolb manages its certificate unless --cert-dir is given; give --cert-dir to serve your own' } : {}) },
   'cert-dir': { components: ['controller'], translate: same('cert-dir') },
   'cert-service-name': { components: ['controller'], translate: same('cert-service-name') },
@@ -87,6 +88,7 @@ const FLAGS: Readonly<Record<string, Flag>> = {
 const ENV: readonly { readonly variable: string; readonly flag: string; readonly components: readonly Component[] }[] = [
   { variable: 'METALLB_NAMESPACE', flag: 'namespace', components: BOTH },
   { variable: 'METALLB_ML_SECRET_NAME', flag: 'ml-secret-name', components: ['controller'] },
+  { variable: 'METALLB_DEPLOYMENT', flag: 'deployment', components: ['controller'] },
   { variable: 'METALLB_ML_BIND_ADDR', flag: 'ml-bindaddr', components: ['speaker'] },
   { variable: 'METALLB_ML_BIND_PORT', flag: 'ml-bindport', components: ['speaker'] },
 ];
