@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { main, ferrolbVersion } from './main.ts';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t), cwd: process.cwd() });
+  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t), cwd: process.cwd() }, env);
   return { code, out, err };
 }
 
@@ -36,5 +36,20 @@ describe('ferrolb', () => {
     assert.match(r.err, /Run `ferrolb plan --help` for more\.\n$/);
     assert.doesNotMatch(r.err, /Simulates the controller/);
     assert.match((await run(['plan', '--help'])).out, /Simulates the controller/);
+  });
+  it("under MetalLB's manifests, which pass flags only, runs the component their environment names", async () => {
+    const flags = ['--port=7472', '--log-level=info', '--kubeconfig', '/nonexistent/kubeconfig'];
+    const speaker = await run(flags, { METALLB_NODE_NAME: 'node-1', METALLB_POD_NAME: 'speaker-abcde', METALLB_HOST: '198.18.0.11' });
+    assert.equal(speaker.code, 1);
+    assert.match(speaker.err, /^ferrolb speaker: cannot load kubeconfig \/nonexistent\/kubeconfig/);
+    const controller = await run(flags, { METALLB_POD_NAME: 'controller-abcde', METALLB_ML_SECRET_NAME: 'memberlist', METALLB_DEPLOYMENT: 'controller' });
+    assert.equal(controller.code, 1);
+    assert.match(controller.err, /^ferrolb controller: cannot load kubeconfig \/nonexistent\/kubeconfig/);
+    // Without MetalLB's environment a flag is not a command.
+    const none = await run(flags);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /^ferrolb: unknown command "--port=7472"/);
+    // A command given is always the one run.
+    assert.match((await run(['validate', '--help'], { METALLB_NODE_NAME: 'node-1' })).out, /^Usage: ferrolb validate/);
   });
 });

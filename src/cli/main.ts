@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { UsageError, type Command, type CommandIO } from './io.ts';
 import { commands } from './commands.ts';
 import { closest } from '../api/schema.ts';
+import { impliedComponent } from './metallb-flags.ts';
 
 /**
  * The version in ferrolb's package.json, found upwards from this file (it runs from
@@ -41,8 +42,10 @@ function help(list: readonly Command[]): string {
   ].join('\n') + '\n';
 }
 
-export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
-  const [name, ...rest] = argv;
+export async function main(argv: readonly string[], io: CommandIO, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  // Under MetalLB's manifests the image is given flags only (docs/METALLB.md).
+  const implied = impliedComponent(argv, env);
+  const [name, ...rest] = implied !== undefined ? [implied, ...argv] : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(help(await Promise.all(commands.map((c) => c.load()))));
     return name === undefined ? 2 : 0;

@@ -96,6 +96,24 @@ const ENV: readonly { readonly variable: string; readonly flag: string; readonly
 /** MetalLB's default health probe port, where its manifests' probes look. */
 export const METALLB_HEALTH_PROBE_PORT = 17472;
 
+/**
+ * The component a MetalLB manifest runs, when the arguments name none. MetalLB's images
+ * choose it by their entrypoint (/speaker, /controller) and its manifests and chart
+ * pass only flags (`--port=7472 --log-level=info`), so ferrolb's one image, put in their
+ * place, reads it from the environment they set: the speaker's always has
+ * METALLB_NODE_NAME (spec.nodeName), the controller's never, and has METALLB_POD_NAME,
+ * METALLB_ML_SECRET_NAME or METALLB_DEPLOYMENT. Undefined when the first argument is a
+ * command, or nothing says which.
+ */
+export function impliedComponent(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Component | undefined {
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith('-')) return undefined;
+  if (first === '--help' || first === '-h' || first === '--version') return undefined;
+  if (env['METALLB_NODE_NAME']) return 'speaker';
+  if (env['METALLB_POD_NAME'] || env['METALLB_ML_SECRET_NAME'] || env['METALLB_DEPLOYMENT']) return 'controller';
+  return undefined;
+}
+
 export interface Translation {
   /** The arguments for ferrolb's parser: ferrolb's own unchanged, MetalLB's translated. */
   readonly args: string[];
