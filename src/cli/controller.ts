@@ -1,5 +1,6 @@
 // `ferrolb controller`: assigns LoadBalancer IPs, as MetalLB's controller does.
 import { realClock } from '../time/clock.ts';
+import { podNamespace } from '../k8s/kubeconfig.ts';
 import { DEFAULT_TIMING, validateTiming, type ElectionTiming } from '../k8s/leader-election.ts';
 import { Controller } from '../controller/controller.ts';
 import { ControllerMetrics } from '../observability/metrics.ts';
@@ -156,7 +157,7 @@ function controllerFlags(o: ParsedArgs): ControllerFlags {
   // Checked only where it is used (not by --uninstall, which names what is missing itself).
   if (!o.flags.has('uninstall') && deployment !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(deployment)) throw new UsageError(`--deployment "${deployment}" is not a Deployment name`);
   return {
-    namespace: o.single.namespace ?? 'metallb-system',
+    namespace: o.single.namespace ?? podNamespace() ?? 'metallb-system',
     lbClass: o.single['lb-class'],
     deployment,
     election: leaderElect === 'true' ? timing : false,

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { realClock } from '../time/clock.ts';
+import { podNamespace } from '../k8s/kubeconfig.ts';
 import { Speaker } from '../speaker/speaker.ts';
 import { MEMBERLIST_KEY } from '../api/metallb.ts';
 import { SpeakerMetrics } from '../observability/metrics.ts';
@@ -102,7 +103,7 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   if (!client) return 1;
   const metrics = new SpeakerMetrics();
   const lbClass = o.single['lb-class'];
-  const namespace = o.single.namespace ?? 'metallb-system';
+  const namespace = o.single.namespace ?? podNamespace() ?? 'metallb-system';
   const speaker = new Speaker(client, {
     node,
     namespace,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKubeconfig, KubeconfigError } from './kubeconfig.ts';
+import { loadKubeconfig, KubeconfigError, podNamespace } from './kubeconfig.ts';
 
 function write(dir: string, name: string, text: string): string {
   const p = join(dir, name);
@@ -59,5 +59,16 @@ describe('loadKubeconfig', () => {
     err(config('token: a', 'server: https://x\n    certificate-authority: missing.crt'));
     err('[unclosed');
     assert.throws(() => loadKubeconfig(join(dir, 'does-not-exist')), /does-not-exist/);
+  });
+});
+
+describe('podNamespace', () => {
+  it("reads the pod's namespace from its ServiceAccount files, undefined outside a pod or when empty", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferrolb-sa-'));
+    assert.equal(podNamespace(dir), undefined);
+    write(dir, 'namespace', 'metallb\n');
+    assert.equal(podNamespace(dir), 'metallb');
+    write(dir, 'namespace', '  ');
+    assert.equal(podNamespace(dir), undefined);
   });
 });

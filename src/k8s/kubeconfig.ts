@@ -24,6 +24,20 @@ export interface Connection {
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+/**
+ * The namespace of the pod this process runs in, from its ServiceAccount's mounted files;
+ * undefined outside a pod. MetalLB's controller and speaker default to it when neither
+ * --namespace nor METALLB_NAMESPACE is given, so its Helm chart runs in any namespace.
+ */
+export function podNamespace(dir: string = SA_DIR): string | undefined {
+  try {
+    const ns = readFileSync(join(dir, 'namespace'), 'utf8').trim();
+    return ns === '' ? undefined : ns;
+  } catch {
+    return undefined;
+  }
+}
+
 export class KubeconfigError extends Error {
   readonly code = 'EKUBECONFIG';
 }
