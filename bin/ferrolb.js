@@ -34,8 +34,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // FERROLB_V8_FLAGS replaces the choice for any command.
 const SMALL = '--no-opt --no-maglev --optimize-for-size';
 const V8_FLAGS = { speaker: SMALL, controller: SMALL };
-const v8Flags = process.env.FERROLB_V8_FLAGS ?? V8_FLAGS[process.argv[2]];
-if (v8Flags) setFlagsFromString(v8Flags);
 
 /**
  * True when build/js was built after the last change to any source (or there are no
@@ -69,8 +67,16 @@ function compiledIsCurrent() {
 // FERROLB_COMPILED=1 runs build/js as it is, even if older than a source: for a
 // benchmark that builds once and measures the compiled form while others edit sources.
 const pinned = process.env.FERROLB_COMPILED === '1' && existsSync(join(root, 'build', 'js', '.built'));
-const entry = pinned || compiledIsCurrent() ? '../build/js/src/cli/main.js' : '../src/cli/main.ts';
-await import(entry).then(async (m) => {
+const compiled = pinned || compiledIsCurrent();
+const source = (path) => (compiled ? `../build/js/src/${path}.js` : `../src/${path}.ts`);
+// The command, for the V8 flags: the first argument, or, under MetalLB's manifests (flags
+// only), the component their environment names (src/cli/metallb-flags.ts; it imports
+// nothing, so little is compiled before the flags are set).
+const { impliedComponent } = await import(source('cli/metallb-flags'));
+const command = impliedComponent(process.argv.slice(2), process.env) ?? process.argv[2];
+const v8Flags = process.env.FERROLB_V8_FLAGS ?? V8_FLAGS[command];
+if (v8Flags) setFlagsFromString(v8Flags);
+await import(source('cli/main')).then(async (m) => {
   process.exitCode = await m.main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
