@@ -12,7 +12,7 @@ import { createPki, tlsMaterial } from './certs.ts';
 import { createControlNamespace, createNetwork, labNetns } from './network.ts';
 import { apiserverReady, kernelHasIpvs, kubeProxyConfigMap, kubeProxyHealthy, startApiRelays, startApiserver, startEtcd, startKubeProxy, startNodeRelay, startWebhookRelays } from './controlplane.ts';
 import { Kube, isStatus } from './kube.ts';
-import { nodeObject } from './agent.ts';
+import { nodeObject } from './agent/node.ts';
 import { allowRouterUser, routerControl, type RouterKind } from './router.ts';
 import { cleanupRealNodes, controllerManagerHealthy, ferrolbImageBuild, kubeletHealthy, nodeBuild, requireRuntime, schedulerHealthy, startControllerManager, startRealNode, startScheduler } from './realnode.ts';
 import { createIdentity, createNodeIdentity } from './certs.ts';
@@ -232,7 +232,7 @@ export async function up(opts: UpOptions, say: (line: string) => void): Promise<
         if (bgpRouter.kind === 'frr') allowRouterUser();
         bgpRouter.start(nodes);
       }
-      daemon('agent', nodeBinary, [join(labDir, 'src', 'agent.ts'), String(opts.nodes), stateDir, real.map((n) => n.index).join(',')]);
+      daemon('agent', nodeBinary, [join(labDir, 'src', 'agent', 'main.ts'), String(opts.nodes), stateDir, real.map((n) => n.index).join(',')]);
       if (real.length > 0) {
         startScheduler(nodeBins!.binDir, createIdentity('kube-scheduler', { cn: 'system:kube-scheduler', groups: [] }));
         startControllerManager(nodeBins!.binDir, createIdentity('kube-controller-manager', { cn: 'system:kube-controller-manager', groups: [] }));

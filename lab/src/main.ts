@@ -12,7 +12,7 @@ import { netnsExists, setLink } from './network.ts';
 import { Kube, isStatus } from './kube.ts';
 import { tlsMaterial } from './certs.ts';
 import { apiserverReady, kubeProxyHealthy } from './controlplane.ts';
-import { podPidFile } from './agent.ts';
+import { podPidFile } from './agent/pod-runtime.ts';
 import { ctr, images, normalizeImageRef, tagImage } from './realnode.ts';
 import { deafen, frozenCount, heal, partitions, signalNode } from './faults.ts';
 

@@ -433,7 +433,7 @@ export function startScheduler(binDir: string, kubeconfig: string): void {
  * garbage collection, ServiceAccounts and the kube-root-ca.crt ConfigMap that projected
  * tokens need, and node lifecycle (it lifts the node.kubernetes.io/not-ready taint that
  * admission puts on a registering kubelet's Node once the kubelet reports Ready). The
- * agent then plays none of these (agent.ts).
+ * agent then plays none of these (agent/agent.ts).
  */
 export function startControllerManager(binDir: string, kubeconfig: string): void {
   daemon('kube-controller-manager', join(binDir, 'kube-controller-manager'), [

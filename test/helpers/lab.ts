@@ -231,7 +231,7 @@ export function labNetns(): string[] {
 /** Processes of the lab, found independently of the lab's own code: by command line. */
 export function labProcesses(): string[] {
   const out: string[] = [];
-  const marks = [stateDir + '/', '/.cache/ferrolb/bin/', '/lab/src/agent.ts', '/lab/src/pod-server.ts'];
+  const marks = [stateDir + '/', '/.cache/ferrolb/bin/', '/lab/src/agent/', '/lab/src/pod-server.ts'];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
