@@ -108,6 +108,7 @@ export class Agent {
   async tick(): Promise<void> {
     await this.#heartbeat.beatIfDue();
     this.#dirty = false;
+    const look = this.#sliceController.takeMarks();
     const pods = this.#pods.list();
     if (this.#realControllers) return this.#kubelet.run(pods);
     const namespaces = this.#namespaces.list();
@@ -121,7 +122,7 @@ export class Agent {
     await this.#garbageCollector.collect(deployments, pods);
     await this.#scheduler.schedule(pods);
     await this.#kubelet.run(pods);
-    await this.#sliceController.reconcile(services, pods, slices);
+    await this.#sliceController.reconcile(services, pods, slices, look);
     await this.#namespaceController.finalize(namespaces, pods);
   }
 

@@ -48,8 +48,10 @@ function endpointOf(p: Pod): Endpoint {
     // discovery.k8s.io/v1: `ready` is false while terminating; `serving` tells
     // whether a terminating endpoint still passes its readiness check.
     conditions: { ready: ready && !terminating, serving: ready, terminating },
-    nodeName: p.spec.nodeName ?? '',
+    // In the order the API server writes the fields, so that an unchanged slice
+    // compares equal to the one read back and is not written again.
     targetRef: { kind: 'Pod', namespace: ns(p), name: p.metadata.name, uid: p.metadata.uid ?? '' },
+    nodeName: p.spec.nodeName ?? '',
   };
 }
 
@@ -110,8 +112,13 @@ export class EndpointSliceController {
     else this.#fullDue = true;
   }
 
-  /** Which Services this pass looks at: every one on a full pass, else the marked ones. */
-  #takeMarks(): ((svc: Service) => boolean) | undefined {
+  /**
+   * Which Services the next pass looks at: every one on a full pass, else the marked
+   * ones. Taken before the tick reads its caches, so an event that arrives after that
+   * read stays marked for the next tick instead of being spent on a pass that did not
+   * see it.
+   */
+  takeMarks(): ((svc: Service) => boolean) | undefined {
     const full = this.#fullDue || Date.now() - this.#lastFull > 10_000;
     const services = this.#dirtyServices;
     const namespaces = this.#dirtyNamespaces;
@@ -125,10 +132,8 @@ export class EndpointSliceController {
 
   // ---- the pass ----
 
-  async reconcile(services: Service[], pods: Pod[], slices: EndpointSlice[]): Promise<void> {
-    // Pods reported in this tick changed namespaces the watch will mark anyway; the
-    // agent's own pod events arrive as watch events too.
-    const look = this.#takeMarks();
+  /** `look` from takeMarks(); pods the kubelet reports in this tick are marked by their watch events. */
+  async reconcile(services: Service[], pods: Pod[], slices: EndpointSlice[], look: ((svc: Service) => boolean) | undefined): Promise<void> {
     const wanted = new Set<string>();
     const sliceByKey = new Map(slices.map((s) => [`${ns(s)}/${s.metadata.name}`, s]));
     const podsByNamespace = groupByNamespace(pods);
