@@ -24,7 +24,7 @@ import { loadKubeconfig } from '../src/k8s/kubeconfig.ts';
 import { labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
-import { cpuTicks } from './proc.ts';
+import { cpuTicks, threadTicks } from './proc.ts';
 import { controllerHealthy, speakerHealthy, startController, startSpeaker } from '../lab/src/ferrolb.ts';
 
 const { values } = parseArgs({ options: { services: { type: 'string', default: '200' }, nodes: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '60' }, 'heap-snapshots': { type: 'string' } } });
@@ -66,6 +66,8 @@ spec: {ipAddressPools: [bgp-pool]}
 
 interface ProcStat {
   readonly cpuTicks: number;
+  /** By thread name: where the idle CPU goes (the JavaScript thread, V8's helpers, libuv's pool, the heartbeat thread). */
+  readonly threads: ReadonlyMap<string, number>;
   readonly rssMB: number;
   readonly peakMB: number;
   readonly anonMB: number;
@@ -75,7 +77,7 @@ interface ProcStat {
 function stat(pid: number): ProcStat {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-  return { cpuTicks: cpuTicks(pid), rssMB: kb('VmRSS'), peakMB: kb('VmHWM'), anonMB: kb('RssAnon'), fileMB: kb('RssFile') };
+  return { cpuTicks: cpuTicks(pid), threads: threadTicks(pid), rssMB: kb('VmRSS'), peakMB: kb('VmHWM'), anonMB: kb('RssAnon'), fileMB: kb('RssFile') };
 }
 
 function pidOf(name: string): number {
@@ -167,7 +169,13 @@ async function measure(count: number): Promise<string[]> {
     const millicores = (((b.cpuTicks - a.cpuTicks) / CLK_TCK) * 1000) / IDLE_S;
     // bin/ferrolb.js says so when it runs the sources instead of build/js (a source changed after the build).
     const mode = readFileSync(`${stateDir}/logs/${n}.log`, 'utf8').includes('running the TypeScript sources') ? 'sources' : 'compiled';
-    lines.push(`  ${n.padEnd(24)} (${mode}) peak RSS ${b.peakMB.toFixed(1).padStart(6)} MB, RSS ${b.rssMB.toFixed(1).padStart(6)} MB (anon ${b.anonMB.toFixed(1)}, file ${b.fileMB.toFixed(1)}), idle CPU ${millicores.toFixed(1).padStart(5)} millicores`);
+    const byThread = [...b.threads]
+      .map(([thread, ticks]): [string, number] => [thread, (((ticks - (a.threads.get(thread) ?? 0)) / CLK_TCK) * 1000) / IDLE_S])
+      .filter(([, m]) => m >= 0.5)
+      .sort((x, y) => y[1] - x[1])
+      .map(([thread, m]) => `${thread} ${m.toFixed(1)}`)
+      .join(', ');
+    lines.push(`  ${n.padEnd(24)} (${mode}) peak RSS ${b.peakMB.toFixed(1).padStart(6)} MB, RSS ${b.rssMB.toFixed(1).padStart(6)} MB (anon ${b.anonMB.toFixed(1)}, file ${b.fileMB.toFixed(1)}), idle CPU ${millicores.toFixed(1).padStart(5)} millicores (${byThread})`);
   }
   if (SNAPSHOTS) {
     // After the figures above: writing a snapshot grows the process.

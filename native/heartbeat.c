@@ -237,6 +237,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, "pthread_create", EAGAIN);
   }
   s->thread_started = 1;
+  // Named for `top -H` and /proc/PID/task/*/comm (bench/footprint.ts splits CPU by thread).
+  pthread_setname_np(s->thread, "ferrolb-beats");
   napi_value handle;
   if (napi_create_external(env, s, finalize_sender, NULL, &handle) != napi_ok) {
     finalize_sender(env, s, NULL);
