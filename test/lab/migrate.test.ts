@@ -116,4 +116,48 @@ describeLab('replacing MetalLB: services keep the IPs MetalLB gave them', { need
     await eventually('the BGP route at the router', 60_000, () => routerRoute('198.18.1.7') || undefined, 500);
     assert.match(await eventually('an answer at 198.18.1.7', 60_000, () => wgetFromClient('http://198.18.1.7/'), 200), /^web-/);
   });
+
+  it("the speakers as MetalLB's DaemonSet runs them, only the image changed: flags only, its environment (the pod IP to bind, the key directory); members agree, the IPs answer", async () => {
+    // What MetalLB's speaker manifest passes besides its image (docs/METALLB.md "Command
+    // lines and manifests"); ferrolb's manifest mounts the memberlist Secret at the same
+    // /etc/ml_secret_key.
+    const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+    const patch = [
+      { op: 'replace', path: '/spec/template/spec/containers/0/args', value: ['--port=7472', '--log-level=info'] },
+      {
+        op: 'replace',
+        path: '/spec/template/spec/containers/0/env',
+        value: [
+          fieldEnv('METALLB_NODE_NAME', 'spec.nodeName'),
+          fieldEnv('METALLB_POD_NAME', 'metadata.name'),
+          fieldEnv('METALLB_HOST', 'status.hostIP'),
+          fieldEnv('METALLB_ML_BIND_ADDR', 'status.podIP'),
+          { name: 'METALLB_ML_LABELS', value: 'app=metallb,component=speaker' },
+          { name: 'METALLB_ML_SECRET_KEY_PATH', value: '/etc/ml_secret_key' },
+        ],
+      },
+    ];
+    kubectl('patch', 'daemonset', 'speaker', '-n', system, '--type=json', '-p', JSON.stringify(patch));
+    const { speakers } = await eventually('three Ready speakers with MetalLB\'s arguments', 180_000, async () => {
+      const running = await ferrolbRunning(nodes, 5_000).catch(() => undefined);
+      return running && running.speakers.every((p) => JSON.stringify(p.spec.containers?.[0]?.args) === '["--port=7472","--log-level=info"]') ? running : undefined;
+    }, 1000);
+    for (const p of speakers) {
+      const log = kubectl('logs', '-n', system, p.metadata.name);
+      // The component from the environment, the key from the directory, heartbeats authenticated.
+      assert.match(log, /"msg":"speaker starting"/);
+      assert.match(log, /"authenticated":true/);
+      // Bound to the pod IP (IPv4, hostNetwork: the node's address), every peer heard.
+      const members = await eventually(`${p.spec.nodeName} hears all three`, 30_000, () => {
+        const lines = kubectl('logs', '-n', system, p.metadata.name).split('\n').filter((l) => l.includes('"msg":"members"'));
+        const last = lines.at(-1);
+        return last && (JSON.parse(last) as { live: string[] }).live.length === nodes ? last : undefined;
+      }, 1000);
+      assert.ok(members.includes(p.spec.nodeName!), members);
+    }
+    for (const ip of ['198.18.0.230', '198.18.0.240']) {
+      assert.match(await eventually(`an answer at ${ip}`, 60_000, () => wgetFromClient(`http://${ip}/`), 200), /^web-/);
+    }
+    assert.deepEqual(ips(), expected, 'no IP moved');
+  });
 });
