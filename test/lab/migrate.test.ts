@@ -160,4 +160,36 @@ describeLab('replacing MetalLB: services keep the IPs MetalLB gave them', { need
     }
     assert.deepEqual(ips(), expected, 'no IP moved');
   });
+
+  it("the controller as MetalLB's Deployment runs it, only the image changed: flags only, its environment; it keeps every IP and assigns a new Service", async () => {
+    // What MetalLB's controller manifest passes besides its image (docs/METALLB.md).
+    const patch = [
+      { op: 'replace', path: '/spec/template/spec/containers/0/args', value: ['--port=7472', '--log-level=info', '--tls-min-version=VersionTLS12'] },
+      {
+        op: 'replace',
+        path: '/spec/template/spec/containers/0/env',
+        value: [
+          { name: 'METALLB_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'METALLB_ML_SECRET_NAME', value: 'memberlist' },
+          { name: 'METALLB_DEPLOYMENT', value: 'controller' },
+        ],
+      },
+    ];
+    kubectl('patch', 'deployment', 'controller', '-n', system, '--type=json', '-p', JSON.stringify(patch));
+    const { controller } = await eventually('a Ready controller with MetalLB\'s arguments', 180_000, async () => {
+      const running = await ferrolbRunning(nodes, 5_000).catch(() => undefined);
+      return running && running.controller.spec.containers?.[0]?.args?.[0] === '--port=7472' ? running : undefined;
+    }, 1000);
+    const log = kubectl('logs', '-n', system, controller.metadata.name);
+    assert.match(log, /"msg":"controller starting"/);
+    // Its memberlist Secret under MetalLB's name, created as MetalLB's controller does.
+    await eventually('Secret memberlist', 30_000, () => (kubectl('get', 'secret', '-n', system, 'memberlist', '-o', 'jsonpath={.data.secretkey}') || undefined), 1000);
+    kubectlApply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'after-switch', namespace: ns }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] } });
+    const ip = await eventually('an IP for a new Service', 60_000, () => ips()['after-switch'] || undefined, 500);
+    assert.match(ip, /^198\.18\.0\.\d+$/);
+    assert.ok(!Object.values(expected).includes(ip), `${ip} is not one of the kept IPs`);
+    const { ['after-switch']: _new, ...kept } = ips();
+    assert.deepEqual(kept, expected, 'no kept IP moved');
+    assert.match(await eventually(`an answer at ${ip}`, 60_000, () => wgetFromClient(`http://${ip}/`), 200), /^web-/);
+  });
 });
