@@ -5,7 +5,7 @@
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { MemoryAPI } from '../k8s/memory-api.test-support.ts';
+import { eventually, MemoryAPI } from '../k8s/memory-api.test-support.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { realClock } from '../time/clock.ts';
 import { ControllerMetrics } from '../observability/metrics.ts';
@@ -39,16 +39,6 @@ function service(name: string): Record<string, unknown> {
   };
 }
 
-/** Polls until check returns a value, for at most 5 s. */
-async function eventually<T>(what: string, check: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`not within 5 s: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function ingress(api: MemoryAPI, name: string): string[] {
   return (api.get<Svc>(servicePath('default', name))?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);

@@ -289,3 +289,14 @@ function answer(res: ServerResponse, status: number, body: unknown): void {
 function fail(res: ServerResponse, status: number, reason: string, message: string): void {
   answer(res, status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code: status });
 }
+
+/** Polls until check gives a value (not undefined or false), for at most timeoutMs; the tests' one wait on the API server's side. */
+export async function eventually<T>(what: string, check: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

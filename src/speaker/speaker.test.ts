@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { pino } from 'pino';
-import { MemoryAPI } from '../k8s/memory-api.test-support.ts';
+import { eventually, MemoryAPI } from '../k8s/memory-api.test-support.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { realClock } from '../time/clock.ts';
 import { SpeakerMetrics } from '../observability/metrics.ts';
@@ -28,15 +28,6 @@ interface Conditions {
   status?: { conditions?: { type: string; status: string; message: string }[] };
 }
 
-async function eventually<T>(what: string, check: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`not within 5 s: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function node(labels: Record<string, string> = {}): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE, ...labels } }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } };
