@@ -21,7 +21,7 @@ import { projectNamespace, projectService } from '../api/projection.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Config, Pool } from '../config/model.ts';
 import { ConfigSource } from '../k8s/config-source.ts';
-import { patchObjectStatus, patchServiceAnnotations, patchServiceStatus } from '../k8s/operations.ts';
+import { patchObjectStatus, patchServiceStatus } from '../k8s/operations.ts';
 import { COLLECTION, deploymentPath } from '../k8s/paths.ts';
 import { ConfigurationStateWriter, type ConfigResult } from '../k8s/configuration-state.ts';
 import { V1BETA1 } from '../api/metallb.ts';
@@ -114,7 +114,15 @@ export class Controller {
     });
     if (opts.deployment !== undefined) {
       const selector = encodeURIComponent(`metadata.name=${opts.deployment}`);
-      this.#deployment = new WatchedResource(client, `${deploymentPath(opts.namespace)}?fieldSelector=${selector}`, watch);
+      // MetalLB's Roles grant only `get` on its Deployment: under them this watch is
+      // refused for good and retries at the backoff's pace; said once, then at debug.
+      let told = false;
+      const onError = (path: string, err: unknown, retryInMs: number) => {
+        if (told) return this.#log.debug({ path, ...logFields(apiFailure(err)), retryInMs }, 'watch failed; restarting');
+        told = true;
+        this.#log.warn({ path, ...logFields(apiFailure(err)), retryInMs }, `cannot watch Deployment ${opts.deployment}; until it can, removal is told from the namespace's deletion alone`);
+      };
+      this.#deployment = new WatchedResource(client, `${deploymentPath(opts.namespace)}?fieldSelector=${selector}`, { ...watch, onError });
       this.#deployment.onChange((type, d) => this.#checkRemoval(this.#removal.deployment(type, d)));
     }
     this.#configState = new ConfigurationStateWriter(client, opts.namespace, 'controller', opts.clock, opts.log);
@@ -218,7 +226,7 @@ export class Controller {
       namespace: this.#opts.namespace,
       services: services.map((s) => ({ namespace: s.metadata?.namespace ?? '', name: s.metadata?.name ?? '' })),
       secrets: this.#opts.ownSecrets ?? [],
-      lease: LEASE_NAME,
+      ...(this.#elector ? { lease: LEASE_NAME } : {}),
     }).then((failed) => {
       const ms = this.#opts.clock.now() - started;
       if (failed.length > 0) this.#log.error({ failed, ms }, 'removal: some of what ferrolb wrote could not be undone');
@@ -398,10 +406,9 @@ export class Controller {
     // Stop writing the moment leadership is in doubt (client-go: renew deadline).
     if (!this.isLeader) throw new NotLeader();
     try {
-      await Promise.all([
-        writes.poolAnnotation !== undefined && patchServiceAnnotations(this.#client, { namespace: ns, name }, { [POOL_ANNOTATION]: writes.poolAnnotation }),
-        writes.ingress !== undefined && patchServiceStatus(this.#client, { namespace: ns, name }, writes.ingress),
-      ]);
+      if (writes.ingress !== undefined || writes.poolAnnotation !== undefined) {
+        await patchServiceStatus(this.#client, { namespace: ns, name }, writes.ingress, writes.poolAnnotation !== undefined ? { [POOL_ANNOTATION]: writes.poolAnnotation } : undefined);
+      }
     } catch (err) {
       if (isStatus(err, 404)) return; // deleted meanwhile: the delete event releases it
       throw err;

@@ -60,6 +60,14 @@ describe('removeTraces', () => {
     ]);
   });
 
+  it('deletes no Lease when election is off (MetalLB\'s manifests grant none)', async () => {
+    const { client, calls } = fakeClient(() => undefined);
+    const { lease: _none, ...withoutElection } = traces;
+    assert.deepEqual(await removeTraces(client, withoutElection), []);
+    assert.equal(calls.length, 6);
+    assert.ok(!calls.some((c) => c.includes('leases')));
+  });
+
   it('sends every request before any answer comes back, and names each that failed; already gone (404) is no failure', async () => {
     let sent = 0;
     let inFlightAtFirstAnswer = 0;

@@ -60,7 +60,8 @@ export interface Traces {
   readonly services: readonly { namespace: string; name: string }[];
   /** Secrets the controller created: the memberlist key, the webhook's certificate. */
   readonly secrets: readonly string[];
-  readonly lease: string;
+  /** The Lease of the controllers' election; none when election is off (MetalLB's manifests grant no Leases). */
+  readonly lease?: string;
 }
 
 /**
@@ -81,7 +82,8 @@ export async function removeTraces(client: KubeClient, t: Traces): Promise<strin
   }
   for (const kind of STATUS_KINDS) requests.push([`${PLURAL[kind]} in ${ns}`, () => deleteStatusObjects(client, kind, ns)]);
   for (const name of t.secrets) requests.push([`Secret ${ns}/${name}`, () => deleteSecret(client, ns, name)]);
-  requests.push([`Lease ${ns}/${t.lease}`, () => deleteLease(client, ns, t.lease)]);
+  const lease = t.lease;
+  if (lease !== undefined) requests.push([`Lease ${ns}/${lease}`, () => deleteLease(client, ns, lease)]);
   const results = await Promise.allSettled(requests.map(([, send]) => send()));
   return results.flatMap((r, i) => (r.status === 'rejected' && !isStatus(r.reason, 404) ? [`${requests[i]![0]}: ${String(r.reason)}`] : []));
 }

@@ -258,15 +258,18 @@ export class KubeClient {
    * RFC 7386 JSON merge patch. When RBAC refuses the PATCH (403) the same change is
    * written as GET + PUT (resourceVersion-checked, retried on a conflict): MetalLB's
    * Roles, which ferrolb must run under unchanged, grant `update` but not `patch` on
-   * services, services/status and ipaddresspools/status.
+   * services, services/status and ipaddresspools/status. The object is read from its
+   * own path, not from a subresource's: those Roles grant `get` on services and pools
+   * but not on their status subresources, and both paths return the whole object.
    */
   async mergePatch<T>(path: string, body: unknown): Promise<T> {
     try {
       return await this.request<T>('PATCH', path, body, 'application/merge-patch+json');
     } catch (err) {
       if (!isStatus(err, 403)) throw err;
+      const objectPath = path.replace(/\/status$/, '');
       for (let attempt = 0; ; attempt++) {
-        const current = await this.get<unknown>(path);
+        const current = await this.get<unknown>(objectPath);
         try {
           return await this.replace<T>(path, applyMergePatch(current, body));
         } catch (conflict) {

@@ -256,8 +256,19 @@ export class MemoryAPI {
       if (expected !== undefined && expected !== current.metadata.resourceVersion) return fail(res, 409, 'Conflict', `the object has been modified`);
       next = body;
     } else return fail(res, 405, 'MethodNotAllowed', method);
-    // The status subresource writes only status; the object itself never does.
-    if (a.subresource === 'status') next = { ...structuredClone(current), status: next.status };
+    // The status subresource writes only status (and, for a Service, its labels and
+    // annotations too: the core strategy resets only spec, while a custom resource's
+    // resets metadata as well); the object itself never writes status.
+    if (a.subresource === 'status') {
+      const kept = structuredClone(current);
+      if (a.prefix === '/api/v1' && a.resource === 'services') {
+        const { labels, annotations } = next.metadata ?? {};
+        kept.metadata = { ...kept.metadata, ...(labels !== undefined ? { labels } : {}), ...(annotations !== undefined ? { annotations } : {}) };
+        if (labels === undefined) delete kept.metadata.labels;
+        if (annotations === undefined) delete kept.metadata['annotations'];
+      }
+      next = { ...kept, status: next.status };
+    }
     else if (a.subresource === undefined) {
       const { status: _ignored, ...spec } = next;
       next = current.status === undefined ? spec : { ...spec, status: current.status };

@@ -27,9 +27,10 @@ describe('KubeClient.mergePatch where RBAC grants update but not patch', () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c));
       req.on('end', () => {
-        seen.push(req.method!);
+        seen.push(`${req.method!} ${req.url!}`);
         const status = (code: number, reason: string) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code, reason, message: reason }));
-        if (req.method === 'PATCH') return status(403, 'Forbidden');
+        // MetalLB's controller Role: get on services, update (not get, not patch) on services/status.
+        if (req.method === 'PATCH' || (req.method === 'GET' && req.url!.endsWith('/status'))) return status(403, 'Forbidden');
         if (req.method === 'GET') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stored));
         if (req.method === 'PUT') {
           if (conflicts-- > 0) {
@@ -47,9 +48,11 @@ describe('KubeClient.mergePatch where RBAC grants update but not patch', () => {
     const port = (server.address() as { port: number }).port;
     const client = new KubeClient({ server: new URL(`http://127.0.0.1:${port}`), insecureSkipTLSVerify: false, source: 'test' });
     try {
-      await client.mergePatch('/api/v1/namespaces/default/services/web/status', { status: { loadBalancer: { ingress: [{ ip: '10.0.0.3' }] } } });
-      assert.deepEqual(seen, ['PATCH', 'GET', 'PUT', 'GET', 'PUT']);
-      assert.deepEqual(stored, { metadata: { name: 'web', resourceVersion: '2' }, status: { loadBalancer: { ingress: [{ ip: '10.0.0.3' }] } } });
+      const svc = '/api/v1/namespaces/default/services/web';
+      await client.mergePatch(`${svc}/status`, { status: { loadBalancer: { ingress: [{ ip: '198.18.0.3' }] } } });
+      // The object read from its own path, written back through the subresource.
+      assert.deepEqual(seen, [`PATCH ${svc}/status`, `GET ${svc}`, `PUT ${svc}/status`, `GET ${svc}`, `PUT ${svc}/status`]);
+      assert.deepEqual(stored, { metadata: { name: 'web', resourceVersion: '2' }, status: { loadBalancer: { ingress: [{ ip: '198.18.0.3' }] } } });
     } finally {
       client.close();
       server.close();

@@ -21,7 +21,7 @@ describe('k8s operations: the requests each write sends', () => {
   it('Services, pools, status objects, Events, Leases, Secrets, Deployments: one path and body each', async () => {
     const { client, calls } = recorder((verb) => (verb === 'POST' ? { metadata: { name: 'a.1' } } : {}));
     const web = { namespace: 'web', name: 'a' };
-    await op.patchServiceAnnotations(client, web, { 'metallb.io/ip-allocated-from-pool': 'p' });
+    await op.patchServiceStatus(client, web, undefined, { 'metallb.io/ip-allocated-from-pool': 'p' });
     await op.patchServiceStatus(client, web, [{ ip: '198.18.1.1' }]);
     await op.patchServiceStatus(client, web, [], { 'metallb.io/ip-allocated-from-pool': null });
     await op.patchObjectStatus(client, 'IPAddressPool', 'metallb-system', 'p', { assignedIPv4: 1 });
@@ -37,7 +37,8 @@ describe('k8s operations: the requests each write sends', () => {
     await op.deleteSecret(client, 'metallb-system', 'm');
     await op.deleteDeploymentForeground(client, 'metallb-system', 'controller');
     assert.deepEqual(calls, [
-      'PATCH /api/v1/namespaces/web/services/a {"metadata":{"annotations":{"metallb.io/ip-allocated-from-pool":"p"}}}',
+      // The pool annotation alone, through the status subresource (ingress left alone).
+      'PATCH /api/v1/namespaces/web/services/a/status {"metadata":{"annotations":{"metallb.io/ip-allocated-from-pool":"p"}}}',
       'PATCH /api/v1/namespaces/web/services/a/status {"status":{"loadBalancer":{"ingress":[{"ip":"198.18.1.1"}]}}}',
       // An empty list clears the field; the annotation goes in the same request.
       'PATCH /api/v1/namespaces/web/services/a/status {"metadata":{"annotations":{"metallb.io/ip-allocated-from-pool":null}},"status":{"loadBalancer":{"ingress":null}}}',

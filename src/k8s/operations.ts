@@ -31,20 +31,18 @@ export type AnnotationPatch = Readonly<Record<string, string | null>>;
 
 // --- Services -------------------------------------------------------------------------
 
-/** Sets or removes annotations of a Service. */
-export function patchServiceAnnotations(client: KubeClient, svc: NamespacedName, annotations: AnnotationPatch): Promise<unknown> {
-  return client.mergePatch(servicePath(svc.namespace, svc.name), { metadata: { annotations } });
-}
-
 /**
- * Sets a Service's status.loadBalancer.ingress; an empty list clears it. Annotations
- * given go in the same request: an update of the status subresource keeps metadata
- * changes (only spec is reset), so the IPs and the annotations change together.
+ * Writes what the controller decides for a Service, in one request to its status
+ * subresource: status.loadBalancer.ingress (an empty list clears it; undefined leaves it
+ * alone) and annotations (null removes one, RFC 7386). An update of a Service's status
+ * keeps metadata changes (the API server resets only spec), which is how MetalLB's
+ * controller writes its pool annotation: its Roles grant services/status `update` and no
+ * write on services themselves, and ferrolb runs under them unchanged.
  */
-export function patchServiceStatus(client: KubeClient, svc: NamespacedName, ingress: readonly { readonly ip: string }[], annotations?: AnnotationPatch): Promise<unknown> {
+export function patchServiceStatus(client: KubeClient, svc: NamespacedName, ingress: readonly { readonly ip: string }[] | undefined, annotations?: AnnotationPatch): Promise<unknown> {
   return client.mergePatch(`${servicePath(svc.namespace, svc.name)}/status`, {
     ...(annotations !== undefined ? { metadata: { annotations } } : {}),
-    status: { loadBalancer: { ingress: ingress.length > 0 ? ingress : null } },
+    ...(ingress !== undefined ? { status: { loadBalancer: { ingress: ingress.length > 0 ? ingress : null } } } : {}),
   });
 }
 

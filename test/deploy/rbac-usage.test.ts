@@ -9,7 +9,7 @@
 // - which collections each component lists and watches: the paths of the
 //   `new WatchedResource(...)` in its files, evaluated with src/k8s/paths.ts.
 // Only the arguments each operation is called with (which kind, which Secret) are the
-// test's: CALLS below, and the test fails when a component imports an operation CALLS
+// test's: callsOf below, and the test fails when a component imports an operation callsOf
 // does not cover, so a new operation cannot slip past it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,52 +23,69 @@ import * as paths from '../../src/k8s/paths.ts';
 import { CONFIGURATION_KINDS } from '../../src/api/metallb.ts';
 import { CERT_SECRET } from '../../src/webhook/certificates.ts';
 import { repoDir } from '../helpers/lab.ts';
+import { metallbRBAC } from '../helpers/metallb-rbac.ts';
 
 type Component = 'controller' | 'speaker';
 const NS = 'metallb-system';
 const WEB = { namespace: 'web', name: 'a' };
-const MEMBERLIST = 'ferrolb-memberlist'; // --ml-secret-name's default (src/cli/controller.ts)
-const LEASE = 'ferrolb-controller'; // src/controller/controller.ts LEASE_NAME
-const DEPLOYMENT = 'controller'; // --deployment in deploy/ and the chart
-const WEBHOOK_CONFIGURATION = 'ferrolb-webhook-configuration';
+/** The objects a component names, as ferrolb's own manifests name them. */
+interface Names {
+  readonly memberlist: string;
+  readonly certSecret: string;
+  readonly webhookConfiguration: string;
+  readonly deployment: string;
+  /** The controller's Lease; undefined when election is off (under MetalLB's manifests). */
+  readonly lease?: string;
+}
+const FERROLB_NAMES: Names = {
+  memberlist: 'ferrolb-memberlist', // --ml-secret-name's default (src/cli/controller.ts)
+  certSecret: CERT_SECRET,
+  webhookConfiguration: 'ferrolb-webhook-configuration',
+  deployment: 'controller', // --deployment in deploy/ and the chart
+  lease: 'ferrolb-controller', // src/controller/controller.ts LEASE_NAME
+};
+/** What MetalLB's manifests name (METALLB_ML_SECRET_NAME, METALLB_DEPLOYMENT) or imply (src/cli/metallb-flags.ts). */
+const METALLB_NAMES: Names = { memberlist: 'memberlist', certSecret: 'metallb-webhook-cert', webhookConfiguration: 'metallb-webhook-configuration', deployment: 'controller' };
 const event = { metadata: { generateName: 'a.', namespace: 'web' } } as op.CoreEvent;
-const lease: op.LeaseObject = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: LEASE, namespace: NS }, spec: {} };
 const tls = { type: 'kubernetes.io/tls', data: {} };
+type Calls = Partial<Record<keyof typeof op, ((c: KubeClient) => Promise<unknown>)[]>>;
 
 /** How each component calls each operation it imports (the arguments its call sites pass). */
-const CALLS: Record<Component, Partial<Record<keyof typeof op, ((c: KubeClient) => Promise<unknown>)[]>>> = {
-  controller: {
-    patchServiceAnnotations: [(c) => op.patchServiceAnnotations(c, WEB, {})],
-    patchServiceStatus: [(c) => op.patchServiceStatus(c, WEB, [])],
-    patchObjectStatus: [(c) => op.patchObjectStatus(c, 'IPAddressPool', NS, 'pool', {}), (c) => op.patchObjectStatus(c, 'ConfigurationState', NS, 'controller', {})],
-    getStatusObject: [(c) => op.getStatusObject(c, 'ConfigurationState', NS, 'controller')],
-    createStatusObject: [(c) => op.createStatusObject(c, 'ConfigurationState', NS, { name: 'controller' })],
-    deleteStatusObjects: op.STATUS_KINDS.map((k) => (c: KubeClient) => op.deleteStatusObjects(c, k, NS)),
-    readSecret: [(c) => op.readSecret(c, NS, CERT_SECRET)],
-    // Created when missing (the certificate, the memberlist key), the certificate replaced when renewed.
-    writeSecret: [(c) => op.writeSecret(c, NS, CERT_SECRET, tls), (c) => op.writeSecret(c, NS, CERT_SECRET, tls, { metadata: { resourceVersion: '1' } }), (c) => op.writeSecret(c, NS, MEMBERLIST, tls)],
-    deleteSecret: [(c) => op.deleteSecret(c, NS, CERT_SECRET), (c) => op.deleteSecret(c, NS, MEMBERLIST)],
-    createEvent: [(c) => op.createEvent(c, event)],
-    patchEventCount: [(c) => op.patchEventCount(c, 'web', 'a.1', 2, '')],
-    getLease: [(c) => op.getLease(c, NS, LEASE)],
-    createLease: [(c) => op.createLease(c, lease)],
-    replaceLease: [(c) => op.replaceLease(c, lease)],
-    deleteLease: [(c) => op.deleteLease(c, NS, LEASE)],
-    deleteDeploymentForeground: [(c) => op.deleteDeploymentForeground(c, NS, DEPLOYMENT)],
-    deploymentExists: [(c) => op.deploymentExists(c, NS, DEPLOYMENT)],
-    setWebhookCABundle: [(c) => op.setWebhookCABundle(c, WEBHOOK_CONFIGURATION, 'pem')],
-    setConversionCABundle: [(c) => op.setConversionCABundle(c, 'bgppeers.metallb.io', NS, 'pem')],
-  },
-  speaker: {
-    patchObjectStatus: (['ServiceL2Status', 'ServiceBGPStatus', 'ConfigurationState'] as const).map((k) => (c: KubeClient) => op.patchObjectStatus(c, k, NS, 'x', {})),
-    listStatusObjects: (['ServiceL2Status', 'ServiceBGPStatus'] as const).map((k) => (c: KubeClient) => op.listStatusObjects(c, k, NS, 'metallb.io/node=n1')),
-    deleteStatusObject: (['ServiceL2Status', 'ServiceBGPStatus'] as const).map((k) => (c: KubeClient) => op.deleteStatusObject(c, k, NS, 'x')),
-    createStatusObject: (['ServiceL2Status', 'ServiceBGPStatus', 'ConfigurationState'] as const).map((k) => (c: KubeClient) => op.createStatusObject(c, k, NS, { name: 'x' })),
-    getStatusObject: [(c) => op.getStatusObject(c, 'ConfigurationState', NS, 'speaker-n1')],
-    createEvent: [(c) => op.createEvent(c, event)],
-    patchEventCount: [(c) => op.patchEventCount(c, 'web', 'a.1', 2, '')],
-  },
-};
+function callsOf(n: Names): Record<Component, Calls> {
+  const lease: op.LeaseObject = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: n.lease ?? '', namespace: NS }, spec: {} };
+  const leases: Calls = n.lease === undefined
+    ? { getLease: [], createLease: [], replaceLease: [], deleteLease: [] }
+    : { getLease: [(c) => op.getLease(c, NS, lease.metadata.name)], createLease: [(c) => op.createLease(c, lease)], replaceLease: [(c) => op.replaceLease(c, lease)], deleteLease: [(c) => op.deleteLease(c, NS, lease.metadata.name)] };
+  return {
+    controller: {
+      patchServiceStatus: [(c) => op.patchServiceStatus(c, WEB, [], {})],
+      patchObjectStatus: [(c) => op.patchObjectStatus(c, 'IPAddressPool', NS, 'pool', {}), (c) => op.patchObjectStatus(c, 'ConfigurationState', NS, 'controller', {})],
+      getStatusObject: [(c) => op.getStatusObject(c, 'ConfigurationState', NS, 'controller')],
+      createStatusObject: [(c) => op.createStatusObject(c, 'ConfigurationState', NS, { name: 'controller' })],
+      deleteStatusObjects: op.STATUS_KINDS.map((k) => (c: KubeClient) => op.deleteStatusObjects(c, k, NS)),
+      readSecret: [(c) => op.readSecret(c, NS, n.certSecret)],
+      // Created when missing (the certificate, the memberlist key), the certificate replaced when renewed.
+      writeSecret: [(c) => op.writeSecret(c, NS, n.certSecret, tls), (c) => op.writeSecret(c, NS, n.certSecret, tls, { metadata: { resourceVersion: '1' } }), (c) => op.writeSecret(c, NS, n.memberlist, tls)],
+      deleteSecret: [(c) => op.deleteSecret(c, NS, n.certSecret), (c) => op.deleteSecret(c, NS, n.memberlist)],
+      createEvent: [(c) => op.createEvent(c, event)],
+      patchEventCount: [(c) => op.patchEventCount(c, 'web', 'a.1', 2, '')],
+      ...leases,
+      deleteDeploymentForeground: [(c) => op.deleteDeploymentForeground(c, NS, n.deployment)],
+      deploymentExists: [(c) => op.deploymentExists(c, NS, n.deployment)],
+      setWebhookCABundle: [(c) => op.setWebhookCABundle(c, n.webhookConfiguration, 'pem')],
+      setConversionCABundle: [(c) => op.setConversionCABundle(c, 'bgppeers.metallb.io', NS, 'pem')],
+    },
+    speaker: {
+      patchObjectStatus: (['ServiceL2Status', 'ServiceBGPStatus', 'ConfigurationState'] as const).map((k) => (c: KubeClient) => op.patchObjectStatus(c, k, NS, 'x', {})),
+      listStatusObjects: (['ServiceL2Status', 'ServiceBGPStatus'] as const).map((k) => (c: KubeClient) => op.listStatusObjects(c, k, NS, 'metallb.io/node=n1')),
+      deleteStatusObject: (['ServiceL2Status', 'ServiceBGPStatus'] as const).map((k) => (c: KubeClient) => op.deleteStatusObject(c, k, NS, 'x')),
+      createStatusObject: (['ServiceL2Status', 'ServiceBGPStatus', 'ConfigurationState'] as const).map((k) => (c: KubeClient) => op.createStatusObject(c, k, NS, { name: 'x' })),
+      getStatusObject: [(c) => op.getStatusObject(c, 'ConfigurationState', NS, 'speaker-n1')],
+      createEvent: [(c) => op.createEvent(c, event)],
+      patchEventCount: [(c) => op.patchEventCount(c, 'web', 'a.1', 2, '')],
+    },
+  };
+}
 
 /**
  * Requests the code sends that deploy/rbac/ deliberately does not grant, each handled
@@ -166,10 +183,10 @@ function watchedCollections(files: readonly string[]): string[] {
 }
 
 /** Every request a component can send, derived as the header says. */
-async function used(component: Component): Promise<{ requests: Request[]; uncovered: string[] }> {
+async function used(component: Component, names: Names = FERROLB_NAMES): Promise<{ requests: Request[]; uncovered: string[] }> {
   const files = closure(`src/cli/${component}.ts`);
   const imported = importedOperations(files);
-  const calls = CALLS[component];
+  const calls = callsOf(names)[component];
   const uncovered = [...imported].filter((n) => !(n in calls));
   const requests: Request[] = [];
   for (const n of imported) for (const run of calls[n as keyof typeof op] ?? []) for (const s of await record(run)) requests.push(attributes(s.method, s.path));
@@ -253,7 +270,7 @@ describe('RBAC against the code (deploy/rbac/, the chart\'s secure-metrics RBAC)
   for (const component of ['controller', 'speaker'] as const) {
     it(`${component}: every request its code can send is granted, and every verb granted is used`, async () => {
       const { requests, uncovered } = await used(component);
-      assert.deepEqual(uncovered, [], `${component} calls operations this test does not know how it calls: add them to CALLS`);
+      assert.deepEqual(uncovered, [], `${component} calls operations this test does not know how it calls: add them to callsOf`);
       assert.ok(requests.length > 10, `${component}: requests derived (${requests.length})`);
       const reviews = new Set<string>(Object.values(paths.REVIEW).map((p) => attributes('POST', p).resource));
       const grants = grantsOf(deployRBAC(), component);
@@ -289,5 +306,64 @@ describe('RBAC against the code (deploy/rbac/, the chart\'s secure-metrics RBAC)
     for (const want of ['controller watch core/services', 'controller watch core/namespaces', 'controller watch apps/deployments in metallb-system', 'controller watch metallb.io/ipaddresspools in metallb-system', 'controller patch core/services/status a in web', 'controller delete coordination.k8s.io/leases ferrolb-controller in metallb-system']) assert.ok(c.includes(want), want);
     for (const want of ['speaker watch core/nodes', 'speaker watch discovery.k8s.io/endpointslices', 'speaker watch core/secrets in metallb-system', 'speaker create metallb.io/servicel2statuses in metallb-system', 'speaker create authentication.k8s.io/tokenreviews']) assert.ok(s.includes(want), want);
     assert.ok(!s.some((x) => x.includes('leases')), 'the speaker takes no Lease');
+  });
+});
+
+/**
+ * A PATCH RBAC refuses is written as GET of the object + PUT of the same path
+ * (KubeClient.mergePatch): granted when both of those are.
+ */
+function grantedOrFallback(grants: Grant[], r: Request): boolean {
+  if (granted(grants, r)) return true;
+  if (r.verb !== 'patch') return false;
+  return granted(grants, { ...r, verb: 'get', resource: r.resource.replace(/\/status$/, '') }) && granted(grants, { ...r, verb: 'update' });
+}
+
+/**
+ * What ferrolb sends under MetalLB's flags that MetalLB's RBAC refuses, and why each
+ * refusal costs nothing a user of that manifest relies on (docs/COMPATIBILITY.md "RBAC").
+ */
+const REFUSED_UNDER_METALLB: Record<Component, Record<string, string>> = {
+  controller: {
+    // The watch that tells removal from a restart; MetalLB's manifest is removed with its
+    // namespace, which the controller also watches. A refused watch retries (with backoff).
+    'controller list apps/deployments in metallb-system': 'removal is told from the namespace',
+    'controller watch apps/deployments in metallb-system': 'removal is told from the namespace',
+    // `ferrolb controller --uninstall`: the chart's pre-delete hook, not in MetalLB's manifests.
+    'controller delete apps/deployments controller in metallb-system': 'only the chart\'s hook',
+    // Clean removal clears these; under MetalLB's manifest they go with the namespace.
+    'controller deletecollection metallb.io/servicel2statuses in metallb-system': 'go with the namespace',
+    'controller deletecollection metallb.io/configurationstates in metallb-system': 'go with the namespace',
+    // Secure metrics' reviews: MetalLB's native manifest grants none either (its
+    // -prometheus manifests and chart do), so MetalLB's own scrapes there are refused too.
+    'controller create authentication.k8s.io/tokenreviews': 'not granted to MetalLB either',
+    'controller create authorization.k8s.io/subjectaccessreviews': 'not granted to MetalLB either',
+  },
+  speaker: {
+    'speaker create authentication.k8s.io/tokenreviews': 'not granted to MetalLB either',
+    'speaker create authorization.k8s.io/subjectaccessreviews': 'not granted to MetalLB either',
+  },
+};
+
+describe("under MetalLB's RBAC (its v0.16.1 native manifest, only the image changed)", () => {
+  for (const component of ['controller', 'speaker'] as const) {
+    it(`${component}: every request it sends under MetalLB's flags is granted (a refused patch through get + update), but the refusals listed and handled`, async () => {
+      const { requests } = await used(component, METALLB_NAMES);
+      const grants = grantsOf(metallbRBAC(NS) as Parameters<typeof grantsOf>[0], component);
+      assert.ok(grants.length >= 2, `${component}: MetalLB's roles bound (${grants.length})`);
+      const refused = [...new Set(requests.filter((r) => !grantedOrFallback(grants, r)).map((r) => show(component, r)))].sort();
+      assert.deepEqual(refused, Object.keys(REFUSED_UNDER_METALLB[component]).sort());
+    });
+  }
+
+  it('can fail: the Service status write needs update on services/status and get on services', async () => {
+    const { requests } = await used('controller', METALLB_NAMES);
+    const write = requests.find((r) => r.resource === 'services/status' && r.verb === 'patch')!;
+    const grants = grantsOf(metallbRBAC(NS) as Parameters<typeof grantsOf>[0], 'controller');
+    assert.ok(!granted(grants, write) && grantedOrFallback(grants, write), 'refused as a patch, granted as get + update');
+    const noGet = grants.map((g) => ({ ...g, rules: g.rules.map((rule) => (rule.resources?.includes('services') ? { ...rule, resources: rule.resources.filter((x) => x !== 'services') } : rule)) }));
+    assert.ok(!grantedOrFallback(noGet, write), 'without get on services');
+    // Written to the object itself (a metadata patch, not /status), MetalLB's RBAC would refuse it.
+    assert.ok(!grantedOrFallback(grants, { ...write, resource: 'services' }));
   });
 });
