@@ -3,7 +3,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually, kubectl, kubectlJson, repoDir, stateDir, type LabNeed } from './lab.ts';
+import { eventually, kubectl, kubectlJson, labBin, repoDir, stateDir, type LabNeed } from './lab.ts';
 
 /** Real nodes: containerd, runc and the image tools, and the CNI plugins (root is checked first). */
 export const needsRealNodes: LabNeed = () => {
@@ -26,6 +26,12 @@ export function kubectlApply(obj: unknown): void {
   const file = join(stateDir, `apply-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify(obj));
   kubectl('apply', '-f', file);
+}
+
+/** kubectl ARGS -f - with `input` on its standard input; the result, whatever the exit. */
+export function kubectlStdin(input: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const out = spawnSync(labBin, ['kubectl', ...args, '-f', '-'], { input, encoding: 'utf8', timeout: 60_000 });
+  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
 /** The fields of a Pod the real-node suites look at. */

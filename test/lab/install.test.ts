@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { curlFrom, eventually, kubectl, kubectlJson, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
-import { arpAnswered, buildRealNodeInputs, needsRealNodes, ferrolbPods, ingressIP, podReady as ready, wgetFromClient, type Pod } from '../helpers/realnodes.ts';
+import { arpAnswered, buildRealNodeInputs, needsRealNodes, ferrolbPods, ingressIP, kubectlStdin, podReady as ready, wgetFromClient, type Pod } from '../helpers/realnodes.ts';
 
 const nativeFile = join(repoDir, 'deploy', 'ferrolb-native.yaml');
 const ns = 'tutorial';
@@ -23,11 +23,6 @@ function routingConfig(): string {
   const text = readFileSync(join(repoDir, 'examples', 'tutorial', 'routing-config.yaml'), 'utf8');
   assert.match(text, /10\.0\.0\.3-10\.0\.0\.254/);
   return text.replace('10.0.0.3-10.0.0.254', '198.18.0.200-198.18.0.254');
-}
-
-function kubectlStdin(input: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const out = spawnSync(labBin, ['kubectl', ...args, '-f', '-'], { input, encoding: 'utf8', timeout: 60_000 });
-  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
 describeLab('install as pods, and the tutorial', { needs: [needsRealNodes] }, () => {

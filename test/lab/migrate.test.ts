@@ -14,9 +14,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { eventually, kubectl, kubectlJson, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
-import { buildRealNodeInputs, configureL2AndBGP, needsRealNodes, ferrolbRunning, kubectlApply, routerRoute, wgetFromClient } from '../helpers/realnodes.ts';
+import { buildRealNodeInputs, configureL2AndBGP, needsRealNodes, ferrolbRunning, kubectlApply, kubectlStdin, routerRoute, wgetFromClient } from '../helpers/realnodes.ts';
+import { metallbRBAC } from '../helpers/metallb-rbac.ts';
 
 const system = 'metallb-system';
 const ns = 'apps';
@@ -191,5 +192,52 @@ describeLab('replacing MetalLB: services keep the IPs MetalLB gave them', { need
     const { ['after-switch']: _new, ...kept } = ips();
     assert.deepEqual(kept, expected, 'no kept IP moved');
     assert.match(await eventually(`an answer at ${ip}`, 60_000, () => wgetFromClient(`http://${ip}/`), 200), /^web-/);
+  });
+
+  it("all of MetalLB's manifest but the image: only its RBAC, its webhook Service, configuration and Secret; the webhook checks, a new Service gets its IP and pool annotation, the speakers report it", async () => {
+    // MetalLB's Roles and bindings in place of ferrolb's (test/helpers/metallb-rbac.ts),
+    // so the pods have nothing MetalLB's own would not.
+    for (const o of metallbRBAC(system)) kubectlApply(o);
+    kubectl('delete', 'clusterrolebinding', 'ferrolb:controller', 'ferrolb:speaker');
+    kubectl('delete', 'rolebinding', '-n', system, 'ferrolb:controller', 'ferrolb:speaker');
+    // The webhook objects under MetalLB's names: ferrolb's own renamed, without the
+    // caBundle (MetalLB's controller fills it in), and MetalLB's empty Opaque Secret.
+    const rename = (text: string) => text.replaceAll('ferrolb-webhook-service', 'metallb-webhook-service').replaceAll('ferrolb-webhook-configuration', 'metallb-webhook-configuration');
+    for (const o of parseAllDocuments(rename(readFileSync(join(repoDir, 'deploy', 'webhook', 'webhook.yaml'), 'utf8'))).map((d) => d.toJS() as { kind: string; metadata: { annotations?: Record<string, string> } })) {
+      delete o.metadata.annotations;
+      kubectlApply(o);
+    }
+    kubectlApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'metallb-webhook-cert', namespace: system }, type: 'Opaque' });
+    kubectl('delete', 'validatingwebhookconfiguration', 'ferrolb-webhook-configuration');
+    const before = new Set(kubectlJson<{ items: { metadata: { name: string } }[] }>('get', 'pods', '-n', system).items.map((p) => p.metadata.name));
+    kubectl('rollout', 'restart', '-n', system, 'deployment/controller', 'daemonset/speaker');
+    const { controller } = await eventually('new Ready pods under MetalLB\'s RBAC', 240_000, async () => {
+      const running = await ferrolbRunning(nodes, 5_000).catch(() => undefined);
+      return running && ![running.controller, ...running.speakers].some((p) => before.has(p.metadata.name)) ? running : undefined;
+    }, 1000);
+    // The certificate in MetalLB's Secret, its CA in MetalLB's configuration.
+    await eventually('a certificate in Secret metallb-webhook-cert', 60_000, () => kubectl('get', 'secret', '-n', system, 'metallb-webhook-cert', '-o', 'jsonpath={.data.tls\\.crt}') || undefined, 1000);
+    await eventually('the CA in metallb-webhook-configuration', 60_000, () => kubectl('get', 'validatingwebhookconfiguration', 'metallb-webhook-configuration', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}') || undefined, 1000);
+    // Called through metallb-webhook-service with that certificate, it refuses an overlap
+    // (failurePolicy Ignore would let it through if the call failed).
+    const bad = `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: overlapping, namespace: ${system}}\nspec: {addresses: [198.18.0.250-198.18.0.252]}\n`;
+    const refused = await eventually('the webhook answering', 60_000, () => {
+      const r = kubectlStdin(bad, 'apply');
+      return r.status !== 0 ? r : undefined;
+    }, 1000);
+    assert.match(refused.stderr, /admission webhook "ipaddresspoolsvalidationwebhook\.metallb\.io" denied the request: .*overlaps/);
+    // The controller's write (IPs and pool annotation in one update of services/status).
+    kubectlApply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'under-metallb-rbac', namespace: ns }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] } });
+    const ip = await eventually('an IP for a Service made under MetalLB\'s RBAC', 60_000, () => ips()['under-metallb-rbac'] || undefined, 500);
+    const svc = kubectlJson<Svc>('get', 'service', '-n', ns, 'under-metallb-rbac');
+    assert.equal(svc.metadata.annotations?.['metallb.io/ip-allocated-from-pool'], 'lan');
+    assert.match(await eventually(`an answer at ${ip}`, 60_000, () => wgetFromClient(`http://${ip}/`), 200), /^web-/);
+    // The speaker that announces it reports so (ServiceL2Status under MetalLB's ClusterRole).
+    await eventually('a ServiceL2Status for it', 60_000, () => kubectlJson<{ items: { status?: { serviceName?: string } }[] }>('get', 'servicel2statuses', '-n', system).items.find((o) => o.status?.serviceName === 'under-metallb-rbac'), 1000);
+    const { ['under-metallb-rbac']: _new, ['after-switch']: _earlier, ...kept } = ips();
+    assert.deepEqual(kept, expected, 'no kept IP moved');
+    // Nothing refused but the Deployment watch MetalLB's Roles do not grant (test/deploy/rbac-usage.test.ts lists why).
+    const refusals = kubectl('logs', '-n', system, controller.metadata.name).split('\n').filter((l) => /"status":403|EAPIREFUSED/.test(l));
+    assert.deepEqual(refusals.filter((l) => !l.includes('/deployments')), [], 'refusals other than the Deployment watch');
   });
 });
