@@ -16,6 +16,12 @@ describe('applyMergePatch (RFC 7386)', () => {
     assert.deepEqual(applyMergePatch(['a', 'b'], ['c', 'd']), ['c', 'd']);
     assert.deepEqual(applyMergePatch({}, { a: { bb: { ccc: null } } }), { a: { bb: {} } });
   });
+
+  it('keeps a JSON.rawJSON value a number (an int64 pool count), not an object to merge into', () => {
+    const raw = (JSON as unknown as { rawJSON(t: string): unknown }).rawJSON('9223372036854775807');
+    const merged = applyMergePatch({ status: { availableIPv6: 5, assignedIPv6: 1 } }, { status: { availableIPv6: raw } });
+    assert.equal(JSON.stringify(merged), '{"status":{"availableIPv6":9223372036854775807,"assignedIPv6":1}}');
+  });
 });
 
 describe('KubeClient.mergePatch where RBAC grants update but not patch', () => {

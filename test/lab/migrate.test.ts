@@ -207,10 +207,16 @@ describeLab('replacing MetalLB: services keep the IPs MetalLB gave them', { need
       delete o.metadata.annotations;
       kubectlApply(o);
     }
+    // The controller of the step before made that Secret itself (type kubernetes.io/tls):
+    // stopped, its Secret replaced by MetalLB's, and started again.
+    const before = new Set(kubectlJson<{ items: { metadata: { name: string } }[] }>('get', 'pods', '-n', system).items.map((p) => p.metadata.name));
+    kubectl('scale', '-n', system, 'deployment/controller', '--replicas=0');
+    await eventually('no controller pod', 120_000, () => (kubectl('get', 'pods', '-n', system, '-l', 'component=controller', '-o', 'name').trim() === '' ? true : undefined), 1000);
+    kubectl('delete', 'secret', '-n', system, 'metallb-webhook-cert', '--ignore-not-found');
     kubectlApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'metallb-webhook-cert', namespace: system }, type: 'Opaque' });
     kubectl('delete', 'validatingwebhookconfiguration', 'ferrolb-webhook-configuration');
-    const before = new Set(kubectlJson<{ items: { metadata: { name: string } }[] }>('get', 'pods', '-n', system).items.map((p) => p.metadata.name));
-    kubectl('rollout', 'restart', '-n', system, 'deployment/controller', 'daemonset/speaker');
+    kubectl('scale', '-n', system, 'deployment/controller', '--replicas=1');
+    kubectl('rollout', 'restart', '-n', system, 'daemonset/speaker');
     const { controller } = await eventually('new Ready pods under MetalLB\'s RBAC', 240_000, async () => {
       const running = await ferrolbRunning(nodes, 5_000).catch(() => undefined);
       return running && ![running.controller, ...running.speakers].some((p) => before.has(p.metadata.name)) ? running : undefined;
