@@ -69,17 +69,28 @@ const sa = (name: string, namespace: string) => ({ kind: 'ServiceAccount', name,
 const ref = (kind: string, name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind, name });
 
 /**
- * MetalLB's Roles, ClusterRoles and their bindings, as API objects for `namespace`, bound
- * to ServiceAccounts `controller` and `speaker` as MetalLB names them (ferrolb's too).
+ * What MetalLB's `-prometheus` manifests add to both ClusterRoles (its
+ * config/prometheus-native/rbac-patch.yaml): the reviews behind its HTTPS metrics.
  */
-export function metallbRBAC(namespace: string): Record<string, unknown>[] {
+const metricsReviews: Rule[] = [
+  ['authentication.k8s.io', 'tokenreviews', 'create'],
+  ['authorization.k8s.io', 'subjectaccessreviews', 'create'],
+];
+
+/**
+ * MetalLB's Roles, ClusterRoles and their bindings, as API objects for `namespace`, bound
+ * to ServiceAccounts `controller` and `speaker` as MetalLB names them (ferrolb's too);
+ * `prometheus`: as its metallb-native-prometheus.yaml has them.
+ */
+export function metallbRBAC(namespace: string, opts: { prometheus?: boolean } = {}): Record<string, unknown>[] {
+  const reviews = opts.prometheus === true ? metricsReviews : [];
   const role = (name: string, rs: Rule[]) => ({ apiVersion: RBAC_V1, kind: 'Role', metadata: { name, namespace }, rules: rules(rs) });
   const clusterRole = (name: string, rs: Rule[]) => ({ apiVersion: RBAC_V1, kind: 'ClusterRole', metadata: { name }, rules: rules(rs) });
   return [
     role('controller', controllerRole),
     role('pod-lister', podLister),
-    clusterRole('metallb-system:controller', controllerCluster),
-    clusterRole('metallb-system:speaker', speakerCluster),
+    clusterRole('metallb-system:controller', [...reviews, ...controllerCluster]),
+    clusterRole('metallb-system:speaker', [...reviews, ...speakerCluster]),
     { apiVersion: RBAC_V1, kind: 'RoleBinding', metadata: { name: 'controller', namespace }, roleRef: ref('Role', 'controller'), subjects: [sa('controller', namespace)] },
     { apiVersion: RBAC_V1, kind: 'RoleBinding', metadata: { name: 'pod-lister', namespace }, roleRef: ref('Role', 'pod-lister'), subjects: [sa('controller', namespace), sa('speaker', namespace)] },
     { apiVersion: RBAC_V1, kind: 'ClusterRoleBinding', metadata: { name: 'metallb-system:controller' }, roleRef: ref('ClusterRole', 'metallb-system:controller'), subjects: [sa('controller', namespace)] },

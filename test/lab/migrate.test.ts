@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { eventually, kubectl, kubectlJson, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
+import { eventually, kubectl, kubectlJson, lab, labBin, repoDir, useLab, describeLab } from '../helpers/lab.ts';
 import { buildRealNodeInputs, configureL2AndBGP, needsRealNodes, ferrolbRunning, kubectlApply, kubectlStdin, routerRoute, wgetFromClient } from '../helpers/realnodes.ts';
 import { metallbRBAC } from '../helpers/metallb-rbac.ts';
 
@@ -245,5 +245,43 @@ describeLab('replacing MetalLB: services keep the IPs MetalLB gave them', { need
     // Nothing refused but the Deployment watch MetalLB's Roles do not grant (test/deploy/rbac-usage.test.ts lists why).
     const refusals = kubectl('logs', '-n', system, controller.metadata.name).split('\n').filter((l) => /"status":403|EAPIREFUSED/.test(l));
     assert.deepEqual(refusals.filter((l) => !l.includes('/deployments')), [], 'refusals other than the Deployment watch');
+  });
+
+  it("MetalLB v0.16's metrics: --port=9120 over HTTPS, probes on 17472; scrapes refused (503) under its native RBAC, each token reviewed by the API server under its -prometheus RBAC", async () => {
+    const probe = { httpGet: { path: '/readyz', port: 17472 }, periodSeconds: 5 };
+    kubectl('patch', 'daemonset', 'speaker', '-n', system, '--type=json', '-p', JSON.stringify([
+      { op: 'replace', path: '/spec/template/spec/containers/0/args', value: ['--port=9120', '--log-level=info'] },
+      { op: 'replace', path: '/spec/template/spec/containers/0/readinessProbe', value: probe },
+    ]));
+    const { speakers } = await eventually('three Ready speakers with --port=9120', 180_000, async () => {
+      const running = await ferrolbRunning(nodes, 5_000).catch(() => undefined);
+      return running && running.speakers.every((p) => p.spec.containers?.[0]?.args?.[0] === '--port=9120') ? running : undefined;
+    }, 1000);
+    // A reader as Prometheus is one (get on the /metrics URL), and an account without that.
+    kubectlApply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'scraper', namespace: 'default' } });
+    kubectlApply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'stranger', namespace: 'default' } });
+    kubectlApply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'scraper' }, rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] });
+    kubectlApply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'scraper' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'scraper' }, subjects: [{ kind: 'ServiceAccount', name: 'scraper', namespace: 'default' }] });
+    const token = (sa: string) => kubectl('create', 'token', sa, '-n', 'default').trim();
+    const node = speakers[0]!.spec.nodeName!;
+    const scrape = (bearer?: string) => {
+      const r = lab(['exec', node, 'curl', '-sk', '-m', '5', '-w', '\\n%{http_code}', ...(bearer !== undefined ? ['-H', `Authorization: Bearer ${bearer}`] : []), 'https://127.0.0.1:9120/metrics'], 15_000);
+      const lines = r.stdout.trimEnd().split('\n');
+      return { code: lines.at(-1), body: lines.slice(0, -1).join('\n') };
+    };
+    // Under the native manifest's RBAC the speaker may not review tokens (nor may MetalLB's own).
+    assert.equal(scrape(token('scraper')).code, '503', 'no RBAC for TokenReviews: unavailable, not a pass');
+    for (const o of metallbRBAC(system, { prometheus: true })) kubectlApply(o);
+    assert.equal(scrape().code, '401', 'no token');
+    assert.equal(scrape('not-a-token').code, '401', 'a token the API server does not know');
+    assert.equal(scrape(token('stranger')).code, '403', 'a token without get on /metrics');
+    const ok = await eventually('a scrape with the reader\'s token', 30_000, () => {
+      const r = scrape(token('scraper'));
+      return r.code === '200' ? r : undefined;
+    }, 1000);
+    assert.match(ok.body, /^ferrolb_speaker_members_live 3$/m);
+    // Plain HTTP on that port is refused; the probes' port answers without a token.
+    assert.notEqual(lab(['exec', node, 'curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:9120/metrics'], 15_000).stdout, '200');
+    assert.equal(lab(['exec', node, 'curl', '-s', '-m', '5', 'http://127.0.0.1:17472/readyz'], 15_000).status, 0);
   });
 });
