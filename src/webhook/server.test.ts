@@ -58,7 +58,8 @@ describe('webhook server', () => {
       assert.deepEqual(JSON.parse(ok.text), { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'abc', allowed: true } });
 
       // MetalLB's CRDs convert BGPPeers through /convert.
-      const conv = await post(server.port, ca, '/convert', JSON.stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'c1', desiredAPIVersion: 'metallb.io/v1beta2', objects: [{ apiVersion: 'metallb.io/v1beta1', kind: 'BGPPeer', metadata: { name: 'r' }, spec: { myASN: 1 } }] } }));
+      // As the API server calls it: its deadline in the query.
+      const conv = await post(server.port, ca, '/convert?timeout=30s', JSON.stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'c1', desiredAPIVersion: 'metallb.io/v1beta2', objects: [{ apiVersion: 'metallb.io/v1beta1', kind: 'BGPPeer', metadata: { name: 'r' }, spec: { myASN: 1 } }] } }));
       assert.equal(conv.status, 200);
       assert.deepEqual(JSON.parse(conv.text), { apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: { uid: 'c1', convertedObjects: [{ apiVersion: 'metallb.io/v1beta2', kind: 'BGPPeer', metadata: { name: 'r' }, spec: { myASN: 1 } }], result: { status: 'Success' } } });
       assert.equal((await post(server.port, ca, '/convert', '{"request": {}}')).status, 400);

@@ -130,12 +130,14 @@ export class WebhookServer {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/readyz')) {
+    // The API server calls webhooks with its deadline in the query (`?timeout=30s`).
+    const path = (req.url ?? '').split('?')[0]!;
+    if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
       res.writeHead(200).end('ok\n');
       return;
     }
-    const converting = req.url === '/convert';
-    if (req.method !== 'POST' || (!req.url?.startsWith('/validate-') && !converting)) {
+    const converting = path === '/convert';
+    if (req.method !== 'POST' || (!path.startsWith('/validate-') && !converting)) {
       res.writeHead(404).end();
       return;
     }
