@@ -22,7 +22,7 @@ Options:
   -f, --filename PATH  a file or directory, as kubectl spells it (same as a bare PATH);
                        - reads standard input (helm template ... | ferrolb validate -f -)
       --complete       the files hold the whole configuration: a reference to a missing
-                       object is an error`;
+                       object, or one object defined twice, is an error`;
 
 export interface ValidateArgs {
   readonly namespace: string;
@@ -69,8 +69,9 @@ async function run(args: readonly string[], io: CommandIO): Promise<number> {
   const loaded = await loadDocuments(paths, { cwd: io.cwd, ...(io.stdin ? { stdin: io.stdin } : {}) });
   const built = buildConfig(loaded.documents, { namespace });
   // --complete: the files are the whole configuration, so nothing referred to can
-  // arrive later (RULES.md "Order independence").
-  const missing = (w: ConfigError): boolean => complete && w.code === 'EREFERENCE';
+  // arrive later (RULES.md "Order independence"), and one object defined twice is two
+  // versions of it of which only the last would stay.
+  const missing = (w: ConfigError): boolean => complete && (w.code === 'EREFERENCE' || w.code === 'EDUPLICATE');
   const errors = [...loaded.errors.filter((e) => !isWarning(e)), ...built.errors, ...built.warnings.filter(missing)];
   for (const note of built.notes) io.stdout(`note: ${note}\n`);
   const warnings = [...loaded.errors.filter(isWarning), ...built.warnings.filter((w) => !missing(w))];

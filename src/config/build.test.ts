@@ -128,11 +128,14 @@ describe('buildConfig: objects, kinds and namespaces', () => {
     assert.deepEqual(r.config!.pools.map((p) => p.name), ['bare']);
     assert.deepEqual(r.objects.map((o) => o.namespace), ['lb']);
   });
-  it('refuses two objects of one kind with one name, naming the first', () => {
-    const [line] = invalid([P, pool('p', ['10.9.0.0/24'])], 'EDUPLICATE');
-    assert.match(line!, /IPAddressPool "p" is defined twice \(first at test\.yaml:1\)/);
+  it('two objects of one kind with one name: the later replaces the earlier, as kubectl apply leaves it, with a warning naming the first', () => {
+    const { config, lines } = warned([P, pool('p', ['10.9.0.0/24'])], 'EDUPLICATE');
+    assert.match(lines[0]!, /IPAddressPool "p" is defined twice \(first at test\.yaml:1\): this later definition replaces it/);
+    assert.deepEqual(config.pools.map((p) => [p.name, p.ranges.map((r) => r.text)]), [['p', ['10.9.0.0/24']]]);
     valid([P, l2Adv('p')]);
-    invalid([peer('x'), { ...peer('x'), apiVersion: 'metallb.io/v1beta1' }], 'EDUPLICATE');
+    warned([peer('x'), { ...peer('x'), apiVersion: 'metallb.io/v1beta1' }], 'EDUPLICATE');
+    // Only the one that stays is checked against the others: the earlier one's overlap is gone.
+    warned([P, pool('q', ['10.0.0.0/24']), pool('q', ['10.1.0.0/24'])], 'EDUPLICATE');
   });
   it('refuses metallb.io kinds and versions MetalLB does not serve', () => {
     assert.match(invalid([resource('AddressPool', 'old', { protocol: 'layer2', addresses: ['10.0.0.0/24'] })], 'ENOTSERVED')[0]!, /removed in MetalLB v0\.14/);

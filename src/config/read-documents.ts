@@ -82,11 +82,16 @@ export function readDocuments(c: ErrorCollector, documents: readonly SourceDocum
     if (name === '') continue;
     const entry: Entry = { doc, kind, apiVersion: doc.apiVersion, namespace, name, labels, spec: asRecord(doc.object.spec) ?? {} };
     const key = `${kind}/${name}`;
+    // One name is one object in the cluster: `kubectl apply -f` applies both definitions
+    // in order (a directory's files by name, as they are read here), and the later one is
+    // what stays. So it replaces the earlier here too, with a warning (an error under
+    // `validate --complete`); MetalLB's webhook judges each apply the same way.
     const first = byKey.get(key);
     if (first) {
       const at = first.doc.file !== undefined ? ` at ${first.doc.file}${first.doc.line !== undefined ? `:${first.doc.line}` : ''}` : '';
-      c.fail(entry, ['metadata', 'name'], 'EDUPLICATE', `${kind} "${name}" is defined twice (first${at})`);
-      continue;
+      c.warn(entry, ['metadata', 'name'], 'EDUPLICATE', `${kind} "${name}" is defined twice (first${at}): this later definition replaces it, as kubectl apply would`);
+      const i = entries.indexOf(first);
+      if (i >= 0) entries.splice(i, 1);
     }
     byKey.set(key, entry);
     if (CONFIGURATION_KINDS.includes(kind)) entries.push(entry);
