@@ -1,36 +1,37 @@
-// Who answers ARP for one IP, probe by probe, read from the output of the client's
-// `arping -W INTERVAL -c N IP` (Thomas Habets' arping, Debian's package): each reply is
-// "42 bytes from MAC (IP): index=K time=...", several lines with one index when several
-// nodes answer one request, and "Timeout" for a request nobody answered (printed when
-// the next one goes out). Pure: the benchmark gives it each line with the time it
-// arrived. Issue 11 item 3: "exactly one node answers ARP/NDP for each IP".
+// Who answers ARP for one IP, probe by probe: bench/arp-who-has.ts in the client's
+// namespace broadcasts "who has IP" at a fixed interval and records every reply with
+// the MAC it came from; a reply belongs to the last request sent before it arrived, so
+// several replies to one request are several nodes answering, and none is nobody. Pure:
+// the times come from the prober. Issue 11 item 3: "exactly one node answers ARP/NDP for
+// each IP". (Debian's arping cannot tell these apart: its "index" counts replies, not
+// requests.)
 
 export interface Probe {
   readonly index: number;
-  /** When its first line arrived, ms. */
+  /** When the request went out, ms. */
   readonly at: number;
-  /** The MACs that answered it, lower case; none for a timeout. */
+  /** The MACs that answered it, lower case, sorted; none when nobody did. */
   readonly macs: readonly string[];
 }
 
-/** The probes of an arping run, in order, from its lines. */
-export function probesOf(lines: readonly { readonly text: string; readonly at: number }[]): Probe[] {
-  const byIndex = new Map<number, { at: number; macs: Set<string> }>();
-  let last = -1;
-  for (const { text, at } of lines) {
-    const reply = /bytes from ([0-9a-f]{2}(?::[0-9a-f]{2}){5}) \([^)]*\): index=(\d+)/i.exec(text);
-    if (reply) {
-      const index = Number(reply[2]);
-      const p = byIndex.get(index) ?? { at, macs: new Set<string>() };
-      p.macs.add(reply[1]!.toLowerCase());
-      byIndex.set(index, p);
-      last = Math.max(last, index);
-    } else if (/^Timeout\b/.test(text.trim())) {
-      last++;
-      if (!byIndex.has(last)) byIndex.set(last, { at, macs: new Set() });
+/** Each request's answerers: replies are attributed to the last request sent at or before them. */
+export function probesFrom(sentAt: readonly number[], replies: readonly { readonly at: number; readonly mac: string }[]): Probe[] {
+  const macs = sentAt.map(() => new Set<string>());
+  for (const r of replies) {
+    // The last request at or before the reply (sentAt is increasing).
+    let lo = 0;
+    let hi = sentAt.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (sentAt[mid]! <= r.at) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
+    if (found >= 0) macs[found]!.add(r.mac.toLowerCase());
   }
-  return [...byIndex].sort(([a], [b]) => a - b).map(([index, p]) => ({ index, at: p.at, macs: [...p.macs].sort() }));
+  return sentAt.map((at, index) => ({ index, at, macs: [...macs[index]!].sort() }));
 }
 
 export interface AnnouncerSummary {
@@ -78,4 +79,22 @@ export function summarize(probes: readonly Probe[]): AnnouncerSummary {
     longestNoneMs: longestRun(probes, (p) => p.macs.length === 0),
     moves,
   };
+}
+
+/** The runs of probes not answered by exactly one node: when each began (ms after the first probe), how long, and who answered. */
+export function irregularRuns(probes: readonly Probe[]): { fromMs: number; ms: number; macs: string[] }[] {
+  const out: { fromMs: number; ms: number; macs: string[] }[] = [];
+  const t0 = probes[0]?.at ?? 0;
+  let run: { start: number; macs: Set<string> } | undefined;
+  for (const p of probes) {
+    const odd = p.macs.length !== 1;
+    if (odd && !run) run = { start: p.at, macs: new Set() };
+    if (odd) for (const m of p.macs) run!.macs.add(m);
+    if (!odd && run) {
+      out.push({ fromMs: run.start - t0, ms: p.at - run.start, macs: [...run.macs].sort() });
+      run = undefined;
+    }
+  }
+  if (run) out.push({ fromMs: run.start - t0, ms: probes.at(-1)!.at - run.start, macs: [...run.macs].sort() });
+  return out;
 }

@@ -1,22 +1,22 @@
 // Never two announcers (issue 11 item 3), each fault held for a whole minute: the
 // membership traffic cut one way, both ways, and between the owner and every peer while
 // the LAN stays up; that cut flapping; the owner's LAN link flapping. The client asks
-// who has the IP ten times a second (arping, the answers by MAC) and the benchmark prints,
+// who has the IP ten times a second (bench/arp-who-has.ts, the answers by MAC) and the benchmark prints,
 // per scenario, how many probes one node, none, or several nodes answered, the longest
 // stretch with several (the target: under a second, and one for the rest of the minute)
 // and with none, and how often the answerer changed.
 //
 // Run as root: npm run bench:l2-partitions -- [--seconds 60] [--nodes 3] [--scenarios a,b]
 // It brings the lab up (three played nodes, ferrolb's speakers), runs, and brings it
-// down. Bounded: each arping has a count, each scenario a deadline, and `heal` + `lab
+// down. Bounded: the prober has a count, each scenario a deadline, and `heal` + `lab
 // down` undo every fault.
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { acquireLock, applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
-import { probesOf, summarize, type AnnouncerSummary } from './announcers.ts';
+import { irregularRuns, probesFrom, summarize, type AnnouncerSummary, type Probe } from './announcers.ts';
 
-const INTERVAL_S = 0.1;
+const INTERVAL_MS = 100;
 const SCENARIOS = ['one-way', 'both-ways', 'owner-isolated', 'cut-flapping', 'link-flapping'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -39,22 +39,27 @@ function owner(service: string): string {
   return nodes[0]!;
 }
 
-/** arping from the client for `seconds`; its lines with their arrival times. */
-function askWhoHas(ip: string, seconds: number): Promise<{ text: string; at: number }[]> {
-  const count = Math.round(seconds / INTERVAL_S);
-  const child = spawn('ip', ['netns', 'exec', 'flb-client', 'arping', '-W', String(INTERVAL_S), '-c', String(count), '-I', 'eth0', ip], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: { text: string; at: number }[] = [];
+/** Asks from the client every INTERVAL_MS for `seconds` (bench/arp-who-has.ts); each request's answerers. */
+function askWhoHas(ip: string, seconds: number): Promise<Probe[]> {
+  const count = Math.round((seconds * 1000) / INTERVAL_MS);
+  const child = spawn('ip', ['netns', 'exec', 'flb-client', process.execPath, 'bench/arp-who-has.ts', ip, '--interval-ms', String(INTERVAL_MS), '--count', String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sent: number[] = [];
+  const replies: { at: number; mac: string }[] = [];
   let rest = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
     const parts = (rest + chunk).split('\n');
     rest = parts.pop() ?? '';
-    for (const text of parts) lines.push({ text, at: performance.now() });
+    for (const line of parts) {
+      const [what, at, mac] = line.split(' ');
+      if (what === 'sent') sent.push(Number(at));
+      else if (what === 'reply') replies.push({ at: Number(at), mac: mac! });
+    }
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 10) * 1000);
   return new Promise((resolve) => child.on('exit', () => {
     clearTimeout(killer);
-    resolve(lines);
+    resolve(probesFrom(sent, replies));
   }));
 }
 
@@ -125,16 +130,19 @@ spec:
   await waitFor('one announcer', 60_000, () => { try { return owner('partitions'); } catch { return undefined; } }, 500);
   await sleep(6000); // past the takeover schedule
   const macs = nodeMACs();
-  console.log(`${NODE_COUNT} nodes, one L2 service at ${ip}; each scenario ${SECONDS} s, the client asking every ${INTERVAL_S * 1000} ms`);
+  console.log(`${NODE_COUNT} nodes, one L2 service at ${ip}; each scenario ${SECONDS} s, the client asking every ${INTERVAL_MS} ms`);
   console.log('| scenario | fault | probes | one | none | several | longest several, ms | longest none, ms | answerer changes |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const s of chosen) {
     const o = owner('partitions');
     const others = NODES.filter((n) => n !== o);
     const until = performance.now() + SECONDS * 1000;
-    const [lines] = await Promise.all([askWhoHas(ip, SECONDS), fault(s, o, others, until)]);
-    const probes = probesOf(lines);
+    const [probes] = await Promise.all([askWhoHas(ip, SECONDS), fault(s, o, others, until)]);
     console.log(row(s, faultText[s](o, others[0]!), summarize(probes)));
+    const runs = irregularRuns(probes);
+    const name = (m: string) => macs.get(m) ?? m;
+    for (const r of runs.slice(0, 12)) console.log(`  at ${(r.fromMs / 1000).toFixed(1)} s for ${r.ms.toFixed(0)} ms: ${r.macs.length === 0 ? 'nobody' : r.macs.map(name).join(' and ')}`);
+    if (runs.length > 12) console.log(`  ... ${runs.length - 12} more such runs`);
     const strangers = [...new Set(probes.flatMap((p) => p.macs))].filter((m) => !macs.has(m));
     if (strangers.length > 0) console.log(`  answers from MACs of no node: ${strangers.join(', ')}`);
     await sleep(5000); // healed: let the IP settle before the next

@@ -1,30 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { probesOf, summarize } from '../../bench/announcers.ts';
+import { irregularRuns, probesFrom, summarize } from '../../bench/announcers.ts';
 
 const A = '02:00:00:00:00:0a';
 const B = '02:00:00:00:00:0b';
-const reply = (mac: string, index: number) => `42 bytes from ${mac.toUpperCase()} (198.18.0.200): index=${index} time=9.3 usec`;
-
-test("arping's lines as probes: one index with two MACs is two answerers, a Timeout the next index with none", () => {
-  const lines = [
-    'ARPING 198.18.0.200',
-    reply(A, 0),
-    reply(A, 1),
-    reply(B, 1),
-    'Timeout',
-    'Timeout',
-    reply(B, 4),
-    '',
-    '--- 198.18.0.200 statistics ---',
-    '5 packets transmitted, 4 packets received,  20% unanswered (1 extra)',
-  ].map((text, i) => ({ text, at: i * 100 }));
-  assert.deepEqual(probesOf(lines), [
-    { index: 0, at: 100, macs: [A] },
-    { index: 1, at: 200, macs: [A, B] },
-    { index: 2, at: 400, macs: [] },
-    { index: 3, at: 500, macs: [] },
-    { index: 4, at: 600, macs: [B] },
+test('replies belong to the last request sent before them: two MACs after one request are two answerers, none before the next is nobody', () => {
+  const sent = [0, 100, 200, 300, 400];
+  const replies = [
+    { at: 0.2, mac: A.toUpperCase() },
+    { at: 100.1, mac: A },
+    { at: 100.3, mac: B },
+    { at: 399.9, mac: B }, // late, but before the next request: still the request at 300
+    { at: -5, mac: A }, // before the first request: no request's
+  ];
+  assert.deepEqual(probesFrom(sent, replies), [
+    { index: 0, at: 0, macs: [A] },
+    { index: 1, at: 100, macs: [A, B] },
+    { index: 2, at: 200, macs: [] },
+    { index: 3, at: 300, macs: [B] },
+    { index: 4, at: 400, macs: [] },
   ]);
 });
 
@@ -33,4 +27,12 @@ test('the summary: counts, the longest runs of several and of none, and the move
   const probes = [p(0, A), p(100, A, B), p(200, A, B), p(300, A), p(400), p(500), p(600), p(700, B), p(800, B), p(900, A, B)];
   assert.deepEqual(summarize(probes), { probes: 10, one: 4, none: 3, several: 3, longestSeveralMs: 200, longestNoneMs: 300, moves: 1 });
   assert.deepEqual(summarize([p(0, A), p(100, A)]), { probes: 2, one: 2, none: 0, several: 0, longestSeveralMs: 0, longestNoneMs: 0, moves: 0 });
+});
+
+test('the runs not answered by exactly one: start, length, who answered', () => {
+  const p = (at: number, ...macs: string[]) => ({ index: at / 100, at: at + 1000, macs });
+  assert.deepEqual(irregularRuns([p(0, A), p(100, A, B), p(200), p(300, B), p(400)]), [
+    { fromMs: 100, ms: 200, macs: [A, B] },
+    { fromMs: 400, ms: 0, macs: [] },
+  ]);
 });
