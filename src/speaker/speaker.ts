@@ -27,6 +27,8 @@ import { nodeExcluded, nodeViewFromObject, serviceViewFromObjects, type Endpoint
 import { projectEndpointSlice, projectNode, projectService, sliceServiceKey } from '../api/projection.ts';
 import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER, Membership } from './membership/membership.ts';
 import { L2Responder, type ResponderOptions } from './l2/responder.ts';
+import { neighbourRequests } from './l2/neighbours.ts';
+import { interfaceAddresses } from './l2/interfaces.ts';
 import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
 import { planBGP, type PeerRoutes } from '../planning/bgp-plan.ts';
 import { BGPSessions } from './bgp/sessions.ts';
@@ -187,6 +189,7 @@ export class Speaker {
       node: opts.node,
       onConflict: (ip, mac, ifname) => this.#conflict(ip, mac, ifname),
       carrierHoldOff: (opts.membership.suspectAfter ?? DEFAULT_SUSPECT_AFTER) + (opts.membership.interval ?? DEFAULT_INTERVAL),
+      neighbourFrames: (link) => neighbourRequests(link.mac, interfaceAddresses(link.name), [...this.#peers()].filter(([n]) => n !== opts.node).flatMap(([, a]) => a)),
       ...opts.responder,
     });
     // A failed session is told on its BGPPeer, with the failure's code, for `kubectl

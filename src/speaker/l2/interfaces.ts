@@ -4,6 +4,7 @@
 // (veth ends, CNI bridges, tunnels): answering there would leak the LB IP into pods.
 // L2Advertisement.spec.interfaces narrows this further; it never widens it.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { basename, join } from 'node:path';
 
 export interface Link {
@@ -99,4 +100,12 @@ function masterOf(dir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The addresses on one interface with their prefix lengths, as the kernel reports them (os.networkInterfaces). */
+export function interfaceAddresses(name: string): { address: string; prefix: number }[] {
+  return (networkInterfaces()[name] ?? []).flatMap((a) => {
+    const prefix = Number(a.cidr?.split('/')[1]);
+    return Number.isInteger(prefix) ? [{ address: a.address, prefix }] : [];
+  });
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../time/clock.ts';
 import { pino } from 'pino';
-import { L2Responder, type FrameSocket } from './responder.ts';
+import { L2Responder, type FrameSocket, type ResponderOptions } from './responder.ts';
 import type { Link } from './interfaces.ts';
 import { arpReply, arpRequest, gratuitousARP, neighborSolicitation, parseFrame, unsolicitedNeighborAdvertisement, type L2Message } from './frames.ts';
 
@@ -13,7 +13,7 @@ const ETH1: Link = { name: 'eth1', mac: '02:00:00:00:00:02', flags: 0x1003, type
 const VETH: Link = { name: 'veth1234', mac: '02:00:00:00:00:03', flags: 0x1003, type: 1 };
 const CLIENT_MAC = '02:00:00:00:00:aa';
 
-function setup(links: Link[] = [ETH0, ETH1, VETH], refreshInterval?: number) {
+function setup(links: Link[] = [ETH0, ETH1, VETH], refreshInterval?: number, extra: Partial<ResponderOptions> = {}) {
   const clock = new ManualClock(1000);
   const sent: { ifname: string; msg: L2Message }[] = [];
   const deliver = new Map<string, (frame: Buffer) => void>();
@@ -33,6 +33,7 @@ function setup(links: Link[] = [ETH0, ETH1, VETH], refreshInterval?: number) {
       return { send: (frame) => void sent.push({ ifname, msg: parseFrame(frame) }), close: () => void closed.push(ifname) };
     },
     onConflict: (ip, mac, ifname) => void conflicts.push(`${ip} ${mac} ${ifname}`),
+    ...extra,
   });
   responder.start();
   const receive = (ifname: string, frame: Buffer) => deliver.get(ifname)!(frame);
@@ -209,6 +210,32 @@ test('a link that loses its carrier is given up; when the carrier returns, after
   assert.equal(back.filter((s) => s.msg.type === 'arp-request' && s.msg.senderIP === '0.0.0.0').length, 1, 'and probed');
   r.clock.advance(500);
   assert.equal(r.take().length, 2, 'the repeats follow');
+});
+
+test('a link whose carrier returns asks the peers\' addresses at once (neighbourFrames), before the hold-off, through a socket closed after', () => {
+  const asked: string[] = [];
+  const r = setup([ETH0], undefined, {
+    neighbourFrames: (link) => {
+      asked.push(link.name);
+      return [arpRequest({ srcMAC: link.mac, senderIP: '198.18.0.13', targetIP: '198.18.0.11' })];
+    },
+  });
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.clock.advance(10_000);
+  r.take();
+  r.setLinks([{ ...ETH0, carrier: false }]);
+  r.clock.advance(1000);
+  assert.deepEqual(asked, [], 'not on losing the carrier');
+  const closedBefore = r.closed.length;
+  r.setLinks([ETH0]);
+  r.clock.advance(1000); // the rescan sees the carrier
+  assert.deepEqual(asked, ['eth0']);
+  const sent = r.take();
+  assert.deepEqual(sent.map((x) => (x.msg.type === 'arp-request' ? `${x.ifname} ${x.msg.senderIP} asks ${x.msg.targetIP}` : x.msg.type)), ['eth0 198.18.0.13 asks 198.18.0.11']);
+  assert.equal(r.closed.length, closedBefore + 1, 'its socket closed again');
+  r.clock.advance(600);
+  assert.ok(r.take().some((x) => x.msg.type === 'arp-request' && x.msg.gratuitous), 'announced after the hold-off as before');
+  assert.deepEqual(asked, ['eth0'], 'asked once per return');
 });
 
 test('reannounce(): every held IP is announced again with the whole schedule and probed; nothing when nothing is held', () => {

@@ -86,6 +86,12 @@ export interface ResponderOptions {
    * nobody, announces only what the plan leaves it, and no stand-in's IP.
    */
   readonly carrierHoldOff?: number;
+  /**
+   * Frames to send on a link the moment its carrier returns, before the hold-off: ARP
+   * requests to the peers (neighbours.ts), so that membership hears them, and they it,
+   * without waiting for the kernel's next neighbour retry.
+   */
+  readonly neighbourFrames?: (link: Link) => Buffer[];
 }
 
 const CONFLICT_REPORT_EVERY_MS = 10_000;
@@ -297,11 +303,31 @@ export class L2Responder {
     for (const link of read) {
       if (previous.get(link.name)?.carrier === false && link.carrier !== false && !this.#heldUntil.has(link.name)) {
         this.#heldUntil.set(link.name, now + (this.#opts.carrierHoldOff ?? 600));
-        this.#log.info({ interface: link.name }, 'carrier back; answering again once membership has heard the peers');
+        const asked = this.#askNeighbours(link);
+        this.#log.info({ interface: link.name, neighboursAsked: asked }, 'carrier back; answering again once membership has heard the peers');
       }
     }
     for (const [name, until] of this.#heldUntil) if (now >= until || !read.some((l) => l.name === name)) this.#heldUntil.delete(name);
     return read.map((link) => (this.#heldUntil.has(link.name) ? { ...link, carrier: false } : link));
+  }
+
+  /** Sends neighbourFrames' requests on a link through a socket of its own (the answering one is closed while the link is held); how many. */
+  #askNeighbours(link: Link): number {
+    const frames = this.#opts.neighbourFrames?.(link) ?? [];
+    if (frames.length === 0) return 0;
+    try {
+      const open = this.#opts.openSocket ?? ((n: string, f: (b: Buffer) => void) => new PacketSocket(n, f));
+      const socket = open(link.name, () => {});
+      try {
+        for (const f of frames) socket.send(f);
+      } finally {
+        socket.close();
+      }
+      return frames.length;
+    } catch (err) {
+      this.#log.warn({ interface: link.name, err: (err as Error).message }, 'could not ask the peers\' addresses on the returning link');
+      return 0;
+    }
   }
 
   /** Opens sockets on the links some announcement needs; closes the others. */
