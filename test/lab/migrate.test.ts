@@ -22,6 +22,8 @@ import { metallbRBAC } from '../helpers/metallb-rbac.ts';
 const system = 'metallb-system';
 const ns = 'apps';
 const nodes = 3;
+/** MetalLB's BGPPeer CRD converts v1beta1 <-> v1beta2 through its webhook Service. */
+const METALLB_CONVERSION = { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1', 'v1beta1'], clientConfig: { service: { name: 'metallb-webhook-service', namespace: system, path: '/convert' } } } };
 
 interface Svc {
   metadata: { name: string; annotations?: Record<string, string> };
@@ -60,7 +62,7 @@ describeLab('replacing MetalLB: services keep the IPs MetalLB gave them', { need
     for (const file of ['metallb.io_ipaddresspools.yaml', 'metallb.io_l2advertisements.yaml', 'metallb.io_bgpadvertisements.yaml', 'metallb.io_bgppeers.yaml', 'metallb.io_bfdprofiles.yaml', 'metallb.io_communities.yaml']) {
       const crd = parse(readFileSync(join(repoDir, 'deploy', 'crds', file), 'utf8')) as { spec: Record<string, unknown> };
       if (file === 'metallb.io_bgppeers.yaml') {
-        crd.spec['conversion'] = { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1', 'v1beta1'], clientConfig: { service: { name: 'metallb-webhook-service', namespace: system, path: '/convert' } } } };
+        crd.spec['conversion'] = METALLB_CONVERSION;
       }
       kubectlApply(crd);
     }
@@ -235,8 +237,7 @@ describeLab('replacing MetalLB: services keep the IPs MetalLB gave them', { need
     // MetalLB's BGPPeer CRD converts through the controller (/convert on the same Service):
     // the controller writes its CA there too, and a read in the version not stored
     // (v1beta1; the API server stores v1beta2) succeeds only if the conversion answered.
-    const conversion = { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1', 'v1beta1'], clientConfig: { service: { name: 'metallb-webhook-service', namespace: system, path: '/convert' } } } };
-    kubectl('patch', 'crd', 'bgppeers.metallb.io', '--type=merge', '-p', JSON.stringify({ spec: { conversion } }));
+    kubectl('patch', 'crd', 'bgppeers.metallb.io', '--type=merge', '-p', JSON.stringify({ spec: { conversion: METALLB_CONVERSION } }));
     await eventually('the CA in the BGPPeer CRD\'s conversion webhook', 90_000, () => kubectl('get', 'crd', 'bgppeers.metallb.io', '-o', 'jsonpath={.spec.conversion.webhook.clientConfig.caBundle}') || undefined, 1000);
     let lastRefusal = '';
     const converted = await eventually('BGPPeers read as v1beta1 through the conversion', 60_000, () => {

@@ -10,23 +10,13 @@
 // "merge" step). IPv4 only: an IPv6 peer resolves through neighbour discovery, whose
 // solicitations the kernel sends itself.
 import { arpRequest } from './arp.ts';
-import { parseIPv4 } from '../../net/ip.ts';
+import { parseIP } from '../../net/ip.ts';
+import { maskIP } from '../../net/range.ts';
 
 export interface InterfaceAddress {
   readonly address: string;
   /** Prefix length. */
   readonly prefix: number;
-}
-
-/** An IPv4 address as a 32-bit number (src/net/ip.ts parses it), or undefined. */
-function ipv4Number(ip: string): number | undefined {
-  return parseIPv4(ip)?.readUInt32BE(0);
-}
-
-function sameSubnet(a: number, b: number, prefix: number): boolean {
-  if (prefix === 0) return true;
-  const shift = 32 - prefix;
-  return Math.floor(a / 2 ** shift) === Math.floor(b / 2 ** shift);
 }
 
 /**
@@ -36,15 +26,15 @@ function sameSubnet(a: number, b: number, prefix: number): boolean {
  */
 export function neighbourRequests(linkMAC: string, linkAddresses: readonly InterfaceAddress[], peerAddresses: readonly string[]): Buffer[] {
   const ours = linkAddresses.flatMap((a) => {
-    const n = ipv4Number(a.address);
-    return n === undefined ? [] : [{ text: a.address, n, prefix: a.prefix }];
+    const ip = parseIP(a.address);
+    return ip?.family === 'IPv4' ? [{ text: a.address, ip, prefix: a.prefix }] : [];
   });
   const frames: Buffer[] = [];
   const asked = new Set<string>();
   for (const peer of peerAddresses) {
-    const p = ipv4Number(peer);
-    if (p === undefined || asked.has(peer)) continue;
-    const from = ours.find((o) => o.n !== p && sameSubnet(o.n, p, o.prefix));
+    const p = parseIP(peer);
+    if (p?.family !== 'IPv4' || asked.has(peer)) continue;
+    const from = ours.find((o) => o.ip.value !== p.value && maskIP(o.ip, o.prefix).network === maskIP(p, o.prefix).network);
     if (!from) continue;
     asked.add(peer);
     frames.push(arpRequest({ srcMAC: linkMAC, senderIP: from.text, targetIP: peer }));

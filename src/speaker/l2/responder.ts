@@ -316,8 +316,7 @@ export class L2Responder {
     const frames = this.#opts.neighbourFrames?.(link) ?? [];
     if (frames.length === 0) return 0;
     try {
-      const open = this.#opts.openSocket ?? ((n: string, f: (b: Buffer) => void) => new PacketSocket(n, f));
-      const socket = open(link.name, () => {});
+      const socket = this.#openSocket(link.name, () => {});
       try {
         for (const f of frames) socket.send(f);
       } finally {
@@ -328,6 +327,10 @@ export class L2Responder {
       this.#log.warn({ interface: link.name, err: (err as Error).message }, 'could not ask the peers\' addresses on the returning link');
       return 0;
     }
+  }
+
+  #openSocket(ifname: string, onFrame: (frame: Buffer) => void): FrameSocket {
+    return this.#opts.openSocket ? this.#opts.openSocket(ifname, onFrame) : new PacketSocket(ifname, onFrame);
   }
 
   /** Opens sockets on the links some announcement needs; closes the others. */
@@ -341,8 +344,7 @@ export class L2Responder {
     for (const [name, link] of needed) {
       if (this.#open.has(name)) continue;
       try {
-        const open = this.#opts.openSocket ?? ((n: string, f: (b: Buffer) => void) => new PacketSocket(n, f));
-        const socket = open(name, (frame) => this.#onFrame(name, frame));
+        const socket = this.#openSocket(name, (frame) => this.#onFrame(name, frame));
         this.#open.set(name, { link, socket });
         this.#openFailures.delete(name);
         this.#log.info({ interface: name, mac: link.mac }, 'answering ARP/NDP on interface');
