@@ -4,10 +4,16 @@
 // HTTP status, and watches are streams of JSON lines read here (see informer.ts).
 import { applyMergePatch } from './merge-patch.ts';
 import { request, Agent } from 'node:https';
-import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
+import type { IncomingMessage, ClientRequest } from 'node:http';
 import { resolveConnection, type Connection } from './kubeconfig.ts';
 import type { ObjectMeta } from '../api/metallb.ts';
 import type { RuntimeError } from '../observability/errors.ts';
+
+// node:http taken without an ESM import: importing it as a module reads every export,
+// and its lazy `WebSocket` getter then loads Node's bundled undici, ~10 MB of resident
+// memory in every process (docs/BENCHMARKS.md, "Footprint"). src/layering.test.ts keeps
+// value imports of node:http out of src/.
+const { request: httpRequest } = process.getBuiltinModule('node:http');
 
 export class ApiError extends Error {
   readonly code = 'EAPI';

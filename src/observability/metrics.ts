@@ -1,10 +1,13 @@
 // Prometheus metrics. Families mirror MetalLB's (metallb_* → ferrolb_*; docs/METRICS.md
 // has the mapping), so dashboards and alerts carry over by renaming the prefix.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import type { RuntimeErrorCode } from './errors.ts';
 import { Counter, Gauge, Histogram, Registry, processMetrics } from './prometheus.ts';
+
+// Not an ESM import: that would load Node's bundled undici (~10 MB; why in src/k8s/client.ts).
+const { createServer } = process.getBuiltinModule('node:http');
 
 export class ControllerMetrics {
   readonly registry = new Registry();
