@@ -17,12 +17,13 @@ if (!(RUNS >= 1 && RUNS <= 10)) throw new Error('--runs 1-10');
 const DAEMON_FLAGS = '--no-opt --no-maglev --optimize-for-size';
 const js = (path: string) => new URL(`file://${join(repoDir, 'build', 'js', 'src', path)}`).href;
 
-/** name -> the modules imported, in order. */
+/** name -> the modules imported, in order (`builtin:` ones through process.getBuiltinModule). */
 const GRAPHS: [string, string[]][] = [
   ['node alone', []],
-  ['node:http', ['node:http']],
+  ['node:http, an ESM import (reads its WebSocket getter: undici)', ['node:http']],
   ['the API client (k8s/client)', [js('k8s/client.js')]],
-  ['pino (observability/logging)', ['node:http', js('observability/logging.js')]],
+  ['node:http, as the daemons take it (process.getBuiltinModule)', ['builtin:node:http']],
+  ['pino (observability/logging)', [js('observability/logging.js')]],
   ['the speaker command (cli/speaker)', [js('cli/speaker.js')]],
   ['  without BGP: its other edges', [js('k8s/client.js'), js('k8s/informer.js'), js('speaker/l2/responder.js'), js('speaker/membership/membership.js'), js('config/build.js'), js('observability/metrics.js'), js('observability/logging.js')]],
   ['  the same and BGP (speaker/bgp/sessions)', [js('k8s/client.js'), js('k8s/informer.js'), js('speaker/l2/responder.js'), js('speaker/membership/membership.js'), js('config/build.js'), js('observability/metrics.js'), js('observability/logging.js'), js('speaker/bgp/sessions.js')]],
@@ -35,7 +36,7 @@ import { readFileSync } from 'node:fs';
 const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
 gc();
 const r0 = rss(), h0 = process.memoryUsage().heapUsed;
-for (const m of JSON.parse(process.env.MODULES)) await import(m);
+for (const m of JSON.parse(process.env.MODULES)) m.startsWith('builtin:') ? process.getBuiltinModule(m.slice(8)) : await import(m);
 gc(); gc();
 console.log(JSON.stringify({ rss: rss(), growth: rss() - r0, heap: (process.memoryUsage().heapUsed - h0) / 1048576 }));
 `;
