@@ -23,7 +23,7 @@ const GRAPHS: [string, string[]][] = [
   ['node:http, an ESM import (reads its WebSocket getter: undici)', ['node:http']],
   ['the API client (k8s/client)', [js('k8s/client.js')]],
   ['node:http, as the daemons take it (process.getBuiltinModule)', ['builtin:node:http']],
-  ['pino (observability/logging)', [js('observability/logging.js')]],
+  ['the logger (observability/logging)', [js('observability/logging.js')]],
   ['the speaker command (cli/speaker)', [js('cli/speaker.js')]],
   ['  without BGP: its other edges', [js('k8s/client.js'), js('k8s/informer.js'), js('speaker/l2/responder.js'), js('speaker/membership/membership.js'), js('config/build.js'), js('observability/metrics.js'), js('observability/logging.js')]],
   ['  the same and BGP (speaker/bgp/sessions)', [js('k8s/client.js'), js('k8s/informer.js'), js('speaker/l2/responder.js'), js('speaker/membership/membership.js'), js('config/build.js'), js('observability/metrics.js'), js('observability/logging.js'), js('speaker/bgp/sessions.js')]],

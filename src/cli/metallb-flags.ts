@@ -22,7 +22,7 @@ const BOTH: readonly Component[] = ['controller', 'speaker'];
 const same = (name: string) => (value: string) => ({ args: [`--${name}`, value] });
 const ignored = (why: string) => () => ({ warning: why });
 
-// MetalLB's log levels (all, debug, info, warn, error, none) as ferrolb's (pino's).
+// MetalLB's log levels (all, debug, info, warn, error, none) as ferrolb's.
 const LOG_LEVELS: Readonly<Record<string, string>> = { all: 'trace', debug: 'debug', info: 'info', warn: 'warn', error: 'error', none: 'fatal' };
 
 const FLAGS: Readonly<Record<string, Flag>> = {

@@ -4,7 +4,7 @@
 // real API server.
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
+import { silentLogger } from '../observability/logging.ts';
 import { eventually, MemoryAPI } from '../k8s/memory-api.test-support.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { realClock } from '../time/clock.ts';
@@ -54,7 +54,7 @@ describe('Controller against an API server in memory', () => {
   const running: Controller[] = [];
 
   function startController(extra: Partial<ControllerOptions> = {}): Controller {
-    const c = new Controller(client, { namespace: NS, clock: realClock, log: pino({ level: 'silent' }), metrics: new ControllerMetrics(), election: false, ...extra });
+    const c = new Controller(client, { namespace: NS, clock: realClock, log: silentLogger, metrics: new ControllerMetrics(), election: false, ...extra });
     running.push(c);
     c.start();
     return c;

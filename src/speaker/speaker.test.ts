@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { pino } from 'pino';
+import { silentLogger } from '../observability/logging.ts';
 import { eventually, MemoryAPI } from '../k8s/memory-api.test-support.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { realClock } from '../time/clock.ts';
@@ -79,7 +79,7 @@ describe('Speaker against an API server in memory', () => {
       node: NODE,
       namespace: NS,
       clock: realClock,
-      log: pino({ level: 'silent' }),
+      log: silentLogger,
       metrics: new SpeakerMetrics(),
       // An IPv4 bind address, as MetalLB's manifests give (METALLB_ML_BIND_ADDR).
       membership: { port: await freeUDPPort(), bindAddress: '127.0.0.1' },

@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import { pino } from 'pino';
+import { silentLogger } from '../../src/observability/logging.ts';
 import { realClock } from '../../src/time/clock.ts';
 import { BGPSessions } from '../../src/speaker/bgp/sessions.ts';
 import { encode } from '../../src/speaker/bgp/encode.ts';
@@ -92,7 +92,7 @@ const updates = (p: Peer, connection = 0) => (p.received[connection] ?? []).filt
 /** One speaker with a session to `hostile` and one to a well-behaved witness; resolves when both are Established. */
 async function speaker(hostile: Peer, routes = new Map([['198.18.1.10/32', ROUTE]])) {
   const witness = await peer();
-  const bgp = new BGPSessions(realClock, pino({ level: 'silent' }));
+  const bgp = new BGPSessions(realClock, silentLogger);
   speakers.push(bgp);
   bgp.apply(
     [

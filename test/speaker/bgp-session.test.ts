@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import { pino } from 'pino';
+import { silentLogger } from '../../src/observability/logging.ts';
 import { realClock } from '../../src/time/clock.ts';
 import { BGPSession, type SessionState } from '../../src/speaker/bgp/session.ts';
 import { BGPSessions } from '../../src/speaker/bgp/sessions.ts';
@@ -72,7 +72,7 @@ function wellBehaved(msg: BGPMessage, socket: Socket): void {
 }
 
 function startSession(peer: BGPPeer, states: SessionState[] = []): BGPSession {
-  const s = new BGPSession({ peer, routerID: '198.18.0.11', clock: realClock, log: pino({ level: 'silent' }), minRetry: 0.2, onStateChange: (st) => states.push(st) });
+  const s = new BGPSession({ peer, routerID: '198.18.0.11', clock: realClock, log: silentLogger, minRetry: 0.2, onStateChange: (st) => states.push(st) });
   sessions.push(s);
   s.start();
   return s;
@@ -225,7 +225,7 @@ const WEB_ROUTE = { localPref: 150, communities: [64512 * 65536 + 100], largeCom
 
 /** BGPSessions with one session per peer, each announcing 198.18.1.30/32; resolves once every peer has the route. */
 async function announcing(peers: { peer: Peer; config: BGPPeer }[]): Promise<BGPSessions> {
-  const bgp = new BGPSessions(realClock, pino({ level: 'silent' }));
+  const bgp = new BGPSessions(realClock, silentLogger);
   bgp.apply(peers.map(({ config }) => ({ peer: config, routes: new Map([['198.18.1.30/32', WEB_ROUTE]]), services: new Map() })), '198.18.0.11');
   for (const { peer } of peers) await until('the route', () => updates(peer.received[0]).find((u) => u.nlri.length > 0));
   return bgp;

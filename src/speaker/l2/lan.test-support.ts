@@ -3,7 +3,7 @@
 // 1-30 ms, so replies and announcements arrive in any order; and a client whose ARP
 // cache follows Linux's rules (net/ipv4/arp.c arp_process: within the 1 s locktime the
 // *first* reply wins, a gratuitous ARP always overrides).
-import { pino } from 'pino';
+import { silentLogger } from '../../observability/logging.ts';
 import type { ManualClock } from '../../time/clock.ts';
 import { L2Responder, type ResponderOptions } from './responder.ts';
 import type { Link } from './interfaces.ts';
@@ -39,7 +39,7 @@ export class SimulatedLAN {
   responder(link: Link, opts: Partial<ResponderOptions> = {}): L2Responder {
     const r = new L2Responder({
       clock: this.#clock,
-      log: pino({ level: 'silent' }),
+      log: silentLogger,
       node: link.mac,
       probeInterval: 60_000,
       readLinks: () => [link],

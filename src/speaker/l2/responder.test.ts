@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../time/clock.ts';
-import { pino } from 'pino';
+import { silentLogger } from '../../observability/logging.ts';
 import { L2Responder, type FrameSocket, type ResponderOptions } from './responder.ts';
 import type { Link } from './interfaces.ts';
 import { arpReply, arpRequest, gratuitousARP, neighborSolicitation, parseFrame, unsolicitedNeighborAdvertisement, type L2Message } from './frames.ts';
@@ -22,7 +22,7 @@ function setup(links: Link[] = [ETH0, ETH1, VETH], refreshInterval?: number, ext
   let currentLinks = links;
   const responder = new L2Responder({
     clock,
-    log: pino({ level: 'silent' }),
+    log: silentLogger,
     node: 'node-1',
     gratuitous: { schedule: [0, 500, 1000] },
     probeInterval: 60_000,
