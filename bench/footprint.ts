@@ -205,6 +205,9 @@ try {
   for (const count of COUNTS) for (const line of await measure(count)) console.log(line);
 } finally {
   reader?.close();
+  // BENCH_LOGS=DIR keeps the lab's logs (they go with `lab down`), e.g. with
+  // FERROLB_V8_FLAGS='... --trace-gc' to see when the processes collect.
+  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
   lab(['down'], 60_000);
   releaseLock();
 }
