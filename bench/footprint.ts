@@ -35,13 +35,15 @@ const IDLE_S = Number(values['idle-seconds']);
 if (COUNTS.some((n) => !(n >= 2 && n <= 12_000)) || !(NODES >= 1 && NODES <= 16) || !(IDLE_S >= 5 && IDLE_S <= 900)) {
   throw new Error('--services 2-12000 (list), --nodes 1-16, --idle-seconds 5-900');
 }
+// Each pool holds 8,192 addresses: half of the largest --services (12,000) fits in either
+// (198.19.0.0/19 is away from everything the lab itself uses, lab/src/layout.ts).
 const CONCURRENCY = 16;
 const CLK_TCK = 100;
 
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: l2-pool, namespace: metallb-system}
-spec: {addresses: ["198.18.16.0/20"]}
+spec: {addresses: ["198.19.0.0/19"]}
 ---
 apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -101,7 +103,8 @@ async function createServices(count: number): Promise<void> {
 }
 
 // Counted through the API client's paged lists: kubectl's JSON of 1,000 Services is past
-// what a child process's output buffer takes.
+// what a child process's output buffer takes. Each `lab up` makes a new CA, so measure()
+// drops the client of the lab before.
 let reader: KubeClient | undefined;
 const client = () => (reader ??= new KubeClient(loadKubeconfig(labOk(['kubeconfig', 'admin']).trim())));
 
@@ -144,6 +147,7 @@ async function measure(count: number): Promise<string[]> {
     process.env['NODE_OPTIONS'] = `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOTS}`;
   }
   labOk(['down'], 60_000);
+  reader = undefined;
   labOk(['up', '--nodes', String(NODES), '--ferrolb', '--real-nodes', '0'], 300_000);
   const applied = spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: CONFIG, encoding: 'utf8' });
   if (applied.status !== 0) throw new Error(applied.stderr);
