@@ -95,7 +95,9 @@ async function createServices(count: number): Promise<void> {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name: `svc-${i}`, namespace: 'default', annotations: { 'metallb.io/address-pool': i % 2 === 0 ? 'l2-pool' : 'bgp-pool' } },
-        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80 }] },
+        // The NodePort range (30000-32767) holds 2,768 ports: beyond it, Services as a
+        // large MetalLB user creates them, without node ports (ferrolb reads neither).
+        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80 }], ...(count > 2000 ? { allocateLoadBalancerNodePorts: false } : {}) },
       });
     }
   };
