@@ -35,11 +35,11 @@ const IDLE_S = Number(values['idle-seconds']);
 if (COUNTS.some((n) => !(n >= 2 && n <= 12_000)) || !(NODES >= 1 && NODES <= 16) || !(IDLE_S >= 5 && IDLE_S <= 900)) {
   throw new Error('--services 2-12000 (list), --nodes 1-16, --idle-seconds 5-900');
 }
-// Each pool holds 8,192 addresses: half of the largest --services (12,000) fits in either
-// (198.19.0.0/19 is away from everything the lab itself uses, lab/src/layout.ts).
 const CONCURRENCY = 16;
 const CLK_TCK = 100;
 
+// Each pool holds 8,192 addresses: half of the largest --services (12,000) fits in either
+// (198.19.0.0/19 is away from everything the lab itself uses, lab/src/layout.ts).
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: l2-pool, namespace: metallb-system}
@@ -87,7 +87,7 @@ function pidOf(name: string): number {
 }
 
 async function createServices(count: number): Promise<void> {
-  const admin = new KubeClient(loadKubeconfig(labOk(['kubeconfig', 'admin']).trim()));
+  const admin = client(); // the lab's one admin client (below), closed with the lab
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
@@ -149,6 +149,7 @@ async function measure(count: number): Promise<string[]> {
     process.env['NODE_OPTIONS'] = `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOTS}`;
   }
   labOk(['down'], 60_000);
+  reader?.close();
   reader = undefined;
   labOk(['up', '--nodes', String(NODES), '--ferrolb', '--real-nodes', '0'], 300_000);
   const applied = spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: CONFIG, encoding: 'utf8' });
