@@ -52,8 +52,17 @@ class UsageError extends LabError {
   }
 }
 
+// `lab/lab status | head`: once the reader has gone, the rest of the output has no one to
+// read it. Stop writing instead of dying on an unhandled EPIPE with a stack trace, and
+// finish the command (an `up` or `down` cut short would leave half a lab).
+let readerGone = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  readerGone = true;
+});
+
 function say(line: string): void {
-  process.stdout.write(line + '\n');
+  if (!readerGone) process.stdout.write(line + '\n');
 }
 
 function info() {
