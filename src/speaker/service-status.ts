@@ -47,6 +47,8 @@ export class ServiceStatusWriter {
   readonly #clock: Clock;
   readonly #log: Logger;
   #desired = new Map<string, StatusEntry>();
+  /** Service -> object name, for the services last set: a plan runs on every change, and rehashing every name each time was garbage. */
+  #names = new Map<string, string>();
   /** What the API server holds, by object name: the serialised status. */
   #written: Map<string, string> | undefined;
   #running = false;
@@ -74,7 +76,15 @@ export class ServiceStatusWriter {
   }
 
   set(entries: readonly StatusEntry[]): void {
-    this.#desired = new Map(entries.map((e) => [statusName(this.#kind, this.#node, e.service), e]));
+    const names = new Map<string, string>();
+    this.#desired = new Map(
+      entries.map((e) => {
+        const name = this.#names.get(e.service) ?? statusName(this.#kind, this.#node, e.service);
+        names.set(e.service, name);
+        return [name, e];
+      }),
+    );
+    this.#names = names;
     void this.#sync();
   }
 
