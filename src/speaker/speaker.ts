@@ -30,6 +30,7 @@ import { L2Responder, type ResponderOptions } from './l2/responder.ts';
 import { neighbourRequests } from './l2/neighbours.ts';
 import { interfaceAddresses } from './l2/interfaces.ts';
 import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
+import { planDelay, type LastPlan } from './plan-pacing.ts';
 import { planBGP, type PeerRoutes } from '../planning/bgp-plan.ts';
 import { BGPSessions } from './bgp/sessions.ts';
 import { DEFAULT_DRAIN_TIME_S, drainStep, nodeDraining, type Drain } from './bgp/graceful-shutdown.ts';
@@ -59,9 +60,6 @@ type NodeObj = NodeObject & KubeObject & { status?: { addresses?: { type?: strin
  */
 const HANDOFF_MS = 500;
 
-/** Informer changes are gathered this long before one re-plan (a rollout touches many slices). */
-const PLAN_DEBOUNCE_MS = 10;
-
 /** The standby takeovers are computed once the inputs have been quiet this long (N - 1 plans). */
 const STANDBY_DELAY_MS = 500;
 
@@ -83,6 +81,8 @@ export class Speaker {
   readonly #bgp: BGPSessions;
   #validConfig: Config | undefined;
   #planTimer: Timer | undefined;
+  /** When the last plan started and how long it took: the pacing of the next (plan-pacing.ts). */
+  #lastPlanRun: LastPlan | undefined;
   #settleTimer: Timer | undefined;
   #synced = false;
   #stopped = false;
@@ -327,10 +327,11 @@ export class Speaker {
   #schedulePlan(): void {
     this.#inputs++;
     if (this.#planTimer) return;
-    this.#planTimer = this.#opts.clock.setTimeout(() => {
+    const clock = this.#opts.clock;
+    this.#planTimer = clock.setTimeout(() => {
       this.#planTimer = undefined;
       this.#plan();
-    }, PLAN_DEBOUNCE_MS);
+    }, planDelay(clock.now(), this.#lastPlanRun));
   }
 
   /** The L2 planner's input from the caches, or undefined before they are ready. */
@@ -377,8 +378,17 @@ export class Speaker {
   }
 
   #plan(): void {
+    const startedAt = this.#opts.clock.now();
     const input = this.#planInput();
     if (!input) return;
+    try {
+      this.#planFrom(input);
+    } finally {
+      this.#lastPlanRun = { startedAt, durationMs: this.#opts.clock.now() - startedAt };
+    }
+  }
+
+  #planFrom(input: L2PlanInput): void {
     const { config, services } = input;
     const plan = planL2(input);
     this.#lastPlan = plan;
