@@ -81,6 +81,14 @@ export class Speaker {
   readonly #bgp: BGPSessions;
   #validConfig: Config | undefined;
   #planTimer: Timer | undefined;
+  /**
+   * Each service's view as the last plan read it, with the objects it was made from. The
+   * informers replace an object on every change, so the same objects mean the same view:
+   * a plan reuses it instead of building every service's view again (at 200 services
+   * those views were the largest part of the plans' garbage).
+   */
+  #views = new Map<string, { service: ServiceObject; slices: readonly SliceObject[]; view: L2ServiceView; seen: number }>();
+  #viewsRead = 0;
   /** When the last plan started and how long it took: the pacing of the next (plan-pacing.ts). */
   #lastPlanRun: LastPlan | undefined;
   #settleTimer: Timer | undefined;
@@ -340,10 +348,21 @@ export class Speaker {
     const config = this.#validConfig;
     if (!config) return undefined;
     const lbClass = this.#opts.loadBalancerClass;
-    const services = this.#services
-      .list()
-      .filter((s) => s.spec?.type === 'LoadBalancer' && (s.spec.loadBalancerClass ?? undefined) === lbClass && (s.status?.loadBalancer?.ingress ?? []).length > 0)
-      .map((s) => serviceViewFromObjects(s, this.#slices.indexed(`${s.metadata?.namespace}/${s.metadata?.name}`)));
+    const read = ++this.#viewsRead;
+    const services: L2ServiceView[] = [];
+    for (const s of this.#services.list()) {
+      if (s.spec?.type !== 'LoadBalancer' || (s.spec.loadBalancerClass ?? undefined) !== lbClass || (s.status?.loadBalancer?.ingress ?? []).length === 0) continue;
+      const key = `${s.metadata?.namespace}/${s.metadata?.name}`;
+      const slices = this.#slices.indexed(key);
+      let entry = this.#views.get(key);
+      if (!entry || entry.service !== s || !sameObjects(entry.slices, slices)) {
+        entry = { service: s, slices, view: serviceViewFromObjects(s, slices), seen: read };
+        this.#views.set(key, entry);
+      }
+      entry.seen = read;
+      services.push(entry.view);
+    }
+    for (const [key, entry] of this.#views) if (entry.seen !== read) this.#views.delete(key);
     return { config, services, nodes: this.#nodes.list().map(nodeViewFromObject), liveNodes: this.#membership.live() };
   }
 
@@ -511,4 +530,9 @@ export class Speaker {
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+/** The same objects in the same order (the slices of a service, as the informer's index lists them). */
+function sameObjects<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
