@@ -179,6 +179,9 @@ export class Speaker {
           this.#lateSince = undefined;
         }
       },
+      // A link back from a carrier loss is answered once every peer hears this node
+      // again, a heartbeat after the plan that counts them (docs/L2.md "Taking over").
+      onHeard: () => this.#responder.peersHeard(),
       onRejected: (from, reason) => {
         opts.metrics.heartbeatsRejected.inc();
         this.#log.debug({ from, reason }, 'heartbeat rejected');
@@ -197,6 +200,7 @@ export class Speaker {
       node: opts.node,
       onConflict: (ip, mac, ifname) => this.#conflict(ip, mac, ifname),
       carrierHoldOff: (opts.membership.suspectAfter ?? DEFAULT_SUSPECT_AFTER) + (opts.membership.interval ?? DEFAULT_INTERVAL),
+      heardBack: (since) => this.#membership.heardBackSince(since),
       neighbourFrames: (link) => neighbourRequests(link.mac, interfaceAddresses(link.name), [...this.#peers()].filter(([n]) => n !== opts.node).flatMap(([, a]) => a)),
       ...opts.responder,
     });

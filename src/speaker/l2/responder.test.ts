@@ -238,6 +238,56 @@ test('a link whose carrier returns asks the peers\' addresses at once (neighbour
   assert.deepEqual(asked, ['eth0'], 'asked once per return');
 });
 
+test('a returning link is answered as soon as membership says every peer hears this node again (heardBack), before the hold-off', () => {
+  let heardSince: number | undefined; // the peers' word: they hear this node since then
+  const asked: number[] = [];
+  const r = setup([ETH0], undefined, {
+    heardBack: (since) => {
+      asked.push(since);
+      return heardSince !== undefined && heardSince >= since;
+    },
+  });
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.clock.advance(10_000);
+  r.take();
+  r.setLinks([{ ...ETH0, carrier: false }]);
+  r.clock.advance(1000);
+  heardSince = r.clock.now(); // heard while the link was down: evidence from before the return
+  r.responder.peersHeard();
+  r.setLinks([ETH0]);
+  r.clock.advance(1000); // the rescan sees the carrier
+  const returnedAt = r.clock.now();
+  r.responder.peersHeard();
+  assert.equal(r.take().length, 0, 'held: nothing heard since the return');
+  assert.deepEqual(r.responder.interfacesFor('198.18.0.200'), []);
+  r.clock.advance(30);
+  heardSince = r.clock.now(); // a heartbeat that reports this node, 30 ms after the return
+  r.responder.peersHeard();
+  assert.deepEqual(r.responder.interfacesFor('198.18.0.200'), ['eth0'], 'answered 30 ms after the return, not 600');
+  const back = r.take();
+  assert.equal(back.filter((s) => s.msg.type === 'arp-request' && s.msg.gratuitous && s.msg.senderIP === '198.18.0.200').length, 1, 'announced at once');
+  assert.ok(asked.includes(returnedAt), 'asked about the time of the return');
+  const n = asked.length;
+  r.responder.peersHeard();
+  assert.equal(asked.length, n, 'nothing held: not asked again');
+});
+
+test('a returning link whose peers are not all heard again waits for the hold-off, as without heardBack', () => {
+  const r = setup([ETH0], undefined, { heardBack: () => false });
+  r.responder.setAnnouncements([{ ip: '198.18.0.200', interfaces: [] }]);
+  r.clock.advance(10_000);
+  r.take();
+  r.setLinks([{ ...ETH0, carrier: false }]);
+  r.clock.advance(1000);
+  r.setLinks([ETH0]);
+  r.clock.advance(1000);
+  r.responder.peersHeard();
+  r.clock.advance(599);
+  assert.deepEqual(r.responder.interfacesFor('198.18.0.200'), []);
+  r.clock.advance(1);
+  assert.deepEqual(r.responder.interfacesFor('198.18.0.200'), ['eth0']);
+});
+
 test('reannounce(): every held IP is announced again with the whole schedule and probed; nothing when nothing is held', () => {
   const r = setup([ETH0]);
   r.responder.reannounce('test');

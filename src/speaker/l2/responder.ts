@@ -92,6 +92,12 @@ export interface ResponderOptions {
    * without waiting for the kernel's next neighbour retry.
    */
   readonly neighbourFrames?: (link: Link) => Buffer[];
+  /**
+   * Membership's word that every peer has heard this node since `since` (clock ms): a
+   * returning link is answered as soon as this holds (peersHeard()), not only when the
+   * hold-off ends, so the IPs the stand-ins give back are not left unanswered meanwhile.
+   */
+  readonly heardBack?: (since: number) => boolean;
 }
 
 const CONFLICT_REPORT_EVERY_MS = 10_000;
@@ -147,8 +153,8 @@ export class L2Responder {
   /** "ip%ifname" -> the pairs this node yielded to a lower MAC (not answered, not announced). */
   readonly #yields = new Map<string, Yield>();
   readonly #openFailures = new Map<string, string>();
-  /** Links back from a carrier loss, and until when they stay unanswered. */
-  readonly #heldUntil = new Map<string, number>();
+  /** Links back from a carrier loss: since when, and until when at most they stay unanswered. */
+  readonly #held = new Map<string, { since: number; until: number }>();
   #multicast: Socket | undefined;
   /** Gratuitous frames built ahead for IPs this node may take over ("ip%mac" -> frames). */
   #prepared = new Map<string, Buffer[]>();
@@ -272,7 +278,7 @@ export class L2Responder {
     this.#rescan?.cancel();
     this.#changeAnswering(() => (this.#links = this.#holdReturningLinks((this.#opts.readLinks ?? readLinks)())));
     const now = this.#opts.clock.now();
-    const next = Math.min(this.#opts.rescanInterval ?? 1000, ...[...this.#heldUntil.values()].map((until) => until - now));
+    const next = Math.min(this.#opts.rescanInterval ?? 1000, ...[...this.#held.values()].map((h) => h.until - now));
     this.#rescan = this.#opts.clock.setTimeout(() => this.#scan(), Math.max(0, next));
   }
 
@@ -296,19 +302,34 @@ export class L2Responder {
     if (taken.length > 0) this.#log.info(summary(taken), 'announcing');
   }
 
-  /** Links whose carrier came back less than carrierHoldOff ago count as having none yet. */
+  /**
+   * Membership heard a peer: a link held since its carrier returned is answered again if
+   * every peer now hears this node (heardBack).
+   */
+  peersHeard(): void {
+    const heardBack = this.#opts.heardBack;
+    if (this.#stopped || this.#held.size === 0 || !heardBack) return;
+    if ([...this.#held.values()].some((h) => heardBack(h.since))) this.#scan();
+  }
+
+  /**
+   * Links whose carrier came back count as having none yet, until every peer hears this
+   * node again (heardBack) or carrierHoldOff has passed, whichever is first.
+   */
   #holdReturningLinks(read: readonly Link[]): Link[] {
     const now = this.#opts.clock.now();
     const previous = new Map(this.#links.map((l) => [l.name, l]));
     for (const link of read) {
-      if (previous.get(link.name)?.carrier === false && link.carrier !== false && !this.#heldUntil.has(link.name)) {
-        this.#heldUntil.set(link.name, now + (this.#opts.carrierHoldOff ?? 600));
+      if (previous.get(link.name)?.carrier === false && link.carrier !== false && !this.#held.has(link.name)) {
+        this.#held.set(link.name, { since: now, until: now + (this.#opts.carrierHoldOff ?? 600) });
         const asked = this.#askNeighbours(link);
         this.#log.info({ interface: link.name, neighboursAsked: asked }, 'carrier back; answering again once membership has heard the peers');
       }
     }
-    for (const [name, until] of this.#heldUntil) if (now >= until || !read.some((l) => l.name === name)) this.#heldUntil.delete(name);
-    return read.map((link) => (this.#heldUntil.has(link.name) ? { ...link, carrier: false } : link));
+    for (const [name, h] of this.#held) {
+      if (now >= h.until || this.#opts.heardBack?.(h.since) === true || !read.some((l) => l.name === name)) this.#held.delete(name);
+    }
+    return read.map((link) => (this.#held.has(link.name) ? { ...link, carrier: false } : link));
   }
 
   /** Sends neighbourFrames' requests on a link through a socket of its own (the answering one is closed while the link is held); how many. */

@@ -106,6 +106,23 @@ test('a peer that stopped reporting this speaker and reports it again is told (i
   assert.deepEqual(d.heardAgain(), [], 'version 1 heartbeats carry no reports: nothing is inferred');
 });
 
+test('hearsMeSince: a heartbeat at or after the time that reports this speaker; not before, not without the report, not after leaving', () => {
+  const d = detector('node-a');
+  const me = (on: boolean): Report[] => (on ? [{ node: 'node-a', incarnation: 1n, age: 10 }] : []);
+  assert.equal(d.hearsMeSince('node-b', 0), false, 'never heard');
+  d.heard('node-b', 7n, 1, false, 100, me(true));
+  assert.equal(d.hearsMeSince('node-b', 100), true);
+  assert.equal(d.hearsMeSince('node-b', 101), false, 'that heartbeat came before the time asked about');
+  d.heard('node-b', 7n, 2, false, 200, me(false)); // it lost this speaker
+  assert.equal(d.hearsMeSince('node-b', 150), false, 'heard since, but without this speaker in its reports');
+  d.heard('node-b', 7n, 3, false, 240, me(true));
+  assert.equal(d.hearsMeSince('node-b', 150), true, 'and then with it');
+  d.heard('node-c', 1n, 1, false, 300);
+  assert.equal(d.hearsMeSince('node-c', 0), false, 'a version 1 heartbeat carries no reports: never taken as hearing this speaker');
+  d.heard('node-b', 7n, 4, true, 320, me(true));
+  assert.equal(d.hearsMeSince('node-b', 0), false, 'a goodbye');
+});
+
 test('a stall of this speaker is not the peers\' silence: nobody is dead when it wakes', () => {
   const d = detector();
   for (let t = 0; t <= 500; t += I) {

@@ -197,6 +197,16 @@ export class FailureDetector {
     return out;
   }
 
+  /**
+   * Whether `node`'s last heartbeat came at or after `since` (wall time) and reported
+   * hearing this speaker: it counts this speaker live again, so it no longer stands in
+   * for this speaker's IPs (it re-plans on hearing it, before its next heartbeat).
+   */
+  hearsMeSince(node: string, since: number): boolean {
+    const m = this.#members.get(node);
+    return m !== undefined && !m.left && m.directAt >= since && m.hearsMe === true;
+  }
+
   /** Whether this speaker itself hears `node` (not only through others). */
   hearsDirectly(node: string, now: number): boolean {
     const m = this.#members.get(node);

@@ -54,6 +54,8 @@ export interface MembershipOptions {
    */
   readonly onHealth?: (health: number, timeout: number, stalledMs?: number) => void;
   readonly onRejected?: (from: string, reason: string) => void;
+  /** After each accepted heartbeat, once the live set it may have changed is told (onChange). */
+  readonly onHeard?: () => void;
 }
 
 export class Membership {
@@ -92,6 +94,16 @@ export class Membership {
   /** The live nodes, this one included, in name order. */
   live(): ReadonlySet<string> {
     return new Set([this.#opts.node, ...this.#detector.live(this.#opts.clock.now()).filter((n) => this.#peers.has(n))].sort());
+  }
+
+  /**
+   * True when every peer has sent a heartbeat since `since` (wall ms) that reports hearing
+   * this speaker: none of them still takes it for dead and stands in for its IPs. A peer
+   * not heard since, or one whose heartbeats carry no reports, keeps it false.
+   */
+  heardBackSince(since: number): boolean {
+    for (const node of this.#peers.keys()) if (!this.#detector.hearsMeSince(node, since)) return false;
+    return true;
   }
 
   /** Sets the other nodes (name -> addresses); the own node is ignored. */
@@ -214,6 +226,7 @@ export class Membership {
     if (this.#detector.changed()) this.#evaluate();
     const again = this.#detector.heardAgain();
     if (again.length > 0) this.#opts.onHeardAgain?.(again);
+    this.#opts.onHeard?.();
   }
 
   #reject(from: string, reason: string): void {
