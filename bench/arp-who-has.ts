@@ -1,6 +1,6 @@
 // Runs inside the lab's client namespace (bench/l2-partitions.ts starts it): broadcasts
 // "who has IP, tell <the client>" (RFC 826) on eth0 every --interval-ms, --count times,
-// and prints one line per request sent ("sent MS") and per reply for IP ("reply MS MAC"),
+// and prints one line per request sent ("sent MS") and per reply to it for IP ("reply MS MAC"),
 // the times from one monotonic clock. The frames go through the speaker's own packet
 // socket and ARP codec (src/speaker/l2), so nothing on this side answers or caches.
 //
@@ -28,7 +28,10 @@ const flush = () => {
 };
 const socket = new PacketSocket(ifname, (frame) => {
   const m = parseARP(frame);
-  if (m.type === 'arp-reply' && m.senderIP === ip) out.push(`reply ${performance.now().toFixed(3)} ${m.senderMAC}\n`);
+  // Answers to this client's question only: a new owner's gratuitous reply (target IP
+  // its own, RFC 5227 section 3) right after the old owner's last answer is a clean
+  // handover, not two nodes answering.
+  if (m.type === 'arp-reply' && m.senderIP === ip && m.targetIP === ourIP) out.push(`reply ${performance.now().toFixed(3)} ${m.senderMAC}\n`);
 });
 const request = arpRequest({ srcMAC: ourMAC, senderIP: ourIP, targetIP: ip });
 const t0 = performance.now();
