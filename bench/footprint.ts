@@ -12,23 +12,29 @@
 // even if someone edits a source meanwhile.
 //
 // Run as root: npm run bench:footprint -- [--services 200] [--nodes 3] [--idle-seconds 60]
-// [--heap-snapshots DIR] (--services takes a list, e.g. 100,1000,10000: a fresh lab for
-// each count; --heap-snapshots writes a V8 heap snapshot of the controller and of
-// node-1's speaker into DIR after the idle period, for Chrome's memory tab).
+// [--heap-snapshots DIR] [--pods] (--services takes a list, e.g. 100,1000,10000: a fresh
+// lab for each count; --heap-snapshots writes a V8 heap snapshot of the controller and of
+// node-1's speaker into DIR after the idle period, for Chrome's memory tab; --pods runs
+// ferrolb as users install it instead: real nodes (kubelet, containerd), the image built
+// from the Dockerfile, `kubectl apply -f deploy/ferrolb-native.yaml`, ServiceAccount
+// tokens rather than a kubeconfig file; the restart timing is left out there).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient } from '../src/k8s/client.ts';
 import { loadKubeconfig } from '../src/k8s/kubeconfig.ts';
-import { labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
+import { labOk, lab, acquireLock, releaseLock, stateDir, sleep, repoDir, kubectl } from '../test/helpers/lab.ts';
+import { buildRealNodeInputs, ferrolbRunning, kubectlStdin } from '../test/helpers/realnodes.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
 import { cpuTicks, threadTicks } from './proc.ts';
 import { controllerHealthy, speakerHealthy, startController, startSpeaker } from '../lab/src/ferrolb.ts';
 
-const { values } = parseArgs({ options: { services: { type: 'string', default: '200' }, nodes: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '60' }, 'heap-snapshots': { type: 'string' } } });
+const { values } = parseArgs({ options: { services: { type: 'string', default: '200' }, nodes: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '60' }, 'heap-snapshots': { type: 'string' }, pods: { type: 'boolean', default: false } } });
 const SNAPSHOTS = values['heap-snapshots'];
+const PODS = values.pods;
+if (PODS && SNAPSHOTS) throw new Error('--heap-snapshots works on the lab\'s processes, not with --pods');
 const COUNTS = values.services.split(',').map(Number);
 const NODES = Number(values.nodes);
 const IDLE_S = Number(values['idle-seconds']);
@@ -83,7 +89,32 @@ function stat(pid: number): ProcStat {
 }
 
 function pidOf(name: string): number {
-  return Number(readFileSync(`${stateDir}/pids/${name}.pid`, 'utf8').trim());
+  return PODS ? podPid(name) : Number(readFileSync(`${stateDir}/pids/${name}.pid`, 'utf8').trim());
+}
+
+/**
+ * A pod's ferrolb process, found on the host: the process running bin/ferrolb.js for the
+ * component, a speaker by the node namespace it runs in (hostNetwork).
+ */
+function podPid(name: string): number {
+  const speakerOf = /^ferrolb-speaker-(node-\d+)$/.exec(name)?.[1];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (!argv.some((a) => a.endsWith('/ferrolb.js'))) continue;
+    const component = argv.includes('speaker') ? 'speaker' : argv.includes('controller') ? 'controller' : undefined;
+    if (speakerOf === undefined ? component === 'controller' : component === 'speaker' && netnsOf(Number(entry)) === nodeHost(Number(speakerOf.slice(5))).netns) return Number(entry);
+  }
+  throw new Error(`no process of ${name} among the pods`);
+}
+
+function netnsOf(pid: number): string {
+  return spawnSync('ip', ['netns', 'identify', String(pid)], { encoding: 'utf8' }).stdout.trim();
 }
 
 async function createServices(count: number): Promise<void> {
@@ -151,9 +182,18 @@ async function measure(count: number): Promise<string[]> {
   labOk(['down'], 60_000);
   reader?.close();
   reader = undefined;
-  labOk(['up', '--nodes', String(NODES), '--ferrolb', '--real-nodes', '0'], 300_000);
-  const applied = spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: CONFIG, encoding: 'utf8' });
-  if (applied.status !== 0) throw new Error(applied.stderr);
+  if (PODS) {
+    buildRealNodeInputs();
+    labOk(['up', '--nodes', String(NODES), '--real-nodes', String(NODES), '--ferrolb-image'], 900_000);
+    kubectl('apply', '-f', join(repoDir, 'deploy', 'ferrolb-native.yaml'));
+    await ferrolbRunning(NODES, 300_000);
+    // The CRDs and the webhook may need a moment after the pods are Ready (docs/WEBHOOK.md).
+    await waitFor('the configuration applied', 60_000, () => (kubectlStdin(CONFIG, 'apply').status === 0 ? true : undefined), 1000);
+  } else {
+    labOk(['up', '--nodes', String(NODES), '--ferrolb', '--real-nodes', '0'], 300_000);
+    const applied = spawnSync('lab/lab', ['kubectl', 'apply', '-f', '-'], { input: CONFIG, encoding: 'utf8' });
+    if (applied.status !== 0) throw new Error(applied.stderr);
+  }
   labOk(['deploy', 'web', '--replicas', String(Math.min(NODES, 3))]);
   const t0 = performance.now();
   await createServices(count);
@@ -175,7 +215,7 @@ async function measure(count: number): Promise<string[]> {
     const b = idle.get(n)!;
     const millicores = (((b.cpuTicks - a.cpuTicks) / CLK_TCK) * 1000) / IDLE_S;
     // bin/ferrolb.js says so when it runs the sources instead of build/js (a source changed after the build).
-    const mode = readFileSync(`${stateDir}/logs/${n}.log`, 'utf8').includes('running the TypeScript sources') ? 'sources' : 'compiled';
+    const mode = PODS ? 'pod' : readFileSync(`${stateDir}/logs/${n}.log`, 'utf8').includes('running the TypeScript sources') ? 'sources' : 'compiled';
     const byThread = [...b.threads]
       .map(([thread, ticks]): [string, number] => [thread, (((ticks - (a.threads.get(thread) ?? 0)) / CLK_TCK) * 1000) / IDLE_S])
       .filter(([, m]) => m >= 0.5)
@@ -201,6 +241,7 @@ async function measure(count: number): Promise<string[]> {
       lines.push(`  ${n}: heap snapshot in ${SNAPSHOTS} (pid ${pidOf(n)})`);
     }
   }
+  if (PODS) return lines; // restarts are the kubelet's there (and its probes' periods)
   const speakerReady = await timeToReady('ferrolb-speaker-node-1', () => startSpeaker(nodeHost(1)), () => speakerHealthy(nodeHost(1)));
   const controllerReady = await timeToReady('ferrolb-controller', startController, controllerHealthy);
   lines.push(`  start to /healthz 200: speaker ${speakerReady.toFixed(0)} ms, controller ${controllerReady.toFixed(0)} ms`);
