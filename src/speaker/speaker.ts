@@ -22,7 +22,7 @@ import { formatConfigError } from '../config/errors.ts';
 import type { Logger } from '../observability/logging.ts';
 import type { SpeakerMetrics } from '../observability/metrics.ts';
 import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from '../planning/l2-plan.ts';
-import { planStandby, singleDeparture, type Standby } from '../planning/standby.ts';
+import { singleDeparture, standbyPeers, takeoverWithout, type Standby } from '../planning/standby.ts';
 import { nodeExcluded, nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
 import { projectEndpointSlice, projectNode, projectService, sliceServiceKey } from '../api/projection.ts';
 import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER, Membership } from './membership/membership.ts';
@@ -384,20 +384,33 @@ export class Speaker {
     this.#responder.addAnnouncements(gained.map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
   }
 
-  /** Computes the standby takeovers once the inputs are quiet (N - 1 plans: not on every change). */
+  /**
+   * Computes the standby takeovers once the inputs are quiet (N - 1 plans: not on every
+   * change), one peer per turn of the event loop, so that the longest stall is one plan,
+   * not N - 1 (planning/standby.ts takeoverWithout). A peer not covered yet simply has no
+   * takeover ready: its failover waits for the full plan, as before the standby existed.
+   */
   #scheduleStandby(): void {
     this.#standbyTimer?.cancel();
     const inputs = this.#inputs;
-    this.#standbyTimer = this.#opts.clock.setTimeout(() => {
+    const takeovers = new Map<string, IPAnnouncement[]>();
+    const step = (peers: readonly string[] | undefined) => {
       this.#standbyTimer = undefined;
       const input = this.#planInput();
       const current = this.#lastPlan;
-      if (!input || !current || inputs !== this.#inputs || !sameSet(input.liveNodes, this.#live)) return;
       // Nothing changed since the last plan (same inputs, same live set): it is the current one.
-      const takeovers = planStandby(input, this.#opts.node, current);
+      if (!input || !current || inputs !== this.#inputs || !sameSet(input.liveNodes, this.#live)) return;
+      const [peer, ...rest] = peers ?? standbyPeers(input, this.#opts.node);
+      if (peer === undefined) return;
+      const gained = takeoverWithout(input, this.#opts.node, current, peer);
+      if (gained.length > 0) {
+        takeovers.set(peer, gained);
+        this.#responder.prepare([...takeovers.values()].flat().map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
+      }
       this.#standby = { inputs, live: input.liveNodes, takeovers };
-      this.#responder.prepare([...takeovers.values()].flat().map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
-    }, STANDBY_DELAY_MS);
+      if (rest.length > 0) this.#standbyTimer = this.#opts.clock.setTimeout(() => step(rest), 0);
+    };
+    this.#standbyTimer = this.#opts.clock.setTimeout(() => step(undefined), STANDBY_DELAY_MS);
   }
 
   #plan(): void {
