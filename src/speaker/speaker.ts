@@ -403,10 +403,9 @@ export class Speaker {
       const [peer, ...rest] = peers ?? standbyPeers(input, this.#opts.node);
       if (peer === undefined) return;
       const gained = takeoverWithout(input, this.#opts.node, current, peer);
-      if (gained.length > 0) {
-        takeovers.set(peer, gained);
-        this.#responder.prepare([...takeovers.values()].flat().map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
-      }
+      if (gained.length > 0) takeovers.set(peer, gained);
+      // All covered so far (the first step also drops what an earlier standby prepared).
+      this.#responder.prepare([...takeovers.values()].flat().map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
       this.#standby = { inputs, live: input.liveNodes, takeovers };
       if (rest.length > 0) this.#standbyTimer = this.#opts.clock.setTimeout(() => step(rest), 0);
     };
