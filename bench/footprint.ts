@@ -96,7 +96,10 @@ function pidOf(name: string): number {
  * A pod's ferrolb process, found on the host: the process running bin/ferrolb.js for the
  * component, a speaker by the node namespace it runs in (hostNetwork).
  */
+const podPids = new Map<string, number>(); // the pods do not restart while measured
 function podPid(name: string): number {
+  const known = podPids.get(name);
+  if (known !== undefined) return known;
   const speakerOf = /^ferrolb-speaker-(node-\d+)$/.exec(name)?.[1];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -108,7 +111,10 @@ function podPid(name: string): number {
     }
     if (!argv.some((a) => a.endsWith('/ferrolb.js'))) continue;
     const component = argv.includes('speaker') ? 'speaker' : argv.includes('controller') ? 'controller' : undefined;
-    if (speakerOf === undefined ? component === 'controller' : component === 'speaker' && netnsOf(Number(entry)) === nodeHost(Number(speakerOf.slice(5))).netns) return Number(entry);
+    if (speakerOf === undefined ? component === 'controller' : component === 'speaker' && netnsOf(Number(entry)) === nodeHost(Number(speakerOf.slice(5))).netns) {
+      podPids.set(name, Number(entry));
+      return Number(entry);
+    }
   }
   throw new Error(`no process of ${name} among the pods`);
 }

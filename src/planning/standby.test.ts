@@ -5,7 +5,7 @@ import type { Config } from '../config/model.ts';
 import type { L2ServiceView } from '../api/cluster-view.ts';
 import { isAddressEntryError, parseAddressEntry } from '../net/range.ts';
 import { planL2, type L2PlanInput } from './l2-plan.ts';
-import { planStandby, singleDeparture } from './standby.ts';
+import { singleDeparture, standbySteps } from './standby.ts';
 
 const range = (() => {
   const r = parseAddressEntry('198.18.0.0/24');
@@ -39,7 +39,7 @@ test('the standby of each peer is exactly what the plan without that peer adds t
       (nodes, live, services) => {
         const input = world(nodes, live, services);
         const me = [...input.liveNodes].sort()[0]!;
-        const standby = planStandby(input, me);
+        const standby = new Map(standbySteps(input, me));
         const mineIn = (liveNodes: ReadonlySet<string>) => new Set(planL2({ ...input, liveNodes }).announcements.filter((a) => a.node === me).map((a) => a.ip));
         const now = mineIn(input.liveNodes);
         for (const peer of input.liveNodes) {
@@ -59,7 +59,7 @@ test('a dead peer with IPs hands some of them to the standby of the other live n
   const input = world(3, [0, 1, 2], Array.from({ length: 30 }, (_, i) => ({ ip: i + 1, local: undefined })));
   const held = planL2(input).announcements.filter((a) => a.node === 'node-2').map((a) => a.ip);
   assert.ok(held.length > 0, 'node-2 holds IPs');
-  const taken = [...(planStandby(input, 'node-0').get('node-2') ?? []), ...(planStandby(input, 'node-1').get('node-2') ?? [])].map((a) => a.ip).sort();
+  const taken = [...(new Map(standbySteps(input, 'node-0')).get('node-2') ?? []), ...(new Map(standbySteps(input, 'node-1')).get('node-2') ?? [])].map((a) => a.ip).sort();
   assert.deepEqual(taken, [...held].sort(), "node-2's IPs are all in the other two nodes' standbys, once each");
 });
 

@@ -12,32 +12,20 @@ import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from './l2
 /** Peer -> the announcements this node would add if that peer left the live set. */
 export type Standby = ReadonlyMap<string, readonly IPAnnouncement[]>;
 
-/** `current`: planL2(input), which the caller already has. */
-export function planStandby(input: L2PlanInput, node: string, current: L2Plan = planL2(input)): Standby {
-  const out = new Map<string, IPAnnouncement[]>();
-  for (const peer of standbyPeers(input, node)) {
-    const gained = takeoverWithout(input, node, current, peer);
-    if (gained.length > 0) out.set(peer, gained);
-  }
-  return out;
-}
-
-/** The peers a standby covers: every live one but this node, in name order. */
-export function standbyPeers(input: L2PlanInput, node: string): string[] {
-  return [...input.liveNodes].filter((n) => n !== node).sort();
-}
-
 /**
- * What this node would add if `peer` left the live set: one whole plan. The speaker
- * computes these one peer per turn of its event loop (with 10,000 services a plan is
- * about a second of CPU here, and all of them at once were a stall past the heartbeat
- * runway: docs/BENCHMARKS.md "Footprint").
+ * Each live peer but `node`, in name order, with what this node would add if that peer
+ * left the live set: one whole plan per step. The speaker takes one step per turn of its
+ * event loop (with 10,000 services a plan is about a second of CPU here, and all of them
+ * at once were a stall past the heartbeat runway: docs/BENCHMARKS.md "Footprint").
+ * `current`: planL2(input), which the caller already has.
  */
-export function takeoverWithout(input: L2PlanInput, node: string, current: L2Plan, peer: string): IPAnnouncement[] {
+export function* standbySteps(input: L2PlanInput, node: string, current: L2Plan = planL2(input)): Generator<[peer: string, gained: IPAnnouncement[]]> {
   const mineIn = (plan: L2Plan) => new Map(plan.announcements.filter((a) => a.node === node).map((a) => [a.ip, a]));
   const now = mineIn(current);
-  const without = new Set([...input.liveNodes].filter((n) => n !== peer));
-  return [...mineIn(planL2({ ...input, liveNodes: without })).values()].filter((a) => !now.has(a.ip));
+  for (const peer of [...input.liveNodes].filter((n) => n !== node).sort()) {
+    const without = new Set([...input.liveNodes].filter((n) => n !== peer));
+    yield [peer, [...mineIn(planL2({ ...input, liveNodes: without })).values()].filter((a) => !now.has(a.ip))];
+  }
 }
 
 /** The one peer that left between two live sets, if exactly one left and none joined. */

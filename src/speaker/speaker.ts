@@ -22,7 +22,7 @@ import { formatConfigError } from '../config/errors.ts';
 import type { Logger } from '../observability/logging.ts';
 import type { SpeakerMetrics } from '../observability/metrics.ts';
 import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from '../planning/l2-plan.ts';
-import { singleDeparture, standbyPeers, takeoverWithout, type Standby } from '../planning/standby.ts';
+import { singleDeparture, standbySteps, type Standby } from '../planning/standby.ts';
 import { nodeExcluded, nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
 import { projectEndpointSlice, projectNode, projectService, sliceServiceKey } from '../api/projection.ts';
 import { DEFAULT_INTERVAL, DEFAULT_SUSPECT_AFTER, Membership } from './membership/membership.ts';
@@ -51,6 +51,8 @@ export interface SpeakerOptions {
 
 type ServiceObject = V1Service & KubeObject;
 type SliceObject = EndpointSliceObject & KubeObject;
+/** A service's view for the planners and the objects it was made from. */
+type ViewSource = { readonly service: ServiceObject; readonly slices: readonly SliceObject[]; readonly view: L2ServiceView };
 type NodeObj = NodeObject & KubeObject & { status?: { addresses?: { type?: string; address?: string }[] }; spec?: { unschedulable?: boolean; taints?: { key?: string }[] } };
 
 /**
@@ -87,8 +89,7 @@ export class Speaker {
    * a plan reuses it instead of building every service's view again (at 200 services
    * those views were the largest part of the plans' garbage).
    */
-  #views = new Map<string, { service: ServiceObject; slices: readonly SliceObject[]; view: L2ServiceView; seen: number }>();
-  #viewsRead = 0;
+  #views = new Map<string, ViewSource>();
   /** When the last plan started and how long it took: the pacing of the next (plan-pacing.ts). */
   #lastPlanRun: LastPlan | undefined;
   #settleTimer: Timer | undefined;
@@ -352,21 +353,16 @@ export class Speaker {
     const config = this.#validConfig;
     if (!config) return undefined;
     const lbClass = this.#opts.loadBalancerClass;
-    const read = ++this.#viewsRead;
-    const services: L2ServiceView[] = [];
+    const views = new Map<string, ViewSource>();
     for (const s of this.#services.list()) {
       if (s.spec?.type !== 'LoadBalancer' || (s.spec.loadBalancerClass ?? undefined) !== lbClass || (s.status?.loadBalancer?.ingress ?? []).length === 0) continue;
       const key = `${s.metadata?.namespace}/${s.metadata?.name}`;
       const slices = this.#slices.indexed(key);
-      let entry = this.#views.get(key);
-      if (!entry || entry.service !== s || !sameObjects(entry.slices, slices)) {
-        entry = { service: s, slices, view: serviceViewFromObjects(s, slices), seen: read };
-        this.#views.set(key, entry);
-      }
-      entry.seen = read;
-      services.push(entry.view);
+      const was = this.#views.get(key);
+      views.set(key, was && was.service === s && sameObjects(was.slices, slices) ? was : { service: s, slices, view: serviceViewFromObjects(s, slices) });
     }
-    for (const [key, entry] of this.#views) if (entry.seen !== read) this.#views.delete(key);
+    this.#views = views;
+    const services = [...views.values()].map((e) => e.view);
     return { config, services, nodes: this.#nodes.list().map(nodeViewFromObject), liveNodes: this.#membership.live() };
   }
 
@@ -387,29 +383,34 @@ export class Speaker {
   /**
    * Computes the standby takeovers once the inputs are quiet (N - 1 plans: not on every
    * change), one peer per turn of the event loop, so that the longest stall is one plan,
-   * not N - 1 (planning/standby.ts takeoverWithout). A peer not covered yet simply has no
+   * not N - 1 (planning/standby.ts standbySteps). A peer not covered yet simply has no
    * takeover ready: its failover waits for the full plan, as before the standby existed.
    */
   #scheduleStandby(): void {
     this.#standbyTimer?.cancel();
     const inputs = this.#inputs;
-    const takeovers = new Map<string, IPAnnouncement[]>();
-    const step = (peers: readonly string[] | undefined) => {
-      this.#standbyTimer = undefined;
+    const clock = this.#opts.clock;
+    this.#standbyTimer = clock.setTimeout(() => {
       const input = this.#planInput();
       const current = this.#lastPlan;
-      // Nothing changed since the last plan (same inputs, same live set): it is the current one.
-      if (!input || !current || inputs !== this.#inputs || !sameSet(input.liveNodes, this.#live)) return;
-      const [peer, ...rest] = peers ?? standbyPeers(input, this.#opts.node);
-      if (peer === undefined) return;
-      const gained = takeoverWithout(input, this.#opts.node, current, peer);
-      if (gained.length > 0) takeovers.set(peer, gained);
-      // All covered so far (the first step also drops what an earlier standby prepared).
-      this.#responder.prepare([...takeovers.values()].flat().map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
-      this.#standby = { inputs, live: input.liveNodes, takeovers };
-      if (rest.length > 0) this.#standbyTimer = this.#opts.clock.setTimeout(() => step(rest), 0);
-    };
-    this.#standbyTimer = this.#opts.clock.setTimeout(() => step(undefined), STANDBY_DELAY_MS);
+      if (!input || !current) return;
+      const steps = standbySteps(input, this.#opts.node, current);
+      const takeovers = new Map<string, IPAnnouncement[]>();
+      const step = () => {
+        this.#standbyTimer = undefined;
+        // Nothing changed since the last plan (same inputs, same live set): it is the current one.
+        if (this.#stopped || inputs !== this.#inputs || !sameSet(input.liveNodes, this.#live)) return;
+        const next = steps.next();
+        if (next.done) return;
+        const [peer, gained] = next.value;
+        if (gained.length > 0) takeovers.set(peer, gained);
+        // All covered so far (the first step also drops what an earlier standby prepared).
+        this.#responder.prepare([...takeovers.values()].flat().map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
+        this.#standby = { inputs, live: input.liveNodes, takeovers };
+        this.#standbyTimer = clock.setTimeout(step, 0);
+      };
+      step();
+    }, STANDBY_DELAY_MS);
   }
 
   #plan(): void {
