@@ -111,3 +111,112 @@ test('property: never more frames per interface than burst + rate x elapsed; eve
     { numRuns: 150 },
   );
 });
+
+/**
+ * The queue as its documentation states it, with none of its data structures: at each
+ * take, every current entry that is due, per interface in priority order (first
+ * announcements, then repeats by round, then refreshes; within one, by due time, then
+ * by arrival in that round), sent while the budget lasts and stopping at the first that
+ * does not fit.
+ */
+class Model {
+  readonly #entries = new Map<string, { ip: string; ifname: string; frames: number; start: number; round: number; lane: number; arrived: number }>();
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  #arrivals = 0;
+  readonly opts: { schedule: number[]; ratePerSecond: number; burst: number };
+  constructor(opts: { schedule: number[]; ratePerSecond: number; burst: number }) {
+    this.opts = opts;
+  }
+  #bucket(ifname: string, now: number) {
+    let b = this.#buckets.get(ifname);
+    if (!b) this.#buckets.set(ifname, (b = { tokens: this.opts.burst, at: now }));
+    if (now > b.at) {
+      b.tokens = Math.min(this.opts.burst, b.tokens + ((now - b.at) * this.opts.ratePerSecond) / 1000);
+      b.at = now;
+    }
+    return b;
+  }
+  announce(ip: string, ifname: string, frames: number, now: number) {
+    this.#bucket(ifname, now);
+    this.#entries.set(`${ip}%${ifname}`, { ip, ifname, frames: Math.min(frames, this.opts.burst), start: now, round: 0, lane: 0, arrived: this.#arrivals++ });
+  }
+  refresh(ip: string, ifname: string, frames: number, now: number) {
+    if (this.#entries.has(`${ip}%${ifname}`)) return;
+    this.#bucket(ifname, now);
+    const last = this.opts.schedule.length - 1;
+    this.#entries.set(`${ip}%${ifname}`, { ip, ifname, frames: Math.min(frames, this.opts.burst), start: now - this.opts.schedule[last]!, round: last, lane: last + 1, arrived: this.#arrivals++ });
+  }
+  cancel(ip: string, ifname: string) {
+    this.#entries.delete(`${ip}%${ifname}`);
+  }
+  take(now: number) {
+    const dueAt = (e: { start: number; round: number }) => e.start + this.opts.schedule[e.round]!;
+    const due = [...this.#entries.values()].filter((e) => dueAt(e) <= now).sort((a, b) => a.lane - b.lane || dueAt(a) - dueAt(b) || a.arrived - b.arrived);
+    const out: { ip: string; ifname: string; round: number }[] = [];
+    const blocked = new Set<string>();
+    const moved: typeof due = [];
+    for (const e of due) {
+      const b = this.#bucket(e.ifname, now);
+      if (blocked.has(e.ifname)) continue;
+      if (b.tokens < e.frames) {
+        blocked.add(e.ifname);
+        continue;
+      }
+      b.tokens -= e.frames;
+      out.push({ ip: e.ip, ifname: e.ifname, round: e.round });
+      e.round++;
+      if (e.round >= this.opts.schedule.length) this.#entries.delete(`${e.ip}%${e.ifname}`);
+      else moved.push(e);
+    }
+    for (const e of moved) Object.assign(e, { lane: e.round, arrived: this.#arrivals++ });
+    return out;
+  }
+}
+
+test('property: the queue sends what its model sends, and nothing becomes due before nextAt', () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({ op: fc.constantFrom('announce', 'announce', 'announce', 'refresh', 'cancel'), ip: fc.integer({ min: 0, max: 30 }), ifname: fc.constantFrom('eth0', 'eth1'), v6: fc.boolean(), at: fc.integer({ min: 0, max: 2000 }) }),
+        { maxLength: 300 },
+      ),
+      fc.integer({ min: 2, max: 12 }),
+      fc.integer({ min: 100, max: 4000 }),
+      (ops, burst, rate) => {
+        const opts = { schedule: [0, 200, 700], ratePerSecond: rate, burst };
+        const q = new GratuitousQueue(opts);
+        const m = new Model(opts);
+        const sorted = [...ops].sort((a, b) => a.at - b.at);
+        let i = 0;
+        let next: number | undefined;
+        for (let t = 0; t <= 20_000; t++) {
+          const before = i;
+          for (; i < sorted.length && sorted[i]!.at <= t; i++) {
+            const o = sorted[i]!;
+            const ip = o.v6 ? `2001:db8::${o.ip}` : `198.18.0.${o.ip}`;
+            if (o.op === 'cancel') {
+              q.cancel(ip, o.ifname);
+              m.cancel(ip, o.ifname);
+            } else {
+              q[o.op](ip, o.ifname, o.v6 ? 1 : 2, t);
+              m[o.op](ip, o.ifname, o.v6 ? 1 : 2, t);
+            }
+          }
+          const got = q.take(t);
+          // Per interface, in order (the order between interfaces is not promised).
+          const byInterface = (out: readonly { ifname: string }[]) => [...out].sort((a, b) => (a.ifname < b.ifname ? -1 : a.ifname > b.ifname ? 1 : 0));
+          assert.deepEqual(byInterface(got), byInterface(m.take(t)), `take(${t})`);
+          if (i === before && next !== undefined) {
+            if (t < next) assert.deepEqual(got, [], `nothing before nextAt ${next} (at ${t})`);
+            if (t === next) assert.ok(got.length > 0, `something at nextAt ${next}`);
+          }
+          next = q.nextAt(t);
+          if (next !== undefined) assert.ok(next > t, `nextAt ${next} after take(${t})`);
+          if (i >= sorted.length && q.size === 0) break;
+        }
+        assert.equal(q.size, 0, 'everything sent within 20 s');
+      },
+    ),
+    { numRuns: 150 },
+  );
+});

@@ -50,9 +50,28 @@ interface Bucket {
   at: number;
 }
 
+/**
+ * What is waiting on one interface: a queue per round of the schedule and one for
+ * refreshes, each in the order its entries fall due, and the budget. Within a round the
+ * arrival order is the due order: first announcements arrive as they are made (time only
+ * goes forward), and each later round receives its entries in the order the round before
+ * sent them, all shifted by the same offset. A refresh is due at once and goes behind
+ * every repeat, so it has its own queue. Entries replaced or cancelled stay in their
+ * queue until they reach its head (`#entries` says which are current), so that no
+ * operation scans more than what it sends.
+ */
+interface Lane {
+  readonly bucket: Bucket;
+  /** rounds[r]: entries waiting for round r; rounds[schedule.length]: refreshes. */
+  readonly rounds: Fifo<Entry>[];
+}
+
 export class GratuitousQueue {
   readonly #opts: QueueOptions;
+  /** The current entry of each (IP, interface). */
   readonly #entries = new Map<string, Entry>();
+  readonly #lanes = new Map<string, Lane>();
+  /** Each interface's budget, kept when its lane empties (a quiet spell refills it). */
   readonly #buckets = new Map<string, Bucket>();
 
   constructor(opts: QueueOptions = DEFAULT_QUEUE_OPTIONS) {
@@ -66,7 +85,9 @@ export class GratuitousQueue {
 
   /** (Re)starts the schedule of `ip` on `ifname` at `now`; `frames` per announcement. */
   announce(ip: string, ifname: string, frames: number, now: number): void {
-    this.#entries.set(key(ip, ifname), { ip, ifname, frames: Math.min(frames, this.#opts.burst), start: now, round: 0 });
+    const e: Entry = { ip, ifname, frames: Math.min(frames, this.#opts.burst), start: now, round: 0 };
+    this.#entries.set(key(ip, ifname), e);
+    this.#lane(ifname, now).rounds[0]!.push(e);
   }
 
   /**
@@ -79,44 +100,58 @@ export class GratuitousQueue {
     const k = key(ip, ifname);
     if (this.#entries.has(k)) return;
     const last = this.#opts.schedule.length - 1;
-    this.#entries.set(k, { ip, ifname, frames: Math.min(frames, this.#opts.burst), start: now - this.#opts.schedule[last]!, round: last });
+    const e: Entry = { ip, ifname, frames: Math.min(frames, this.#opts.burst), start: now - this.#opts.schedule[last]!, round: last };
+    this.#entries.set(k, e);
+    this.#lane(ifname, now).rounds[last + 1]!.push(e);
   }
 
   cancel(ip: string, ifname: string): void {
     this.#entries.delete(key(ip, ifname));
   }
 
-  /** The announcements to send at `now`, within each interface's budget; first rounds first. */
+  /**
+   * The announcements to send at `now`, within each interface's budget: first rounds
+   * first, then repeats by round, then refreshes, each in due order. An entry that does
+   * not fit the budget holds back everything behind it on its interface (a repeat never
+   * overtakes a first announcement); each entry goes at most once per call.
+   */
   take(now: number): DueAnnouncement[] {
-    const due = [...this.#entries.values()].filter((e) => this.#dueAt(e) <= now);
-    // The order only decides who waits when a budget cannot carry everything due; when
-    // every interface's can (the usual case, a takeover included), the sort is skipped:
-    // for a thousand entries it is most of the time before the first frame.
-    const needed = new Map<string, number>();
-    for (const e of due) needed.set(e.ifname, (needed.get(e.ifname) ?? 0) + e.frames);
-    if ([...needed].some(([ifname, frames]) => this.#bucket(ifname, now).tokens < frames)) {
-      due.sort((a, b) => a.round - b.round || this.#dueAt(a) - this.#dueAt(b) || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-    }
     const out: DueAnnouncement[] = [];
-    for (const e of due) {
-      const bucket = this.#bucket(e.ifname, now);
-      if (bucket.tokens < e.frames) continue;
-      bucket.tokens -= e.frames;
-      out.push({ ip: e.ip, ifname: e.ifname, round: e.round });
-      e.round++;
-      if (e.round >= this.#opts.schedule.length) this.#entries.delete(key(e.ip, e.ifname));
+    const advanced: [Lane, Entry][] = [];
+    for (const lane of this.#lanes.values()) {
+      const bucket = this.#refill(lane.bucket, now);
+      queues: for (const queue of lane.rounds) {
+        for (let e = this.#head(queue); e !== undefined && this.#dueAt(e) <= now; e = this.#head(queue)) {
+          if (bucket.tokens < e.frames) break queues;
+          bucket.tokens -= e.frames;
+          queue.shift();
+          out.push({ ip: e.ip, ifname: e.ifname, round: e.round });
+          e.round++;
+          if (e.round >= this.#opts.schedule.length) this.#entries.delete(key(e.ip, e.ifname));
+          else advanced.push([lane, e]);
+        }
+      }
     }
+    // Into the next round's queue only now, so that no entry goes twice in one call.
+    for (const [lane, e] of advanced) lane.rounds[e.round]!.push(e);
+    for (const [ifname, lane] of this.#lanes) if (lane.rounds.every((q) => this.#head(q) === undefined)) this.#lanes.delete(ifname);
     return out;
   }
 
   /** When `take` next has something to give, or undefined when nothing is pending. */
   nextAt(now: number): number | undefined {
     let next: number | undefined;
-    for (const e of this.#entries.values()) {
-      const bucket = this.#bucket(e.ifname, now);
-      const refilled = bucket.tokens >= e.frames ? now : now + Math.ceil(((e.frames - bucket.tokens) * 1000) / this.#opts.ratePerSecond);
-      const at = Math.max(this.#dueAt(e), refilled);
-      if (next === undefined || at < next) next = at;
+    for (const lane of this.#lanes.values()) {
+      const bucket = this.#refill(lane.bucket, now);
+      for (const queue of lane.rounds) {
+        const e = this.#head(queue);
+        if (e === undefined) continue;
+        const refilled = bucket.tokens >= e.frames ? now : now + Math.ceil(((e.frames - bucket.tokens) * 1000) / this.#opts.ratePerSecond);
+        const due = this.#dueAt(e);
+        const at = Math.max(due, refilled);
+        if (next === undefined || at < next) next = at;
+        if (due <= now) break; // it holds back everything behind it on this interface
+      }
     }
     return next;
   }
@@ -125,14 +160,57 @@ export class GratuitousQueue {
     return e.start + this.#opts.schedule[e.round]!;
   }
 
-  #bucket(ifname: string, now: number): Bucket {
-    let b = this.#buckets.get(ifname);
-    if (!b) this.#buckets.set(ifname, (b = { tokens: this.#opts.burst, at: now }));
+  /** The queue's first current entry, dropping replaced and cancelled ones before it. */
+  #head(queue: Fifo<Entry>): Entry | undefined {
+    for (let e = queue.peek(); e !== undefined; e = queue.peek()) {
+      if (this.#entries.get(key(e.ip, e.ifname)) === e) return e;
+      queue.shift();
+    }
+    return undefined;
+  }
+
+  #lane(ifname: string, now: number): Lane {
+    let lane = this.#lanes.get(ifname);
+    if (!lane) {
+      const bucket = this.#buckets.get(ifname) ?? { tokens: this.#opts.burst, at: now };
+      this.#buckets.set(ifname, bucket);
+      lane = { bucket, rounds: Array.from({ length: this.#opts.schedule.length + 1 }, () => new Fifo<Entry>()) };
+      this.#lanes.set(ifname, lane);
+    }
+    return lane;
+  }
+
+  #refill(b: Bucket, now: number): Bucket {
     if (now > b.at) {
       b.tokens = Math.min(this.#opts.burst, b.tokens + ((now - b.at) * this.#opts.ratePerSecond) / 1000);
       b.at = now;
     }
     return b;
+  }
+}
+
+/** A first-in first-out queue: O(1) push and shift (an array with a moving head, compacted as it goes). */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+
+  shift(): void {
+    this.#head++;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }
 
