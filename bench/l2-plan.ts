@@ -1,6 +1,7 @@
-// CPU cost of the L2 election as the speaker runs it (src/planning/README.md "Cost"):
-// a plan after an informer change, a plan after a membership change (the failover
-// path), and the standby (one plan per live peer), with N services of one IP each on
+// CPU cost of the L2 election (src/planning/README.md "Cost"): a plan from nothing (as
+// `plan` and `doctor` make it), and as the speaker's L2Planner makes them: after an
+// informer change, after a membership change (the failover path), and the standby (one
+// plan per live peer), with N services of one IP each on
 // a few nodes. One pool, one advertisement for every node, Cluster policy, one ready
 // endpoint per service. Prints the median and the maximum wall time per plan and the
 // share of it V8's garbage collector took.
@@ -16,7 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../src/config/model.ts';
 import type { L2ServiceView, NodeView } from '../src/api/cluster-view.ts';
 import { isAddressEntryError, parseAddressEntry } from '../src/net/range.ts';
-import { planL2, type L2PlanInput } from '../src/planning/l2-plan.ts';
+import { L2Planner, planL2, type L2PlanInput } from '../src/planning/l2-plan.ts';
 import { standbySteps } from '../src/planning/standby.ts';
 
 const { values: args } = parseArgs({
@@ -86,20 +87,32 @@ async function measure(rounds: number, f: () => void): Promise<Figure> {
 
 const fmt = (f: Figure) => `${f.median.toFixed(1)} ms (max ${f.max.toFixed(1)}, GC ${(100 * f.gcShare).toFixed(0)}%)`;
 const rounds = Number.parseInt(args.rounds, 10);
-console.log(`| services | nodes | plan (informer change) | plan, one node down (membership) | standby, all steps |`);
-console.log(`|---:|---:|---:|---:|---:|`);
+console.log(`| services | nodes | fresh plan (planL2: plan, doctor) | informer change (one service) | membership change (one node down) | standby, all steps |`);
+console.log(`|---:|---:|---:|---:|---:|---:|`);
 for (const nodeCount of list(args.nodes)) {
   for (const services of list(args.services)) {
     const input = world(services, nodeCount);
     const me = 'node-0';
-    // An informer change: new service views (the speaker rebuilds a changed one), same rest.
-    const full = await measure(rounds, () => planL2({ ...input, services: [...input.services] }));
-    const down = new Set([...input.liveNodes].filter((n) => n !== 'node-1'));
-    const failover = await measure(rounds, () => planL2({ ...input, liveNodes: down }));
-    const current = planL2(input);
-    const standby = await measure(Math.max(1, rounds >> 1), () => {
-      for (const _ of standbySteps(input, me, current));
+    const fresh = await measure(rounds, () => planL2(input));
+    // The speaker's planner: an informer change gives one service a new view, the
+    // others are the same objects; a membership change only a new live set.
+    const planner = new L2Planner();
+    planner.plan(input);
+    let flip = 0;
+    const informer = await measure(rounds, () => {
+      const views = [...input.services];
+      const k = flip++ % views.length;
+      views[k] = { ...views[k]!, labels: { flip: String(flip) } };
+      planner.plan({ ...input, services: views });
     });
-    console.log(`| ${services} | ${nodeCount} | ${fmt(full)} | ${fmt(failover)} | ${fmt(standby)} |`);
+    planner.plan(input);
+    const down = new Set([...input.liveNodes].filter((n) => n !== 'node-1'));
+    let odd = false;
+    const failover = await measure(rounds, () => planner.plan({ ...input, liveNodes: (odd = !odd) ? down : input.liveNodes }));
+    const current = planner.plan(input);
+    const standby = await measure(Math.max(1, rounds >> 1), () => {
+      for (const _ of standbySteps(input, me, current, planner));
+    });
+    console.log(`| ${services} | ${nodeCount} | ${fmt(fresh)} | ${fmt(informer)} | ${fmt(failover)} | ${fmt(standby)} |`);
   }
 }

@@ -9,7 +9,7 @@ import { anySelectorMatches, type LabelSelector, type Labels } from '../api/sele
 import type { V1Service } from '../api/service.ts';
 import { isAddressEntryError, parseAddressEntry } from '../net/range.ts';
 import { parseIP, formatIP } from '../net/ip.ts';
-import { NO_READY_ENDPOINTS, planL2, type L2Plan, type L2PlanInput, ipOrderKey } from './l2-plan.ts';
+import { L2Planner, NO_READY_ENDPOINTS, planL2, type L2Plan, type L2PlanInput, ipOrderKey } from './l2-plan.ts';
 import { EXCLUDE_FROM_LB_LABEL, nodeViewFromObject, serviceViewFromObjects, type EndpointView, type L2ServiceView, type NodeView } from '../api/cluster-view.ts';
 
 // ---------------------------------------------------------------------------------
@@ -1252,6 +1252,48 @@ describe('planL2: properties', () => {
     t.diagnostic(
       `${runs} cases, ${total} IPs: a speaker coming back took ${back} IPs back, moved 0 others; ` +
         `a new Node took ${toNew} IPs and moved ${added} others (${((100 * added) / Math.max(total, 1)).toFixed(1)}% of all IPs); MetalLB: ${metallbOthers} others`,
+    );
+  });
+});
+
+describe('L2Planner: planL2 with memory', () => {
+  /** One change to a world, keeping every other input the same objects (as the speaker does). */
+  type Change = (input: L2PlanInput, r: number) => L2PlanInput;
+  const CHANGES: readonly Change[] = [
+    // Membership: only the live set.
+    (input, r) => ({ ...input, liveNodes: new Set(input.nodes.filter((_, i) => (i + r) % 3 !== 0).map((n) => n.name)) }),
+    (input) => ({ ...input, liveNodes: new Set(input.nodes.map((n) => n.name)) }),
+    // The speaker rebuilds the node views on every plan: equal objects, not the same.
+    (input) => ({ ...input, nodes: input.nodes.map((n) => ({ ...n, labels: { ...n.labels } })) }),
+    // A node's network or labels change.
+    (input, r) => ({ ...input, nodes: input.nodes.map((n, i) => (i === r % input.nodes.length ? { ...n, networkUnavailable: !n.networkUnavailable } : n)) }),
+    (input, r) => ({ ...input, nodes: input.nodes.map((n, i) => (i === r % input.nodes.length ? { ...n, labels: { ...n.labels, zone: ZONES[r % 3]! } } : n)) }),
+    // One service changes (its endpoints go or come back), or goes.
+    (input, r) => {
+      if (input.services.length === 0) return input;
+      const k = r % input.services.length;
+      return { ...input, services: input.services.map((v, i) => (i === k ? { ...v, endpoints: v.endpoints.length > 0 ? [] : [ep(input.nodes[0]!.name)] } : v)) };
+    },
+    (input, r) => ({ ...input, services: input.services.filter((_, i) => i !== r % Math.max(1, input.services.length)) }),
+    // The same views in a new array (the speaker builds one per plan).
+    (input) => ({ ...input, services: [...input.services] }),
+    // A new configuration object, and another advertisement set.
+    (input) => ({ ...input, config: { ...input.config } }),
+    (input, r) => ({ ...input, config: config([PROP_POOL], [...AD_SETS[r % AD_SETS.length]!]) }),
+  ];
+
+  it('gives planL2\'s plan after every change of any sequence', () => {
+    fc.assert(
+      fc.property(arbWorld, fc.array(fc.record({ change: fc.nat(CHANGES.length - 1), r: fc.nat(50) }), { minLength: 1, maxLength: 12 }), ({ input }, steps) => {
+        const planner = new L2Planner();
+        let current = input;
+        assert.deepEqual(planner.plan(current), planL2(current));
+        for (const { change, r } of steps) {
+          current = CHANGES[change]!(current, r);
+          assert.deepEqual(planner.plan(current), planL2(current), `after change ${change} (${r})`);
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 });

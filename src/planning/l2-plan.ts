@@ -74,13 +74,17 @@ export function electionHash(nodeName: string, ip: string): string {
 // ---------------------------------------------------------------------------------
 // The plan
 
-/** One service's claim on one IP, after rules 1-3. */
+/**
+ * One service's claim on one IP once rules 1-2 hold and it has a usable endpoint: what
+ * rule 3 needs besides liveness.
+ */
 interface Claim {
   readonly service: string;
   /** Indices into the sorted advertisement list: those that apply to (pool, service). */
   readonly ads: readonly number[];
-  /** Candidate nodes, sorted by name, never empty. */
-  readonly candidates: readonly string[];
+  /** The known nodes those advertisements select (NodeIndex.selectedBy). */
+  readonly selected: SelectedNodes;
+  readonly endpoints: ServiceEndpoints;
 }
 
 /** An IP held by at least one service for which rules 1 and 2 hold. */
@@ -102,12 +106,15 @@ interface IPGroup {
    * which rules 1-2 hold, each once: their preferredNodeSelectors score the nodes.
    */
   readonly ads: Set<number>;
-  /** The services for which rules 1-3 hold (the IP is announced for these). */
+  /** The services with a usable endpoint for which rules 1-2 hold, by service key. */
   readonly claims: Claim[];
+  /** hashRank(node, text) per node, filled as asked (the hashes are most of a plan's cost). */
+  readonly hashes: Map<string, number>;
 }
 
 interface Election {
   readonly group: IPGroup;
+  /** The claims for which rule 3 holds (the IP is announced for these). */
   readonly claims: readonly Claim[];
   readonly candidates: readonly string[];
 }
@@ -118,25 +125,129 @@ interface PoolSpan {
   readonly pool: Pool;
 }
 
-export function planL2(input: L2PlanInput): L2Plan {
-  const unannounced: UnannouncedIP[] = [];
-  const config = indexConfig(input.config);
-  const nodes = new NodeIndex(input.nodes, input.liveNodes, config.ads);
-  const groups = claimIPs(input.services, config, nodes, unannounced);
-  const elections = candidateSets(groups, unannounced);
-  const winners = elect([...groups.values()], elections, (group, names) => nodes.preferred(group, names));
+/**
+ * Everything of a plan that liveness does not change: rules 1-2, the endpoints' part of
+ * rule 3, and the homes of rule 5 (which never read liveness, by design). A membership
+ * change, the standby's plans and a failover reuse it; an informer change rebuilds it.
+ */
+interface StablePart {
+  readonly config: Config;
+  readonly services: readonly L2ServiceView[];
+  readonly nodeViews: readonly NodeView[];
+  readonly index: ConfigIndex;
+  readonly nodes: NodeIndex;
+  /** Sorted by IP order: the announcements come out in this order. */
+  readonly groups: readonly IPGroup[];
+  /** Reasons that do not depend on liveness (rules 1-2, no ready endpoints). */
+  readonly unannounced: readonly UnannouncedIP[];
+  /** The home of each IP with home nodes, by IPGroup.order. */
+  readonly homes: ReadonlyMap<string, string>;
+}
 
+/** A status entry that parses: its key, canonical text and order, computed once per view. */
+interface ParsedIP {
+  readonly ip: IP;
+  readonly key: string;
+  readonly text: string;
+  readonly order: string;
+}
+
+/** One entry of a service's IPs after rules 1-2 and rule 3's endpoints (claimView). */
+type ViewEntry =
+  | { readonly raw: string; readonly parsed?: undefined }
+  | { readonly parsed: ParsedIP; readonly reason: string; readonly home?: undefined }
+  | { readonly parsed: ParsedIP; readonly home: { readonly ads: readonly number[]; readonly selected: SelectedNodes }; readonly claim?: Claim };
+
+export function planL2(input: L2PlanInput): L2Plan {
+  return new L2Planner().plan(input);
+}
+
+/**
+ * planL2 with memory. It keeps the last plan's liveness-free part (StablePart) and
+ * reuses it while the configuration, the service views and the nodes are the same (the
+ * same objects for the first two, as the speaker keeps them; equal views for the
+ * nodes). While the configuration and the nodes stay the same it also keeps what rules
+ * 1-2 and the endpoints say of each service view, so a changed service costs its own
+ * claims plus the grouping and the homes; and it keeps each IP's election hashes while
+ * the IP is in use. Its plans are planL2's, whatever the sequence of inputs
+ * (l2-plan.test.ts, "L2Planner"). The speaker keeps one: a plan after a membership
+ * change, each standby step and each failover then cost the election's second step.
+ */
+export class L2Planner {
+  #stable: StablePart | undefined;
+  /** Per service view of #stable's input, valid for its configuration and nodes. */
+  #views = new Map<L2ServiceView, readonly ViewEntry[]>();
+  #hashes = new Map<string, Map<string, number>>();
+
+  plan(input: L2PlanInput): L2Plan {
+    const stable = this.#stableFor(input);
+    return planLive(stable, input.liveNodes);
+  }
+
+  #stableFor(input: L2PlanInput): StablePart {
+    const was = this.#stable;
+    const sameBasis = was !== undefined && was.config === input.config && sameNodeViews(was.nodeViews, input.nodes);
+    if (sameBasis && sameElements(was.services, input.services)) return was;
+    let basis: Basis = was!;
+    if (!sameBasis) {
+      const index = indexConfig(input.config);
+      basis = { index, nodes: new NodeIndex(input.nodes, index.ads) };
+      this.#views = new Map();
+    }
+    // Both caches keep only what this input has, so they never outgrow one plan.
+    const before = this.#views;
+    const views = new Map<L2ServiceView, readonly ViewEntry[]>();
+    const entriesOf = (svc: L2ServiceView): readonly ViewEntry[] => {
+      let entries = views.get(svc);
+      if (entries === undefined) views.set(svc, (entries = before.get(svc) ?? claimView(svc, basis)));
+      return entries;
+    };
+    const hashes = new Map<string, Map<string, number>>();
+    const hashesOf = (text: string): Map<string, number> => {
+      let h = hashes.get(text);
+      if (h === undefined) hashes.set(text, (h = this.#hashes.get(text) ?? new Map()));
+      return h;
+    };
+    const stable = stablePart(input, basis, entriesOf, hashesOf);
+    this.#views = views;
+    this.#hashes = hashes;
+    this.#stable = stable;
+    return stable;
+  }
+}
+
+/** The configuration and the nodes, indexed: what a service's claims are relative to. */
+interface Basis {
+  readonly index: ConfigIndex;
+  readonly nodes: NodeIndex;
+}
+
+function stablePart(input: L2PlanInput, basis: Basis, entriesOf: (svc: L2ServiceView) => readonly ViewEntry[], hashesOf: (text: string) => Map<string, number>): StablePart {
+  const unannounced: UnannouncedIP[] = [];
+  const { index, nodes } = basis;
+  const groups = groupClaims(input.services, entriesOf, unannounced, hashesOf);
+  const sorted = [...groups.values()].sort((a, b) => compare(a.order, b.order));
+  const homes = placeHomes(sorted, (group, names) => nodes.preferred(group, names));
+  return { config: input.config, services: input.services, nodeViews: input.nodes, index, nodes, groups: sorted, unannounced, homes };
+}
+
+/** Rule 3's liveness part, rule 4 and rule 5's second step, on a stable part. */
+function planLive(stable: StablePart, live: ReadonlySet<string>): L2Plan {
+  const { index, nodes } = stable;
+  const unannounced: UnannouncedIP[] = [...stable.unannounced];
+  const eligible = nodes.eligible(live);
+  const elections = candidateSets(stable.groups, (claim) => candidatesOf(claim, eligible(claim.selected), index), unannounced);
+  const winners = serve(elections, stable.homes, (group, names) => nodes.preferred(group, names));
   const announcements: IPAnnouncement[] = [];
-  for (const e of [...elections].sort((a, b) => compare(a.group.order, b.group.order))) {
+  for (const e of elections) {
     const node = winners.get(e.group.order)!;
     announcements.push({
       ip: e.group.text,
       node,
       services: e.claims.map((c) => c.service),
-      interfaces: interfacesFor(node, e.claims, config.ads, (i) => nodes.ofAd(i)),
+      interfaces: interfacesFor(node, e.claims, index.ads, (i) => nodes.ofAd(i)),
     });
   }
-
   unannounced.sort((a, b) => compare(a.service, b.service) || compare(unannouncedOrder(a.ip), unannouncedOrder(b.ip)) || compare(a.reason, b.reason));
   return { announcements, unannounced };
 }
@@ -162,6 +273,12 @@ function indexConfig(config: Config): ConfigIndex {
   return { poolsByName: new Map(pools.map((p) => [p.name, p])), spans, ads, adsOfPool };
 }
 
+/** The known nodes a set of advertisements selects (`key` names the set). */
+interface SelectedNodes {
+  readonly key: string;
+  readonly known: readonly string[];
+}
+
 /**
  * Rule 3's node side, the parts that do not depend on the service, and rule 5's
  * preferences. Known: Node objects without the exclusion label (homes are placed on
@@ -171,13 +288,13 @@ function indexConfig(config: Config): ConfigIndex {
 class NodeIndex {
   readonly #known: readonly NodeView[];
   readonly #labels: ReadonlyMap<string, NodeView['labels']>;
-  readonly #live: ReadonlySet<string>;
+  readonly #networkUnavailable: ReadonlySet<string>;
   readonly #ads: readonly L2Advertisement[];
   readonly #ofAd: (ReadonlySet<string> | undefined)[] = [];
-  readonly #selected = new Map<string, { readonly known: readonly string[]; readonly eligible: readonly string[] }>();
+  readonly #selected = new Map<string, SelectedNodes>();
   readonly #scores: (ReadonlyMap<string, number> | undefined)[] = [];
 
-  constructor(nodes: readonly NodeView[], live: ReadonlySet<string>, ads: readonly L2Advertisement[]) {
+  constructor(nodes: readonly NodeView[], ads: readonly L2Advertisement[]) {
     const known: NodeView[] = [];
     const seen = new Set<string>();
     for (const node of [...nodes].sort(byName)) {
@@ -188,15 +305,10 @@ class NodeIndex {
     }
     this.#known = known;
     this.#labels = new Map(known.map((n) => [n.name, n.labels]));
-    this.#live = live;
+    this.#networkUnavailable = new Set(known.filter((n) => n.networkUnavailable).map((n) => n.name));
     this.#ads = ads;
   }
 
-  #eligible(n: NodeView): boolean {
-    return this.#live.has(n.name) && !n.networkUnavailable;
-  }
-
-  /** Known nodes advertisement i's nodeSelectors select. */
   ofAd(i: number): ReadonlySet<string> {
     let set = this.#ofAd[i];
     if (set === undefined) {
@@ -207,17 +319,26 @@ class NodeIndex {
     return set;
   }
 
-  /** Known nodes selected by at least one of a set of advertisements, and the eligible ones among them. */
-  selectedBy(adSet: readonly number[]): { readonly known: readonly string[]; readonly eligible: readonly string[] } {
+  /** Known nodes selected by at least one of a set of advertisements. */
+  selectedBy(adSet: readonly number[]): SelectedNodes {
     const key = adSet.join(',');
     let out = this.#selected.get(key);
     if (out === undefined) {
       const sets = adSet.map((i) => this.ofAd(i));
-      const selected = this.#known.filter((n) => sets.some((s) => s.has(n.name)));
-      out = { known: selected.map((n) => n.name), eligible: selected.filter((n) => this.#eligible(n)).map((n) => n.name) };
+      out = { key, known: this.#known.filter((n) => sets.some((s) => s.has(n.name))).map((n) => n.name) };
       this.#selected.set(key, out);
     }
     return out;
+  }
+
+  /** For one live set: the eligible nodes among a selection (a live speaker, the network available), once per selection. */
+  eligible(live: ReadonlySet<string>): (selected: SelectedNodes) => readonly string[] {
+    const memo = new Map<string, readonly string[]>();
+    return (selected) => {
+      let out = memo.get(selected.key);
+      if (out === undefined) memo.set(selected.key, (out = selected.known.filter((n) => live.has(n) && !this.#networkUnavailable.has(n))));
+      return out;
+    };
   }
 
   /**
@@ -248,62 +369,83 @@ class NodeIndex {
    * running for the IP.
    */
   preferred(group: IPGroup, nodes: readonly string[]): readonly string[] {
-    const scored = [...group.ads].map((i) => this.#scoresOfAd(i)).filter((m) => m.size > 0);
-    if (scored.length === 0 || nodes.length === 0) return nodes;
+    if (nodes.length === 0) return nodes;
+    let scored: ReadonlyMap<string, number>[] | undefined;
+    for (const i of group.ads) {
+      const m = this.#scoresOfAd(i);
+      if (m.size > 0) (scored ??= []).push(m);
+    }
+    if (scored === undefined) return nodes;
     const score = (n: string): number => scored.reduce((sum, m) => sum + (m.get(n) ?? 0), 0);
     const best = Math.max(...nodes.map(score));
     return nodes.filter((n) => score(n) === best);
   }
 }
 
-/** The age of each IP: the oldest createdAt of the services listing it. */
-function ipAges(services: readonly L2ServiceView[]): Map<string, string> {
-  const ages = new Map<string, string>();
-  for (const svc of services) {
-    for (const raw of svc.ips) {
-      const ip = parseIP(raw);
-      if (!ip) continue;
-      const k = ipKey(ip);
-      const age = ages.get(k);
-      if (age === undefined || svc.createdAt < age) ages.set(k, svc.createdAt);
+/**
+ * Rules 1-2 and rule 3's endpoints for each IP of one service, in the order of its
+ * status (each IP once): an entry that is not an IP; one that fails rule 1 or 2 (why);
+ * or one whose IP has a home slot, with the service's claim on it when it has a usable
+ * endpoint (NO_READY_ENDPOINTS is reported otherwise).
+ */
+function claimView(svc: L2ServiceView, basis: Basis): ViewEntry[] {
+  const endpoints = serviceEndpoints(svc);
+  const entries: ViewEntry[] = [];
+  const done = new Set<string>();
+  for (const raw of svc.ips) {
+    const ip = parseIP(raw);
+    const key = ip ? ipKey(ip) : `raw:${raw}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    if (!ip) {
+      entries.push({ raw });
+      continue;
     }
+    const parsed: ParsedIP = { ip, key, text: formatIP(ip), order: ipOrderKey(ip) };
+    const outcome = claimIP(svc, parsed, endpoints, basis);
+    entries.push(typeof outcome === 'string' ? { parsed, reason: outcome } : { parsed, home: outcome.home, claim: outcome.claim });
   }
-  return ages;
+  return entries;
 }
 
-/** Rules 1-3 per (service, IP), grouped by IP (rule 4); what fails a rule is unannounced, with why. */
-function claimIPs(services: readonly L2ServiceView[], config: ConfigIndex, nodes: NodeIndex, unannounced: UnannouncedIP[]): Map<string, IPGroup> {
-  const ages = ipAges(services);
-  const groups = new Map<string, IPGroup>();
-  for (const svc of [...services].sort((a, b) => compare(a.key, b.key))) {
-    const endpoints = serviceEndpoints(svc);
-    const done = new Set<string>();
-    for (const raw of svc.ips) {
-      const ip = parseIP(raw);
-      if (!ip) {
-        if (!done.has(`raw:${raw}`)) unannounced.push({ ip: raw, service: svc.key, reason: `"${raw}" is not an IP address` });
-        done.add(`raw:${raw}`);
-        continue;
-      }
-      const k = ipKey(ip);
-      if (done.has(k)) continue;
-      done.add(k);
-      const text = formatIP(ip);
-      const outcome = claimIP(svc, ip, endpoints, config, nodes, (applicable, selected) => {
-        let group = groups.get(k);
-        if (group === undefined) {
-          group = { ip, text, order: ipOrderKey(ip), age: ages.get(k)!, homeNodes: selected, ads: new Set(applicable), claims: [] };
-          groups.set(k, group);
-        } else {
-          const allowed = new Set(selected);
-          group.homeNodes = group.homeNodes.filter((n) => allowed.has(n));
-          for (const i of applicable) group.ads.add(i);
-        }
-        return group;
-      });
-      if (typeof outcome === 'string') unannounced.push({ ip: text, service: svc.key, reason: outcome });
+/** The groups of rule 4, by ipKey, from every service's entries; what fails is unannounced, with why. */
+function groupClaims(services: readonly L2ServiceView[], entriesOf: (svc: L2ServiceView) => readonly ViewEntry[], unannounced: UnannouncedIP[], hashesOf: (text: string) => Map<string, number>): Map<string, IPGroup> {
+  // An IP's age is the oldest createdAt of the services listing it, whatever their rules say.
+  const ages = new Map<string, string>();
+  for (const svc of services) {
+    for (const e of entriesOf(svc)) {
+      if (e.parsed === undefined) continue;
+      const age = ages.get(e.parsed.key);
+      if (age === undefined || svc.createdAt < age) ages.set(e.parsed.key, svc.createdAt);
     }
   }
+  const groups = new Map<string, IPGroup>();
+  for (const svc of services) {
+    for (const e of entriesOf(svc)) {
+      if (e.parsed === undefined) {
+        unannounced.push({ ip: e.raw, service: svc.key, reason: `"${e.raw}" is not an IP address` });
+        continue;
+      }
+      const p = e.parsed;
+      if (e.home === undefined) {
+        unannounced.push({ ip: p.text, service: svc.key, reason: e.reason });
+        continue;
+      }
+      let group = groups.get(p.key);
+      if (group === undefined) {
+        group = { ip: p.ip, text: p.text, order: p.order, age: ages.get(p.key)!, homeNodes: e.home.selected.known, ads: new Set(e.home.ads), claims: [], hashes: hashesOf(p.text) };
+        groups.set(p.key, group);
+      } else {
+        const allowed = new Set(e.home.selected.known);
+        group.homeNodes = group.homeNodes.filter((n) => allowed.has(n));
+        for (const i of e.home.ads) group.ads.add(i);
+      }
+      if (e.claim) group.claims.push(e.claim);
+      else unannounced.push({ ip: p.text, service: svc.key, reason: NO_READY_ENDPOINTS });
+    }
+  }
+  // Claims in service-key order (the services come in any order).
+  for (const group of groups.values()) if (group.claims.length > 1) group.claims.sort((a, b) => compare(a.service, b.service));
   return groups;
 }
 
@@ -324,18 +466,12 @@ function serviceEndpoints(svc: L2ServiceView): ServiceEndpoints {
 }
 
 /**
- * Rules 1-3 for one (service, IP): the claim, added to the IP's group, or why the IP is
- * not announced for the service. `home` records the IP's group once rules 1-2 hold.
+ * Rules 1-2 and rule 3's endpoints for one (service, IP): the advertisements that apply
+ * and the nodes they select (the IP's home slot), with the service's claim when it has a
+ * usable endpoint; or why the IP is not announced for the service.
  */
-function claimIP(
-  svc: L2ServiceView,
-  ip: IP,
-  endpoints: ServiceEndpoints,
-  config: ConfigIndex,
-  nodes: NodeIndex,
-  home: (applicable: readonly number[], selected: readonly string[]) => IPGroup,
-): Claim | string {
-  const text = formatIP(ip);
+function claimIP(svc: L2ServiceView, p: ParsedIP, endpoints: ServiceEndpoints, { index: config, nodes }: Basis): { home: { ads: readonly number[]; selected: SelectedNodes }; claim?: Claim } | string {
+  const { ip, text } = p;
   // Rule 1: the pool holding the IP. Pools never overlap, so the annotation can only
   // confirm the range lookup; a stale or wrong annotation is ignored.
   const named = svc.poolName !== undefined ? config.poolsByName.get(svc.poolName) : undefined;
@@ -351,48 +487,57 @@ function claimIP(
   if (applicable.length === 0) return `no L2Advertisement of pool ${pool.name} selects this service`;
   // The IP has a home slot from here on, whether or not it can be announced now
   // (rule 5): a service losing its endpoints does not reshuffle the others.
-  const selected = nodes.selectedBy(applicable);
-  const group = home(applicable, selected.known);
-  // Rule 3: endpoints, then candidate nodes.
-  if (endpoints.usable.length === 0) return NO_READY_ENDPOINTS;
-  const base = selected.eligible;
-  const { localNodes, readyNodes } = endpoints;
+  const home = { ads: applicable, selected: nodes.selectedBy(applicable) };
+  // Rule 3, endpoints; the candidate nodes depend on liveness (candidatesOf).
+  if (endpoints.usable.length === 0) return { home };
+  return { home, claim: { service: svc.key, ads: applicable, selected: home.selected, endpoints } };
+}
+
+/** Rule 3's candidates of a claim among the eligible nodes its advertisements select, or why there are none. */
+function candidatesOf(claim: Claim, base: readonly string[], config: ConfigIndex): readonly string[] | string {
+  const { localNodes, readyNodes } = claim.endpoints;
   // Local: nodes with a ready endpoint first. A node whose endpoints are terminating
   // but still serve is a candidate only when no eligible node has a ready one, so a
   // drain or a rollout moves the IP while the old pod still answers what arrives
   // during the move (make-before-break), not after it is gone.
   const ready = readyNodes === undefined ? [] : base.filter((n) => readyNodes.has(n));
   const candidates = localNodes === undefined ? base : ready.length > 0 ? ready : base.filter((n) => localNodes.has(n));
-  if (candidates.length === 0) {
-    const names = applicable.map((i) => config.ads[i]!.name).join(', ');
-    return localNodes === undefined || base.length === 0
-      ? `no eligible node (live speaker, network available, not excluded from load balancers, selected by L2Advertisement ${names})`
-      : 'no eligible node holds a ready endpoint (externalTrafficPolicy Local)';
-  }
-  const claim: Claim = { service: svc.key, ads: applicable, candidates };
-  group.claims.push(claim);
-  return claim;
+  if (candidates.length > 0) return candidates;
+  const names = claim.ads.map((i) => config.ads[i]!.name).join(', ');
+  return localNodes === undefined || base.length === 0
+    ? `no eligible node (live speaker, network available, not excluded from load balancers, selected by L2Advertisement ${names})`
+    : 'no eligible node holds a ready endpoint (externalTrafficPolicy Local)';
 }
 
 /** Rule 4: one candidate set per IP, the intersection over the services sharing it. */
-function candidateSets(groups: ReadonlyMap<string, IPGroup>, unannounced: UnannouncedIP[]): Election[] {
+function candidateSets(groups: readonly IPGroup[], candidatesOfClaim: (claim: Claim) => readonly string[] | string, unannounced: UnannouncedIP[]): Election[] {
   const elections: Election[] = [];
-  for (const group of groups.values()) {
-    if (group.claims.length === 0) continue; // every service on it is reported already
+  for (const group of groups) {
+    const claims: Claim[] = [];
     // Claims arrive in service-key order; the intersection keeps name order.
-    let candidates = group.claims[0]!.candidates;
-    for (const claim of group.claims.slice(1)) {
-      const allowed = new Set(claim.candidates);
-      candidates = candidates.filter((n) => allowed.has(n));
+    let candidates: readonly string[] | undefined;
+    for (const claim of group.claims) {
+      const mine = candidatesOfClaim(claim);
+      if (typeof mine === 'string') {
+        unannounced.push({ ip: group.text, service: claim.service, reason: mine });
+        continue;
+      }
+      claims.push(claim);
+      if (candidates === undefined) candidates = mine;
+      else {
+        const allowed = new Set(mine);
+        candidates = candidates.filter((n) => allowed.has(n));
+      }
     }
+    if (candidates === undefined) continue; // every service on it is reported already
     if (candidates.length === 0) {
-      const keys = group.claims.map((c) => c.service).join(', ');
-      for (const claim of group.claims) {
+      const keys = claims.map((c) => c.service).join(', ');
+      for (const claim of claims) {
         unannounced.push({ ip: group.text, service: claim.service, reason: `the services sharing ${group.text} (${keys}) have no eligible node in common` });
       }
       continue;
     }
-    elections.push({ group, claims: group.claims, candidates });
+    elections.push({ group, claims, candidates });
   }
   return elections;
 }
@@ -405,8 +550,9 @@ type Preferred = (group: IPGroup, nodes: readonly string[]) => readonly string[]
  * order (after the highest preferredNodeSelectors score): stateless and agreed by every
  * speaker, but uneven (with 10 nodes and 1,000 IPs a node is up to 29 IPs away from
  * the mean; bench/l2-spread.ts). ferrolb keeps the hash order as the tie-break
- * and fixes every node's load in advance, in two steps, so that the spread is even to
- * within one IP and speaker restarts and node failures move no other IP:
+ * and fixes every node's load in advance, in two steps (placeHomes, then serve), so
+ * that the spread is even to within one IP and speaker restarts and node failures move
+ * no other IP:
  *
  * 1. Homes (stable facts only: services, their ages and IPs, the configuration, Node
  *    objects and their labels; never liveness, NetworkUnavailable or endpoints). An
@@ -464,30 +610,36 @@ type Preferred = (group: IPGroup, nodes: readonly string[]) => readonly string[]
  *   only among nodes of equal score.
  *
  * Deterministic: every input is in the shared snapshot and every tie has a total order.
- * Cost: one sha256 per (IP, home node), one more per (displaced IP, candidate), a
- * linear scan per IP, and two sorts of the IPs.
+ * Cost: one sha256 per (IP, home node), one more per (displaced IP, candidate), each
+ * kept while the IP is in use (L2Planner), a linear scan per IP, and two sorts of the
+ * IPs.
+ *
+ * Step 1: the home of each IP with home nodes, by IPGroup.order.
  */
-function elect(groups: readonly IPGroup[], elections: readonly Election[], preferred: Preferred): Map<string, string> {
-  // Step 1: homes, among the best-scored home nodes, under the two-level caps.
+function placeHomes(groups: readonly IPGroup[], preferred: Preferred): Map<string, string> {
   const homed = groups
     .map((g) => ({ g, nodes: preferred(g, g.homeNodes) }))
     .filter((x) => x.nodes.length > 0)
     .sort((a, b) => compare(a.g.age, b.g.age) || a.nodes.length - b.nodes.length || compare(a.g.order, b.g.order));
-  const homeNodes = [...new Set(homed.flatMap((x) => x.nodes))].sort(compare);
-  const base = homeNodes.length === 0 ? 0 : Math.floor(homed.length / homeNodes.length);
-  const extras = homed.length - base * homeNodes.length; // nodes that may hold base + 1
+  const homeNodes = new Set<string>();
+  for (const x of homed) for (const n of x.nodes) homeNodes.add(n);
+  const base = homeNodes.size === 0 ? 0 : Math.floor(homed.length / homeNodes.size);
+  const extras = homed.length - base * homeNodes.size; // nodes that may hold base + 1
   let full = 0; // nodes holding more than base
   const homes = new Map<string, string>();
   const homeLoads = new Map<string, number>();
   for (const { g, nodes } of homed) {
-    const node = pick(nodes, g.text, homeLoads, (_n, load) => load < base || (load === base && full < extras));
+    const node = pick(nodes, g, homeLoads, (load) => load < base || (load === base && full < extras));
     const load = (homeLoads.get(node) ?? 0) + 1;
     homeLoads.set(node, load);
     if (load === base + 1) full++;
     homes.set(g.order, node);
   }
+  return homes;
+}
 
-  // Step 2: serving nodes.
+/** Step 2 (see placeHomes): the serving node of each elected IP, by IPGroup.order. */
+function serve(elections: readonly Election[], homes: ReadonlyMap<string, string>, preferred: Preferred): Map<string, string> {
   const winners = new Map<string, string>();
   const loads = new Map<string, number>();
   const candidates = new Set<string>();
@@ -510,7 +662,7 @@ function elect(groups: readonly IPGroup[], elections: readonly Election[], prefe
   for (const n of candidates) if ((loads.get(n) ?? 0) > floor) above++;
   displaced.sort((a, b) => compare(a.e.group.age, b.e.group.age) || a.nodes.length - b.nodes.length || compare(a.e.group.order, b.e.group.order));
   for (const { e, nodes } of displaced) {
-    const node = pick(nodes, e.group.text, loads, (_n, load) => load < floor || (load === floor && above < over));
+    const node = pick(nodes, e.group, loads, (load) => load < floor || (load === floor && above < over));
     const load = (loads.get(node) ?? 0) + 1;
     loads.set(node, load);
     if (load === floor + 1) above++;
@@ -520,26 +672,58 @@ function elect(groups: readonly IPGroup[], elections: readonly Election[], prefe
 }
 
 /**
- * The first of `nodes` in hash order for `ip` whose load `room` accepts; if none, the
- * least loaded, first in hash order among equals.
+ * The first of `nodes` in hash order for the group's IP whose load `room` accepts; if
+ * none, the least loaded, first in hash order among equals.
  */
-function pick(nodes: readonly string[], ip: string, loads: ReadonlyMap<string, number>, room: (node: string, load: number) => boolean): string {
-  let first: { node: string; hash: string } | undefined;
-  let least: { node: string; hash: string; load: number } | undefined;
+function pick(nodes: readonly string[], group: IPGroup, loads: ReadonlyMap<string, number>, room: (load: number) => boolean): string {
+  let first: { node: string; rank: number } | undefined;
+  let least: { node: string; rank: number; load: number } | undefined;
   for (const node of nodes) {
-    const hash = electionHash(node, ip);
+    let rank = group.hashes.get(node);
+    if (rank === undefined) group.hashes.set(node, (rank = hashRank(node, group.text)));
     const load = loads.get(node) ?? 0;
-    if (room(node, load) && (first === undefined || hashBefore(hash, node, first.hash, first.node))) first = { node, hash };
-    if (least === undefined || load < least.load || (load === least.load && hashBefore(hash, node, least.hash, least.node))) {
-      least = { node, hash, load };
+    if (room(load) && (first === undefined || hashBefore(group.text, rank, node, first.rank, first.node))) first = { node, rank };
+    if (least === undefined || load < least.load || (load === least.load && hashBefore(group.text, rank, node, least.rank, least.node))) {
+      least = { node, rank, load };
     }
   }
   return (first ?? least)!.node;
 }
 
-/** Hash order, ties (never seen in practice) by node name. */
-function hashBefore(hashA: string, nodeA: string, hashB: string, nodeB: string): boolean {
-  return (compare(hashA, hashB) || compare(nodeA, nodeB)) < 0;
+/**
+ * The first 28 bits of electionHash(node, ip): a small integer (V8 stores it unboxed),
+ * so that the hashes kept for every (IP, node) cost a map entry each, not a 64-byte
+ * string. Hash order is this rank, then the whole hash when two ranks are equal.
+ */
+function hashRank(node: string, ip: string): number {
+  return Number.parseInt(electionHash(node, ip).slice(0, 7), 16);
+}
+
+/** Hash order for `ip` (by rank, then by the whole hash), ties (never seen in practice) by node name. */
+function hashBefore(ip: string, rankA: number, nodeA: string, rankB: number, nodeB: string): boolean {
+  if (rankA !== rankB) return rankA < rankB;
+  return (compare(electionHash(nodeA, ip), electionHash(nodeB, ip)) || compare(nodeA, nodeB)) < 0;
+}
+
+/** The same elements in the same order (identity). */
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The same node views in the same order: equal names, conditions and labels. */
+function sameNodeViews(a: readonly NodeView[], b: readonly NodeView[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (x.name !== y.name || x.networkUnavailable !== y.networkUnavailable) return false;
+    const kx = Object.keys(x.labels);
+    if (kx.length !== Object.keys(y.labels).length || kx.some((k) => x.labels[k] !== y.labels[k])) return false;
+  }
+  return true;
 }
 
 /**

@@ -7,7 +7,7 @@
 // node beyond what it has (the planner is deterministic, and the speaker uses a standby
 // only while nothing else changed). The full plan, which follows in the same turn of the
 // event loop, settles the rest (what a death takes from this node, if anything).
-import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from './l2-plan.ts';
+import { L2Planner, type IPAnnouncement, type L2Plan, type L2PlanInput } from './l2-plan.ts';
 
 /** Peer -> the announcements this node would add if that peer left the live set. */
 export type Standby = ReadonlyMap<string, readonly IPAnnouncement[]>;
@@ -17,14 +17,15 @@ export type Standby = ReadonlyMap<string, readonly IPAnnouncement[]>;
  * left the live set: one whole plan per step. The speaker takes one step per turn of its
  * event loop (with 10,000 services a plan is about a second of CPU here, and all of them
  * at once were a stall past the heartbeat runway: docs/BENCHMARKS.md "Footprint").
- * `current`: planL2(input), which the caller already has.
+ * `current`: planL2(input), which the caller already has; `planner`: the caller's, so
+ * that every step reuses the part of the plan liveness does not change (L2Planner).
  */
-export function* standbySteps(input: L2PlanInput, node: string, current: L2Plan = planL2(input)): Generator<[peer: string, gained: IPAnnouncement[]]> {
+export function* standbySteps(input: L2PlanInput, node: string, current?: L2Plan, planner = new L2Planner()): Generator<[peer: string, gained: IPAnnouncement[]]> {
   const mineIn = (plan: L2Plan) => new Map(plan.announcements.filter((a) => a.node === node).map((a) => [a.ip, a]));
-  const now = mineIn(current);
+  const now = mineIn(current ?? planner.plan(input));
   for (const peer of [...input.liveNodes].filter((n) => n !== node).sort()) {
     const without = new Set([...input.liveNodes].filter((n) => n !== peer));
-    yield [peer, [...mineIn(planL2({ ...input, liveNodes: without })).values()].filter((a) => !now.has(a.ip))];
+    yield [peer, [...mineIn(planner.plan({ ...input, liveNodes: without })).values()].filter((a) => !now.has(a.ip))];
   }
 }
 

@@ -21,7 +21,7 @@ import type { Config } from '../config/model.ts';
 import { formatConfigError } from '../config/errors.ts';
 import type { Logger } from '../observability/logging.ts';
 import type { SpeakerMetrics } from '../observability/metrics.ts';
-import { planL2, type IPAnnouncement, type L2Plan, type L2PlanInput } from '../planning/l2-plan.ts';
+import { L2Planner, type IPAnnouncement, type L2Plan, type L2PlanInput } from '../planning/l2-plan.ts';
 import { singleDeparture, standbySteps, type Standby } from '../planning/standby.ts';
 import { nodeExcluded, nodeViewFromObject, serviceViewFromObjects, type EndpointSliceObject, type L2ServiceView, type NodeObject } from '../api/cluster-view.ts';
 import { projectEndpointSlice, projectNode, projectService, sliceServiceKey } from '../api/projection.ts';
@@ -92,6 +92,8 @@ export class Speaker {
   #views = new Map<string, ViewSource>();
   /** When the last plan started and how long it took: the pacing of the next (plan-pacing.ts). */
   #lastPlanRun: LastPlan | undefined;
+  /** Keeps what liveness does not change between plans (a membership change, the standby, a failover reuse it). */
+  readonly #planner = new L2Planner();
   #settleTimer: Timer | undefined;
   #synced = false;
   #stopped = false;
@@ -394,7 +396,7 @@ export class Speaker {
       const input = this.#planInput();
       const current = this.#lastPlan;
       if (!input || !current) return;
-      const steps = standbySteps(input, this.#opts.node, current);
+      const steps = standbySteps(input, this.#opts.node, current, this.#planner);
       const takeovers = new Map<string, IPAnnouncement[]>();
       const step = () => {
         this.#standbyTimer = undefined;
@@ -426,7 +428,7 @@ export class Speaker {
 
   #planFrom(input: L2PlanInput): void {
     const { config, services } = input;
-    const plan = planL2(input);
+    const plan = this.#planner.plan(input);
     this.#lastPlan = plan;
     this.#standby = undefined;
     this.#scheduleStandby();
