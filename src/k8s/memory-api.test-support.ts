@@ -106,6 +106,11 @@ export class MemoryAPI {
   readonly requests: string[] = [];
   /** Requests answered with an error status until each rule's `times` runs out. */
   readonly refusals: Refusal[] = [];
+  /** Each request is answered this much later (for tests of requests in flight). */
+  delayMs = 0;
+  /** The most requests (watches excluded) answered at once while delayMs > 0. */
+  maxInFlight = 0;
+  #inFlight = 0;
 
   private constructor() {
     this.#server = createServer((req, res) => this.#handle(req, res));
@@ -201,6 +206,11 @@ export class MemoryAPI {
     this.requests.push(`${method} ${url.pathname}${url.search}`);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    if (this.delayMs > 0 && !url.searchParams.has('watch')) {
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.#inFlight);
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      this.#inFlight--;
+    }
     const refusal = this.refusals.find((r) => r.times > 0 && r.method === method && r.path.test(url.pathname));
     if (refusal) {
       refusal.times--;
