@@ -30,7 +30,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { kubectl, kubectlJson, labOk, lab, acquireLock, releaseLock, stateDir, sleep } from '../test/helpers/lab.ts';
+import { kubectl, kubectlJson, labOk, stateDir, sleep, holdLabForRun } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
 import { startSpeaker } from '../lab/src/ferrolb.ts';
@@ -133,7 +133,9 @@ async function scenario(s: Scenario, drain: number, ip: string): Promise<{ faile
   return { ...o, tookMs: t1 - t0 };
 }
 
-acquireLock();
+const teardown = holdLabForRun(() => {
+  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
+});
 const summary: string[] = [];
 try {
   for (const kind of ROUTERS) {
@@ -181,7 +183,5 @@ spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, p
   }
   console.log(`\nsummary (failed requests at 100 requests/s, new connection each):\n${summary.join('\n')}`);
 } finally {
-  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
-  lab(['down'], 60_000);
-  releaseLock();
+  teardown();
 }

@@ -12,7 +12,7 @@ import { WatchedResource } from '../src/k8s/informer.ts';
 import { realClock } from '../src/time/clock.ts';
 import type { V1Service } from '../src/api/service.ts';
 import { cpuTicks, inParallel } from './proc.ts';
-import { kubectl, labOk, lab, repoDir, acquireLock, releaseLock } from '../test/helpers/lab.ts';
+import { kubectl, labOk, lab, repoDir, holdLabForRun } from '../test/helpers/lab.ts';
 
 const arg = process.argv.indexOf('--services');
 const COUNTS = (arg > 0 ? process.argv[arg + 1]! : '1000,10000').split(',').map(Number);
@@ -105,7 +105,7 @@ async function run(count: number, admin: KubeClient): Promise<void> {
 }
 
 // The lab is one per machine: wait for tests that hold it.
-acquireLock();
+const teardown = holdLabForRun();
 const up = lab(['up', '--nodes', '1', '--real-nodes', '0'], 180_000);
 try {
   if (up.status !== 0) throw new Error(`lab up failed: ${up.stderr}`);
@@ -117,6 +117,5 @@ try {
   for (const n of COUNTS) await run(n, admin);
   admin.close();
 } finally {
-  lab(['down'], 120_000);
-  releaseLock();
+  teardown();
 }

@@ -32,7 +32,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { acquireLock, applyYaml, freshFerrolbLab, kubectl, kubectlJson, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
+import { applyYaml, freshFerrolbLab, kubectl, kubectlJson, lab, labOk, sleep, stateDir, holdLabForRun } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
 import { startSpeaker } from '../lab/src/ferrolb.ts';
@@ -177,7 +177,10 @@ async function round(scenario: Scenario, victim: 'owner' | 'stand-in', node: str
   };
 }
 
-acquireLock();
+const teardown = holdLabForRun(() => {
+  // BENCH_LOGS=DIR keeps the lab's logs (they go with `lab down`) for a look afterwards.
+  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
+});
 try {
   freshFerrolbLab(NODE_COUNT);
   const pool = `apiVersion: metallb.io/v1beta1
@@ -231,8 +234,5 @@ spec:
   }
   console.log(`\nsummary (externalTrafficPolicy ${POLICY}):\n${summary.join('\n')}`);
 } finally {
-  // BENCH_LOGS=DIR keeps the lab's logs (they go with `lab down`) for a look afterwards.
-  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
-  lab(['down'], 60_000);
-  releaseLock();
+  teardown();
 }

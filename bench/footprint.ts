@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient } from '../src/k8s/client.ts';
 import { loadKubeconfig } from '../src/k8s/kubeconfig.ts';
-import { labOk, lab, acquireLock, releaseLock, stateDir, sleep, repoDir, kubectl } from '../test/helpers/lab.ts';
+import { labOk, stateDir, sleep, repoDir, kubectl, holdLabForRun } from '../test/helpers/lab.ts';
 import { buildRealNodeInputs, ferrolbRunning, kubectlStdin } from '../test/helpers/realnodes.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { nodeHost } from '../lab/src/layout.ts';
@@ -254,14 +254,14 @@ async function measure(count: number): Promise<string[]> {
   return lines;
 }
 
-acquireLock();
+const teardown = holdLabForRun(() => {
+  // BENCH_LOGS=DIR keeps the lab's logs (they go with `lab down`), e.g. with
+  // FERROLB_V8_FLAGS='... --trace-gc' to see when the processes collect.
+  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
+});
 try {
   for (const count of COUNTS) for (const line of await measure(count)) console.log(line);
 } finally {
   reader?.close();
-  // BENCH_LOGS=DIR keeps the lab's logs (they go with `lab down`), e.g. with
-  // FERROLB_V8_FLAGS='... --trace-gc' to see when the processes collect.
-  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
-  lab(['down'], 60_000);
-  releaseLock();
+  teardown();
 }

@@ -17,7 +17,7 @@
 // It brings the lab up, runs, and brings it down again.
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { acquireLock, applyYaml, freshFerrolbLab, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
+import { applyYaml, freshFerrolbLab, labOk, sleep, stateDir, holdLabForRun } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { Kube } from '../lab/src/kube.ts';
 import { tlsMaterial } from '../lab/src/certs.ts';
@@ -63,7 +63,9 @@ async function createServices(n: number): Promise<void> {
   }
 }
 
-acquireLock();
+const teardown = holdLabForRun(() => {
+  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
+});
 try {
   freshFerrolbLab(NODE_COUNT);
   applyYaml(`apiVersion: metallb.io/v1beta1
@@ -118,8 +120,6 @@ spec:
   console.log(`${victim} held ${held.size} IPs; link cut; within 6 s ${delays.length} of them were announced from another MAC (${frames} advertisements from the others in all)`);
   if (delays.length > 0) console.log(`delay from the cut to each IP's first advertisement: ${percentiles(delays)}`);
 } finally {
-  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
   client?.close();
-  lab(['down'], 60_000);
-  releaseLock();
+  teardown();
 }

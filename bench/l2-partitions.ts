@@ -12,7 +12,7 @@
 // down` undo every fault.
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { acquireLock, applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, releaseLock, sleep, stateDir } from '../test/helpers/lab.ts';
+import { applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, sleep, stateDir, holdLabForRun } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { irregularRuns, probesFrom, summarize, type AnnouncerSummary, type Probe } from './announcers.ts';
 
@@ -105,7 +105,9 @@ const faultText: Record<Scenario, (o: string, a: string) => string> = {
 const row = (s: Scenario, text: string, r: AnnouncerSummary) =>
   `| ${s} | ${text} | ${r.probes} | ${r.one} | ${r.none} | ${r.several} | ${r.longestSeveralMs.toFixed(0)} | ${r.longestNoneMs.toFixed(0)} | ${r.moves} |`;
 
-acquireLock();
+const teardown = holdLabForRun(() => {
+  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
+});
 try {
   freshFerrolbLab(NODE_COUNT);
   applyYaml(`apiVersion: metallb.io/v1beta1
@@ -149,7 +151,5 @@ spec:
   }
 } finally {
   lab(['heal']);
-  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
-  lab(['down'], 60_000);
-  releaseLock();
+  teardown();
 }

@@ -14,7 +14,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { acquireLock, applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, loggedMemberSets, releaseLock, sleep, speakerLog, stateDir } from '../test/helpers/lab.ts';
+import { applyYaml, freshFerrolbLab, kubectlJson, lab, labOk, loggedMemberSets, sleep, speakerLog, stateDir, holdLabForRun } from '../test/helpers/lab.ts';
 import { waitFor } from '../lab/src/run.ts';
 import { Kube } from '../lab/src/kube.ts';
 import { tlsMaterial } from '../lab/src/certs.ts';
@@ -70,7 +70,9 @@ async function apiWriter(until: number): Promise<number> {
   return writes;
 }
 
-acquireLock();
+const teardown = holdLabForRun(() => {
+  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
+});
 const load: ChildProcess[] = [];
 try {
   freshFerrolbLab(NODE_COUNT);
@@ -134,7 +136,5 @@ spec:
 } finally {
   for (const p of load) p.kill('SIGKILL');
   spawnSync('pkill', ['-KILL', '-x', 'stress-ng']);
-  if (process.env['BENCH_LOGS']) spawnSync('cp', ['-r', `${stateDir}/logs`, process.env['BENCH_LOGS']]);
-  lab(['down'], 60_000);
-  releaseLock();
+  teardown();
 }

@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { kubectl, kubectlJson, labOk, acquireLock, releaseLock, repoDir, stateDir, sleep, eventually } from '../test/helpers/lab.ts';
+import { kubectl, kubectlJson, labOk, repoDir, stateDir, sleep, eventually, holdLabForRun } from '../test/helpers/lab.ts';
 import { buildRealNodeInputs, configureL2AndBGP, helm, ingressIP, podReady, routerRoute, wgetFromClient, type Pod } from '../test/helpers/realnodes.ts';
 import { outage, type ProbeResult } from './outage.ts';
 import { ipMonitor, probe } from './probe.ts';
@@ -170,15 +170,15 @@ async function round(n: number, tag: string, ips: { l2: string; bgp: string }, m
   console.log(`  paths: ${paths.stop(t0).join('; ') || 'no change'}`);
 }
 
-acquireLock();
+const teardown = holdLabForRun(() => {
+  // The lab's logs and the pods' (the speakers' and the controller's, on the real nodes).
+  const keep = process.env['BENCH_LOGS'];
+  if (keep) spawnSync('sh', ['-c', `cp -r ${stateDir}/logs "$1" && for d in ${stateDir}/nodes/*/pod-logs; do cp -r "$d" "$1/$(basename "$(dirname "$d")")-pod-logs"; done`, 'sh', keep]);
+});
 try {
   const ips = await setUp();
   const macs = nodeMacs();
   for (let n = 1; n <= ROUNDS; n++) await round(n, n % 2 === 1 ? 'next' : 'dev', ips, macs);
 } finally {
-  // The lab's logs and the pods' (the speakers' and the controller's, on the real nodes).
-  const keep = process.env['BENCH_LOGS'];
-  if (keep) spawnSync('sh', ['-c', `cp -r ${stateDir}/logs "$1" && for d in ${stateDir}/nodes/*/pod-logs; do cp -r "$d" "$1/$(basename "$(dirname "$d")")-pod-logs"; done`, 'sh', keep]);
-  labOk(['down'], 60_000);
-  releaseLock();
+  teardown();
 }

@@ -129,6 +129,37 @@ export function eventually<T>(what: string, timeoutMs: number, check: () => T | 
 }
 
 /** Cross-process lock so lab test files never overlap; bounded wait (10 minutes). */
+/**
+ * For a benchmark that holds the lab for its whole run: takes the lock and returns the
+ * teardown (`beforeDown`, e.g. copying the logs, then `lab down` and the lock released)
+ * for its finally block, and runs the same teardown on SIGINT or SIGTERM (a ^C, a
+ * `timeout`), which a finally block never sees: no lab outlives its benchmark.
+ */
+export function holdLabForRun(beforeDown: () => void = () => {}): () => void {
+  acquireLock();
+  let held = true;
+  const teardown = () => {
+    if (!held) return;
+    held = false;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    try {
+      beforeDown();
+    } finally {
+      lab(['down'], 120_000);
+      releaseLock();
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`${signal}: bringing the lab down\n`);
+    teardown();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return teardown;
+}
+
 export function acquireLock(): void {
   const deadline = Date.now() + 10 * 60_000;
   for (let i = 0; i < 6000 && Date.now() < deadline; i++) {
