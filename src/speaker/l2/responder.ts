@@ -276,7 +276,11 @@ export class L2Responder {
   #scan(): void {
     if (this.#stopped) return;
     this.#rescan?.cancel();
-    this.#changeAnswering(() => (this.#links = this.#holdReturningLinks((this.#opts.readLinks ?? readLinks)())));
+    const links = this.#holdReturningLinks((this.#opts.readLinks ?? readLinks)());
+    // Nothing to redo while the links are as they were and every socket is open: with
+    // thousands of IPs, recomputing every (IP, interface) pair each second was most of
+    // an idle speaker's work.
+    if (!sameLinks(links, this.#links) || this.#openFailures.size > 0) this.#changeAnswering(() => (this.#links = links));
     const now = this.#opts.clock.now();
     const next = Math.min(this.#opts.rescanInterval ?? 1000, ...[...this.#held.values()].map((h) => h.until - now));
     this.#rescan = this.#opts.clock.setTimeout(() => this.#scan(), Math.max(0, next));
@@ -692,4 +696,12 @@ function summary(keys: readonly string[]): { count: number; pairs: string[]; mor
 function splitKey(key: string): [string, string] {
   const i = key.lastIndexOf('%');
   return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** The same links, field by field, in the same order. */
+function sameLinks(a: readonly Link[], b: readonly Link[]): boolean {
+  return a.length === b.length && a.every((x, i) => {
+    const y = b[i]!;
+    return x.name === y.name && x.mac === y.mac && x.flags === y.flags && x.type === y.type && x.master === y.master && x.carrier === y.carrier;
+  });
 }
