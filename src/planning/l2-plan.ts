@@ -188,12 +188,8 @@ export class L2Planner {
     const was = this.#stable;
     const sameBasis = was !== undefined && was.config === input.config && sameNodeViews(was.nodeViews, input.nodes);
     if (sameBasis && sameElements(was.services, input.services)) return was;
-    let basis: Basis = was!;
-    if (!sameBasis) {
-      const index = indexConfig(input.config);
-      basis = { index, nodes: new NodeIndex(input.nodes, index.ads) };
-      this.#views = new Map();
-    }
+    if (!sameBasis) this.#views = new Map();
+    const basis: Basis = sameBasis ? was : indexBasis(input);
     // Both caches keep only what this input has, so they never outgrow one plan.
     const before = this.#views;
     const views = new Map<L2ServiceView, readonly ViewEntry[]>();
@@ -220,6 +216,11 @@ export class L2Planner {
 interface Basis {
   readonly index: ConfigIndex;
   readonly nodes: NodeIndex;
+}
+
+function indexBasis(input: L2PlanInput): Basis {
+  const index = indexConfig(input.config);
+  return { index, nodes: new NodeIndex(input.nodes, index.ads) };
 }
 
 function stablePart(input: L2PlanInput, basis: Basis, entriesOf: (svc: L2ServiceView) => readonly ViewEntry[], hashesOf: (text: string) => Map<string, number>): StablePart {
