@@ -10,6 +10,9 @@
 //
 // The npm script runs it with the daemons' V8 flags (bin/ferrolb.js: no optimising
 // compilers, size over speed), as the speaker runs the plan.
+// Then the BGP plan of one node (one peer, one advertisement, the same services), from
+// nothing and with the speaker's BGPPlanner after one service changed.
+//
 // Fixed inputs (no randomness), so two builds compare on the same work. Wall time on
 // a shared machine: run it twice, and on a quiet machine when comparing builds.
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -19,6 +22,7 @@ import type { L2ServiceView, NodeView } from '../src/api/cluster-view.ts';
 import { isAddressEntryError, parseAddressEntry } from '../src/net/range.ts';
 import { L2Planner, planL2, type L2PlanInput } from '../src/planning/l2-plan.ts';
 import { standbySteps } from '../src/planning/standby.ts';
+import { BGPPlanner, planBGP } from '../src/planning/bgp-plan.ts';
 
 const { values: args } = parseArgs({
   options: { services: { type: 'string', default: '200,1000,10000' }, nodes: { type: 'string', default: '3,10' }, rounds: { type: 'string', default: '7' } },
@@ -36,6 +40,13 @@ const CONFIG: Config = {
   bgpAdvertisements: [],
   bgpPeers: [],
   bfdProfiles: [],
+};
+// The BGP table: one peer, one advertisement for the pool (/32 routes, no communities).
+const BGP_CONFIG: Config = {
+  ...CONFIG,
+  l2Advertisements: [],
+  bgpAdvertisements: [{ name: 'all', aggregationLength: 32, aggregationLengthV6: 128, communities: [], ipAddressPools: [], ipAddressPoolSelectors: [], nodeSelectors: [], peers: [], serviceSelectors: [] }],
+  bgpPeers: [{ name: 'tor', myASN: 64513, peerASN: 64512, peerAddress: '198.18.0.1', peerPort: 179, holdTime: 90, keepaliveTime: 30, ebgpMultiHop: false, enableGracefulRestart: false, nodeSelectors: [], dualStackAddressFamily: false }],
 };
 
 function world(services: number, nodeCount: number): L2PlanInput {
@@ -115,4 +126,22 @@ for (const nodeCount of list(args.nodes)) {
     });
     console.log(`| ${services} | ${nodeCount} | ${fmt(fresh)} | ${fmt(informer)} | ${fmt(failover)} | ${fmt(standby)} |`);
   }
+}
+
+console.log(`\n| services | BGP plan from nothing (planBGP) | BGP plan after one service changed (BGPPlanner) |`);
+console.log(`|---:|---:|---:|`);
+for (const services of list(args.services)) {
+  const input = world(services, 3);
+  const node = input.nodes[0]!;
+  const fresh = await measure(rounds, () => planBGP({ config: BGP_CONFIG, services: input.services, node }));
+  const planner = new BGPPlanner();
+  planner.plan({ config: BGP_CONFIG, services: input.services, node });
+  let flip = 0;
+  const informer = await measure(rounds, () => {
+    const views = [...input.services];
+    const k = flip++ % views.length;
+    views[k] = { ...views[k]!, labels: { flip: String(flip) } };
+    planner.plan({ config: BGP_CONFIG, services: views, node });
+  });
+  console.log(`| ${services} | ${fmt(fresh)} | ${fmt(informer)} |`);
 }

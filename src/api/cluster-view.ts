@@ -23,6 +23,14 @@ export function nodeExcluded(node: NodeView): boolean {
   return Object.hasOwn(node.labels, EXCLUDE_FROM_LB_LABEL);
 }
 
+/** Equal node views (name, condition, labels): the planners keep their work while the nodes are equal. */
+export function sameNodeView(a: NodeView, b: NodeView): boolean {
+  if (a === b) return true;
+  if (a.name !== b.name || a.networkUnavailable !== b.networkUnavailable) return false;
+  const keys = Object.keys(a.labels);
+  return keys.length === Object.keys(b.labels).length && keys.every((k) => a.labels[k] === b.labels[k]);
+}
+
 export interface EndpointView {
   readonly nodeName?: string;
   readonly ready: boolean;

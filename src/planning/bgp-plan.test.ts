@@ -6,7 +6,12 @@ import { buildConfig } from '../config/build.ts';
 import { parseDocuments } from '../config/load.ts';
 import type { Config } from '../config/model.ts';
 import type { L2ServiceView, NodeView } from '../api/cluster-view.ts';
-import { planBGP, peersOf } from './bgp-plan.ts';
+import fc from 'fast-check';
+import { advertisementSelectsPool, poolContains } from '../config/select.ts';
+import { anySelectorMatches } from '../api/selector.ts';
+import { formatIP, ipFromValue, parseIP } from '../net/ip.ts';
+import { maskIP } from '../net/range.ts';
+import { BGPPlanner, planBGP, peersOf, type PeerRoutes, type RouteAttributes } from './bgp-plan.ts';
 
 function config(yaml: string): Config {
   const built = buildConfig(parseDocuments(yaml, 'test.yaml').documents);
@@ -116,4 +121,105 @@ spec: {ipAddressPools: [pool-a], nodeSelectors: [{matchLabels: {rack: "2"}}], se
     assert.deepEqual(planBGP({ config: c, node: excluded, services: [] }).map((p) => p.peer.name), ['tor-1', 'tor-rack2']);
   }
   assert.deepEqual(on(NODE2, service('ns/a', ['203.0.113.1'], { labels })), [], 'an IP in no pool');
+});
+
+/**
+ * The rules of docs/COMPATIBILITY.md "Speaker, BGP mode" applied directly, service by
+ * service and advertisement by advertisement, with no memory: the oracle for BGPPlanner.
+ */
+function model(config: Config, services: readonly L2ServiceView[], node: NodeView): Map<string, Map<string, { attrs: RouteAttributes; services: string[] }>> {
+  const out = new Map<string, Map<string, { attrs: RouteAttributes; services: string[] }>>();
+  const peers = peersOf(config, node);
+  for (const p of peers) out.set(p.name, new Map());
+  if (node.networkUnavailable || 'node.kubernetes.io/exclude-from-external-load-balancers' in node.labels) return out;
+  for (const svc of services) {
+    const usable = svc.endpoints.filter((e) => e.ready || e.serving);
+    if (usable.length === 0 || (svc.externalTrafficPolicy === 'Local' && !usable.some((e) => e.nodeName === node.name))) continue;
+    for (const text of svc.ips) {
+      const ip = parseIP(text);
+      const pool = ip && config.pools.find((p) => poolContains(p, ip));
+      if (!ip || !pool) continue;
+      for (const ad of config.bgpAdvertisements) {
+        if (!advertisementSelectsPool(ad, pool) || (ad.serviceSelectors.length > 0 && !anySelectorMatches(ad.serviceSelectors, svc.labels)) || (ad.nodeSelectors.length > 0 && !anySelectorMatches(ad.nodeSelectors, node.labels))) continue;
+        const length = ip.family === 'IPv4' ? ad.aggregationLength : ad.aggregationLengthV6;
+        const prefix = `${formatIP(ipFromValue(ip.family, maskIP(ip, length).network))}/${length}`;
+        for (const peer of peers) {
+          if (ad.peers.length > 0 && !ad.peers.includes(peer.name)) continue;
+          const routes = out.get(peer.name)!;
+          const was = routes.get(prefix) ?? { attrs: { communities: [], largeCommunities: [] }, services: [] };
+          const communities = new Set(was.attrs.communities);
+          const large = new Map(was.attrs.largeCommunities.map((c) => [`${c.globalAdmin}:${c.localData1}:${c.localData2}`, c]));
+          for (const c of ad.communities) {
+            if (c.kind === 'standard') communities.add(c.value);
+            else large.set(`${c.globalAdmin}:${c.localData1}:${c.localData2}`, { globalAdmin: c.globalAdmin, localData1: c.localData1, localData2: c.localData2 });
+          }
+          const prefs = [was.attrs.localPref, ad.localPref].filter((x): x is number => x !== undefined);
+          const attrs: RouteAttributes = {
+            ...(prefs.length > 0 ? { localPref: Math.max(...prefs) } : {}),
+            communities: [...communities].sort((a, b) => a - b),
+            largeCommunities: [...large.keys()].sort().map((k) => large.get(k)!),
+          };
+          routes.set(prefix, { attrs, services: [...new Set([...was.services, svc.key])].sort() });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function asModel(plan: readonly PeerRoutes[]): ReturnType<typeof model> {
+  return new Map(plan.map((p) => [p.peer.name, new Map([...p.routes].map(([prefix, attrs]) => [prefix, { attrs, services: [...(p.services.get(prefix) ?? [])] }]))]));
+}
+
+test('BGPPlanner: the model\'s plan after every change of any sequence of services, nodes and configurations', () => {
+  const ADS = [
+    `apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: a, namespace: metallb-system}
+spec: {ipAddressPools: [pool-a]}
+`,
+    `apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: agg, namespace: metallb-system}
+spec: {ipAddressPoolSelectors: [{matchLabels: {tier: web}}], aggregationLength: 24, aggregationLengthV6: 64, communities: ["65535:65281", "large:64512:1:2"], localPref: 200, peers: [tor-1]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: host, namespace: metallb-system}
+spec: {communities: ["64512:100"], localPref: 100, nodeSelectors: [{matchLabels: {rack: "2"}}], serviceSelectors: [{matchLabels: {expose: bgp}}]}
+`,
+  ];
+  const configs = ADS.map((ads) => config(`${BASE}---\n${ads}`));
+  const NODES: NodeView[] = [NODE1, NODE2, { ...NODE2, networkUnavailable: true }, { ...NODE2, labels: { ...NODE2.labels, 'node.kubernetes.io/exclude-from-external-load-balancers': '' } }];
+  const arbService = fc.record({
+    ips: fc.array(fc.oneof(fc.nat(255).map((i) => `198.18.1.${i}`), fc.nat(255).map((i) => `198.18.2.${i}`), fc.nat(15).map((i) => `2001:db8:18:1::${i.toString(16)}`), fc.constant('203.0.113.9'), fc.constant('garbage')), { minLength: 1, maxLength: 3 }),
+    bgp: fc.boolean(),
+    local: fc.boolean(),
+    endpoints: fc.array(fc.record({ node: fc.constantFrom('node-1', 'node-2'), ready: fc.boolean(), serving: fc.boolean() }), { maxLength: 3 }),
+  });
+  const view = (i: number, s: { ips: string[]; bgp: boolean; local: boolean; endpoints: { node: string; ready: boolean; serving: boolean }[] }): L2ServiceView =>
+    service(`ns/s${i}`, s.ips, { labels: s.bgp ? { expose: 'bgp' } : {}, externalTrafficPolicy: s.local ? 'Local' : 'Cluster', endpoints: s.endpoints.map((e) => ({ nodeName: e.node, ready: e.ready, serving: e.serving, terminating: !e.ready })) });
+  fc.assert(
+    fc.property(
+      fc.array(arbService, { maxLength: 30 }),
+      fc.array(fc.record({ change: fc.nat(5), r: fc.nat(40), s: arbService }), { minLength: 1, maxLength: 10 }),
+      (initial, steps) => {
+        let services = initial.map((s, i) => view(i, s));
+        let c = configs[0]!;
+        let node = NODE2;
+        const planner = new BGPPlanner();
+        assert.deepEqual(asModel(planner.plan({ config: c, services, node })), model(c, services, node));
+        for (const { change, r, s } of steps) {
+          if (change === 0) services = services.map((v, i) => (i === r % Math.max(1, services.length) ? view(r, s) : v));
+          else if (change === 1) services = [...services.filter((_, i) => i !== r % Math.max(1, services.length)), view(100 + r, s)];
+          else if (change === 2) services = [...services].reverse();
+          else if (change === 3) node = { ...NODES[r % NODES.length]!, labels: { ...NODES[r % NODES.length]!.labels } };
+          else if (change === 4) c = { ...c };
+          else c = configs[r % configs.length]!;
+          assert.deepEqual(asModel(planner.plan({ config: c, services, node })), model(c, services, node), `after change ${change} (${r})`);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
 });

@@ -9,7 +9,7 @@
 import { advertisementSelectsPool, poolContains } from '../config/select.ts';
 import { hash as digest } from 'node:crypto';
 import { anySelectorMatches, selectorMatches } from '../api/selector.ts';
-import { nodeExcluded, type EndpointView, type L2ServiceView, type NodeView } from '../api/cluster-view.ts';
+import { nodeExcluded, sameNodeView, type EndpointView, type L2ServiceView, type NodeView } from '../api/cluster-view.ts';
 import type { Config, L2Advertisement, Pool } from '../config/model.ts';
 import { formatIP, ipKey, parseIP, type IP } from '../net/ip.ts';
 
@@ -713,18 +713,9 @@ function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
   return true;
 }
 
-/** The same node views in the same order: equal names, conditions and labels. */
+/** The same node views in the same order (sameNodeView). */
 function sameNodeViews(a: readonly NodeView[], b: readonly NodeView[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x === y) continue;
-    if (x.name !== y.name || x.networkUnavailable !== y.networkUnavailable) return false;
-    const kx = Object.keys(x.labels);
-    if (kx.length !== Object.keys(y.labels).length || kx.some((k) => x.labels[k] !== y.labels[k])) return false;
-  }
-  return true;
+  return a.length === b.length && a.every((x, i) => sameNodeView(x, b[i]!));
 }
 
 /**
