@@ -159,6 +159,7 @@ export class L2Responder {
   /** Gratuitous frames built ahead for IPs this node may take over ("ip%mac" -> frames). */
   #prepared = new Map<string, Buffer[]>();
   #links: Link[] = [];
+  #linksMemo: { links: readonly Link[]; byWanted: Map<string, readonly Link[]> } = { links: [], byWanted: new Map() };
   #rescan: Timer | undefined;
   #probe: Timer | undefined;
   #refresh: Timer | undefined;
@@ -227,7 +228,7 @@ export class L2Responder {
   prepare(list: readonly Announcement[]): void {
     const prepared = new Map<string, Buffer[]>();
     for (const a of list) {
-      for (const link of answeringLinks(this.#links, a.interfaces)) prepared.set(`${a.ip}%${link.mac}`, gratuitousFrames(a.ip, link.mac));
+      for (const link of this.#linksFor(a.interfaces)) prepared.set(`${a.ip}%${link.mac}`, gratuitousFrames(a.ip, link.mac));
     }
     this.#prepared = prepared;
   }
@@ -256,7 +257,7 @@ export class L2Responder {
   /** The interfaces answering for `ip` now. */
   interfacesFor(ip: string): string[] {
     const a = this.#announced.get(ip);
-    return a ? answeringLinks(this.#links, a.interfaces).filter((l) => this.#open.has(l.name)).map((l) => l.name) : [];
+    return a ? this.#linksFor(a.interfaces).filter((l) => this.#open.has(l.name)).map((l) => l.name) : [];
   }
 
   /** "ip%ifname" -> the MAC it was yielded to, for every pair this node yielded. */
@@ -264,11 +265,23 @@ export class L2Responder {
     return new Map([...this.#yields].map(([key, y]) => [key, y.to]));
   }
 
+  /**
+   * answeringLinks(this.#links, wanted), once per list of interfaces while the links are
+   * the same: thousands of IPs share a few lists (most have none: every interface).
+   */
+  #linksFor(wanted: readonly string[]): readonly Link[] {
+    if (this.#linksMemo.links !== this.#links) this.#linksMemo = { links: this.#links, byWanted: new Map() };
+    const key = wanted.join(',');
+    let out = this.#linksMemo.byWanted.get(key);
+    if (out === undefined) this.#linksMemo.byWanted.set(key, (out = answeringLinks(this.#links, wanted)));
+    return out;
+  }
+
   /** "ip%ifname" for every (IP, interface) pair being answered now. */
   #answering(): Set<string> {
     const pairs = new Set<string>();
     for (const a of this.#announced.values()) {
-      for (const link of answeringLinks(this.#links, a.interfaces)) if (this.#open.has(link.name)) pairs.add(`${a.ip}%${link.name}`);
+      for (const link of this.#linksFor(a.interfaces)) if (this.#open.has(link.name)) pairs.add(`${a.ip}%${link.name}`);
     }
     return pairs;
   }
@@ -361,7 +374,7 @@ export class L2Responder {
   /** Opens sockets on the links some announcement needs; closes the others. */
   #sync(): void {
     const needed = new Map<string, Link>();
-    for (const a of this.#announced.values()) for (const link of answeringLinks(this.#links, a.interfaces)) needed.set(link.name, link);
+    for (const a of this.#announced.values()) for (const link of this.#linksFor(a.interfaces)) needed.set(link.name, link);
     for (const [name, open] of this.#open) {
       const link = needed.get(name);
       if (!link || link.mac !== open.link.mac) this.#close(name);
