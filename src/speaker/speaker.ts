@@ -31,7 +31,7 @@ import { neighbourRequests } from './l2/neighbours.ts';
 import { interfaceAddresses } from './l2/interfaces.ts';
 import { ServiceStatusWriter, type StatusEntry } from './service-status.ts';
 import { planDelay, type LastPlan } from './plan-pacing.ts';
-import { planBGP, type PeerRoutes } from '../planning/bgp-plan.ts';
+import { BGPPlanner, type PeerRoutes } from '../planning/bgp-plan.ts';
 import { BGPSessions } from './bgp/sessions.ts';
 import { DEFAULT_DRAIN_TIME_S, drainStep, nodeDraining, type Drain } from './bgp/graceful-shutdown.ts';
 
@@ -94,11 +94,16 @@ export class Speaker {
   #lastPlanRun: LastPlan | undefined;
   /** Keeps what liveness does not change between plans (a membership change, the standby, a failover reuse it). */
   readonly #planner = new L2Planner();
+  readonly #bgpPlanner = new BGPPlanner();
   #settleTimer: Timer | undefined;
   #synced = false;
   #stopped = false;
   /** What this node announced after the last plan: IP -> service keys. */
   #mine = new Map<string, IPAnnouncement>();
+  /** What the metrics and Events last said this node announces (#report). */
+  #reported = new Map<string, IPAnnouncement>();
+  /** Counts plans, so that a plan's deferred second half is dropped when a newer plan came. */
+  #planGeneration = 0;
   #lastPlan: L2Plan | undefined;
   /** The live members last reported, this node included. */
   #live: ReadonlySet<string> = new Set();
@@ -433,12 +438,8 @@ export class Speaker {
     this.#standby = undefined;
     this.#scheduleStandby();
     const mine = new Map(plan.announcements.filter((a) => a.node === this.#opts.node).map((a) => [a.ip, a]));
-    // L2 first: this is the failover path; BGP, metrics, Events and statuses can wait a few ms.
+    // L2 first: this is the failover path.
     this.#responder.setAnnouncements([...mine.values()].map((a) => ({ ip: a.ip, interfaces: a.interfaces })));
-    this.#planBGP(config, services);
-    this.#opts.metrics.updates.inc();
-    this.#report(mine);
-    this.#statuses.set([...mine.values()].flatMap((a) => a.services.map((service) => ({ service, detail: { interfaces: this.#responder.interfacesFor(a.ip).map((name) => ({ name })) } }))));
     const before = [...this.#mine.keys()].join(',');
     const after = [...mine.keys()].join(',');
     if (before !== after) {
@@ -447,6 +448,23 @@ export class Speaker {
       this.#log.info({ announcing: announcing.slice(0, 20), count: announcing.length, live: [...this.#membership.live()], ips: plan.announcements.length }, 'plan changed');
     }
     this.#mine = mine;
+    // BGP, metrics, Events and status objects on the next turn of the event loop: with
+    // thousands of services each half is a few hundred ms on a loaded node, and in
+    // between the heartbeats' runway is refilled and frames are answered (a stall past
+    // the runway is a death to the peers: docs/L2.md "The heartbeat runway"). A plan
+    // that comes first replaces this one's second half with its own.
+    const generation = ++this.#planGeneration;
+    this.#opts.clock.setTimeout(() => {
+      if (generation !== this.#planGeneration || this.#stopped) return;
+      const startedAt = this.#opts.clock.now();
+      this.#planBGP(config, services);
+      this.#opts.metrics.updates.inc();
+      this.#report(mine);
+      this.#statuses.set([...mine.values()].flatMap((a) => a.services.map((service) => ({ service, detail: { interfaces: this.#responder.interfacesFor(a.ip).map((name) => ({ name })) } }))));
+      // The pacing of plans counts both halves.
+      const last = this.#lastPlanRun;
+      if (last) this.#lastPlanRun = { ...last, durationMs: last.durationMs + this.#opts.clock.now() - startedAt };
+    }, 0);
   }
 
   /** BGP: every eligible node announces; no election, no membership (routers do ECMP). */
@@ -464,7 +482,7 @@ export class Speaker {
     const now = this.#opts.clock.now();
     const drainMs = this.#drainMs();
     const wasDraining = this.#bgpDrain !== undefined;
-    const step = drainStep({ plan: planBGP({ config, services, node }), announced: this.#lastBGPPlan, leaving: nodeExcluded(node), drain: this.#bgpDrain, now, drainMs });
+    const step = drainStep({ plan: this.#bgpPlanner.plan({ config, services, node }), announced: this.#lastBGPPlan, leaving: nodeExcluded(node), drain: this.#bgpDrain, now, drainMs });
     if (!wasDraining && step.wakeAt !== undefined) this.#log.info({ withdrawInMs: drainMs }, 'node excluded from load balancers: BGP routes announced again with GRACEFUL_SHUTDOWN (RFC 8326), withdrawn after the drain time');
     this.#bgpDrain = step.drain;
     this.#bgpDrainTimer?.cancel();
@@ -513,15 +531,17 @@ export class Speaker {
   }
 
   /** Metrics and Events for what changed in this node's announcements. */
+  /** Metrics and nodeAssigned Events for what changed since the last report. */
   #report(mine: Map<string, IPAnnouncement>): void {
     const m = this.#opts.metrics.announced;
-    for (const [ip, a] of this.#mine) {
+    const reported = this.#reported;
+    for (const [ip, a] of reported) {
       for (const service of a.services) if (!mine.get(ip)?.services.includes(service)) m.remove({ ip, node: this.#opts.node, protocol: 'layer2', service });
     }
     for (const [ip, a] of mine) {
       for (const service of a.services) {
         m.set({ ip, node: this.#opts.node, protocol: 'layer2', service }, 1);
-        if (this.#mine.get(ip)?.services.includes(service)) continue;
+        if (reported.get(ip)?.services.includes(service)) continue;
         const [namespace, name] = service.split('/') as [string, string];
         const svc = this.#services.get(name, namespace);
         this.#events.record(
@@ -532,6 +552,7 @@ export class Speaker {
         );
       }
     }
+    this.#reported = mine;
   }
 
   #conflict(ip: string, mac: string, ifname: string): void {
