@@ -1275,6 +1275,18 @@ describe('L2Planner: planL2 with memory', () => {
       return { ...input, services: input.services.map((v, i) => (i === k ? { ...v, endpoints: v.endpoints.length > 0 ? [] : [ep(input.nodes[0]!.name)] } : v)) };
     },
     (input, r) => ({ ...input, services: input.services.filter((_, i) => i !== r % Math.max(1, input.services.length)) }),
+    // A new service, on another's IP (sharing) or on an IP of its own; or one whose IP or age changes.
+    (input, r) => {
+      const other = input.services[r % Math.max(1, input.services.length)];
+      const ip = other !== undefined && r % 2 === 0 ? other.ips[0]! : `10.0.0.${r}`;
+      const created = svc(`ns${r % 3}/new-${r}-${input.services.length}`, [ip], { createdAt: at(r), endpoints: [ep(input.nodes[r % input.nodes.length]?.name ?? 'gone')] });
+      return { ...input, services: [...input.services, created] };
+    },
+    (input, r) => {
+      if (input.services.length === 0) return input;
+      const k = r % input.services.length;
+      return { ...input, services: input.services.map((v, i) => (i === k ? (r % 2 === 0 ? { ...v, ips: [`10.0.0.${(r * 7) % 256}`] } : { ...v, createdAt: at(r) }) : v)) };
+    },
     // The same views in a new array (the speaker builds one per plan).
     (input) => ({ ...input, services: [...input.services] }),
     // A new configuration object, and another advertisement set.

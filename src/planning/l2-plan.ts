@@ -89,6 +89,8 @@ interface Claim {
 
 /** An IP held by at least one service for which rules 1 and 2 hold. */
 interface IPGroup {
+  /** ipKey of the IP. */
+  readonly key: string;
   readonly ip: IP;
   readonly text: string;
   readonly order: string;
@@ -100,14 +102,14 @@ interface IPGroup {
    * for which rules 1-2 hold; sorted by name, possibly empty. Liveness, network
    * condition and endpoints play no part.
    */
-  homeNodes: readonly string[];
+  readonly homeNodes: readonly string[];
   /**
    * The advertisements that apply to (pool, service) for some service on the IP for
    * which rules 1-2 hold, each once: their preferredNodeSelectors score the nodes.
    */
-  readonly ads: Set<number>;
+  readonly ads: ReadonlySet<number>;
   /** The services with a usable endpoint for which rules 1-2 hold, by service key. */
-  readonly claims: Claim[];
+  readonly claims: readonly Claim[];
   /** hashRank(node, text) per node, filled as asked (the hashes are most of a plan's cost). */
   readonly hashes: Map<string, number>;
 }
@@ -167,17 +169,23 @@ export function planL2(input: L2PlanInput): L2Plan {
  * reuses it while the configuration, the service views and the nodes are the same (the
  * same objects for the first two, as the speaker keeps them; equal views for the
  * nodes). While the configuration and the nodes stay the same it also keeps what rules
- * 1-2 and the endpoints say of each service view, so a changed service costs its own
- * claims plus the grouping and the homes; and it keeps each IP's election hashes while
- * the IP is in use. Its plans are planL2's, whatever the sequence of inputs
- * (l2-plan.test.ts, "L2Planner"). The speaker keeps one: a plan after a membership
- * change, each standby step and each failover then cost the election's second step.
+ * 1-2 and the endpoints say of each service view and each IP's group (rule 4's
+ * services, ages, home nodes, and the election hashes), so a changed service costs its
+ * own claims, the groups of its IPs, one merge of the sorted groups and the homes. Its
+ * plans are planL2's, whatever the sequence of inputs (l2-plan.test.ts, "L2Planner").
+ * The speaker keeps one: a plan after a membership change, each standby step and each
+ * failover then cost the election's second step.
  */
 export class L2Planner {
   #stable: StablePart | undefined;
+  /** The plans made, as a generation stamp for ViewRecord.seen. */
+  #plans = 0;
   /** Per service view of #stable's input, valid for its configuration and nodes. */
-  #views = new Map<L2ServiceView, readonly ViewEntry[]>();
-  #hashes = new Map<string, Map<string, number>>();
+  #views = new Map<L2ServiceView, ViewRecord>();
+  /** Per ipKey: the views of #stable's input listing the IP, each with its entry for it. */
+  #members = new Map<string, Member[]>();
+  /** Per ipKey: the group of each IP with a home slot (IPGroup). */
+  #groups = new Map<string, IPGroup>();
 
   plan(input: L2PlanInput): L2Plan {
     const stable = this.#stableFor(input);
@@ -188,28 +196,80 @@ export class L2Planner {
     const was = this.#stable;
     const sameBasis = was !== undefined && was.config === input.config && sameNodeViews(was.nodeViews, input.nodes);
     if (sameBasis && sameElements(was.services, input.services)) return was;
-    if (!sameBasis) this.#views = new Map();
+    // A new basis starts from nothing but the election hashes, which only name nodes and IPs.
+    const retired = sameBasis ? undefined : this.#groups;
+    if (!sameBasis) {
+      this.#views = new Map();
+      this.#members = new Map();
+      this.#groups = new Map();
+    }
     const basis: Basis = sameBasis ? was : indexBasis(input);
-    // Both caches keep only what this input has, so they never outgrow one plan.
-    const before = this.#views;
-    const views = new Map<L2ServiceView, readonly ViewEntry[]>();
-    const entriesOf = (svc: L2ServiceView): readonly ViewEntry[] => {
-      let entries = views.get(svc);
-      if (entries === undefined) views.set(svc, (entries = before.get(svc) ?? claimView(svc, basis)));
-      return entries;
-    };
-    const hashes = new Map<string, Map<string, number>>();
-    const hashesOf = (text: string): Map<string, number> => {
-      let h = hashes.get(text);
-      if (h === undefined) hashes.set(text, (h = this.#hashes.get(text) ?? new Map()));
-      return h;
-    };
-    const stable = stablePart(input, basis, entriesOf, hashesOf);
-    this.#views = views;
-    this.#hashes = hashes;
+    const seen = ++this.#plans;
+    const touched = new Set<string>();
+    const unannounced: UnannouncedIP[] = [];
+    for (const svc of input.services) {
+      let record = this.#views.get(svc);
+      if (record === undefined) {
+        this.#views.set(svc, (record = viewRecord(svc, basis, seen)));
+        for (const entry of record.entries) if (entry.parsed !== undefined) this.#join(svc, entry, touched);
+      }
+      record.seen = seen;
+      for (const u of record.unannounced) unannounced.push(u);
+    }
+    // Views not in this input are gone (a Map may lose entries while it is iterated).
+    for (const [svc, record] of this.#views) {
+      if (record.seen === seen) continue;
+      this.#views.delete(svc);
+      for (const entry of record.entries) if (entry.parsed !== undefined) this.#leave(svc, entry.parsed.key, touched);
+    }
+    const regrouped: IPGroup[] = [];
+    for (const key of touched) {
+      const members = this.#members.get(key);
+      const old = this.#groups.get(key) ?? retired?.get(key);
+      const group = members === undefined ? undefined : groupOf(key, members, old?.hashes ?? new Map());
+      if (group === undefined) this.#groups.delete(key);
+      else this.#groups.set(key, group);
+      if (group !== undefined) regrouped.push(group);
+    }
+    const kept = sameBasis ? was.groups.filter((g) => !touched.has(g.key)) : [];
+    const groups = mergeByOrder(kept, regrouped.sort(byOrder));
+    const homes = placeHomes(groups, (group, names) => basis.nodes.preferred(group, names));
+    const stable: StablePart = { config: input.config, services: input.services, nodeViews: input.nodes, index: basis.index, nodes: basis.nodes, groups, unannounced, homes };
     this.#stable = stable;
     return stable;
   }
+
+  #join(svc: L2ServiceView, entry: ParsedEntry, touched: Set<string>): void {
+    const key = entry.parsed.key;
+    const members = this.#members.get(key);
+    if (members === undefined) this.#members.set(key, [{ svc, entry }]);
+    else members.push({ svc, entry });
+    touched.add(key);
+  }
+
+  #leave(svc: L2ServiceView, key: string, touched: Set<string>): void {
+    const members = this.#members.get(key)!.filter((m) => m.svc !== svc);
+    if (members.length === 0) this.#members.delete(key);
+    else this.#members.set(key, members);
+    touched.add(key);
+  }
+}
+
+/** What a plan keeps of one service view while the basis is the same (L2Planner). */
+interface ViewRecord {
+  readonly entries: readonly ViewEntry[];
+  /** The view's own reasons: entries that are not IPs, fail rules 1-2, or have no usable endpoint. */
+  readonly unannounced: readonly UnannouncedIP[];
+  /** The last plan whose input held the view. */
+  seen: number;
+}
+
+type ParsedEntry = Extract<ViewEntry, { readonly parsed: ParsedIP }>;
+
+/** A view listing an IP, with its entry for the IP. */
+interface Member {
+  readonly svc: L2ServiceView;
+  readonly entry: ParsedEntry;
 }
 
 /** The configuration and the nodes, indexed: what a service's claims are relative to. */
@@ -223,13 +283,58 @@ function indexBasis(input: L2PlanInput): Basis {
   return { index, nodes: new NodeIndex(input.nodes, index.ads) };
 }
 
-function stablePart(input: L2PlanInput, basis: Basis, entriesOf: (svc: L2ServiceView) => readonly ViewEntry[], hashesOf: (text: string) => Map<string, number>): StablePart {
+function viewRecord(svc: L2ServiceView, basis: Basis, seen: number): ViewRecord {
+  const entries = claimView(svc, basis);
   const unannounced: UnannouncedIP[] = [];
-  const { index, nodes } = basis;
-  const groups = groupClaims(input.services, entriesOf, unannounced, hashesOf);
-  const sorted = [...groups.values()].sort((a, b) => compare(a.order, b.order));
-  const homes = placeHomes(sorted, (group, names) => nodes.preferred(group, names));
-  return { config: input.config, services: input.services, nodeViews: input.nodes, index, nodes, groups: sorted, unannounced, homes };
+  for (const e of entries) {
+    if (e.parsed === undefined) unannounced.push({ ip: e.raw, service: svc.key, reason: `"${e.raw}" is not an IP address` });
+    else if (e.home === undefined) unannounced.push({ ip: e.parsed.text, service: svc.key, reason: e.reason });
+    else if (e.claim === undefined) unannounced.push({ ip: e.parsed.text, service: svc.key, reason: NO_READY_ENDPOINTS });
+  }
+  return { entries, unannounced, seen };
+}
+
+/**
+ * Rule 4's group of one IP from the views listing it, or none when rules 1-2 hold for
+ * none of them. Its age is the oldest createdAt of those views, whatever their rules say.
+ */
+function groupOf(key: string, members: readonly Member[], hashes: Map<string, number>): IPGroup | undefined {
+  let age: string | undefined;
+  let homeNodes: readonly string[] | undefined;
+  const ads = new Set<number>();
+  const claims: Claim[] = [];
+  for (const { svc, entry } of members) {
+    if (age === undefined || svc.createdAt < age) age = svc.createdAt;
+    if (entry.home === undefined) continue;
+    if (homeNodes === undefined) homeNodes = entry.home.selected.known;
+    else {
+      const allowed = new Set(entry.home.selected.known);
+      homeNodes = homeNodes.filter((n) => allowed.has(n));
+    }
+    for (const i of entry.home.ads) ads.add(i);
+    if (entry.claim) claims.push(entry.claim);
+  }
+  if (homeNodes === undefined) return undefined;
+  // Claims in service-key order (the views come in any order).
+  if (claims.length > 1) claims.sort((a, b) => compare(a.service, b.service));
+  const { ip, text, order } = members[0]!.entry.parsed;
+  return { key, ip, text, order, age: age!, homeNodes, ads, claims, hashes };
+}
+
+/** Two lists sorted by IP order, merged (the groups kept and the groups rebuilt). */
+function mergeByOrder(a: readonly IPGroup[], b: readonly IPGroup[]): IPGroup[] {
+  if (b.length === 0) return [...a];
+  const out: IPGroup[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compare(a[i]!.order, b[j]!.order) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+function byOrder(a: IPGroup, b: IPGroup): number {
+  return compare(a.order, b.order);
 }
 
 /** Rule 3's liveness part, rule 4 and rule 5's second step, on a stable part. */
@@ -407,47 +512,6 @@ function claimView(svc: L2ServiceView, basis: Basis): ViewEntry[] {
     entries.push(typeof outcome === 'string' ? { parsed, reason: outcome } : { parsed, home: outcome.home, claim: outcome.claim });
   }
   return entries;
-}
-
-/** The groups of rule 4, by ipKey, from every service's entries; what fails is unannounced, with why. */
-function groupClaims(services: readonly L2ServiceView[], entriesOf: (svc: L2ServiceView) => readonly ViewEntry[], unannounced: UnannouncedIP[], hashesOf: (text: string) => Map<string, number>): Map<string, IPGroup> {
-  // An IP's age is the oldest createdAt of the services listing it, whatever their rules say.
-  const ages = new Map<string, string>();
-  for (const svc of services) {
-    for (const e of entriesOf(svc)) {
-      if (e.parsed === undefined) continue;
-      const age = ages.get(e.parsed.key);
-      if (age === undefined || svc.createdAt < age) ages.set(e.parsed.key, svc.createdAt);
-    }
-  }
-  const groups = new Map<string, IPGroup>();
-  for (const svc of services) {
-    for (const e of entriesOf(svc)) {
-      if (e.parsed === undefined) {
-        unannounced.push({ ip: e.raw, service: svc.key, reason: `"${e.raw}" is not an IP address` });
-        continue;
-      }
-      const p = e.parsed;
-      if (e.home === undefined) {
-        unannounced.push({ ip: p.text, service: svc.key, reason: e.reason });
-        continue;
-      }
-      let group = groups.get(p.key);
-      if (group === undefined) {
-        group = { ip: p.ip, text: p.text, order: p.order, age: ages.get(p.key)!, homeNodes: e.home.selected.known, ads: new Set(e.home.ads), claims: [], hashes: hashesOf(p.text) };
-        groups.set(p.key, group);
-      } else {
-        const allowed = new Set(e.home.selected.known);
-        group.homeNodes = group.homeNodes.filter((n) => allowed.has(n));
-        for (const i of e.home.ads) group.ads.add(i);
-      }
-      if (e.claim) group.claims.push(e.claim);
-      else unannounced.push({ ip: p.text, service: svc.key, reason: NO_READY_ENDPOINTS });
-    }
-  }
-  // Claims in service-key order (the services come in any order).
-  for (const group of groups.values()) if (group.claims.length > 1) group.claims.sort((a, b) => compare(a.service, b.service));
-  return groups;
 }
 
 /** A service's endpoints as rule 3 reads them: usable ones, and for Local the nodes that hold them. */
