@@ -74,6 +74,11 @@ export function maskIP(ip: IP, prefix: number): { family: Family; network: bigin
   return { family: ip.family, network: cidrBounds(ip.family, ip.value, prefix).first, prefix };
 }
 
+/** `a` and `b` are on the same subnet of the given prefix length (same family only). */
+export function sameSubnet(a: IP, b: IP, prefix: number): boolean {
+  return a.family === b.family && maskIP(a, prefix).network === maskIP(b, prefix).network;
+}
+
 /**
  * The CIDRs that exactly cover a range, largest first where possible. MetalLB compares a
  * BGP aggregation length with these prefix lengths; a range counts as its CIDR cover.

@@ -146,6 +146,26 @@ test('iBGP: empty AS_PATH and LOCAL_PREF', async () => {
   s.stop();
 });
 
+test('eBGP without ebgpMultiHop to a peer on none of the node\'s subnets: the session fails before connecting, saying so; with ebgpMultiHop it connects', async () => {
+  const failures: string[] = [];
+  const far = new BGPSession({
+    // 198.18.254.1: in the test range, on no interface of this host (no lab here).
+    peer: peerConfig(179, { peerAddress: '198.18.254.1' }), routerID: '198.18.0.11', clock: realClock, log: silentLogger, minRetry: 0.2,
+    onFailure: (e) => failures.push(`${e.code} ${e.message}`),
+  });
+  sessions.push(far);
+  far.start();
+  const failure = await until('a failure', () => failures[0]);
+  assert.match(failure, /^EBGPCONNECTION .*198\.18\.254\.1 is on none of this node's subnets.*ebgpMultiHop: true/);
+  far.stop();
+  // The same check does not apply to a multi-hop peer: a scripted one on loopback is
+  // reached (loopback is one of the node's subnets, so this shows the TTL-255 path works).
+  const peer = await scriptedPeer(wellBehaved);
+  const s = startSession(peerConfig(peer.port, { ebgpMultiHop: true }));
+  await until('established', () => (s.state === 'established' ? true : undefined));
+  s.stop();
+});
+
 test('a peer with the wrong AS gets OPEN Error / Bad Peer AS, and is retried', async () => {
   const peer = await scriptedPeer(wellBehaved);
   const s = startSession(peerConfig(peer.port, { peerASN: 65000 }));

@@ -144,6 +144,42 @@ async function pathUntilGone(ip: string, nextHop: string, ms: number): Promise<{
   return seen;
 }
 
+/**
+ * Counts the IPv4 TCP SYNs that reach the router's port 179 from the nodes' LAN, by TTL:
+ * an nftables table in the router namespace, removed by remove().
+ */
+function routerSYNCounter(): { read(): { ttl1: number; ttl255: number; other: number }; remove(): void } {
+  const nft = (args: string[], input?: string) => {
+    const r = spawnSync('ip', ['netns', 'exec', 'flb-router', 'nft', ...args], { encoding: 'utf8', timeout: 5000, ...(input ? { input } : {}) });
+    assert.equal(r.status, 0, `nft ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  nft(['-f', '-'], `table ip flb_ttl {
+  chain input {
+    type filter hook input priority -10; policy accept;
+    ip saddr 198.18.0.0/24 tcp dport 179 tcp flags & (syn | ack) == syn ip ttl 1 counter comment "ttl1"
+    ip saddr 198.18.0.0/24 tcp dport 179 tcp flags & (syn | ack) == syn ip ttl 255 counter comment "ttl255"
+    ip saddr 198.18.0.0/24 tcp dport 179 tcp flags & (syn | ack) == syn ip ttl != { 1, 255 } counter comment "other"
+  }
+}
+`);
+  return {
+    read() {
+      const counts = { ttl1: 0, ttl255: 0, other: 0 };
+      const listed = JSON.parse(nft(['-j', 'list', 'table', 'ip', 'flb_ttl'])) as { nftables: { rule?: { comment?: string; expr: { counter?: { packets: number } }[] } }[] };
+      for (const item of listed.nftables) {
+        const packets = item.rule?.expr.find((e) => e.counter)?.counter?.packets;
+        const name = item.rule?.comment as keyof typeof counts | undefined;
+        if (name && name in counts && packets !== undefined) counts[name] = packets;
+      }
+      return counts;
+    },
+    remove() {
+      nft(['delete', 'table', 'ip', 'flb_ttl']);
+    },
+  };
+}
+
 function routerSuites(kind: (typeof routerKinds)[number]): void {
   const control = routerControl(kind);
   const needsRouter: LabNeed = () => (control.available() ? undefined : `${kind} is not installed (scripts/setup.sh installs it)`);
@@ -171,6 +207,28 @@ function routerSuites(kind: (typeof routerKinds)[number]): void {
       await eventually('three Established sessions', 30_000, () => {
         return established(...NODE_IPS) || undefined;
       }, 500);
+    });
+
+    it('TTL: eBGP to the directly connected router is sent with TTL 1; with ebgpMultiHop, 255 (docs/BGP.md "TTL")', async (t) => {
+      const syns = routerSYNCounter();
+      try {
+        applyYaml(CONFIG.replace('keepaliveTime: 3s', 'keepaliveTime: 3s\n  ebgpMultiHop: true'));
+        const multiHop = await eventually('every node reconnected with TTL 255', 40_000, () => {
+          const c = syns.read();
+          return c.ttl255 >= 3 && established(...NODE_IPS) ? c : undefined;
+        }, 300);
+        applyYaml(CONFIG);
+        const singleHop = await eventually('every node reconnected with TTL 1', 40_000, () => {
+          const c = syns.read();
+          return c.ttl1 >= multiHop.ttl1 + 3 && established(...NODE_IPS) ? c : undefined;
+        }, 300);
+        t.diagnostic(`SYNs to port 179 at the router: multi-hop ${JSON.stringify(multiHop)}, then single-hop ${JSON.stringify(singleHop)}`);
+        assert.equal(singleHop.ttl255, multiHop.ttl255, 'no TTL-255 SYN after ebgpMultiHop was turned off');
+        assert.equal(singleHop.other, 0, 'every SYN had TTL 1 or 255, none the system default');
+      } finally {
+        syns.remove();
+        await restore();
+      }
     });
 
     it(control.installsRoutes ? 'a service IP is announced from every node: the router has an ECMP route, the client reaches every pod through it' : 'a service IP is announced from every node: the router\'s RIB has a path through each', async () => {

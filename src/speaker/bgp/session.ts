@@ -10,7 +10,7 @@
 // This file is the driver: the TCP connection, the timers, the BFD session and the
 // Adj-RIB-Out. Every decision is the pure machine's (machine.ts), which it feeds with
 // events and whose actions it carries out.
-import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Clock, Timer } from '../../time/clock.ts';
 import type { Logger } from '../../observability/logging.ts';
@@ -18,7 +18,7 @@ import { logFields, type RuntimeError } from '../../observability/errors.ts';
 import type { BFDProfile, BGPPeer } from '../../config/model.ts';
 import type { RouteAttributes } from '../../planning/bgp-plan.ts';
 import { encode } from './encode.ts';
-import { connectWithMD5 } from './tcp-md5.ts';
+import { connectBGP, sessionTTL, singleHopProblem } from './tcp-connect.ts';
 import { BFDSession } from '../bfd/session.ts';
 import { MessageReader } from './decode.ts';
 import type { AFI_SAFI, BGPMessage } from './messages.ts';
@@ -184,25 +184,31 @@ export class BGPSession {
 
   #connect(): void {
     this.#reader = new MessageReader();
-    const target = { host: this.#peer.peerAddress!, port: this.#peer.peerPort, ...(this.#peer.sourceAddress ? { localAddress: this.#peer.sourceAddress } : {}) };
+    const ttl = sessionTTL(this.#peer);
+    const host = this.#peer.peerAddress!;
+    const problem = ttl === 1 ? singleHopProblem(host, Object.values(networkInterfaces()).flatMap((a) => a ?? [])) : undefined;
+    // Queued behind the step that asked for the connection (#step runs to completion).
+    if (problem !== undefined) return void this.#step({ type: 'tcp-failed', reason: problem });
     const token = {};
     this.#connecting = token;
-    if (this.#opts.password !== undefined) {
-      connectWithMD5({ ...target, password: this.#opts.password, timeoutMs: 5000 }).then(
-        (socket) => {
-          if (this.#connecting !== token) return void socket.destroy();
-          this.#attach(socket);
-          this.#connected();
-        },
-        (err: Error) => {
-          if (this.#connecting === token) this.#step({ type: 'tcp-failed', reason: err.message });
-        },
-      );
-      return;
-    }
-    const socket = tcpConnect(target);
-    this.#attach(socket);
-    socket.on('connect', () => this.#connected());
+    const password = this.#opts.password;
+    connectBGP({
+      host,
+      port: this.#peer.peerPort,
+      ...(this.#peer.sourceAddress ? { localAddress: this.#peer.sourceAddress } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ttl,
+      timeoutMs: 5000,
+    }).then(
+      (socket) => {
+        if (this.#connecting !== token) return void socket.destroy();
+        this.#attach(socket);
+        this.#connected();
+      },
+      (err: Error) => {
+        if (this.#connecting === token) this.#step({ type: 'tcp-failed', reason: err.message });
+      },
+    );
   }
 
   #attach(socket: Socket): void {

@@ -11,7 +11,7 @@
 // solicitations the kernel sends itself.
 import { arpRequest } from './arp.ts';
 import { parseIP } from '../../net/ip.ts';
-import { maskIP } from '../../net/range.ts';
+import { sameSubnet } from '../../net/range.ts';
 
 export interface InterfaceAddress {
   readonly address: string;
@@ -34,7 +34,7 @@ export function neighbourRequests(linkMAC: string, linkAddresses: readonly Inter
   for (const peer of peerAddresses) {
     const p = parseIP(peer);
     if (p?.family !== 'IPv4' || asked.has(peer)) continue;
-    const from = ours.find((o) => o.ip.value !== p.value && maskIP(o.ip, o.prefix).network === maskIP(p, o.prefix).network);
+    const from = ours.find((o) => o.ip.value !== p.value && sameSubnet(o.ip, p, o.prefix));
     if (!from) continue;
     asked.add(peer);
     frames.push(arpRequest({ srcMAC: linkMAC, senderIP: from.text, targetIP: peer }));

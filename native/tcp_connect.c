@@ -1,16 +1,23 @@
-// TCP connections signed with TCP MD5 (RFC 2385), for BGP peers that require a
-// password. The key must be on the socket before the SYN is sent, which Node.js's net
-// module cannot do; this addon creates the socket, sets TCP_MD5SIG for the peer,
-// connects (in the thread pool: connect blocks), and hands back the connected file
+// TCP connections for BGP with the socket options that must be set before the SYN,
+// which Node.js's net module cannot set: the TTL (hop limit) and the TCP MD5 key.
+// - TTL: eBGP to a directly connected peer sends with TTL 1, so the session cannot reach
+//   a peer more than one hop away by accident; iBGP and eBGP multi-hop send with 255
+//   (the convention FRR and BIRD follow; docs/BGP.md "TTL"). A router that enforces
+//   GTSM (RFC 5082) checks the TTL of the SYN already.
+// - TCP MD5 (RFC 2385): every segment is signed with the key, the SYN included.
+// This addon creates the socket, sets the options, connects on a thread of its own (a
+// blocking connect; a thread per attempt keeps libuv's small pool free for the file
+// system and crypto while a peer drops our SYNs), and hands back the connected file
 // descriptor, which JavaScript wraps in a net.Socket.
 //
-// Export: connect({ host, port, localAddress?, key, timeoutMs }, callback(err, fd))
+// Export: connect({ host, port, localAddress?, key?, ttl?, timeoutMs }, callback(err, fd))
 #define NAPI_VERSION 8
 #define _GNU_SOURCE
 #include <node_api.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -27,12 +34,12 @@ typedef struct {
   socklen_t local_length;
   unsigned char key[TCP_MD5SIG_MAXKEYLEN];
   size_t key_length;
+  int ttl; // 0: the system's default
   int timeout_ms;
   int fd;
   int err;
   const char *step;
-  napi_ref callback;
-  napi_async_work work;
+  napi_threadsafe_function done;
 } connect_request;
 
 // Parses a numeric IPv4 or IPv6 address (no name lookups: peers are addresses).
@@ -55,26 +62,37 @@ static int parse_address(const char *text, int port, struct sockaddr_storage *ou
   return -1;
 }
 
-static void run_connect(napi_env env, void *data) {
-  (void)env;
-  connect_request *r = data;
+// Sets the unicast TTL (IPv4) or hop limit (IPv6) of every segment, the SYN included.
+static int set_ttl(int fd, int family, int ttl) {
+  if (family == AF_INET6) return setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
+  return setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+}
+
+static void run_connect(connect_request *r) {
   r->fd = socket(r->peer.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (r->fd < 0) {
     r->err = errno;
     r->step = "socket";
     return;
   }
-  // RFC 2385: every segment to and from this peer carries an MD5 digest keyed with
-  // the password; the kernel signs and checks them once the key is set for the peer.
-  struct tcp_md5sig md5;
-  memset(&md5, 0, sizeof md5);
-  memcpy(&md5.tcpm_addr, &r->peer, r->peer_length);
-  md5.tcpm_keylen = (uint16_t)r->key_length;
-  memcpy(md5.tcpm_key, r->key, r->key_length);
-  if (setsockopt(r->fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof md5) < 0) {
+  if (r->ttl > 0 && set_ttl(r->fd, r->peer.ss_family, r->ttl) < 0) {
     r->err = errno;
-    r->step = "setsockopt(TCP_MD5SIG)";
+    r->step = r->peer.ss_family == AF_INET6 ? "setsockopt(IPV6_UNICAST_HOPS)" : "setsockopt(IP_TTL)";
     goto fail;
+  }
+  if (r->key_length > 0) {
+    // RFC 2385: every segment to and from this peer carries an MD5 digest keyed with
+    // the password; the kernel signs and checks them once the key is set for the peer.
+    struct tcp_md5sig md5;
+    memset(&md5, 0, sizeof md5);
+    memcpy(&md5.tcpm_addr, &r->peer, r->peer_length);
+    md5.tcpm_keylen = (uint16_t)r->key_length;
+    memcpy(md5.tcpm_key, r->key, r->key_length);
+    if (setsockopt(r->fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof md5) < 0) {
+      r->err = errno;
+      r->step = "setsockopt(TCP_MD5SIG)";
+      goto fail;
+    }
   }
   if (r->local_length > 0 && bind(r->fd, (struct sockaddr *)&r->local, r->local_length) < 0) {
     r->err = errno;
@@ -98,12 +116,28 @@ fail:
   r->fd = -1;
 }
 
-static void finish_connect(napi_env env, napi_status status, void *data) {
+static void *connect_thread(void *data) {
   connect_request *r = data;
-  napi_value callback, global, args[2];
-  napi_get_reference_value(env, r->callback, &callback);
+  run_connect(r);
+  // finish_connect runs on the JavaScript thread and frees the request.
+  if (napi_call_threadsafe_function(r->done, r, napi_tsfn_blocking) != napi_ok) {
+    if (r->fd >= 0) close(r->fd);
+  }
+  napi_release_threadsafe_function(r->done, napi_tsfn_release);
+  return NULL;
+}
+
+static void finish_connect(napi_env env, napi_value callback, void *context, void *data) {
+  (void)context;
+  connect_request *r = data;
+  if (env == NULL) { // the environment is going away: nobody will take the descriptor
+    if (r->fd >= 0) close(r->fd);
+    free(r);
+    return;
+  }
+  napi_value global, args[2];
   napi_get_global(env, &global);
-  if (status != napi_ok || r->fd < 0) {
+  if (r->fd < 0) {
     char message[160];
     int err = r->err ? r->err : ECANCELED;
     snprintf(message, sizeof message, "%s: %s", r->step ? r->step : "connect", strerror(err));
@@ -119,8 +153,6 @@ static void finish_connect(napi_env env, napi_status status, void *data) {
     napi_create_int32(env, r->fd, &args[1]);
   }
   napi_call_function(env, global, callback, 2, args, NULL);
-  napi_delete_reference(env, r->callback);
-  napi_delete_async_work(env, r->work);
   free(r);
 }
 
@@ -168,21 +200,45 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
   }
   if (napi_get_named_property(env, argv[0], "timeoutMs", &v) == napi_ok) napi_get_value_int32(env, v, &timeout);
   r->timeout_ms = timeout > 0 ? timeout : 5000;
+  napi_valuetype type;
+  int32_t ttl = 0;
+  if (napi_get_named_property(env, argv[0], "ttl", &v) == napi_ok && napi_typeof(env, v, &type) == napi_ok && type != napi_undefined &&
+      (napi_get_value_int32(env, v, &ttl) != napi_ok || ttl < 1 || ttl > 255)) {
+    free(r);
+    napi_throw_range_error(env, "EINVAL", "connect: ttl must be 1-255");
+    return NULL;
+  }
+  r->ttl = ttl;
   void *key = NULL;
   size_t key_length = 0;
-  if (napi_get_named_property(env, argv[0], "key", &v) != napi_ok || napi_get_buffer_info(env, v, &key, &key_length) != napi_ok ||
-      key_length == 0 || key_length > TCP_MD5SIG_MAXKEYLEN) {
+  if (napi_get_named_property(env, argv[0], "key", &v) == napi_ok && napi_typeof(env, v, &type) == napi_ok && type != napi_undefined &&
+      (napi_get_buffer_info(env, v, &key, &key_length) != napi_ok || key_length == 0 || key_length > TCP_MD5SIG_MAXKEYLEN)) {
     free(r);
     napi_throw_range_error(env, "EINVAL", "connect: key must be a Buffer of 1-80 bytes (TCP_MD5SIG_MAXKEYLEN)");
     return NULL;
   }
-  memcpy(r->key, key, key_length);
+  if (key_length > 0) memcpy(r->key, key, key_length);
   r->key_length = key_length;
-  napi_create_reference(env, argv[1], 1, &r->callback);
   napi_value name;
-  napi_create_string_utf8(env, "ferrolb tcp-md5 connect", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, run_connect, finish_connect, r, &r->work);
-  napi_queue_async_work(env, r->work);
+  napi_create_string_utf8(env, "ferrolb tcp connect", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL, finish_connect, &r->done) != napi_ok) {
+    free(r);
+    napi_throw_error(env, "EINVAL", "connect: cannot create the completion callback");
+    return NULL;
+  }
+  pthread_t thread;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  int rc = pthread_create(&thread, &attr, connect_thread, r);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    napi_release_threadsafe_function(r->done, napi_tsfn_abort);
+    free(r);
+    napi_throw_error(env, strerrorname_np(rc), "connect: cannot start a thread");
+    return NULL;
+  }
   return NULL;
 }
 
