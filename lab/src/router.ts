@@ -68,6 +68,8 @@ export interface RouterControl {
   paths(ip: string): RouterPath[];
   /** Node LAN addresses whose BFD session is Up. */
   bfdUp(): string[];
+  /** IPv4 paths in the router's BGP RIB from every peer (ECMP paths counted each); undefined when it does not answer. */
+  ipv4PathCount(): number | undefined;
   /** Daemons whose pid files `lab status` should show. */
   readonly daemons: readonly string[];
 }
@@ -240,6 +242,12 @@ const bird: RouterControl = {
     }
     return out;
   },
+  ipv4PathCount() {
+    // "N of M routes for K networks in table master4": master4 holds only what BGP learned
+    // (no direct or kernel routes are imported).
+    const m = /(\d+) of \d+ routes for \d+ networks in table master4/.exec(birdc(['show', 'route', 'count', 'table', 'master4']) ?? '');
+    return m ? Number(m[1]) : undefined;
+  },
   paths(ip) {
     const out = birdc(['show', 'route', 'all', host(ip)]) ?? '';
     // The exact prefix (`for` would give the longest match, an aggregate for an address).
@@ -399,6 +407,12 @@ const frr: RouterControl = {
       .filter(([, v]) => /received/i.test(typeof v === 'string' ? v : JSON.stringify(v)))
       .map(([k]) => names[k] ?? k);
   },
+  ipv4PathCount() {
+    type Peers = Record<string, { pfxRcd?: number }>;
+    const r = json<{ peers?: Peers; ipv4Unicast?: { peers?: Peers } }>(vtysh('show bgp ipv4 unicast summary json'));
+    const peers = r?.peers ?? r?.ipv4Unicast?.peers;
+    return peers ? Object.values(peers).reduce((sum, p) => sum + (p.pfxRcd ?? 0), 0) : undefined;
+  },
   paths(ip) {
     const afi = ip.includes(':') ? 'ipv6' : 'ipv4';
     const r = json<{ paths?: FrrPath[] }>(vtysh(`show bgp ${afi} unicast ${host(ip)} json`));
@@ -531,6 +545,11 @@ const gobgpd: RouterControl = {
       if (m) out.push(m[1] === 'graceful-restart' ? 'graceful-restart' : m[1] === '4-octet-as' ? 'four-octet-as' : m[1]!);
     }
     return out;
+  },
+  ipv4PathCount() {
+    // "Table ipv4-unicast\nDestination: D, Path: P"
+    const m = /Path: (\d+)/.exec(gobgp('global', 'rib', '-a', 'ipv4', 'summary'));
+    return m ? Number(m[1]) : undefined;
   },
   paths(ip) {
     const afi = ip.includes(':') ? 'ipv6' : 'ipv4';
